@@ -1,0 +1,170 @@
+// The `raas` command line. Exit codes (DESIGN §3): 0 the run completed (balanced or
+// not), 1 unbalanced with --strict, 2 the run failed or the command was wrong, with one
+// clear line on stderr saying why.
+import { Command, CommanderError, Option } from 'commander';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseReconJob, SpecError } from '../spec/load.ts';
+import { RunError, runRecon } from '../run/run-recon.ts';
+import { compactFailure, compactSummary } from '../run/summary.ts';
+import { formatSummary } from './format-summary.ts';
+import { chooseWindow } from './choose-window.ts';
+
+const EXIT_OK = 0;
+const EXIT_UNBALANCED = 1;
+const EXIT_FAILED = 2;
+
+function stderr(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function writeTermination(text: string): Promise<void> {
+  const path = process.env.RAAS_TERMINATION_LOG;
+  if (!path) return;
+  try {
+    await writeFile(path, text);
+  } catch (err) {
+    stderr(`raas: could not write the termination message to ${path}: ${(err as Error).message}`);
+  }
+}
+
+interface RunFlags {
+  file: string;
+  date?: string;
+  start?: string;
+  end?: string;
+  out?: string;
+  json?: boolean;
+  strict?: boolean;
+  explain?: boolean;
+  memoryLimit?: string;
+  threads?: string;
+  quiet?: boolean;
+}
+
+async function loadManifest(file: string) {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new RunError('validate', `-f ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return { job: parseReconJob(text, file), baseDir: dirname(path) };
+}
+
+async function runCommand(flags: RunFlags): Promise<number> {
+  const progress = flags.quiet ? undefined : (line: string) => stderr(`[raas] ${line}`);
+  let jobName: string | undefined;
+  let runName: string | undefined;
+  try {
+    const { job, baseDir } = await loadManifest(flags.file);
+    jobName = job.metadata.name;
+    const { window, how } = (() => {
+      try {
+        return chooseWindow({ ...(flags.date !== undefined ? { date: flags.date } : {}), ...(flags.start !== undefined ? { start: flags.start } : {}), ...(flags.end !== undefined ? { end: flags.end } : {}) }, job.spec, new Date(), process.env);
+      } catch (err) {
+        throw new RunError('validate', (err as Error).message);
+      }
+    })();
+    runName = process.env.RAAS_RUN_NAME ?? `${job.metadata.name}-${window.startDate.replaceAll('-', '')}`;
+    if (flags.threads !== undefined && !/^[1-9]\d*$/.test(flags.threads)) {
+      throw new RunError('validate', `--threads "${flags.threads}" must be a whole number of at least 1, e.g. --threads 2`);
+    }
+    const memoryLimit = flags.memoryLimit ?? process.env.RAAS_MEMORY_LIMIT ?? job.spec.runner?.memoryLimit;
+    if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.test(memoryLimit)) {
+      throw new RunError('validate', `--memory-limit "${memoryLimit}" must be a size such as 512MB, 2GB or 4GiB`);
+    }
+    progress?.(`run      ${job.metadata.name} window ${window.start} .. ${window.end} (${how})`);
+    const summary = await runRecon({
+      job,
+      window,
+      runName,
+      baseDir,
+      ...(flags.out ? { outUri: flags.out } : {}),
+      ...(memoryLimit ? { memoryLimit } : {}),
+      ...(flags.threads ? { threads: Number(flags.threads) } : job.spec.runner?.threads ? { threads: job.spec.runner.threads } : {}),
+      ...(progress ? { progress } : {}),
+      ...(flags.explain ? { onSql: (sql: string) => stderr(`[raas] sql      ${sql};`) } : {}),
+    });
+    await writeTermination(compactSummary(summary));
+    process.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    return flags.strict && !summary.balanced ? EXIT_UNBALANCED : EXIT_OK;
+  } catch (err) {
+    if (err instanceof SpecError) {
+      stderr(`raas: ${err.message}`);
+      await writeTermination(compactFailure('validate', err.message, { ...(jobName ? { job: jobName } : {}) }));
+      return EXIT_FAILED;
+    }
+    if (err instanceof RunError) {
+      stderr(`raas: ${err.stage} failed: ${err.message}`);
+      await writeTermination(compactFailure(err.stage, err.message, { ...(jobName ? { job: jobName } : {}), ...(runName ? { run: runName } : {}) }));
+      return EXIT_FAILED;
+    }
+    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    stderr(`raas: unexpected error: ${msg}`);
+    await writeTermination(compactFailure('internal', err instanceof Error ? err.message : String(err)));
+    return EXIT_FAILED;
+  }
+}
+
+async function validateCommand(flags: { file: string }): Promise<number> {
+  try {
+    const { job } = await loadManifest(flags.file);
+    process.stdout.write(`${flags.file}: valid ReconJob "${job.metadata.name}"\n`);
+    return EXIT_OK;
+  } catch (err) {
+    stderr(`raas: ${err instanceof RunError ? err.message : (err as Error).message}`);
+    return EXIT_FAILED;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command()
+    .name('raas')
+    .description('Reconcile as a Service: compare two data sets as a ReconJob manifest says')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `raas: ${s}` : s) })
+    .showSuggestionAfterError(true);
+
+  program
+    .command('run')
+    .description('run one reconciliation locally with the embedded DuckDB')
+    .requiredOption('-f, --file <manifest>', 'ReconJob manifest (YAML), the same file kubectl applies')
+    .option('--date <YYYY-MM-DD>', 'reconcile the period (spec.schedule.period, default Daily) containing this date')
+    .option('--start <ISO>', 'explicit window start (with --end); without an offset it is read in spec.schedule.timeZone')
+    .option('--end <ISO>', 'explicit window end, exclusive')
+    .option('--out <dir|s3://...>', 'write results here instead of spec.output.uri')
+    .option('--json', 'print the full summary as JSON instead of the readable report')
+    .option('--strict', 'exit 1 when the result is not balanced')
+    .option('--explain', 'print every generated SQL statement on stderr')
+    .addOption(new Option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB (default: spec.runner.memoryLimit or 80% of RAM)'))
+    .option('--threads <n>', 'DuckDB threads (default: spec.runner.threads or all CPUs)')
+    .option('-q, --quiet', 'no progress lines on stderr')
+    .action(async (flags: RunFlags) => {
+      exitCode = await runCommand(flags);
+    });
+
+  program
+    .command('validate')
+    .description('check a manifest without running it')
+    .requiredOption('-f, --file <manifest>', 'ReconJob manifest (YAML)')
+    .action(async (flags: { file: string }) => {
+      exitCode = await validateCommand(flags);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT_OK;
+      return EXIT_FAILED;
+    }
+    throw err;
+  }
+  return exitCode;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,264 @@
+// Builds the compare SQL from a plan, from small named fragments. Pure: the statements
+// are data, so tests read them and `raas run --explain` prints them. Identifiers go
+// through quoteIdent and values through quoteLiteral; nothing a user typed is spliced.
+//
+// Shape of a run (DESIGN §5):
+//   <side>_keyed   view: coerced keys k0.., compared values v0.., originals o0.., present flag
+//   <side>_dups    table: non-null keys that occur more than once on that side
+//   dup_keys       table: union of both, with which side(s) duplicated them
+//   recon          table: one row per key that is not a plain match (every key in Full mode),
+//                  plus one `duplicate` row per duplicated key; hidden __ columns for
+//                  bookkeeping. Matches without any numeric difference are not stored
+//                  outside Full mode; their count is derived and cross-checked (see engine).
+import type { OutputMode } from '../spec/schema.ts';
+import type { ComparePlan, PlannedColumn, Side } from './plan.ts';
+import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
+
+const PRESENT = '__present';
+const DUP_SIDE = '__dup_side';
+const NUMBER_PATTERN = '^[+-]?([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$';
+
+export function keyAlias(i: number): string {
+  return `k${i}`;
+}
+function valueAlias(i: number): string {
+  return `v${i}`;
+}
+function originalAlias(i: number): string {
+  return `o${i}`;
+}
+
+/** The expression reading one side's column in the type both sides are compared in. */
+export function coercedExpr(col: PlannedColumn, side: Side): string {
+  const src = side === 'left' ? col.left : col.right;
+  const ref = q(src.name);
+  switch (col.coercion.kind) {
+    case 'numeric': {
+      const target = col.decimal!.type;
+      if (src.type.toUpperCase() === target) return ref;
+      const t = src.type.toUpperCase();
+      if (t === 'VARCHAR') return `CAST(trim(${ref}) AS ${target})`;
+      // Floats go through their shortest text form, so 0.3 read from JSON is 0.3 exactly.
+      if (t === 'DOUBLE' || t === 'FLOAT' || t === 'REAL') return `CAST(CAST(${ref} AS VARCHAR) AS ${target})`;
+      return `CAST(${ref} AS ${target})`;
+    }
+    case 'cast':
+      return `CAST(${ref} AS ${col.coercion.type})`;
+    case 'same':
+      return ref;
+    case 'text':
+      return normalizedText(`CAST(${ref} AS VARCHAR)`, col);
+  }
+}
+
+function normalizedText(expr: string, col: PlannedColumn): string {
+  let e = expr;
+  for (const n of col.normalize) {
+    if (n === 'trim') e = `trim(${e})`;
+    else if (n === 'lower') e = `lower(${e})`;
+    else e = `regexp_replace(${e}, '\\s+', ' ', 'g')`;
+  }
+  return e;
+}
+
+function hasOriginal(col: PlannedColumn): boolean {
+  return col.normalize.length > 0;
+}
+
+export function keyedViewSql(plan: ComparePlan, side: Side, relation: string): string {
+  const cols = [
+    ...plan.keys.map((k, i) => `${coercedExpr(k, side)} AS ${keyAlias(i)}`),
+    ...plan.compares.map((c, i) => `${coercedExpr(c, side)} AS ${valueAlias(i)}`),
+    ...plan.compares.flatMap((c, i) => (hasOriginal(c) ? [`${q(side === 'left' ? c.left.name : c.right.name)} AS ${originalAlias(i)}`] : [])),
+    `true AS ${PRESENT}`,
+  ];
+  return `CREATE OR REPLACE TEMP VIEW ${side}_keyed AS SELECT ${cols.join(', ')} FROM ${q(relation)}`;
+}
+
+function keysNotNull(plan: ComparePlan, alias?: string): string {
+  const p = alias ? `${alias}.` : '';
+  return plan.keys.map((_, i) => `${p}${keyAlias(i)} IS NOT NULL`).join(' AND ');
+}
+
+function keyList(plan: ComparePlan, alias?: string): string {
+  const p = alias ? `${alias}.` : '';
+  return plan.keys.map((_, i) => `${p}${keyAlias(i)}`).join(', ');
+}
+
+function keyJoinCondition(plan: ComparePlan, a: string, b: string): string {
+  return plan.keys.map((_, i) => `${a}.${keyAlias(i)} = ${b}.${keyAlias(i)}`).join(' AND ');
+}
+
+/** One row: rows on the side and rows with a NULL in any key column. */
+export function keyStatsSql(plan: ComparePlan, side: Side): string {
+  return `SELECT count(*) AS row_count, count(*) FILTER (WHERE NOT (${keysNotNull(plan)})) AS null_keys FROM ${side}_keyed`;
+}
+
+export function duplicateKeysSql(plan: ComparePlan, side: Side): string {
+  return (
+    `CREATE OR REPLACE TEMP TABLE ${side}_dups AS SELECT ${keyList(plan)}, count(*) AS n FROM ${side}_keyed ` +
+    `WHERE ${keysNotNull(plan)} GROUP BY ${keyList(plan)} HAVING count(*) > 1`
+  );
+}
+
+export function duplicateStatsSql(side: Side): string {
+  return `SELECT count(*) AS dup_keys, coalesce(sum(n), 0) AS dup_rows FROM ${side}_dups`;
+}
+
+export function dupKeysTableSql(plan: ComparePlan): string {
+  const keys = keyList(plan);
+  return (
+    `CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT ${keys}, bool_or(side = 'left') AS in_left, bool_or(side = 'right') AS in_right ` +
+    `FROM (SELECT ${keys}, 'left' AS side FROM left_dups UNION ALL SELECT ${keys}, 'right' AS side FROM right_dups) GROUP BY ${keys}`
+  );
+}
+
+/** Keys duplicated only on the right that occur (once) on the left: set aside, so not part of the left's 1:1 keys. */
+export function setAsideCountSql(plan: ComparePlan, side: Side): string {
+  const other = side === 'left' ? 'in_right' : 'in_left';
+  const own = side === 'left' ? 'in_left' : 'in_right';
+  return `SELECT count(*) AS n FROM (SELECT DISTINCT ${keyList(plan, 's')} FROM ${side}_keyed s SEMI JOIN (SELECT * FROM dup_keys WHERE ${other} AND NOT ${own}) d ON ${keyJoinCondition(plan, 's', 'd')})`;
+}
+
+function equalsExpr(col: PlannedColumn, i: number): string {
+  const l = `l.${valueAlias(i)}`;
+  const r = `r.${valueAlias(i)}`;
+  if (!col.tolerance) return `(${l} IS NOT DISTINCT FROM ${r})`;
+  const d = col.decimal!;
+  const abs = col.tolerance.absolute;
+  const rel = col.tolerance.relative;
+  const absLit = `CAST(${quoteLiteral(abs)} AS ${decimalTypeFor(abs)})`;
+  const relLit = `CAST(${quoteLiteral(rel)} AS ${decimalTypeFor(rel)})`;
+  const limit = rel === '0' ? absLit : abs === '0' ? `${relLit} * abs(${l})` : `${absLit} + ${relLit} * abs(${l})`;
+  return `coalesce((${l} IS NULL AND ${r} IS NULL) OR abs(CAST(${r} AS ${d.diffType}) - CAST(${l} AS ${d.diffType})) <= ${limit}, false)`;
+}
+
+/** The narrowest DECIMAL that holds a literal exactly. */
+export function decimalTypeFor(text: string): string {
+  const [intPart = '0', frac = ''] = text.replace(/^[+-]/, '').split('.');
+  const intDigits = Math.max(intPart.replace(/^0+/, '').length, 1);
+  return `DECIMAL(${intDigits + frac.length},${frac.length})`;
+}
+
+function diffExpr(col: PlannedColumn, i: number): string {
+  const d = col.decimal!;
+  return `CAST(r.${valueAlias(i)} AS ${d.diffType}) - CAST(l.${valueAlias(i)} AS ${d.diffType})`;
+}
+
+export function publicColumns(plan: ComparePlan): string[] {
+  return [
+    ...plan.keys.map((k) => k.name),
+    'recon_status',
+    'recon_mismatched',
+    ...plan.compares.flatMap((c) => [`${c.name}_left`, `${c.name}_right`, ...(c.decimal ? [`${c.name}_diff`] : [])]),
+  ];
+}
+
+export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }): string {
+  const side = (s: 'l' | 'r') => {
+    const rel = s === 'l' ? 'left_keyed' : 'right_keyed';
+    const anti = opts.excludeDuplicates ? ` ANTI JOIN dup_keys d ON ${keyJoinCondition(plan, 's', 'd')}` : '';
+    return `SELECT s.* FROM ${rel} s${anti} WHERE ${keysNotNull(plan, 's')}`;
+  };
+  const inner = [
+    ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${q(k.name)}`),
+    `l.${PRESENT} AS __in_left`,
+    `r.${PRESENT} AS __in_right`,
+    ...plan.compares.flatMap((c, i) => [
+      `${equalsExpr(c, i)} AS __eq${i}`,
+      `${hasOriginal(c) ? `l.${originalAlias(i)}` : `l.${valueAlias(i)}`} AS ${q(`${c.name}_left`)}`,
+      `${hasOriginal(c) ? `r.${originalAlias(i)}` : `r.${valueAlias(i)}`} AS ${q(`${c.name}_right`)}`,
+      ...(c.decimal ? [`${diffExpr(c, i)} AS ${q(`${c.name}_diff`)}`] : []),
+    ]),
+  ];
+  const allEqual = plan.compares.length ? plan.compares.map((_, i) => `__eq${i}`).join(' AND ') : 'true';
+  const status =
+    `CASE WHEN __in_left IS NULL THEN 'right_only' WHEN __in_right IS NULL THEN 'left_only' ` +
+    `WHEN ${allEqual} THEN 'match' ELSE 'mismatch' END`;
+  const mismatched = plan.compares.length
+    ? `CASE WHEN __in_left AND __in_right THEN list_filter([${plan.compares
+        .map((c, i) => `CASE WHEN NOT __eq${i} THEN ${quoteLiteral(c.name)} END`)
+        .join(', ')}], x -> x IS NOT NULL) ELSE []::VARCHAR[] END`
+    : '[]::VARCHAR[]';
+  const outer = [
+    ...plan.keys.map((k) => q(k.name)),
+    `${status} AS recon_status`,
+    `${mismatched} AS recon_mismatched`,
+    ...plan.compares.flatMap((c) => [q(`${c.name}_left`), q(`${c.name}_right`), ...(c.decimal ? [q(`${c.name}_diff`)] : [])]),
+    `NULL::VARCHAR AS ${DUP_SIDE}`,
+  ];
+  const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${q(`${c.name}_diff`)} <> 0`] : []));
+  const keep = opts.mode === 'Full' ? '' : ` WHERE recon_status <> 'match'${diffs.map((d) => ` OR ${d}`).join('')}`;
+  return (
+    `CREATE OR REPLACE TEMP TABLE recon AS SELECT ${outer.join(', ')} FROM (` +
+    `SELECT ${inner.join(', ')} FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}` +
+    `)${keep}`
+  );
+}
+
+export function insertDuplicatesSql(plan: ComparePlan): string {
+  const cols = [...plan.keys.map((k) => q(k.name)), 'recon_status', 'recon_mismatched', DUP_SIDE];
+  const vals = [
+    ...plan.keys.map((_, i) => keyAlias(i)),
+    `'duplicate'`,
+    '[]::VARCHAR[]',
+    `CASE WHEN in_left AND in_right THEN 'both' WHEN in_left THEN 'left' ELSE 'right' END`,
+  ];
+  return `INSERT INTO recon (${cols.join(', ')}) SELECT ${vals.join(', ')} FROM dup_keys`;
+}
+
+export function modeFilter(mode: OutputMode): string {
+  switch (mode) {
+    case 'Full':
+      return 'true';
+    case 'AllDiffs':
+      return `recon_status <> 'match'`;
+    case 'LeftDiffs':
+      return `(recon_status IN ('mismatch', 'left_only') OR (recon_status = 'duplicate' AND ${DUP_SIDE} IN ('left', 'both')))`;
+    case 'RightDiffs':
+      return `(recon_status IN ('mismatch', 'right_only') OR (recon_status = 'duplicate' AND ${DUP_SIDE} IN ('right', 'both')))`;
+  }
+}
+
+export function resultTableViewSql(plan: ComparePlan, mode: OutputMode): string {
+  const order = plan.keys.map((k) => q(k.name)).join(', ');
+  return `CREATE OR REPLACE TEMP VIEW result_table AS SELECT ${publicColumns(plan).map(q).join(', ')} FROM recon WHERE ${modeFilter(mode)} ORDER BY ${order}, recon_status`;
+}
+
+/** Counts of the stored keys by status, mismatches per column and diff totals, in one scan of `recon`. */
+export function reconStatsSql(plan: ComparePlan): string {
+  const parts = [
+    `count(*) FILTER (WHERE recon_status = 'match') AS stored_matched`,
+    `count(*) FILTER (WHERE recon_status = 'mismatch') AS mismatched`,
+    `count(*) FILTER (WHERE recon_status = 'left_only') AS left_only`,
+    `count(*) FILTER (WHERE recon_status = 'right_only') AS right_only`,
+    ...plan.compares.map((c, i) => `count(*) FILTER (WHERE recon_status = 'mismatch' AND list_contains(recon_mismatched, ${quoteLiteral(c.name)})) AS mm${i}`),
+    ...plan.compares.flatMap((c, i) =>
+      c.decimal
+        ? [
+            `CAST(coalesce(sum(${q(`${c.name}_diff`)}) FILTER (WHERE recon_status IN ('match', 'mismatch')), CAST(0 AS DECIMAL(38,${c.decimal.scale}))) AS VARCHAR) AS dt${i}`,
+          ]
+        : [],
+    ),
+  ];
+  return `SELECT ${parts.join(', ')} FROM recon`;
+}
+
+export function copyResultSql(path: string, format: 'parquet' | 'csv'): string {
+  const opts = format === 'parquet' ? `(FORMAT parquet, COMPRESSION zstd)` : `(FORMAT csv, HEADER true)`;
+  return `COPY (SELECT * FROM result_table) TO ${quoteLiteral(path)} ${opts}`;
+}
+
+/** Asks the data how wide a text or float column's numbers are, and whether any is not a number. */
+export function numericProbeSql(relation: string, column: string): string {
+  const v = `trim(CAST(${q(column)} AS VARCHAR))`;
+  const pat = quoteLiteral(NUMBER_PATTERN);
+  const isNumber = `(regexp_full_match(v, ${pat}) AND regexp_matches(v, '[0-9]'))`;
+  const exp = `coalesce(TRY_CAST(nullif(regexp_extract(v, ${pat}, 3), '') AS INTEGER), 0)`;
+  return (
+    `SELECT count(*) FILTER (WHERE NOT ${isNumber}) AS bad, any_value(v) FILTER (WHERE NOT ${isNumber}) AS example, ` +
+    `coalesce(max(greatest(length(ltrim(regexp_extract(v, ${pat}, 1), '0')) + ${exp}, 1)) FILTER (WHERE ${isNumber}), 1) AS int_digits, ` +
+    `coalesce(max(greatest(length(regexp_extract(v, ${pat}, 2)) - ${exp}, 0)) FILTER (WHERE ${isNumber}), 0) AS scale ` +
+    `FROM (SELECT ${v} AS v FROM ${q(relation)}) WHERE v IS NOT NULL`
+  );
+}

@@ -1,0 +1,198 @@
+// Resolves a spec against the columns both sides really have: which columns are keys,
+// which are compared, and in what type. Pure; the shell describes the relations and
+// runs the numeric probes this module asks for, then calls `finalizePlan`.
+import type { CompareColumnSpec, Normalizer, ReconJobSpec, ToleranceSpec } from '../spec/schema.ts';
+import { decideCoercion, MAX_DECIMAL_PRECISION, numericShape, type Coercion, classifyType } from './column-types.ts';
+import { decimalScale, numberToDecimalText } from './sql-text.ts';
+
+export interface Column {
+  name: string;
+  type: string;
+}
+
+export class PlanError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'PlanError';
+  }
+}
+
+export type Side = 'left' | 'right';
+
+export interface NumericShape {
+  intDigits: number;
+  scale: number;
+}
+
+export interface ResolvedColumn {
+  /** Output name: the left column name (keys and compare columns alike). */
+  name: string;
+  left: Column;
+  right: Column;
+  coercion: Coercion;
+  normalize: Normalizer[];
+  tolerance?: { absolute: string; relative: string };
+  field: string;
+}
+
+export interface ResolvedColumns {
+  keys: ResolvedColumn[];
+  compares: ResolvedColumn[];
+  /** Numeric columns whose width only the data can tell (text or float sides). */
+  probes: Array<{ side: Side; column: string }>;
+}
+
+export interface PlannedColumn extends ResolvedColumn {
+  /** For numeric coercion: the DECIMAL type both sides are read as, and the wider one for diffs and tolerances. */
+  decimal?: { type: string; diffType: string; scale: number };
+}
+
+export interface ComparePlan {
+  keys: PlannedColumn[];
+  compares: PlannedColumn[];
+}
+
+function findColumn(columns: Column[], name: string, side: Side, sideName: string, field: string): Column {
+  const col = columns.find((c) => c.name === name);
+  if (col) return col;
+  const ci = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  const hint = ci ? ` (did you mean "${ci.name}"? names are case-sensitive)` : '';
+  throw new PlanError(
+    field,
+    `column "${name}" not found on the ${side} side (${sideName})${hint}; available columns: ${columns.map((c) => c.name).join(', ') || '(none)'}`,
+  );
+}
+
+function toleranceText(t: ToleranceSpec | undefined): { absolute: string; relative: string } | undefined {
+  if (!t) return undefined;
+  const absolute = numberToDecimalText(t.absolute ?? 0);
+  const relative = numberToDecimalText(t.relative ?? 0);
+  if (absolute === '0' && relative === '0') return undefined;
+  return { absolute, relative };
+}
+
+/** The compare columns a spec means: the declared ones, the measures, or every common non-key column. */
+export function compareSpecs(spec: ReconJobSpec, leftColumns: Column[], rightColumns: Column[]): Array<CompareColumnSpec & { field: string }> {
+  if (spec.aggregate) {
+    return spec.aggregate.measures.map((m, i) => ({
+      column: m.as,
+      right: m.as,
+      ...(m.tolerance ? { tolerance: m.tolerance } : {}),
+      field: `spec.aggregate.measures[${i}]`,
+    }));
+  }
+  if (spec.compare) return spec.compare.map((c, i) => ({ ...c, field: `spec.compare[${i}]` }));
+  const leftKeys = new Set(spec.keys.map((k) => k.column));
+  const rightKeys = new Set(spec.keys.map((k) => k.right ?? k.column));
+  const rightNames = new Set(rightColumns.map((c) => c.name));
+  return leftColumns
+    .filter((c) => !leftKeys.has(c.name) && !rightKeys.has(c.name) && rightNames.has(c.name))
+    .map((c) => ({ column: c.name, field: `spec.compare (every common column: ${c.name})` }));
+}
+
+export function resolveColumns(
+  spec: ReconJobSpec,
+  leftColumns: Column[],
+  rightColumns: Column[],
+  sideNames: { left: string; right: string },
+): ResolvedColumns {
+  const probes: ResolvedColumns['probes'] = [];
+  const probeIfNeeded = (side: Side, col: Column) => {
+    const c = classifyType(col.type);
+    if ((c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name });
+  };
+
+  const keys = spec.keys.map((k, i): ResolvedColumn => {
+    const field = `spec.keys[${i}]`;
+    const left = findColumn(leftColumns, k.column, 'left', sideNames.left, `${field}.column`);
+    const right = findColumn(rightColumns, k.right ?? k.column, 'right', sideNames.right, k.right ? `${field}.right` : `${field}.column`);
+    const coercion = decideCoercion(left.type, right.type, false);
+    if (coercion.kind === 'numeric') {
+      probeIfNeeded('left', left);
+      probeIfNeeded('right', right);
+    }
+    return { name: left.name, left, right, coercion, normalize: [], field };
+  });
+
+  const compares = compareSpecs(spec, leftColumns, rightColumns).map((c): ResolvedColumn => {
+    const left = findColumn(leftColumns, c.column, 'left', sideNames.left, spec.aggregate ? c.field : `${c.field}.column`);
+    const right = findColumn(rightColumns, c.right ?? c.column, 'right', sideNames.right, spec.aggregate ? c.field : `${c.field}.${c.right ? 'right' : 'column'}`);
+    const tolerance = toleranceText(c.tolerance);
+    const normalize = c.normalize ?? [];
+    if (tolerance && normalize.length > 0) {
+      throw new PlanError(c.field, 'tolerance and normalize cannot be combined: tolerance compares numbers, normalize compares text');
+    }
+    let coercion: Coercion = normalize.length > 0 ? { kind: 'text' } : decideCoercion(left.type, right.type, tolerance !== undefined);
+    if (tolerance && coercion.kind !== 'numeric') {
+      throw new PlanError(
+        `${c.field}.tolerance`,
+        `needs numbers, but "${left.name}" is ${left.type} on the left and "${right.name}" is ${right.type} on the right; remove the tolerance or cast the column in the side's query`,
+      );
+    }
+    if (coercion.kind === 'numeric') {
+      probeIfNeeded('left', left);
+      probeIfNeeded('right', right);
+    }
+    if (coercion.kind === 'same' && classifyType(left.type) === 'other' && /\[\]$|^STRUCT|^MAP|^UNION/i.test(left.type)) {
+      coercion = { kind: 'text' };
+    }
+    return { name: left.name, left, right, coercion, normalize, ...(tolerance ? { tolerance } : {}), field: c.field };
+  });
+
+  const seen = new Map<string, string>();
+  const claim = (name: string, field: string) => {
+    const prior = seen.get(name);
+    if (prior) throw new PlanError(field, `result column "${name}" would also be produced by ${prior}; rename one of them in the side's query`);
+    seen.set(name, field);
+  };
+  claim('recon_status', '(reserved)');
+  claim('recon_mismatched', '(reserved)');
+  for (const k of keys) claim(k.name, k.field);
+  for (const c of compares) {
+    claim(`${c.name}_left`, c.field);
+    claim(`${c.name}_right`, c.field);
+    if (c.coercion.kind === 'numeric') claim(`${c.name}_diff`, c.field);
+  }
+  return { keys, compares, probes };
+}
+
+function shapeOf(col: Column, side: Side, probed: ReadonlyMap<string, NumericShape>): NumericShape {
+  const declared = numericShape(col.type);
+  if (declared) return declared;
+  const found = probed.get(probeKey(side, col.name));
+  if (!found) throw new Error(`internal: no numeric probe for ${side}.${col.name}`);
+  return found;
+}
+
+export function probeKey(side: Side, column: string): string {
+  return `${side}\u0000${column}`;
+}
+
+function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape>): PlannedColumn['decimal'] {
+  const l = shapeOf(c.left, 'left', probed);
+  const r = shapeOf(c.right, 'right', probed);
+  const scale = Math.max(l.scale, r.scale);
+  const intDigits = Math.max(l.intDigits, r.intDigits, 1);
+  const precision = intDigits + scale;
+  // One spare integer digit so right - left never overflows the diff type.
+  if (precision + 1 > MAX_DECIMAL_PRECISION) {
+    throw new PlanError(
+      c.field,
+      `"${c.name}" needs ${intDigits} integer and ${scale} decimal digits, more than an exact DECIMAL(${MAX_DECIMAL_PRECISION}) holds with room for differences; round or cast it in the side's query`,
+    );
+  }
+  // relative * |left| is computed as DECIMAL(precision + relScale + 1, scale + relScale).
+  const relScale = c.tolerance ? decimalScale(c.tolerance.relative) : 0;
+  if (c.tolerance && precision + relScale + 1 > MAX_DECIMAL_PRECISION) {
+    throw new PlanError(`${c.field}.tolerance.relative`, `has ${relScale} decimal places; with "${c.name}" (${precision} digits) that exceeds ${MAX_DECIMAL_PRECISION} digits; use fewer decimal places`);
+  }
+  return { type: `DECIMAL(${precision},${scale})`, diffType: `DECIMAL(${precision + 1},${scale})`, scale };
+}
+
+export function finalizePlan(resolved: ResolvedColumns, probed: ReadonlyMap<string, NumericShape>): ComparePlan {
+  const finish = (c: ResolvedColumn): PlannedColumn => (c.coercion.kind === 'numeric' ? { ...c, decimal: planDecimal(c, probed) } : { ...c });
+  return { keys: resolved.keys.map(finish), compares: resolved.compares.map(finish) };
+}

@@ -1,0 +1,91 @@
+// SQL that turns staged files into each side's relation: the reader call, the user's
+// query over `source`, and summary-mode grouping. Pure.
+import type { MeasureSpec, ReconJobSpec, SourceFormat, SourceSpec } from '../spec/schema.ts';
+import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
+import type { Side } from './plan.ts';
+
+export class FormatError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+/** The format a side is read as: declared, or told by the (first) file's extension. */
+export function detectFormat(src: SourceSpec, files: string[], field: string): SourceFormat {
+  if (src.format) return src.format;
+  const name = (files[0] ?? src.uri).toLowerCase().replace(/\.(gz|gzip|zst)$/, '');
+  if (/\.(parquet|pq)$/.test(name)) return 'parquet';
+  if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
+  if (/\.(ndjson|jsonl)$/.test(name)) return 'ndjson';
+  if (/\.json$/.test(name)) return 'json';
+  throw new FormatError(`${field}.format`, `cannot tell the format of "${files[0] ?? src.uri}" from its name; set format: parquet, csv, json or ndjson`);
+}
+
+function fileList(files: string[]): string {
+  return `[${files.map(quoteLiteral).join(', ')}]`;
+}
+
+/**
+ * The reader call for a side. `varcharColumns` are read as text (CSV columns the sniffer
+ * took for DOUBLE), so their decimals never pass through binary floating point.
+ */
+export function readerSql(src: SourceSpec, format: SourceFormat, files: string[], varcharColumns: string[] = []): string {
+  const multi = files.length > 1 ? ', union_by_name = true' : '';
+  switch (format) {
+    case 'parquet':
+      return `read_parquet(${fileList(files)}${multi})`;
+    case 'csv': {
+      const o = src.csv ?? {};
+      const opts = [
+        `delim = ${quoteLiteral(o.delimiter ?? ',')}`,
+        `header = ${o.header ?? true}`,
+        `quote = ${quoteLiteral(o.quote ?? '"')}`,
+        `escape = ${quoteLiteral(o.escape ?? o.quote ?? '"')}`,
+        ...(o.nullString !== undefined ? [`nullstr = ${quoteLiteral(o.nullString)}`] : []),
+        ...(o.skipRows ? [`skip = ${o.skipRows}`] : []),
+        ...(varcharColumns.length ? [`types = {${varcharColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`] : []),
+      ];
+      return `read_csv(${fileList(files)}, ${opts.join(', ')}${multi})`;
+    }
+    case 'json':
+      return `read_json(${fileList(files)}, format = 'auto'${multi})`;
+    case 'ndjson':
+      return `read_json(${fileList(files)}, format = 'newline_delimited'${multi})`;
+  }
+}
+
+/** `<side>_input`: the files as read, with probed decimal columns cast exactly. */
+export function inputViewSql(side: Side, reader: string, decimalColumns: ReadonlyArray<{ column: string; type: string }> = []): string {
+  const replace = decimalColumns.length
+    ? ` REPLACE (${decimalColumns.map((d) => `CAST(trim(CAST(${q(d.column)} AS VARCHAR)) AS ${d.type}) AS ${q(d.column)}`).join(', ')})`
+    : '';
+  return `CREATE OR REPLACE TEMP VIEW ${side}_input AS SELECT *${replace} FROM ${reader}`;
+}
+
+export function stripTrailingSemicolons(sql: string): string {
+  return sql.replace(/[\s;]+$/, '');
+}
+
+/** `<side>_rows`: the user's query over `source`, or the input as is. */
+export function rowsViewSql(side: Side, renderedQuery: string | undefined): string {
+  if (!renderedQuery) return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS SELECT * FROM ${side}_input`;
+  // The user's statement runs as a subquery under a CTE named `source`, so it may use its
+  // own WITH clauses and cannot see the other side's data by accident.
+  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS WITH source AS (SELECT * FROM ${side}_input) SELECT * FROM (\n${stripTrailingSemicolons(renderedQuery)}\n)`;
+}
+
+function measureExpr(m: MeasureSpec, side: Side): string {
+  const col = side === 'left' ? m.column : (m.right ?? m.column);
+  if (m.fn === 'count') return col ? `count(${q(col)})` : 'count(*)';
+  return `${m.fn}(${q(col!)})`;
+}
+
+/** `<side>_grouped`: summary reconciliation groups each side by its key columns first. */
+export function groupedViewSql(spec: ReconJobSpec, side: Side): string {
+  const keys = spec.keys.map((k) => q(side === 'left' ? k.column : (k.right ?? k.column)));
+  const measures = (spec.aggregate?.measures ?? []).map((m) => `${measureExpr(m, side)} AS ${q(m.as)}`);
+  return `CREATE OR REPLACE TEMP VIEW ${side}_grouped AS SELECT ${[...keys, ...measures].join(', ')} FROM ${side}_rows GROUP BY ${keys.join(', ')}`;
+}

@@ -1,0 +1,12 @@
+// Where published files end up, known before they are published so that summary.json
+// (written before its own upload) can name them.
+import { join, resolve } from 'node:path';
+
+export function resultLocations(targetUri: string, files: string[], summaryFile: string): { uri: string; files: string[]; summaryUri: string } {
+  if (targetUri.startsWith('s3://')) {
+    const base = targetUri.endsWith('/') ? targetUri : `${targetUri}/`;
+    return { uri: base, files: files.map((f) => `${base}${f}`), summaryUri: `${base}${summaryFile}` };
+  }
+  const dir = resolve(targetUri);
+  return { uri: dir, files: files.map((f) => join(dir, f)), summaryUri: join(dir, summaryFile) };
+}

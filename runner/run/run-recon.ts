@@ -1,0 +1,383 @@
+// One reconciliation run, stage by stage (DESIGN §4): render templates -> stage inputs ->
+// DuckDB views -> lock down -> per-side query -> key checks -> compare -> summaries ->
+// write locally -> publish, summary.json last. Every failure names its stage.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import {
+  copyResultSql,
+  dupKeysTableSql,
+  duplicateKeysSql,
+  duplicateStatsSql,
+  insertDuplicatesSql,
+  keyStatsSql,
+  keyedViewSql,
+  numericProbeSql,
+  reconStatsSql,
+  reconTableSql,
+  resultTableViewSql,
+  setAsideCountSql,
+} from '../compare/build-sql.ts';
+import { classifyType } from '../compare/column-types.ts';
+import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
+import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
+import type { ReconJob, SourceFormat } from '../spec/schema.ts';
+import { publishResults } from '../output/publish.ts';
+import { createS3Client } from '../stage/s3-client.ts';
+import { stageSource } from '../stage/stage-source.ts';
+import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
+import type { ReconWindow } from '../window/window.ts';
+import { Duck, duckMessage } from './duck.ts';
+import { resultLocations } from './locations.ts';
+import { expectationsFrom, isBalanced, type Counts, type RunSummary } from './summary.ts';
+
+export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload';
+
+export class RunError extends Error {
+  constructor(
+    readonly stage: Stage,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+export interface RunOptions {
+  job: ReconJob;
+  window: ReconWindow;
+  runName: string;
+  /** Directory relative paths in the manifest are read from. */
+  baseDir: string;
+  /** Overrides spec.output.uri (the CLI's --out). */
+  outUri?: string;
+  /** Default output location when neither --out nor spec.output.uri is given. */
+  defaultOutUri?: string;
+  memoryLimit?: string;
+  threads?: number;
+  workDir?: string;
+  progress?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Called with the statements as they run, for --explain. */
+  onSql?: (sql: string) => void;
+}
+
+function ms(since: number): number {
+  return Math.round(performance.now() - since);
+}
+
+async function step<T>(stage: Stage, field: string | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RunError) throw err;
+    const fieldOf = (err as { field?: unknown }).field;
+    const msg = err instanceof Error ? err.message : String(err);
+    // Errors that already name their field (plan, stage, template, format) pass through as is.
+    if (typeof fieldOf === 'string') throw new RunError(stage, msg.startsWith(fieldOf) ? msg : `${fieldOf}: ${msg}`);
+    throw new RunError(stage, field ? `${field}: ${duckMessage(err)}` : duckMessage(err));
+  }
+}
+
+function numberOf(v: unknown): number {
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return Number(v);
+  return 0;
+}
+
+export async function runRecon(opts: RunOptions): Promise<RunSummary> {
+  const { job } = opts;
+  const spec = job.spec;
+  const progress = opts.progress ?? (() => {});
+  const env = opts.env ?? process.env;
+  const names = { left: spec.left.name ?? 'left', right: spec.right.name ?? 'right' };
+  const mode = spec.output?.mode ?? 'AllDiffs';
+  const outFormat = spec.output?.format ?? 'parquet';
+
+  const vars: TemplateVars = templateVars({
+    window: opts.window,
+    jobName: job.metadata.name,
+    jobNamespace: job.metadata.namespace ?? 'default',
+    runName: opts.runName,
+  });
+  const rendered = await step('render', undefined, async () => ({
+    leftUri: renderText(spec.left.uri, vars, 'spec.left.uri'),
+    rightUri: renderText(spec.right.uri, vars, 'spec.right.uri'),
+    leftQuery: spec.left.query ? renderSql(spec.left.query, vars, 'spec.left.query') : undefined,
+    rightQuery: spec.right.query ? renderSql(spec.right.query, vars, 'spec.right.query') : undefined,
+    outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? 'raas-out/{{ job.name }}/{{ window.startDate }}/', vars, '--out')),
+    summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
+  }));
+  const outUri = rendered.outUri.startsWith('s3://') || isAbsolute(rendered.outUri) ? rendered.outUri : resolve(opts.outUri ? process.cwd() : spec.output?.uri ? opts.baseDir : process.cwd(), rendered.outUri);
+
+  const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
+  let s3: S3Client | undefined;
+  const s3Client = () => (s3 ??= createS3Client(env));
+  let duck: Duck | undefined;
+  try {
+    // ---- stage
+    const tStage = performance.now();
+    const staged: Record<Side, string[]> = { left: [], right: [] };
+    for (const side of ['left', 'right'] as const) {
+      const uri = side === 'left' ? rendered.leftUri : rendered.rightUri;
+      const res = await step('stage', undefined, () =>
+        stageSource({
+          uri,
+          field: `spec.${side}.uri`,
+          baseDir: opts.baseDir,
+          destDir: join(workDir, 'input', side),
+          ...(uri.startsWith('s3://') ? { s3: s3Client() } : {}),
+          onProgress: (m) => progress(`stage    ${side} (${names[side]}): ${m}`),
+        }),
+      );
+      staged[side] = res.files;
+    }
+    const stageMs = ms(tStage);
+
+    // ---- load: reader views, exact decimals for CSV/JSON, then lock down
+    const tCompare = performance.now();
+    const localOut = join(workDir, 'out');
+    await mkdir(localOut, { recursive: true });
+    duck = await step('load', undefined, () =>
+      Duck.open({ workDir, ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}), ...(opts.threads ? { threads: opts.threads } : {}) }),
+    );
+    const db = duck;
+    const run = async (sql: string) => {
+      opts.onSql?.(sql);
+      await db.exec(sql);
+    };
+    for (const side of ['left', 'right'] as const) {
+      const src = spec[side];
+      const field = `spec.${side}`;
+      await step('load', `${field}.uri`, async () => {
+        const format: SourceFormat = detectFormat(src, staged[side], field);
+        await loadSide(db, run, side, src, format, staged[side]);
+        const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
+        progress(`load     ${side} (${names[side]}): ${numberOf(rows.n)} row(s) as ${format}`);
+      });
+    }
+    await step('load', undefined, () => db.lockDown([...staged.left, ...staged.right], [localOut]));
+
+    // ---- per-side query and (summary mode) grouping
+    for (const side of ['left', 'right'] as const) {
+      const query = side === 'left' ? rendered.leftQuery : rendered.rightQuery;
+      await step('query', `spec.${side}.query (${names[side]})`, () => run(rowsViewSql(side, query)));
+      if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
+    }
+    const rel = (side: Side) => (spec.aggregate ? `${side}_grouped` : `${side}_rows`);
+
+    // ---- plan
+    const leftCols = await step('query', `spec.left.query (${names.left})`, () => db.describe(rel('left')));
+    const rightCols = await step('query', `spec.right.query (${names.right})`, () => db.describe(rel('right')));
+    const resolved = await step('compare', undefined, async () => resolveColumns(spec, leftCols, rightCols, names));
+    const probed = new Map<string, NumericShape>();
+    for (const p of resolved.probes) {
+      const shape = await step('compare', undefined, async () => probeNumeric(db, rel(p.side), p.side, p.column, names[p.side]));
+      probed.set(probeKey(p.side, p.column), shape);
+    }
+    const plan: ComparePlan = await step('compare', undefined, async () => finalizePlan(resolved, probed));
+    progress(
+      `compare  keys: ${plan.keys.map((k) => (k.left.name === k.right.name ? k.name : `${k.left.name}=${k.right.name}`)).join(', ')}; ` +
+        `columns: ${plan.compares.map((c) => c.name).join(', ') || '(none: keys only)'}`,
+    );
+
+    // ---- key checks
+    const counts = await step('keys', undefined, async () => {
+      await run(keyedViewSql(plan, 'left', rel('left')));
+      await run(keyedViewSql(plan, 'right', rel('right')));
+      const ls = await db.one(keyStatsSql(plan, 'left'));
+      const rs = await db.one(keyStatsSql(plan, 'right'));
+      await run(duplicateKeysSql(plan, 'left'));
+      await run(duplicateKeysSql(plan, 'right'));
+      const ld = await db.one(duplicateStatsSql('left'));
+      const rd = await db.one(duplicateStatsSql('right'));
+      return {
+        leftRows: numberOf(ls.row_count),
+        rightRows: numberOf(rs.row_count),
+        nullLeft: numberOf(ls.null_keys),
+        nullRight: numberOf(rs.null_keys),
+        dupKeysLeft: numberOf(ld.dup_keys),
+        dupRowsLeft: numberOf(ld.dup_rows),
+        dupKeysRight: numberOf(rd.dup_keys),
+        dupRowsRight: numberOf(rd.dup_rows),
+      };
+    });
+    const hasDups = counts.dupKeysLeft + counts.dupKeysRight > 0;
+    progress(
+      `keys     left ${counts.leftRows} row(s), ${counts.nullLeft} null key(s), ${counts.dupKeysLeft} duplicated key(s); ` +
+        `right ${counts.rightRows} row(s), ${counts.nullRight} null key(s), ${counts.dupKeysRight} duplicated key(s)`,
+    );
+
+    // ---- compare
+    const stats = await step('compare', undefined, async () => {
+      let setAsideLeft = 0;
+      let setAsideRight = 0;
+      if (hasDups) {
+        await run(dupKeysTableSql(plan));
+        if (counts.dupKeysRight > 0) setAsideLeft = numberOf((await db.one(setAsideCountSql(plan, 'left'))).n);
+        if (counts.dupKeysLeft > 0) setAsideRight = numberOf((await db.one(setAsideCountSql(plan, 'right'))).n);
+      }
+      await run(reconTableSql(plan, { mode, excludeDuplicates: hasDups }));
+      if (hasDups) await run(insertDuplicatesSql(plan));
+      const s = await db.one(reconStatsSql(plan));
+      return { s, setAsideLeft, setAsideRight };
+    });
+    const mismatched = numberOf(stats.s.mismatched);
+    const leftOnly = numberOf(stats.s.left_only);
+    const rightOnly = numberOf(stats.s.right_only);
+    // Keys present exactly once on a side and not set aside: every one is matched, mismatched or one-sided.
+    const oneToOneLeft = counts.leftRows - counts.nullLeft - counts.dupRowsLeft - stats.setAsideLeft;
+    const oneToOneRight = counts.rightRows - counts.nullRight - counts.dupRowsRight - stats.setAsideRight;
+    const matched = oneToOneLeft - mismatched - leftOnly;
+    const matchedFromRight = oneToOneRight - mismatched - rightOnly;
+    const storedMatched = numberOf(stats.s.stored_matched);
+    if (matched !== matchedFromRight || matched < storedMatched || (mode === 'Full' && matched !== storedMatched)) {
+      throw new RunError(
+        'compare',
+        `internal consistency check failed: matched keys ${matched} (from the left) vs ${matchedFromRight} (from the right), ${storedMatched} stored; no result was written. Please report this with the spec.`,
+      );
+    }
+    const result: Counts = {
+      left: counts.leftRows,
+      right: counts.rightRows,
+      matched,
+      mismatched,
+      leftOnly,
+      rightOnly,
+      duplicateKeysLeft: counts.dupKeysLeft,
+      duplicateKeysRight: counts.dupKeysRight,
+      nullKeysLeft: counts.nullLeft,
+      nullKeysRight: counts.nullRight,
+    };
+    const mismatchedByColumn: Record<string, number> = {};
+    const diffTotals: Record<string, string> = {};
+    plan.compares.forEach((c, i) => {
+      mismatchedByColumn[c.name] = numberOf(stats.s[`mm${i}`]);
+      if (c.decimal) diffTotals[c.name] = String(stats.s[`dt${i}`]);
+    });
+    const balanced = isBalanced(result, expectationsFrom(spec.expect));
+    progress(
+      `compare  matched ${matched}, mismatched ${mismatched}, left-only ${leftOnly}, right-only ${rightOnly}, ` +
+        `duplicate keys ${counts.dupKeysLeft + counts.dupKeysRight}, null keys ${counts.nullLeft + counts.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
+    );
+
+    // ---- summaries over the result table
+    await run(resultTableViewSql(plan, mode));
+    const summaries: Record<string, string | null> = {};
+    for (const s of rendered.summaries) {
+      summaries[s.name] = await step('summaries', s.field, async () => {
+        // Values come back as text so decimals keep every digit.
+        const reader = await db.rows(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(s.sql)}\n) LIMIT 2`);
+        if (reader.length !== 1 || Object.keys(reader[0]!).length !== 1) {
+          const cols = reader[0] ? Object.keys(reader[0]).length : 0;
+          throw new RunError('summaries', `${s.field}: must return exactly one row with one column; got ${reader.length} row(s) and ${cols} column(s)`);
+        }
+        const value = Object.values(reader[0]!)[0];
+        return value === null || value === undefined ? null : stringifyValue(value);
+      });
+    }
+    const compareMs = ms(tCompare);
+
+    // ---- write locally, then publish with summary.json last
+    const tWrite = performance.now();
+    const resultName = `result.${outFormat}`;
+    await step('write', undefined, () => run(copyResultSql(join(localOut, resultName), outFormat)));
+    const resultRows = numberOf((await db.one('SELECT count(*) AS n FROM result_table')).n);
+    progress(`write    ${resultRows} result row(s) (${mode}) as ${outFormat}`);
+    duck.close();
+    duck = undefined;
+
+    const summary: RunSummary = {
+      job: job.metadata.name,
+      ...(job.metadata.namespace ? { namespace: job.metadata.namespace } : {}),
+      run: opts.runName,
+      window: { start: opts.window.start, end: opts.window.end },
+      balanced,
+      counts: result,
+      mismatchedByColumn,
+      diffTotals,
+      summaries,
+      results: { uri: outUri, files: [], summaryUri: '', mode, format: outFormat },
+      timings: { stageMs, compareMs, writeMs: 0 },
+    };
+    // summary.json names the final locations and is published last: it is the commit marker.
+    const planned = resultLocations(outUri, [resultName], 'summary.json');
+    summary.results = { ...summary.results, ...planned };
+    summary.timings.writeMs = ms(tWrite);
+    await writeFile(join(localOut, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    const published = await step('upload', 'spec.output.uri', () =>
+      publishResults({
+        localDir: localOut,
+        files: [resultName],
+        summaryFile: 'summary.json',
+        targetUri: outUri,
+        ...(outUri.startsWith('s3://') ? { s3: s3Client() } : {}),
+        onProgress: (m) => progress(`upload   ${m}`),
+      }),
+    );
+    summary.results = { ...summary.results, uri: published.uri, files: published.files, summaryUri: published.summaryUri };
+    progress(`done     results at ${published.uri}`);
+    return summary;
+  } finally {
+    duck?.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function loadSide(db: Duck, run: (sql: string) => Promise<void>, side: Side, src: ReconJob['spec']['left'], format: SourceFormat, files: string[]): Promise<void> {
+  // First read as DuckDB's sniffer sees it; CSV/JSON columns it took for floating point
+  // are then re-read as text and cast to a DECIMAL wide enough for every value.
+  await run(inputViewSql(side, readerSql(src, format, files)));
+  if (format === 'parquet') return;
+  const floats = (await db.describe(`${side}_input`)).filter((c) => classifyType(c.type) === 'float').map((c) => c.name);
+  if (floats.length === 0) return;
+  const reader = format === 'csv' ? readerSql(src, format, files, floats) : readerSql(src, format, files);
+  await run(inputViewSql(side, reader));
+  const decimals: Array<{ column: string; type: string }> = [];
+  for (const column of floats) {
+    const shape = await probeNumeric(db, `${side}_input`, side, column, side);
+    const precision = Math.min(38, shape.intDigits + shape.scale);
+    decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
+  }
+  await run(inputViewSql(side, reader, decimals));
+}
+
+async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string): Promise<NumericShape> {
+  const r = await db.one(numericProbeSql(relation, column));
+  const bad = numberOf(r.bad);
+  if (bad > 0) {
+    throw new RunError(
+      'compare',
+      `column "${column}" on the ${side} side (${sideName}) is compared as a number but ${bad} value(s) are not numbers, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
+    );
+  }
+  const intDigits = numberOf(r.int_digits);
+  const scale = numberOf(r.scale);
+  if (intDigits + scale > 38) {
+    throw new RunError('compare', `column "${column}" on the ${side} side (${sideName}) has numbers with ${intDigits + scale} digits; at most 38 can be compared exactly`);
+  }
+  return { intDigits, scale };
+}
+
+function stringifyValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'bigint' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+

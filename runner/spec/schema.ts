@@ -1,0 +1,283 @@
+// The ReconJob API as zod schemas: the single source of truth for the CLI's manifest
+// parsing, the TypeScript types and (later) the generated CRDs. Descriptions here are
+// what `kubectl explain` shows, so they state defaults: the schemas deliberately carry
+// no `.default()`, because API-server defaulting makes Argo CD report committed objects
+// as OutOfSync forever (DESIGN §2). Defaults are applied in code by `resolveDefaults`.
+import { z } from 'zod';
+import { PERIODS, WEEKDAYS } from '../window/window.ts';
+
+export const FORMATS = ['parquet', 'csv', 'json', 'ndjson'] as const;
+export const OUTPUT_FORMATS = ['parquet', 'csv'] as const;
+export const OUTPUT_MODES = ['Full', 'AllDiffs', 'LeftDiffs', 'RightDiffs'] as const;
+export const NORMALIZERS = ['trim', 'lower', 'collapseWhitespace'] as const;
+export const AGGREGATE_FNS = ['sum', 'count', 'min', 'max'] as const;
+export const NOTIFY_EVENTS = ['Started', 'Succeeded', 'Failed', 'Balanced', 'Unbalanced'] as const;
+export const CONCURRENCY_POLICIES = ['Forbid', 'Allow', 'Replace'] as const;
+
+// A column name as it appears in the data. Any text is allowed (names are always quoted
+// in generated SQL), but it must not be empty.
+const columnName = z.string().min(1);
+const identifierName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain identifier: letters, digits and _, not starting with a digit' });
+const memorySize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, { error: 'must be a size such as 512MB, 2GB or 4GiB' });
+const nonNegativeInt = z.number().int().min(0);
+
+export const csvOptionsSchema = z
+  .strictObject({
+    delimiter: z.string().min(1).max(1).optional().describe('Field delimiter, one character. Default ",".'),
+    header: z.boolean().optional().describe('Whether the first line holds column names. Default true.'),
+    quote: z.string().min(1).max(1).optional().describe('Quote character. Default \'"\'.'),
+    escape: z.string().min(1).max(1).optional().describe('Escape character inside quotes. Default the quote character.'),
+    nullString: z.string().optional().describe('Text that means NULL (for example "NULL" or "\\\\N"). Default: empty fields are NULL.'),
+    skipRows: nonNegativeInt.optional().describe('Lines to skip before the header (for files with a preamble). Default 0.'),
+  })
+  .describe('CSV reading options; only for format csv. Files ending in .gz are decompressed transparently.');
+
+export const sourceSchema = z
+  .strictObject({
+    name: z.string().min(1).max(63).optional().describe('Display name of this side in reports and messages. Default "left" or "right".'),
+    uri: z
+      .string()
+      .min(1)
+      .describe(
+        'Where the data is: a local path (relative to the manifest when run locally; globs such as data/*.csv allowed), ' +
+          's3://bucket/prefix/*.parquet (globs allowed; endpoint and credentials from the standard AWS_* environment variables), ' +
+          'or an https:// URL. Templates such as {{ window.startDate }} are inserted as text.',
+      ),
+    format: z
+      .enum(FORMATS)
+      .optional()
+      .describe('File format: parquet, csv, json (array or newline-delimited) or ndjson. Default: from the file extension.'),
+    csv: csvOptionsSchema.optional(),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Optional DuckDB SQL run over this side before comparing; the input is the table "source". Templates are inserted as ' +
+          "quoted SQL literals, e.g. WHERE day >= {{ window.startDate }}::DATE. Functions such as regexp_extract are available.",
+      ),
+  })
+  .describe('One side of the comparison.');
+
+export const keySchema = z
+  .strictObject({
+    column: columnName.describe('Key column on the left (primary) side.'),
+    right: columnName.optional().describe('Key column on the right side. Default: the same as column.'),
+  })
+  .describe('A key column; rows with equal keys on both sides are compared.');
+
+export const toleranceSchema = z
+  .strictObject({
+    absolute: z.number().min(0).optional().describe('Largest allowed |right - left|, in exact decimal arithmetic. Default 0.'),
+    relative: z.number().min(0).optional().describe('Largest allowed |right - left| as a fraction of |left| (0.001 = 0.1%). Added to absolute. Default 0.'),
+  })
+  .describe('Numeric tolerance: values match when |right - left| <= absolute + relative * |left|. Default: exact equality.');
+
+export const compareColumnSchema = z
+  .strictObject({
+    column: columnName.describe('Column on the left side.'),
+    right: columnName.optional().describe('Column on the right side. Default: the same as column.'),
+    tolerance: toleranceSchema.optional(),
+    normalize: z
+      .array(z.enum(NORMALIZERS))
+      .optional()
+      .describe('Text normalisation applied to both sides before comparing, in order: trim, lower, collapseWhitespace. Default none.'),
+  })
+  .describe('A column whose values are compared for each key.');
+
+export const measureSchema = z
+  .strictObject({
+    fn: z.enum(AGGREGATE_FNS).describe('Aggregate function: sum, count, min or max.'),
+    column: columnName.optional().describe('Column aggregated on the left side; not needed for count (which counts rows).'),
+    right: columnName.optional().describe('Column aggregated on the right side. Default: the same as column.'),
+    as: identifierName.describe('Name of the resulting measure column; it is compared like a compare column.'),
+    tolerance: toleranceSchema.optional(),
+  })
+  .describe('A measure computed per key group on both sides.');
+
+export const aggregateSchema = z
+  .strictObject({
+    measures: z.array(measureSchema).min(1).describe('Measures computed per key group; each is compared between the sides.'),
+  })
+  .describe('Summary reconciliation: group both sides by the keys with these measures first, then compare the groups 1:1.');
+
+export const outputSchema = z
+  .strictObject({
+    mode: z
+      .enum(OUTPUT_MODES)
+      .optional()
+      .describe('Which rows the result table holds: Full (every key), AllDiffs (all but matches), LeftDiffs, RightDiffs. Default AllDiffs.'),
+    uri: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where result files and summary.json go: a directory path or s3://bucket/prefix/. Templates inserted as text. Default ./raas-out/{{ job.name }}/{{ window.startDate }}/ when run locally.'),
+    format: z.enum(OUTPUT_FORMATS).optional().describe('Result file format: parquet or csv. Default parquet.'),
+  })
+  .describe('Where and how the result table is written.');
+
+export const summarySchema = z
+  .strictObject({
+    name: identifierName.describe('Name of the value in summary.json and the ReconRun status.'),
+    sql: z.string().min(1).describe('DuckDB SQL returning one row with one column, over the table result_table (the written result rows).'),
+  })
+  .describe('A summary value computed by SQL over the result table.');
+
+export const expectSchema = z
+  .strictObject({
+    maxMismatched: nonNegativeInt.optional().describe('Largest number of mismatched keys for a balanced result. Default 0.'),
+    maxLeftOnly: nonNegativeInt.optional().describe('Largest number of keys only on the left for a balanced result. Default 0.'),
+    maxRightOnly: nonNegativeInt.optional().describe('Largest number of keys only on the right for a balanced result. Default 0.'),
+    maxDuplicateKeys: nonNegativeInt.optional().describe('Largest number of duplicated keys, both sides together, for a balanced result. Default 0.'),
+    maxNullKeys: nonNegativeInt.optional().describe('Largest number of rows with a NULL key, both sides together, for a balanced result. Default 0.'),
+  })
+  .describe('Limits for a balanced result; every count within its limit means balanced. All default to 0.');
+
+export const scheduleSchema = z
+  .strictObject({
+    cron: z.string().min(1).describe('Five-field cron expression for scheduled runs, e.g. "0 2 * * *".'),
+    timeZone: z.string().min(1).optional().describe('IANA time zone for the cron and the periods, e.g. Asia/Tokyo. Default UTC.'),
+    period: z.enum(PERIODS).optional().describe('The window a run covers: Daily, Weekly, SemiMonthly, Monthly or Quarterly. Default Daily.'),
+    weekStartsOn: z.enum(WEEKDAYS).optional().describe('First day of a Weekly period. Default Monday.'),
+    anchorDay: z.number().int().min(1).max(28).optional().describe('Monthly periods start on this day of the month (28 = 28th to 27th). Default 1.'),
+    suspend: z.boolean().optional().describe('Stop scheduling new runs. Default false.'),
+    concurrencyPolicy: z.enum(CONCURRENCY_POLICIES).optional().describe('What to do when a run is still going at the next schedule. Default Forbid.'),
+    startingDeadlineSeconds: z.number().int().min(1).optional().describe('Skip a scheduled run that could not start within this many seconds. Default 3600.'),
+  })
+  .describe('When to run. A run at time T covers the last complete period before T.');
+
+export const notifySchema = z
+  .strictObject({
+    kafka: z.strictObject({ topic: z.string().min(1).describe('Kafka topic for the events.') }).optional().describe('Send events to Kafka.'),
+    webhook: z
+      .strictObject({
+        secretRef: z
+          .strictObject({
+            name: z.string().min(1).describe('Secret name.'),
+            key: z.string().min(1).optional().describe('Key holding the URL. Default "url".'),
+          })
+          .describe('Secret holding the webhook URL.'),
+        format: z.enum(['cloudevents', 'slack']).optional().describe('Body format. Default cloudevents.'),
+      })
+      .optional()
+      .describe('POST events to a webhook.'),
+    on: z.array(z.enum(NOTIFY_EVENTS)).min(1).describe('Events that trigger this notification.'),
+  })
+  .describe('A notification sink and the events it receives.');
+
+export const runnerSchema = z
+  .strictObject({
+    image: z.string().min(1).optional().describe('Runner container image. Default: the operator\'s own image.'),
+    resources: z
+      .strictObject({
+        requests: z.record(z.string(), z.string()).optional().describe('Resource requests, e.g. cpu: "1", memory: 2Gi.'),
+        limits: z.record(z.string(), z.string()).optional().describe('Resource limits.'),
+      })
+      .optional()
+      .describe('Runner container resources.'),
+    serviceAccountName: z.string().min(1).optional().describe('Service account for runner pods (for cloud IAM). Default: none, no token mounted.'),
+    envFrom: z
+      .array(
+        z.strictObject({
+          secretRef: z.strictObject({ name: z.string().min(1).describe('Secret name.') }).optional().describe('Secret with environment variables.'),
+          configMapRef: z.strictObject({ name: z.string().min(1).describe('ConfigMap name.') }).optional().describe('ConfigMap with environment variables.'),
+        }),
+      )
+      .optional()
+      .describe('Environment from Secrets or ConfigMaps, e.g. AWS credentials. Credentials never go inline.'),
+    activeDeadlineSeconds: z.number().int().min(1).optional().describe('Fail a run that takes longer than this. Default 21600 (6 h).'),
+    memoryLimit: memorySize.optional().describe('DuckDB memory limit; larger inputs spill to disk. Default: 80% of the container memory.'),
+    threads: z.number().int().min(1).max(256).optional().describe('DuckDB worker threads. Default: the number of CPUs.'),
+  })
+  .describe('How runner pods run.');
+
+export const historySchema = z
+  .strictObject({
+    successfulRuns: nonNegativeInt.optional().describe('Succeeded ReconRuns kept. Default 30.'),
+    failedRuns: nonNegativeInt.optional().describe('Failed ReconRuns kept. Default 10.'),
+  })
+  .describe('How many finished ReconRuns are kept; result files stay.');
+
+export const reconJobSpecSchema = z
+  .strictObject({
+    left: sourceSchema.describe('The primary source (for example the ledger).'),
+    right: sourceSchema.describe('The target source compared against the primary (for example the bank file).'),
+    keys: z
+      .array(keySchema)
+      .min(1, { error: 'must list at least one key column, e.g. keys: [{ column: id }]' })
+      .describe('Key columns that identify a row on both sides; one or more.'),
+    compare: z
+      .array(compareColumnSchema)
+      .optional()
+      .describe('Columns to compare. Default: every column present on both sides that is not a key.'),
+    aggregate: aggregateSchema.optional(),
+    output: outputSchema.optional(),
+    summaries: z.array(summarySchema).optional().describe('Summary values computed by SQL over the result table.'),
+    expect: expectSchema.optional(),
+    schedule: scheduleSchema.optional(),
+    notify: z.array(notifySchema).optional().describe('Notifications sent when runs finish.'),
+    runner: runnerSchema.optional(),
+    history: historySchema.optional(),
+    maxParallelRuns: z.number().int().min(1).optional().describe('Most runs of this job executing at once; others wait Pending. Default 2.'),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.aggregate && spec.compare) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compare'],
+        message: 'cannot be used with aggregate: in summary reconciliation the measures are compared; put tolerances on the measures instead',
+      });
+    }
+    const seen = new Set<string>();
+    spec.summaries?.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['summaries', i, 'name'], message: `"${s.name}" is used twice; summary names must be unique` });
+      seen.add(s.name);
+    });
+    spec.aggregate?.measures.forEach((m, i) => {
+      if (m.fn !== 'count' && !m.column) {
+        ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'column'], message: `is required for fn ${m.fn}; only count works without a column` });
+      }
+    });
+    for (const side of ['left', 'right'] as const) {
+      const src = spec[side];
+      if (src.csv && src.format && src.format !== 'csv') {
+        ctx.addIssue({ code: 'custom', path: [side, 'csv'], message: `only applies to format csv, but format is ${src.format}; remove csv or set format: csv` });
+      }
+    }
+  })
+  .describe('What to compare, how, and how often.');
+
+export const metadataSchema = z
+  .looseObject({
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, {
+        error: 'must be a lowercase DNS name: a-z, 0-9, "-" and ".", starting and ending with a letter or digit',
+      }),
+    namespace: z.string().min(1).optional(),
+  })
+  .describe('Standard object metadata.');
+
+export const reconJobSchema = z.looseObject({
+  apiVersion: z.literal('raas.dev/v1alpha1', { error: 'must be raas.dev/v1alpha1' }),
+  kind: z.literal('ReconJob', { error: 'must be ReconJob' }),
+  metadata: metadataSchema,
+  spec: reconJobSpecSchema,
+});
+
+export type ReconJob = z.infer<typeof reconJobSchema>;
+export type ReconJobSpec = z.infer<typeof reconJobSpecSchema>;
+export type SourceSpec = z.infer<typeof sourceSchema>;
+export type CompareColumnSpec = z.infer<typeof compareColumnSchema>;
+export type ToleranceSpec = z.infer<typeof toleranceSchema>;
+export type MeasureSpec = z.infer<typeof measureSchema>;
+export type OutputMode = (typeof OUTPUT_MODES)[number];
+export type SourceFormat = (typeof FORMATS)[number];
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export type Normalizer = (typeof NORMALIZERS)[number];
