@@ -176,18 +176,18 @@ function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape
   const r = shapeOf(c.right, 'right', probed);
   const scale = Math.max(l.scale, r.scale);
   const intDigits = Math.max(l.intDigits, r.intDigits, 1);
-  const precision = intDigits + scale;
-  // One spare integer digit so right - left never overflows the diff type.
-  if (precision + 1 > MAX_DECIMAL_PRECISION) {
-    throw new PlanError(
-      c.field,
-      `"${c.name}" needs ${intDigits} integer and ${scale} decimal digits, more than an exact DECIMAL(${MAX_DECIMAL_PRECISION}) holds with room for differences; round or cast it in the side's query`,
-    );
+  // One digit stays spare so right - left fits the diff type. Declared widths are often
+  // generous (sum() returns DECIMAL(38,s), BIGINT allows 19 digits), so the width is
+  // capped rather than refused: DuckDB's CAST fails loudly on a value that does not fit,
+  // it never rounds one silently.
+  const maxPrecision = MAX_DECIMAL_PRECISION - 1;
+  if (scale >= maxPrecision) {
+    throw new PlanError(c.field, `"${c.name}" has ${scale} decimal places; at most ${maxPrecision - 1} can be compared exactly; round it in the side's query`);
   }
-  // relative * |left| is computed as DECIMAL(precision + relScale + 1, scale + relScale).
+  const precision = Math.min(intDigits + scale, maxPrecision);
   const relScale = c.tolerance ? decimalScale(c.tolerance.relative) : 0;
-  if (c.tolerance && precision + relScale + 1 > MAX_DECIMAL_PRECISION) {
-    throw new PlanError(`${c.field}.tolerance.relative`, `has ${relScale} decimal places; with "${c.name}" (${precision} digits) that exceeds ${MAX_DECIMAL_PRECISION} digits; use fewer decimal places`);
+  if (scale + relScale > MAX_DECIMAL_PRECISION - 1) {
+    throw new PlanError(`${c.field}.tolerance.relative`, `has ${relScale} decimal places; with the ${scale} of "${c.name}" that is more than DECIMAL can hold; use fewer decimal places`);
   }
   return { type: `DECIMAL(${precision},${scale})`, diffType: `DECIMAL(${precision + 1},${scale})`, scale };
 }

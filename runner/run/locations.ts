@@ -1,9 +1,10 @@
 // Where published files end up, known before they are published so that summary.json
-// (written before its own upload) can name them.
+// (written before its own upload) can name them. Targets are s3:// URIs or local paths
+// (the runner turns file:// URLs into paths first).
 import { join, resolve } from 'node:path';
 
 export function resultLocations(targetUri: string, files: string[], summaryFile: string): { uri: string; files: string[]; summaryUri: string } {
-  if (targetUri.startsWith('s3://')) {
+  if (/^s3:\/\//i.test(targetUri)) {
     const base = targetUri.endsWith('/') ? targetUri : `${targetUri}/`;
     return { uri: base, files: files.map((f) => `${base}${f}`), summaryUri: `${base}${summaryFile}` };
   }

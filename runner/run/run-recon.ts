@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   copyResultSql,
@@ -110,7 +111,11 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? 'raas-out/{{ job.name }}/{{ window.startDate }}/', vars, '--out')),
     summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
   }));
-  const outUri = rendered.outUri.startsWith('s3://') || isAbsolute(rendered.outUri) ? rendered.outUri : resolve(opts.outUri ? process.cwd() : spec.output?.uri ? opts.baseDir : process.cwd(), rendered.outUri);
+  const isS3 = (u: string) => /^s3:\/\//i.test(u);
+  // Relative output paths: --out and the default are relative to the working directory,
+  // spec.output.uri to the manifest (like the inputs).
+  const outPath = /^file:\/\//i.test(rendered.outUri) ? fileURLToPath(rendered.outUri) : rendered.outUri;
+  const outUri = isS3(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
   let s3: S3Client | undefined;
@@ -128,7 +133,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
           field: `spec.${side}.uri`,
           baseDir: opts.baseDir,
           destDir: join(workDir, 'input', side),
-          ...(uri.startsWith('s3://') ? { s3: s3Client() } : {}),
+          ...(isS3(uri) ? { s3: s3Client() } : {}),
           onProgress: (m) => progress(`stage    ${side} (${names[side]}): ${m}`),
         }),
       );
@@ -313,7 +318,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         files: [resultName],
         summaryFile: 'summary.json',
         targetUri: outUri,
-        ...(outUri.startsWith('s3://') ? { s3: s3Client() } : {}),
+        ...(isS3(outUri) ? { s3: s3Client() } : {}),
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );
