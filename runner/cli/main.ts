@@ -29,7 +29,7 @@ async function writeTermination(text: string): Promise<void> {
 }
 
 interface RunFlags {
-  file: string;
+  file?: string;
   date?: string;
   start?: string;
   end?: string;
@@ -42,14 +42,20 @@ interface RunFlags {
   quiet?: boolean;
 }
 
-async function loadManifest(file: string) {
+async function loadManifest(file: string | undefined) {
+  if (file === undefined) {
+    // In a runner pod the operator passes the ReconJob through the environment (operator/README.md).
+    const text = process.env.RAAS_MANIFEST;
+    if (!text) throw new RunError('validate', 'no manifest: give -f <manifest.yaml>, or set RAAS_MANIFEST to the ReconJob (JSON or YAML)');
+    return { job: parseReconJob(text, 'RAAS_MANIFEST'), baseDir: process.cwd() };
+  }
   const path = resolve(file);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new RunError('validate', `-f ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new RunError('validate', `-f ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory; give the manifest file' : (err as Error).message}`);
   }
   return { job: parseReconJob(text, file), baseDir: dirname(path) };
 }
@@ -132,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('run')
     .description('run one reconciliation locally with the embedded DuckDB')
-    .requiredOption('-f, --file <manifest>', 'ReconJob manifest (YAML), the same file kubectl applies')
+    .option('-f, --file <manifest>', 'ReconJob manifest (YAML), the same file kubectl applies (default: $RAAS_MANIFEST)')
     .option('--date <YYYY-MM-DD>', 'reconcile the period (spec.schedule.period, default Daily) containing this date')
     .option('--start <ISO>', 'explicit window start (with --end); without an offset it is read in spec.schedule.timeZone')
     .option('--end <ISO>', 'explicit window end, exclusive')

@@ -42,7 +42,7 @@ export interface ResolvedColumns {
   keys: ResolvedColumn[];
   compares: ResolvedColumn[];
   /** Numeric columns whose width only the data can tell (text or float sides). */
-  probes: Array<{ side: Side; column: string }>;
+  probes: Array<{ side: Side; column: string; field: string }>;
 }
 
 export interface PlannedColumn extends ResolvedColumn {
@@ -100,9 +100,9 @@ export function resolveColumns(
   sideNames: { left: string; right: string },
 ): ResolvedColumns {
   const probes: ResolvedColumns['probes'] = [];
-  const probeIfNeeded = (side: Side, col: Column) => {
+  const probeIfNeeded = (side: Side, col: Column, field: string) => {
     const c = classifyType(col.type);
-    if ((c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name });
+    if ((c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name, field });
   };
 
   const keys = spec.keys.map((k, i): ResolvedColumn => {
@@ -111,8 +111,8 @@ export function resolveColumns(
     const right = findColumn(rightColumns, k.right ?? k.column, 'right', sideNames.right, k.right ? `${field}.right` : `${field}.column`);
     const coercion = decideCoercion(left.type, right.type, false);
     if (coercion.kind === 'numeric') {
-      probeIfNeeded('left', left);
-      probeIfNeeded('right', right);
+      probeIfNeeded('left', left, field);
+      probeIfNeeded('right', right, field);
     }
     return { name: left.name, left, right, coercion, normalize: [], field };
   });
@@ -133,8 +133,8 @@ export function resolveColumns(
       );
     }
     if (coercion.kind === 'numeric') {
-      probeIfNeeded('left', left);
-      probeIfNeeded('right', right);
+      probeIfNeeded('left', left, c.field);
+      probeIfNeeded('right', right, c.field);
     }
     if (coercion.kind === 'same' && classifyType(left.type) === 'other' && /\[\]$|^STRUCT|^MAP|^UNION/i.test(left.type)) {
       coercion = { kind: 'text' };

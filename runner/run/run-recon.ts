@@ -168,7 +168,14 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     // ---- per-side query and (summary mode) grouping
     for (const side of ['left', 'right'] as const) {
       const query = side === 'left' ? rendered.leftQuery : rendered.rightQuery;
-      await step('query', `spec.${side}.query (${names[side]})`, () => run(rowsViewSql(side, query)));
+      await step('query', `spec.${side}.query (${names[side]})`, async () => {
+        try {
+          await run(rowsViewSql(side, query));
+        } catch (err) {
+          // The query sits on line 2 of the statement that wraps it; report the user's line.
+          throw new Error(duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`));
+        }
+      });
       if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
     }
     const rel = (side: Side) => (spec.aggregate ? `${side}_grouped` : `${side}_rows`);
@@ -179,7 +186,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const resolved = await step('compare', undefined, async () => resolveColumns(spec, leftCols, rightCols, names));
     const probed = new Map<string, NumericShape>();
     for (const p of resolved.probes) {
-      const shape = await step('compare', undefined, async () => probeNumeric(db, rel(p.side), p.side, p.column, names[p.side]));
+      const shape = await step('compare', undefined, async () => probeNumeric(db, rel(p.side), p.side, p.column, names[p.side], p.field));
       probed.set(probeKey(p.side, p.column), shape);
     }
     const plan: ComparePlan = await step('compare', undefined, async () => finalizePlan(resolved, probed));
@@ -349,13 +356,13 @@ async function loadSide(db: Duck, run: (sql: string) => Promise<void>, side: Sid
   await run(inputViewSql(side, reader, decimals));
 }
 
-async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string): Promise<NumericShape> {
+async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string): Promise<NumericShape> {
   const r = await db.one(numericProbeSql(relation, column));
   const bad = numberOf(r.bad);
   if (bad > 0) {
     throw new RunError(
       'compare',
-      `column "${column}" on the ${side} side (${sideName}) is compared as a number but ${bad} value(s) are not numbers, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
+      `${field ? `${field}: ` : ''}column "${column}" on the ${side} side (${sideName}) is compared as a number but ${bad} value(s) are not numbers, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
     );
   }
   const intDigits = numberOf(r.int_digits);
