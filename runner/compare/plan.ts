@@ -109,7 +109,8 @@ export function resolveColumns(
     const field = `spec.keys[${i}]`;
     const left = findColumn(leftColumns, k.column, 'left', sideNames.left, `${field}.column`);
     const right = findColumn(rightColumns, k.right ?? k.column, 'right', sideNames.right, k.right ? `${field}.right` : `${field}.column`);
-    const coercion = decideCoercion(left.type, right.type, false);
+    // Keys of one type join as they are: no cast on the join's hot path.
+    const coercion: Coercion = left.type.toUpperCase() === right.type.toUpperCase() ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
     if (coercion.kind === 'numeric') {
       probeIfNeeded('left', left, field);
       probeIfNeeded('right', right, field);

@@ -153,7 +153,7 @@ describe('errors: exit 2 and one line that names the field and the fix', () => {
 describe('runner pods: the manifest and window from the environment', () => {
   it('derives the window from a CronJob Job name', async () => {
     const job = { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconJob', metadata: { name: 'env-job', namespace: 'ns' }, spec: { ...base, left: { uri: join(dir, 'l.csv') }, right: { uri: join(dir, 'r.csv') }, schedule: { cron: '0 2 * * *', timeZone: 'Asia/Tokyo' } } };
-    // 2024-01-02T02:00 Tokyo = 2024-01-01T17:00Z = 28401660 minutes since the epoch.
+    // 2024-01-02T02:00 Tokyo = 2024-01-01T17:00Z since the epoch.
     const minutes = Date.UTC(2024, 0, 1, 17, 0) / 60_000;
     const r = await runCli(['run', '--json', '-q', '--out', join(dir, 'env-out')], { env: { RAAS_MANIFEST: JSON.stringify(job), RAAS_JOB_NAME: `env-job-${minutes}` } });
     expect(r.code).toBe(0);
