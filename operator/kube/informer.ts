@@ -69,7 +69,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.synced;
   }
 
-  list(): T[] {
+  list(): readonly T[] {
     return this.informer.list();
   }
 
