@@ -17,8 +17,11 @@ export const CONCURRENCY_POLICIES = ['Forbid', 'Allow', 'Replace'] as const;
 // A column name as it appears in the data. Any text is allowed (names are always quoted
 // in generated SQL), but it must not be empty.
 const columnName = z.string().min(1);
+// At most 63 characters: names become column names and status keys, and the CRD's CEL
+// rules compare them pairwise within the API server's cost budget.
 const identifierName = z
   .string()
+  .max(63, { error: 'must be at most 63 characters' })
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'must be a plain identifier: letters, digits and _, not starting with a digit' });
 const memorySize = z
   .string()
@@ -94,14 +97,18 @@ export const measureSchema = z
     fn: z.enum(AGGREGATE_FNS).describe('Aggregate function: sum, count, min or max.'),
     column: columnName.optional().describe('Column aggregated on the left side; not needed for count (which counts rows).'),
     right: columnName.optional().describe('Column aggregated on the right side. Default: the same as column.'),
-    as: identifierName.describe('Name of the resulting measure column; it is compared like a compare column.'),
+    as: identifierName.describe('Name of the resulting measure column (a plain identifier, at most 63 characters); it is compared like a compare column.'),
     tolerance: toleranceSchema.optional(),
   })
   .describe('A measure computed per key group on both sides.');
 
 export const aggregateSchema = z
   .strictObject({
-    measures: z.array(measureSchema).min(1).describe('Measures computed per key group; each is compared between the sides.'),
+    measures: z
+      .array(measureSchema)
+      .min(1)
+      .max(64, { error: 'must list at most 64 measures' })
+      .describe('Measures computed per key group; each is compared between the sides. One to 64.'),
   })
   .describe('Summary reconciliation: group both sides by the keys with these measures first, then compare the groups 1:1.');
 
@@ -122,7 +129,7 @@ export const outputSchema = z
 
 export const summarySchema = z
   .strictObject({
-    name: identifierName.describe('Name of the value in summary.json and the ReconRun status.'),
+    name: identifierName.describe('Name of the value in summary.json and the ReconRun status: a plain identifier, at most 63 characters.'),
     sql: z.string().min(1).describe('DuckDB SQL returning one row with one column, over the table result_table (the written result rows).'),
   })
   .describe('A summary value computed by SQL over the result table.');
@@ -185,7 +192,7 @@ export const runnerSchema = z
         z.strictObject({
           secretRef: z.strictObject({ name: z.string().min(1).describe('Secret name.') }).optional().describe('Secret with environment variables.'),
           configMapRef: z.strictObject({ name: z.string().min(1).describe('ConfigMap name.') }).optional().describe('ConfigMap with environment variables.'),
-        }),
+        }).describe('A Secret or ConfigMap whose keys become environment variables.'),
       )
       .optional()
       .describe('Environment from Secrets or ConfigMaps, e.g. AWS credentials. Credentials never go inline.'),
@@ -216,7 +223,11 @@ export const reconJobSpecSchema = z
       .describe('Columns to compare. Default: every column present on both sides that is not a key.'),
     aggregate: aggregateSchema.optional(),
     output: outputSchema.optional(),
-    summaries: z.array(summarySchema).optional().describe('Summary values computed by SQL over the result table.'),
+    summaries: z
+      .array(summarySchema)
+      .max(64, { error: 'must list at most 64 summaries' })
+      .optional()
+      .describe('Summary values computed by SQL over the result table. At most 64, with unique names.'),
     expect: expectSchema.optional(),
     schedule: scheduleSchema.optional(),
     notify: z.array(notifySchema).optional().describe('Notifications sent when runs finish.'),

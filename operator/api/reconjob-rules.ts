@@ -1,0 +1,45 @@
+// The ReconJob spec's cross-field rules as CEL, for the API server. They mirror the
+// superRefine in runner/spec/schema.ts, which stays free of Kubernetes concerns (the runner
+// never depends on the operator), so the translation lives here. The CRD tests evaluate
+// each rule against the same manifests as zod, so a rule changed on one side only fails.
+//
+// CEL cost: the API server rejects a CRD whose rules could be too expensive on the largest
+// object. Only the summaries rule iterates (pairwise, so 64 x 64 name comparisons); it stays
+// cheap because zod bounds summaries to 64 items and names to 63 characters.
+import type { ValidationRule } from './crd.ts';
+
+const csvOnlyForCsv = (side: 'left' | 'right'): ValidationRule => ({
+  rule: "!has(self.csv) || !has(self.format) || self.format == 'csv'",
+  message: `spec.${side}.csv only applies to format csv; remove csv or set format: csv`,
+  fieldPath: '.csv',
+  reason: 'FieldValueForbidden',
+});
+
+/** Rules keyed by path under spec (see CrdSchemaOptions.validations). */
+export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
+  '': [
+    {
+      rule: '!(has(self.aggregate) && has(self.compare))',
+      message:
+        'spec.compare cannot be used with spec.aggregate: in a summary reconciliation the measures are compared; remove compare and put tolerances on the measures',
+      fieldPath: '.compare',
+      reason: 'FieldValueForbidden',
+    },
+  ],
+  '.left': [csvOnlyForCsv('left')],
+  '.right': [csvOnlyForCsv('right')],
+  '.aggregate.measures[]': [
+    {
+      rule: "self.fn == 'count' || has(self.column)",
+      message: 'spec.aggregate.measures[].column is required unless fn is count; set column, or use fn: count to count rows',
+      fieldPath: '.column',
+      reason: 'FieldValueRequired',
+    },
+  ],
+  '.summaries': [
+    {
+      rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
+      message: 'spec.summaries[].name must be unique; rename the summaries that share a name',
+    },
+  ],
+};

@@ -1,0 +1,248 @@
+// The generated CRDs: committed files match the generator, the schemas are structural,
+// the printer columns and names are as designed, and every CEL rule agrees with zod's
+// superRefine on the same objects (evaluated with @marcbachmann/cel-js; Kubernetes runs
+// cel-go, but these rules use only core CEL: has, all, exists_one, timestamp).
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { evaluate } from '@marcbachmann/cel-js';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
+import type { JSONSchemaProps } from '../../operator/api/crd.ts';
+import { allCrds, reconJobCrd, reconRunCrd, renderCrdFiles, type CustomResourceDefinition } from '../../operator/api/crds.ts';
+import { reconJobStatusSchema } from '../../operator/api/reconjob-status.ts';
+import { reconRunSpecSchema, reconRunStatusSchema } from '../../operator/api/reconrun.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const schemaOf = (c: CustomResourceDefinition): JSONSchemaProps => c.spec.versions[0]!.schema.openAPIV3Schema;
+
+describe('generated files', () => {
+  it.each(renderCrdFiles())('$path is what npm run gen writes now', async ({ path, text }) => {
+    const onDisk = await readFile(`${root}/${path}`, 'utf8').catch(() => '<missing>');
+    expect(onDisk, `${path} is out of date with the zod schemas: run npm run gen`).toBe(text);
+  });
+
+  it('reads back as the same object with YAML 1.1, as kubectl and helm parse it', () => {
+    for (const { path, text } of renderCrdFiles()) {
+      const crd = allCrds().find((c) => path.endsWith(`_${c.spec.names.plural}.yaml`));
+      expect(YAML.parse(text, { version: '1.1' }), path).toEqual(crd);
+    }
+  });
+});
+
+// Every node of the schema with its path, for the structural checks.
+function* nodes(node: JSONSchemaProps, path: string): Generator<[string, JSONSchemaProps, boolean]> {
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    yield [`${path}.${name}`, child, true];
+    yield* nodes(child, `${path}.${name}`);
+  }
+  if (node.items) {
+    yield [`${path}[]`, node.items, false];
+    yield* nodes(node.items, `${path}[]`);
+  }
+  if (node.additionalProperties) {
+    yield [`${path}{}`, node.additionalProperties, false];
+    yield* nodes(node.additionalProperties, `${path}{}`);
+  }
+}
+
+describe.each([reconJobCrd(), reconRunCrd()])('$spec.names.kind CRD', (crd) => {
+  const schema = schemaOf(crd);
+
+  it('is structural, with a description on every property and no defaults', () => {
+    const problems: string[] = [];
+    for (const [path, node, isProperty] of nodes(schema, '')) {
+      const raw = node as Record<string, unknown>;
+      if (path === '.metadata') {
+        // The API server owns metadata's schema: anything but the type is rejected.
+        if (JSON.stringify(node) !== '{"type":"object"}') problems.push(`${path}: must be exactly {type: object}`);
+        continue;
+      }
+      if (!node.type && !node['x-kubernetes-preserve-unknown-fields'] && !node['x-kubernetes-int-or-string']) problems.push(`${path}: no type`);
+      if (isProperty && !node.description) problems.push(`${path}: no description`);
+      for (const key of ['default', '$ref', '$schema', '$defs', 'anyOf', 'oneOf', 'allOf', 'not', 'const', 'propertyNames', 'uniqueItems']) {
+        if (key in raw) problems.push(`${path}: has ${key}`);
+      }
+      if ('additionalProperties' in raw && typeof raw.additionalProperties !== 'object') problems.push(`${path}: additionalProperties is not a schema`);
+      if (node.properties && node.additionalProperties) problems.push(`${path}: both properties and additionalProperties`);
+      if (node.type === 'array' && !node.items) problems.push(`${path}: array without items`);
+      if (node.required?.some((r) => !node.properties?.[r])) problems.push(`${path}: requires a field it does not declare`);
+      for (const r of node['x-kubernetes-validations'] ?? []) {
+        if (!r.message) problems.push(`${path}: rule ${r.rule} has no message`);
+        // The API server reports FieldValueDuplicate without the message.
+        if ((r.reason as string | undefined) === 'FieldValueDuplicate') problems.push(`${path}: rule ${r.rule} uses reason FieldValueDuplicate`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('is one namespaced v1alpha1 version, served and stored, with a status subresource', () => {
+    expect(crd.spec.group).toBe('raas.dev');
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.names.categories).toEqual(['raas']);
+    expect(crd.metadata.name).toBe(`${crd.spec.names.plural}.raas.dev`);
+    expect(crd.spec.versions).toHaveLength(1);
+    expect(crd.spec.versions[0]).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
+    expect(Object.keys(schema.properties ?? {})).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+  });
+});
+
+describe('names and printer columns', () => {
+  const defaultColumns = (c: CustomResourceDefinition) =>
+    c.spec.versions[0]!.additionalPrinterColumns.filter((col) => !col.priority).map((col) => [col.name, col.type, col.jsonPath]);
+
+  it('ReconRun reads like a report in kubectl get rr', () => {
+    const c = reconRunCrd();
+    expect(c.spec.names).toMatchObject({ kind: 'ReconRun', plural: 'reconruns', singular: 'reconrun', shortNames: ['rr'] });
+    expect(defaultColumns(c)).toEqual([
+      ['JOB', 'string', '.spec.jobRef.name'],
+      ['WINDOW', 'string', '.spec.window.start'],
+      ['PHASE', 'string', '.status.phase'],
+      ['BALANCED', 'boolean', '.status.balanced'],
+      ['MATCHED', 'integer', '.status.counts.matched'],
+      ['MISMATCHED', 'integer', '.status.counts.mismatched'],
+      ['LEFT-ONLY', 'integer', '.status.counts.leftOnly'],
+      ['RIGHT-ONLY', 'integer', '.status.counts.rightOnly'],
+      ['AGE', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it('ReconJob shows its schedule and last run in kubectl get rj', () => {
+    const c = reconJobCrd();
+    expect(c.spec.names).toMatchObject({ kind: 'ReconJob', plural: 'reconjobs', singular: 'reconjob', shortNames: ['rj'] });
+    expect(defaultColumns(c)).toEqual([
+      ['SCHEDULE', 'string', '.spec.schedule.cron'],
+      ['SUSPENDED', 'boolean', '.spec.schedule.suspend'],
+      ['LAST RUN', 'string', '.status.lastRun.name'],
+      ['LAST RESULT', 'string', '.status.lastRun.phase'],
+      ['AGE', 'date', '.metadata.creationTimestamp'],
+    ]);
+  });
+
+  it('printer columns point at fields the schema has', () => {
+    for (const c of allCrds()) {
+      for (const col of c.spec.versions[0]!.additionalPrinterColumns) {
+        if (col.jsonPath.startsWith('.metadata.')) continue;
+        let node: JSONSchemaProps | undefined = schemaOf(c);
+        for (const step of col.jsonPath.replace(/\[\?.*?\]/g, '').split('.').slice(1)) node = (node?.items ?? node)?.properties?.[step];
+        expect(node, `${c.spec.names.kind} ${col.name} ${col.jsonPath}`).toBeDefined();
+      }
+    }
+  });
+});
+
+// --- CEL ---------------------------------------------------------------------------------
+
+interface Failure {
+  path: string;
+  message: string;
+}
+type RuleKey = string;
+
+/** Runs every x-kubernetes-validations rule where the object has a value, as the API server does. */
+function celFailures(schema: JSONSchemaProps, value: unknown, path: string, seen: Map<RuleKey, Set<boolean>>): Failure[] {
+  const failures: Failure[] = [];
+  for (const r of schema['x-kubernetes-validations'] ?? []) {
+    const ok = evaluate(r.rule, { self: value }) === true;
+    const key = `${path.replace(/\[\d+\]/g, '[]')}: ${r.rule}`;
+    seen.set(key, (seen.get(key) ?? new Set()).add(ok));
+    if (!ok) failures.push({ path, message: r.message });
+  }
+  if (Array.isArray(value) && schema.items) value.forEach((v, i) => failures.push(...celFailures(schema.items!, v, `${path}[${i}]`, seen)));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const child = schema.properties?.[k] ?? schema.additionalProperties;
+      if (child) failures.push(...celFailures(child, v, `${path}.${k}`, seen));
+    }
+  }
+  return failures;
+}
+
+const rulesIn = (schema: JSONSchemaProps): RuleKey[] => {
+  const out: RuleKey[] = (schema['x-kubernetes-validations'] ?? []).map((r) => `: ${r.rule}`);
+  for (const [path, node] of nodes(schema, '')) for (const r of node['x-kubernetes-validations'] ?? []) out.push(`${path}: ${r.rule}`);
+  return out;
+};
+
+const source = { uri: 'data/left.csv' };
+const jobSpec = { left: source, right: { uri: 'data/right.csv' }, keys: [{ column: 'id' }] };
+const window = { start: '2024-05-01T00:00:00+09:00', end: '2024-05-02T00:00:00+09:00' };
+const lastRun = { name: 'r1', phase: 'Succeeded', window };
+
+// Each case: an object, and whether zod accepts it. The CEL verdict must be the same, and a
+// rejected object must be rejected with a message naming `field`.
+const jobCases: { name: string; spec: object; status?: object; valid: boolean; field?: string }[] = [
+  { name: 'minimal job', spec: jobSpec, valid: true },
+  { name: 'compare without aggregate', spec: { ...jobSpec, compare: [{ column: 'amount' }] }, valid: true },
+  { name: 'aggregate with count and sum', spec: { ...jobSpec, aggregate: { measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'amount', as: 'amount' }] } }, valid: true },
+  { name: 'aggregate with compare', spec: { ...jobSpec, compare: [], aggregate: { measures: [{ fn: 'count', as: 'n' }] } }, valid: false, field: 'spec.compare' },
+  { name: 'sum without column', spec: { ...jobSpec, aggregate: { measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', as: 'total' }] } }, valid: false, field: 'measures[].column' },
+  { name: 'csv options with format csv', spec: { ...jobSpec, left: { ...source, format: 'csv', csv: { delimiter: ';' } } }, valid: true },
+  { name: 'csv options without format', spec: { ...jobSpec, right: { uri: 'x.csv.gz', csv: { header: false } } }, valid: true },
+  { name: 'csv options with parquet on the left', spec: { ...jobSpec, left: { ...source, format: 'parquet', csv: {} } }, valid: false, field: 'spec.left.csv' },
+  { name: 'csv options with json on the right', spec: { ...jobSpec, right: { uri: 'r.json', format: 'json', csv: {} } }, valid: false, field: 'spec.right.csv' },
+  {
+    name: 'unique summary names',
+    spec: { ...jobSpec, summaries: [{ name: 'a', sql: 'SELECT 1' }, { name: 'b', sql: 'SELECT 2' }] },
+    valid: true,
+  },
+  {
+    name: 'duplicate summary names',
+    spec: { ...jobSpec, summaries: [{ name: 'a', sql: 'SELECT 1' }, { name: 'b', sql: 'SELECT 2' }, { name: 'a', sql: 'SELECT 3' }] },
+    valid: false,
+    field: 'summaries[].name',
+  },
+  { name: 'status with a last run', spec: jobSpec, status: { lastRun }, valid: true },
+  { name: 'status with an empty last-run window', spec: jobSpec, status: { lastRun: { ...lastRun, window: { start: window.start, end: window.start } } }, valid: false, field: 'window.end' },
+];
+
+const runCases: { name: string; window: { start: string; end: string }; valid: boolean }[] = [
+  { name: 'one day', window, valid: true },
+  // Later in time but earlier as text: only a timestamp comparison gets this right.
+  { name: 'end in another offset', window: { start: '2024-05-01T00:00:00+09:00', end: '2024-04-30T15:00:01Z' }, valid: true },
+  { name: 'empty window', window: { start: '2024-05-01T00:00:00+09:00', end: '2024-04-30T15:00:00Z' }, valid: false },
+  { name: 'end before start', window: { start: '2024-05-02T00:00:00Z', end: '2024-05-01T00:00:00Z' }, valid: false },
+];
+
+describe('CEL rules agree with zod', () => {
+  const job = reconJobCrd();
+  const run = reconRunCrd();
+  const seen = new Map<RuleKey, Set<boolean>>();
+
+  it('the cross-field rules of the spec are present', () => {
+    expect(rulesIn(schemaOf(job))).toEqual(
+      expect.arrayContaining([
+        '.spec: !(has(self.aggregate) && has(self.compare))',
+        ".spec.left: !has(self.csv) || !has(self.format) || self.format == 'csv'",
+        ".spec.right: !has(self.csv) || !has(self.format) || self.format == 'csv'",
+        ".spec.aggregate.measures[]: self.fn == 'count' || has(self.column)",
+        '.spec.summaries: self.all(s, self.exists_one(t, t.name == s.name))',
+      ]),
+    );
+    expect(rulesIn(schemaOf(run))).toContain('.spec.window: timestamp(self.end) > timestamp(self.start)');
+  });
+
+  it.each(jobCases)('ReconJob: $name', ({ spec, status, valid, field }) => {
+    const zodOk = reconJobSpecSchema.safeParse(spec).success && reconJobStatusSchema.safeParse(status ?? {}).success;
+    expect(zodOk, 'zod verdict').toBe(valid);
+    const object = { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconJob', metadata: { name: 'j' }, spec, ...(status ? { status } : {}) };
+    const failures = celFailures(schemaOf(job), object, '', seen);
+    expect(failures.length === 0, JSON.stringify(failures)).toBe(valid);
+    if (field) for (const f of failures) expect(f.message).toContain(field);
+  });
+
+  it.each(runCases)('ReconRun: $name', ({ window: w, valid }) => {
+    const spec = { jobRef: { name: 'j' }, window: w, trigger: 'Manual' };
+    const status = { phase: 'Pending' };
+    expect(reconRunSpecSchema.safeParse(spec).success && reconRunStatusSchema.safeParse(status).success, 'zod verdict').toBe(valid);
+    const failures = celFailures(schemaOf(run), { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconRun', metadata: { name: 'r' }, spec, status }, '', seen);
+    expect(failures.length === 0, JSON.stringify(failures)).toBe(valid);
+    for (const f of failures) expect(f.message).toContain('window.end');
+  });
+
+  it('every rule was seen both passing and failing', () => {
+    const all = [...rulesIn(schemaOf(job)), ...rulesIn(schemaOf(run))];
+    const untested = all.filter((r) => seen.get(r)?.size !== 2);
+    expect(untested, 'add a valid and an invalid case for these rules').toEqual([]);
+  });
+});
