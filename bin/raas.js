@@ -5,7 +5,16 @@ import { register } from 'tsx/esm/api';
 
 // The AWS SDK warns on every start under Node 20 about a support window in 2027; the
 // warning is not actionable for a person reading a recon's output. Node >= 20.19 is
-// what package.json promises; the image runs Node 22.
+// what package.json promises.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-await import('../runner/cli/main.ts');
+
+// Commands that talk to Kubernetes live in operator/; the runner never imports them.
+const KUBE_COMMANDS = new Set(['operator', 'sandbox', 'backfill', 'rerun', 'runs', 'results']);
+const args = process.argv.slice(2);
+if (KUBE_COMMANDS.has(args[0] ?? '')) {
+  const { main } = await import('../operator/cli/main.ts');
+  process.exitCode = await main(args);
+} else {
+  await import('../runner/cli/main.ts');
+}

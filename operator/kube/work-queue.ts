@@ -55,7 +55,10 @@ export class WorkQueue {
     this.sleepers.shift()?.();
   }
 
+  /** Starts the workers; a stopped queue can be started again (a replica that regains the lease). */
   start(): void {
+    this.stopped = false;
+    this.running = [];
     const workers = this.opts.workers ?? 4;
     for (let i = 0; i < workers; i++) this.running.push(this.worker());
   }

@@ -1,0 +1,101 @@
+// The Kubernetes-facing commands of `raas` (bin/raas.js sends them here, so runner/ never
+// imports operator/): operator, sandbox, backfill, rerun, runs, results. `kubectl recon X`
+// runs the same code through bin/kubectl-recon.js.
+import { Command, CommanderError } from 'commander';
+import { ConfigError, configFromEnv, startOperator } from '../main.ts';
+import { Kube, loadKubeConfig, statusCode } from '../kube/client.ts';
+import { backfill, CommandError, rerun, results, runs } from './recon-commands.ts';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const fail = (msg: string) => process.stderr.write(`raas: ${msg}\n`);
+
+function currentNamespace(kc: ReturnType<typeof loadKubeConfig>): string {
+  const ctx = kc.getContextObject(kc.getCurrentContext());
+  return ctx?.namespace ?? 'default';
+}
+
+async function withKube(flags: { kubeconfig?: string; namespace?: string }, fn: (kube: Kube, ns: string) => Promise<void>): Promise<number> {
+  try {
+    const kc = loadKubeConfig(flags.kubeconfig);
+    await fn(new Kube(kc), flags.namespace ?? currentNamespace(kc));
+    return 0;
+  } catch (err) {
+    if (err instanceof CommandError || err instanceof ConfigError) fail(err.message);
+    else {
+      const code = statusCode(err);
+      const body = (err as { body?: unknown }).body;
+      fail(code ? `the Kubernetes API answered ${code}: ${typeof body === 'string' ? body : (err as Error).message}` : (err as Error).message);
+    }
+    return 2;
+  }
+}
+
+export async function main(argv: string[], name = 'raas'): Promise<number> {
+  let exitCode = 0;
+  const program = new Command().name(name).exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `${name}: ${s}` : s) });
+  const common = (c: Command) => c.option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context\'s)').option('--kubeconfig <path>', 'kubeconfig file (default: $KUBECONFIG or ~/.kube/config)');
+
+  program
+    .command('operator')
+    .description('run the controller (in a cluster this is the Deployment\'s command)')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster or $KUBECONFIG)')
+    .option('--port <n>', 'HTTP port for /healthz, /readyz (default $RAAS_HTTP_PORT or 8080)')
+    .action(async (flags: { kubeconfig?: string; port?: string }) => {
+      try {
+        const running = await startOperator(configFromEnv(process.env, flags));
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
+        });
+        await running.stop();
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+        exitCode = 2;
+      }
+    });
+
+  common(program.command('backfill').description('create one ReconRun per period from --from to --to (inclusive); applying it twice creates nothing new'))
+    .argument('<job>', 'ReconJob name')
+    .requiredOption('--from <YYYY-MM-DD>', 'first date')
+    .requiredOption('--to <YYYY-MM-DD>', 'last date (its period is included)')
+    .option('--dry-run', 'print the runs without creating them')
+    .action(async (job: string, flags: { from: string; to: string; dryRun?: boolean; namespace?: string; kubeconfig?: string }) => {
+      exitCode = await withKube(flags, async (kube, ns) => {
+        await backfill(kube, { namespace: ns, job, from: flags.from, to: flags.to, ...(flags.dryRun ? { dryRun: true } : {}) }, out);
+      });
+    });
+
+  common(program.command('rerun').description('run the period containing --date again, as a new ReconRun'))
+    .argument('<job>', 'ReconJob name')
+    .requiredOption('--date <YYYY-MM-DD>', 'a date inside the period to re-run')
+    .action(async (job: string, flags: { date: string; namespace?: string; kubeconfig?: string }) => {
+      exitCode = await withKube(flags, async (kube, ns) => {
+        await rerun(kube, { namespace: ns, job, date: flags.date }, out);
+      });
+    });
+
+  common(program.command('runs').description('list a ReconJob\'s runs, oldest window first'))
+    .argument('<job>', 'ReconJob name')
+    .action(async (job: string, flags: { namespace?: string; kubeconfig?: string }) => {
+      exitCode = await withKube(flags, async (kube, ns) => {
+        await runs(kube, { namespace: ns, job }, out);
+      });
+    });
+
+  common(program.command('results').description('print a run\'s summary; --download fetches its result files'))
+    .argument('<run>', 'ReconRun name')
+    .option('--download <dir>', 'download the result files and summary.json into this directory')
+    .action(async (run: string, flags: { download?: string; namespace?: string; kubeconfig?: string }) => {
+      exitCode = await withKube(flags, async (kube, ns) => {
+        await results(kube, { namespace: ns, run, ...(flags.download ? { download: flags.download } : {}) }, out);
+      });
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' ? 0 : 2;
+    throw err;
+  }
+  return exitCode;
+}

@@ -1,0 +1,142 @@
+// The Kubernetes edge of the operator: the few calls it makes, on current
+// @kubernetes/client-node. Everything above this file works with plain objects.
+import {
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+  type V1CronJob,
+  type V1Job,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { API_GROUP } from '../desired/types.ts';
+
+export const VERSION = 'v1alpha1';
+export const FIELD_MANAGER = 'raas-operator';
+
+export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export function statusCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e?.code === 'number') return e.code;
+  if (typeof e?.statusCode === 'number') return e.statusCode;
+  return undefined;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return statusCode(err) === 404;
+}
+export function isConflict(err: unknown): boolean {
+  return statusCode(err) === 409;
+}
+
+export type CustomPlural = 'reconjobs' | 'reconruns';
+
+export class Kube {
+  readonly objects: KubernetesObjectApi;
+  readonly custom: CustomObjectsApi;
+  readonly batch: BatchV1Api;
+  readonly core: CoreV1Api;
+  readonly coordination: CoordinationV1Api;
+
+  constructor(readonly kc: KubeConfig) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.batch = kc.makeApiClient(BatchV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
+  }
+
+  /** Server-side apply: the operator owns exactly the fields it sets. */
+  async apply<T extends KubernetesObject>(obj: T): Promise<T> {
+    return this.objects.patch(obj, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+
+  async listCustom<T>(plural: CustomPlural, namespace?: string): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+    const res: unknown = namespace
+      ? await this.custom.listNamespacedCustomObject({ group: API_GROUP, version: VERSION, namespace, plural })
+      : await this.custom.listClusterCustomObject({ group: API_GROUP, version: VERSION, plural });
+    return res as { items: T[]; metadata?: { resourceVersion?: string } };
+  }
+
+  async createCustom<T extends object>(plural: CustomPlural, namespace: string, body: T): Promise<T> {
+    return (await this.custom.createNamespacedCustomObject({ group: API_GROUP, version: VERSION, namespace, plural, body })) as T;
+  }
+
+  async deleteCustom(plural: CustomPlural, namespace: string, name: string): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ group: API_GROUP, version: VERSION, namespace, plural, name, propagationPolicy: 'Background' });
+  }
+
+  /**
+   * Writes status through the status subresource with the object's resourceVersion: a
+   * stale view gets 409 and the key is retried with fresh data (level-based).
+   */
+  async replaceStatus<T extends { metadata?: { name?: string; namespace?: string } }>(plural: CustomPlural, obj: T & { status?: unknown }): Promise<T> {
+    const md = obj.metadata!;
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      group: API_GROUP,
+      version: VERSION,
+      namespace: md.namespace!,
+      plural,
+      name: md.name!,
+      body: obj,
+      fieldManager: FIELD_MANAGER,
+    })) as T;
+  }
+
+  async createJob(job: V1Job): Promise<V1Job> {
+    return this.batch.createNamespacedJob({ namespace: job.metadata!.namespace!, body: job });
+  }
+
+  async deleteCronJob(namespace: string, name: string): Promise<void> {
+    await this.batch.deleteNamespacedCronJob({ namespace, name, propagationPolicy: 'Background' });
+  }
+
+  async listJobs(namespace: string | undefined, labelSelector: string) {
+    return namespace ? this.batch.listNamespacedJob({ namespace, labelSelector }) : this.batch.listJobForAllNamespaces({ labelSelector });
+  }
+  async listCronJobs(namespace: string | undefined, labelSelector: string) {
+    return namespace ? this.batch.listNamespacedCronJob({ namespace, labelSelector }) : this.batch.listCronJobForAllNamespaces({ labelSelector });
+  }
+  async listPods(namespace: string | undefined, labelSelector: string) {
+    return namespace ? this.core.listNamespacedPod({ namespace, labelSelector }) : this.core.listPodForAllNamespaces({ labelSelector });
+  }
+
+  /** A Kubernetes Event on one of our objects; failures to record one never fail a reconcile. */
+  async event(
+    involved: { apiVersion: string; kind: string; name: string; namespace: string; uid?: string },
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+  ): Promise<void> {
+    const now = new Date();
+    await this.core
+      .createNamespacedEvent({
+        namespace: involved.namespace,
+        body: {
+          metadata: { generateName: `${involved.name}.`, namespace: involved.namespace },
+          involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name: involved.name, namespace: involved.namespace, ...(involved.uid ? { uid: involved.uid } : {}) },
+          type,
+          reason,
+          message: message.slice(0, 1000),
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+          source: { component: FIELD_MANAGER },
+          reportingComponent: FIELD_MANAGER,
+        },
+      })
+      .catch(() => undefined);
+  }
+}
+
+export type { V1CronJob, V1Job, V1Pod };

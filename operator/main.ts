@@ -1,0 +1,114 @@
+// `raas operator`: the controller process. Configuration comes from the environment the
+// Helm chart sets (charts/raas/templates/deployment.yaml); logs are JSON lines (pino).
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { Operator } from './controllers/operator.ts';
+import { Kube, loadKubeConfig } from './kube/client.ts';
+import { LeaderElector } from './kube/leader.ts';
+
+export interface OperatorConfig {
+  kubeconfig?: string;
+  runnerImage: string;
+  namespaces: string[];
+  httpPort: number;
+  httpHost: string;
+  leaderElection: boolean;
+  leaseName: string;
+  leaseNamespace: string;
+  leaseDurationSeconds: number;
+  identity: string;
+  logLevel: string;
+  resyncMs?: number;
+  stallMs?: number;
+}
+
+export class ConfigError extends Error {}
+
+export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: string; port?: string } = {}): OperatorConfig {
+  const port = Number(flags.port ?? env.RAAS_HTTP_PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`RAAS_HTTP_PORT "${flags.port ?? env.RAAS_HTTP_PORT}" must be a port number 0..65535`);
+  const lease = Number(env.RAAS_LEASE_DURATION_SECONDS ?? 15);
+  if (!Number.isInteger(lease) || lease < 2) throw new ConfigError(`RAAS_LEASE_DURATION_SECONDS "${env.RAAS_LEASE_DURATION_SECONDS}" must be a whole number of seconds, at least 2`);
+  const level = env.RAAS_LOG_LEVEL ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new ConfigError(`RAAS_LOG_LEVEL "${level}" must be one of trace, debug, info, warn, error, fatal, silent`);
+  return {
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
+    runnerImage: env.RAAS_RUNNER_IMAGE ?? 'raas:0.1.0',
+    namespaces: (env.RAAS_WATCH_NAMESPACES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    httpPort: port,
+    httpHost: env.RAAS_HTTP_HOST ?? '0.0.0.0',
+    leaderElection: (env.RAAS_LEADER_ELECTION ?? 'true') !== 'false',
+    leaseName: env.RAAS_LEADER_ELECTION_LEASE ?? 'raas-leader',
+    leaseNamespace: env.POD_NAMESPACE ?? 'default',
+    leaseDurationSeconds: lease,
+    identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
+    logLevel: level,
+  };
+}
+
+export interface RunningOperator {
+  operator: Operator;
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ level: cfg.logLevel, base: { component: 'raas-operator' } })): Promise<RunningOperator> {
+  const kube = new Kube(loadKubeConfig(cfg.kubeconfig));
+  const operator = new Operator({
+    kube,
+    runner: { image: cfg.runnerImage, operatorNamespace: cfg.leaseNamespace },
+    namespaces: cfg.namespaces,
+    log,
+    ...(cfg.resyncMs ? { resyncMs: cfg.resyncMs } : {}),
+    ...(cfg.stallMs ? { stallMs: cfg.stallMs } : {}),
+  });
+  let elector: LeaderElector | undefined;
+  const server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (url === '/readyz') {
+      const ok = operator.synced;
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'informers not synced\n');
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.httpPort, cfg.httpHost, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : cfg.httpPort;
+  log.info({ port, namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', leaderElection: cfg.leaderElection }, 'operator starting');
+  await operator.start();
+  if (cfg.leaderElection) {
+    elector = new LeaderElector({
+      api: kube.coordination,
+      namespace: cfg.leaseNamespace,
+      name: cfg.leaseName,
+      identity: cfg.identity,
+      leaseDurationSeconds: cfg.leaseDurationSeconds,
+      retryPeriodMs: Math.max(500, Math.floor((cfg.leaseDurationSeconds * 1000) / 5)),
+      onStartedLeading: () => operator.setLeading(true),
+      onStoppedLeading: () => operator.setLeading(false),
+      log: (msg, fields) => log.info(fields ?? {}, msg),
+    });
+    elector.start();
+  } else {
+    operator.setLeading(true);
+  }
+  return {
+    operator,
+    server,
+    port,
+    async stop() {
+      await elector?.stop();
+      await operator.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}
