@@ -94,6 +94,27 @@ export function keyStatsSql(plan: ComparePlan, side: Side): string {
   return `SELECT count(*) AS row_count, count(*) FILTER (WHERE NOT (${keysNotNull(plan)})) AS null_keys FROM ${side}_keyed`;
 }
 
+/**
+ * A cheap proof that no key repeats, from one join of the key columns alone (grouping
+ * both sides by key costs about three times as much, and duplicates are rare). With a and
+ * b a key's rows on the left and right: count(l) equals the left's non-NULL rows only if
+ * every left key found on the right has b = 1, and left-only rows equal their distinct
+ * keys only if every left-only key has a = 1; the same holds mirrored. All four equal
+ * means no duplicates; otherwise the grouping below finds them.
+ */
+export function keyProfileSql(plan: ComparePlan): string {
+  const l = `l.${keyAlias(0)}`;
+  const r = `r.${keyAlias(0)}`;
+  const tuple = (alias: string) => (plan.keys.length === 1 ? `${alias}.${keyAlias(0)}` : `(${plan.keys.map((_, i) => `${alias}.${keyAlias(i)}`).join(', ')})`);
+  return (
+    `SELECT count(${l}) AS lp, count(${r}) AS rp, ` +
+    `count(*) FILTER (WHERE ${r} IS NULL) AS lo, count(DISTINCT ${tuple('l')}) FILTER (WHERE ${r} IS NULL) AS lod, ` +
+    `count(*) FILTER (WHERE ${l} IS NULL) AS ro, count(DISTINCT ${tuple('r')}) FILTER (WHERE ${l} IS NULL) AS rod ` +
+    `FROM (SELECT ${keyList(plan)} FROM left_keyed WHERE ${keysNotNull(plan)}) l ` +
+    `FULL OUTER JOIN (SELECT ${keyList(plan)} FROM right_keyed WHERE ${keysNotNull(plan)}) r ON ${keyJoinCondition(plan, 'l', 'r')}`
+  );
+}
+
 export function duplicateKeysSql(plan: ComparePlan, side: Side): string {
   return (
     `CREATE OR REPLACE TEMP TABLE ${side}_dups AS SELECT ${keyList(plan)}, count(*) AS n FROM ${side}_keyed ` +

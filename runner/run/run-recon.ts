@@ -12,6 +12,7 @@ import {
   duplicateKeysSql,
   duplicateStatsSql,
   insertDuplicatesSql,
+  keyProfileSql,
   keyStatsSql,
   keyedViewSql,
   numericProbeSql,
@@ -201,10 +202,20 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       await run(keyedViewSql(plan, 'right', rel('right')));
       const ls = await db.one(keyStatsSql(plan, 'left'));
       const rs = await db.one(keyStatsSql(plan, 'right'));
-      await run(duplicateKeysSql(plan, 'left'));
-      await run(duplicateKeysSql(plan, 'right'));
-      const ld = await db.one(duplicateStatsSql('left'));
-      const rd = await db.one(duplicateStatsSql('right'));
+      const p = await db.one(keyProfileSql(plan));
+      const unique =
+        numberOf(p.lp) === numberOf(ls.row_count) - numberOf(ls.null_keys) &&
+        numberOf(p.rp) === numberOf(rs.row_count) - numberOf(rs.null_keys) &&
+        numberOf(p.lo) === numberOf(p.lod) &&
+        numberOf(p.ro) === numberOf(p.rod);
+      let ld: Record<string, unknown> = { dup_keys: 0, dup_rows: 0 };
+      let rd: Record<string, unknown> = { dup_keys: 0, dup_rows: 0 };
+      if (!unique) {
+        await run(duplicateKeysSql(plan, 'left'));
+        await run(duplicateKeysSql(plan, 'right'));
+        ld = await db.one(duplicateStatsSql('left'));
+        rd = await db.one(duplicateStatsSql('right'));
+      }
       return {
         leftRows: numberOf(ls.row_count),
         rightRows: numberOf(rs.row_count),

@@ -1,0 +1,266 @@
+// `npm run bench`: the DESIGN §7 compare target, measured. Runs the real raas CLI on two
+// N-row Parquet files and the same comparison as one hand-written DuckDB statement (two
+// variants, see baseline-sql.ts), each in its own process, R times, interleaved so that
+// noise from other work on the machine falls on every variant alike. Prints median wall
+// time, peak RSS and raas/baseline ratios. Exits non-zero only when the variants
+// disagree on the number of diff rows (a benchmark of a wrong answer is worthless) or a
+// run fails; missing the performance target is reported, not failed.
+//
+//   npm run bench -- [--rows N] [--repeat R] [--memory-limit 2GB]
+//   BENCH_ROWS=1000000 npm run bench
+import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { RunSummary } from '../../runner/run/summary.ts';
+import type { BaselineVariant } from './baseline-sql.ts';
+import { ensureBenchData, type BenchData } from './generate-data.ts';
+import { measure, type Measured } from './measure.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const TARGET_RATIO = 1.3;
+const TARGET_RSS_BYTES = 2 * 1024 ** 3;
+
+type Variant = 'raas' | BaselineVariant;
+const VARIANTS: readonly Variant[] = ['raas', 'naive', 'fair'];
+const LABEL: Record<Variant, string> = {
+  raas: 'raas run (CLI)',
+  naive: 'baseline: plain FULL JOIN',
+  fair: 'baseline: raas semantics',
+};
+
+interface Options {
+  rows: number;
+  repeat: number;
+  memoryLimit?: string;
+}
+
+interface Sample {
+  wallMs: number;
+  cpuMs?: number;
+  peakRssBytes: number;
+  diffRows: number;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function positiveInt(text: string, flag: string): number {
+  // Underscores and commas allowed so `--rows 10_000_000` reads as written.
+  const n = Number(text.replaceAll(/[_,]/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) fail(`${flag} "${text}" must be a whole number of at least 1`);
+  return n;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      rows: { type: 'string' },
+      repeat: { type: 'string', default: '3' },
+      'memory-limit': { type: 'string' },
+    },
+    strict: true,
+  });
+  const rowsText = values.rows ?? process.env.BENCH_ROWS ?? '10000000';
+  const memoryLimit = values['memory-limit'];
+  if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.test(memoryLimit)) {
+    fail(`--memory-limit "${memoryLimit}" must be a size such as 512MB or 2GB`);
+  }
+  return {
+    rows: positiveInt(rowsText, values.rows ? '--rows' : 'BENCH_ROWS'),
+    repeat: positiveInt(values.repeat, '--repeat'),
+    ...(memoryLimit ? { memoryLimit } : {}),
+  };
+}
+
+function manifestYaml(): string {
+  // Paths are relative to the manifest, which sits next to the data in the cache dir.
+  return `apiVersion: raas.dev/v1alpha1
+kind: ReconJob
+metadata:
+  name: bench
+spec:
+  left: { name: left, uri: left.parquet, format: parquet }
+  right: { name: right, uri: right.parquet, format: parquet }
+  keys:
+    - { column: id }
+  compare:
+    - { column: amount }
+    - { column: qty }
+    - { column: status }
+    - { column: booked_on }
+  output: { mode: AllDiffs, format: parquet }
+`;
+}
+
+async function parquetRows(file: string): Promise<number> {
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  try {
+    const lit = `'${file.replaceAll("'", "''")}'`;
+    const r = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${lit})`);
+    return Number(r.getRows()[0]?.[0]);
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+}
+
+function cpuOf(m: Measured): { cpuMs?: number } {
+  return m.cpuMs !== undefined ? { cpuMs: m.cpuMs } : {};
+}
+
+function checkExit(variant: Variant, m: Measured): void {
+  if (m.exitCode !== 0) fail(`${LABEL[variant]} exited with ${m.exitCode}:\n${m.stderr.trim()}`);
+}
+
+async function runRaas(data: BenchData, manifest: string, outDir: string, opts: Options): Promise<{ sample: Sample; summary: RunSummary }> {
+  await rm(outDir, { recursive: true, force: true });
+  const args = [join(ROOT, 'bin/raas.js'), 'run', '-f', manifest, '--start', '2024-01-01', '--end', '2024-01-02', '--out', outDir, '--json', '-q'];
+  if (opts.memoryLimit) args.push('--memory-limit', opts.memoryLimit);
+  // The run's scratch database and spill files go next to the data, not to a small /tmp.
+  const m = await measure(process.execPath, args, { cwd: ROOT, env: { ...process.env, RAAS_WORK_DIR: data.dir } });
+  checkExit('raas', m);
+  const summary = JSON.parse(m.stdout) as RunSummary;
+  const file = summary.results.files[0];
+  if (!file) fail(`raas wrote no result file: ${m.stdout}`);
+  // Counted from the file raas wrote, not from its own summary, so the check is independent.
+  const diffRows = await parquetRows(file);
+  return { sample: { wallMs: m.wallMs, ...cpuOf(m), peakRssBytes: m.peakRssBytes, diffRows }, summary };
+}
+
+async function runBaseline(variant: BaselineVariant, data: BenchData, scratch: string, opts: Options): Promise<Sample> {
+  const out = join(scratch, `${variant}.parquet`);
+  const temp = join(scratch, `${variant}-spill`);
+  await rm(out, { force: true });
+  await rm(temp, { recursive: true, force: true });
+  // Started through tsx like bin/raas.js, so both pay the same loader start-up.
+  const args = ['--import', 'tsx', join(ROOT, 'test/bench/baseline-child.ts'), variant, data.left, data.right, out, temp];
+  if (opts.memoryLimit) args.push(opts.memoryLimit);
+  const m = await measure(process.execPath, args, { cwd: ROOT });
+  checkExit(variant, m);
+  const { rows } = JSON.parse(m.stdout) as { rows: number };
+  return { wallMs: m.wallMs, ...cpuOf(m), peakRssBytes: m.peakRssBytes, diffRows: rows };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1024 ** 2).toLocaleString('en-US')} MB`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions();
+  const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const data = await ensureBenchData(join(ROOT, '.tmp/bench'), opts.rows, log);
+  const manifest = join(data.dir, 'reconjob.yaml');
+  await writeFile(manifest, manifestYaml());
+  const scratch = join(data.dir, 'out');
+  await mkdir(scratch, { recursive: true });
+
+  console.log(
+    `raas compare benchmark: ${opts.rows.toLocaleString('en-US')} x ${opts.rows.toLocaleString('en-US')} rows (key + 4 columns, Parquet), ` +
+      `${opts.repeat} run(s) each, ${availableParallelism()} CPU(s), ${mb(totalmem())} RAM` +
+      `${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}${data.cached ? ' (cached inputs)' : ''}`,
+  );
+  console.log('Timings are noisy when other work shares the CPUs; medians over --repeat runs.\n');
+
+  const samples: Record<Variant, Sample[]> = { raas: [], naive: [], fair: [] };
+  let summary: RunSummary | undefined;
+  const raasTimings: Array<RunSummary['timings']> = [];
+  for (let r = 1; r <= opts.repeat; r++) {
+    for (const v of VARIANTS) {
+      let s: Sample;
+      if (v === 'raas') {
+        const res = await runRaas(data, manifest, join(scratch, 'raas'), opts);
+        s = res.sample;
+        summary ??= res.summary;
+        raasTimings.push(res.summary.timings);
+      } else {
+        s = await runBaseline(v, data, scratch, opts);
+      }
+      samples[v].push(s);
+      const cpu = s.cpuMs !== undefined ? `  cpu ${secs(s.cpuMs)}` : '';
+      log(`run ${r}/${opts.repeat} ${LABEL[v].padEnd(26)} ${secs(s.wallMs)}${cpu}  ${mb(s.peakRssBytes)}  ${s.diffRows} diff rows`);
+    }
+  }
+  await rm(scratch, { recursive: true, force: true });
+
+  const c = summary!.counts;
+  console.log(
+    `raas counts: left ${c.left}, right ${c.right}, matched ${c.matched}, mismatched ${c.mismatched}, ` +
+      `left-only ${c.leftOnly}, right-only ${c.rightOnly}, duplicate keys ${c.duplicateKeysLeft}/${c.duplicateKeysRight}, ` +
+      `null keys ${c.nullKeysLeft}/${c.nullKeysRight}`,
+  );
+  console.log(`raas mismatched by column: ${JSON.stringify(summary!.mismatchedByColumn)}; diff totals: ${JSON.stringify(summary!.diffTotals)}`);
+  console.log(
+    `raas internal timings (median): stage ${median(raasTimings.map((t) => t.stageMs))} ms, ` +
+      `compare ${median(raasTimings.map((t) => t.compareMs))} ms, write ${median(raasTimings.map((t) => t.writeMs))} ms\n`,
+  );
+
+  const cpus = (v: Variant) => samples[v].flatMap((s) => (s.cpuMs !== undefined ? [s.cpuMs] : []));
+  const stat = (v: Variant) => ({
+    wall: median(samples[v].map((s) => s.wallMs)),
+    minWall: Math.min(...samples[v].map((s) => s.wallMs)),
+    cpu: cpus(v).length ? median(cpus(v)) : undefined,
+    rss: Math.max(...samples[v].map((s) => s.peakRssBytes)),
+  });
+  const raas = stat('raas');
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : 'n/a');
+  const rows: string[][] = [['variant', 'median wall', 'min wall', 'median CPU', 'peak RSS (max)', 'diff rows', 'raas/this wall', 'min wall', 'CPU']];
+  for (const v of VARIANTS) {
+    const m = stat(v);
+    rows.push([
+      LABEL[v],
+      secs(m.wall),
+      secs(m.minWall),
+      m.cpu !== undefined ? secs(m.cpu) : 'n/a',
+      mb(m.rss),
+      String(samples[v][0]!.diffRows),
+      v === 'raas' ? '' : ratio(raas.wall, m.wall),
+      v === 'raas' ? '' : ratio(raas.minWall, m.minWall),
+      v === 'raas' ? '' : ratio(raas.cpu, m.cpu),
+    ]);
+  }
+  console.log(table(rows));
+
+  // Every run of every variant must have written the same number of diff rows.
+  const counts = new Map<string, number>();
+  for (const v of VARIANTS) samples[v].forEach((s, i) => counts.set(`${LABEL[v]} run ${i + 1}`, s.diffRows));
+  const distinct = new Set(counts.values());
+  if (distinct.size !== 1) {
+    console.error('\n!!!!!!!! MISMATCH: the variants disagree on the number of diff rows !!!!!!!!');
+    for (const [k, n] of counts) console.error(`  ${k}: ${n}`);
+    console.error('The timings above compare different answers and mean nothing until this is fixed.');
+    process.exit(1);
+  }
+
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  console.log('\nDESIGN §7 targets (reported, not enforced):');
+  for (const b of ['fair', 'naive'] as const) {
+    const r = raas.wall / stat(b).wall;
+    console.log(`  time   raas / ${LABEL[b].padEnd(26)} <= ${TARGET_RATIO}x   measured ${r.toFixed(2)}x (median wall)   ${verdict(r <= TARGET_RATIO)}`);
+  }
+  console.log(`  memory raas peak RSS${' '.repeat(30)}< ${mb(TARGET_RSS_BYTES)}   measured ${mb(raas.rss)}   ${verdict(raas.rss < TARGET_RSS_BYTES)}`);
+  console.log('  (wall ratios swing with other load on the machine; the CPU column is the steadier comparison)');
+}
+
+await main();
