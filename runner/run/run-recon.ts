@@ -174,7 +174,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
           await run(rowsViewSql(side, query));
         } catch (err) {
           // The query sits on line 2 of the statement that wraps it; report the user's line.
-          throw new Error(duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`));
+          throw new Error(duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`), { cause: err });
         }
       });
       if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
