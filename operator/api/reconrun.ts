@@ -28,7 +28,9 @@ export const runWindowSchema = z
   .meta({
     'x-kubernetes-validations': [
       {
-        rule: 'timestamp(self.end) > timestamp(self.start)',
+        // In Kubernetes CEL a string with format date-time is already a timestamp, so the
+        // rule compares them directly (timestamp(self.end) is a type error on a real server).
+        rule: 'self.end > self.start',
         message: 'window.end must be after window.start (the window is [start, end)); set end to a later time than start',
         fieldPath: '.end',
         reason: 'FieldValueInvalid',

@@ -4,7 +4,8 @@
 // changes nothing. Only the Lease holder acts; every replica keeps warm caches.
 import type { KubernetesObject, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
+import { reconJobSpecSchema, type ReconJobSpec } from '../../runner/spec/schema.ts';
+import { assertTimeZone } from '../../runner/window/window.ts';
 import { describeIssue, formatPath } from '../../runner/spec/load.ts';
 import type { ReconJobStatus } from '../api/reconjob-status.ts';
 import { runsToStart } from '../desired/admission.ts';
@@ -15,7 +16,7 @@ import { cronJobName, runJobName, scheduledRunName } from '../desired/names.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
 import { runStatusFromJob } from '../desired/run-status.ts';
-import { windowForScheduledJob } from '../desired/schedule.ts';
+import { normalizeCron, windowForScheduledJob } from '../desired/schedule.ts';
 import { API_VERSION, type ReconRun, type StoredReconJob } from '../desired/types.ts';
 import type { Kube} from '../kube/client.ts';
 import { isConflict, isNotFound, statusCode } from '../kube/client.ts';
@@ -242,8 +243,8 @@ export class Operator {
     const now = new Date();
     const generation = job.metadata.generation ?? 0;
     const parsed = reconJobSpecSchema.safeParse(job.spec);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => describeIssue({ ...i, path: ['spec', ...i.path] }, { spec: job.spec }));
+    const problems = parsed.success ? scheduleProblems(parsed.data) : parsed.error.issues.map((i) => describeIssue({ ...i, path: ['spec', ...i.path] }, { spec: job.spec }));
+    if (!parsed.success || problems.length) {
       const status = jobStatusInvalid(generation, job.status, problems, now);
       if (!sameStatus(status, job.status)) {
         log.warn({ problems }, 'invalid ReconJob spec');
@@ -252,7 +253,7 @@ export class Operator {
       }
       return;
     }
-    const stored = { ...job, spec: parsed.data } as unknown as StoredReconJob;
+    const stored = { ...job, spec: parsed.data! } as unknown as StoredReconJob;
 
     // CronJob: exists exactly when there is a schedule.
     let cron: V1CronJob | undefined;
@@ -360,6 +361,24 @@ export class Operator {
       if (!isConflict(e)) throw e;
     }
   }
+}
+
+/** What the schema cannot see: the cron syntax and the time zone name. */
+function scheduleProblems(spec: ReconJobSpec): string[] {
+  const problems: string[] = [];
+  const sched = spec.schedule;
+  if (!sched) return problems;
+  try {
+    normalizeCron(sched.cron);
+  } catch (err) {
+    problems.push(`spec.${(err as Error).message}`);
+  }
+  try {
+    assertTimeZone(sched.timeZone ?? 'UTC');
+  } catch (err) {
+    problems.push(`spec.schedule.timeZone: ${(err as Error).message}`);
+  }
+  return problems;
 }
 
 function ownerName(obj: KubernetesObject): string | undefined {
