@@ -9,6 +9,8 @@ import { LeaderElector } from './kube/leader.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
+  /** A kubeconfig as text (the sandbox, before it writes the file users wait for). */
+  kubeconfigYaml?: string;
   runnerImage: string;
   namespaces: string[];
   httpPort: number;
@@ -55,7 +57,7 @@ export interface RunningOperator {
 }
 
 export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ level: cfg.logLevel, base: { component: 'raas-operator' } })): Promise<RunningOperator> {
-  const kube = new Kube(loadKubeConfig(cfg.kubeconfig));
+  const kube = new Kube(loadKubeConfig(cfg.kubeconfig, cfg.kubeconfigYaml));
   const operator = new Operator({
     kube,
     runner: { image: cfg.runnerImage, operatorNamespace: cfg.leaseNamespace },

@@ -54,6 +54,28 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
       }
     });
 
+  program
+    .command('sandbox')
+    .description('try raas without a cluster: Kubernetes API test server + job simulator + S3 test server + operator in one process')
+    .requiredOption('--kubeconfig <path>', 'where to write the kubeconfig once ready (point kubectl at it)')
+    .option('-n, --namespace <ns>', 'the kubeconfig context\'s namespace', 'default')
+    .option('--no-s3', 'do not start the S3 test server')
+    .option('--log-level <level>', 'operator log level (JSON lines on stderr)', 'info')
+    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string }) => {
+      try {
+        const { startSandbox } = await import('./sandbox.ts');
+        const sandbox = await startSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, s3: flags.s3, logLevel: flags.logLevel }, out);
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
+        });
+        await sandbox.stop();
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+        exitCode = 2;
+      }
+    });
+
   common(program.command('backfill').description('create one ReconRun per period from --from to --to (inclusive); applying it twice creates nothing new'))
     .argument('<job>', 'ReconJob name')
     .requiredOption('--from <YYYY-MM-DD>', 'first date')

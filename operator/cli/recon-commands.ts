@@ -177,6 +177,8 @@ async function download(uri: string, dest: string): Promise<void> {
     try {
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       await writeFile(dest, await res.Body!.transformToByteArray());
+    } catch (err) {
+      throw new CommandError(`could not download ${uri}: ${(err as Error).message}; downloads use the standard AWS_* variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION)`);
     } finally {
       s3.destroy();
     }

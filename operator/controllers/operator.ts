@@ -65,12 +65,13 @@ export class Operator {
     const log = o.log;
     this.jobQueue = new WorkQueue((k) => this.reconcileJob(k), {
       workers: o.workers ?? 4,
-      onError: (k, err, attempt) => log.warn({ reconjob: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
+      // A 409 is optimistic concurrency doing its job (the cache was behind); retried quietly.
+      onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconjob: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
       onProcessed: (_k, ms, ok) => o.onReconcile?.('job', ms, ok),
     });
     this.runQueue = new WorkQueue((k) => this.reconcileRun(k), {
       workers: o.workers ?? 4,
-      onError: (k, err, attempt) => log.warn({ reconrun: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
+      onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconrun: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
       onProcessed: (_k, ms, ok) => o.onReconcile?.('run', ms, ok),
     });
     const scopes = o.namespaces.length ? o.namespaces : [undefined];

@@ -18,9 +18,10 @@ import { API_GROUP } from '../desired/types.ts';
 export const VERSION = 'v1alpha1';
 export const FIELD_MANAGER = 'raas-operator';
 
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
+export function loadKubeConfig(kubeconfigPath?: string, kubeconfigYaml?: string): KubeConfig {
   const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  if (kubeconfigYaml) kc.loadFromString(kubeconfigYaml);
+  else if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else kc.loadFromDefault();
   return kc;
 }
