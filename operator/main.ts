@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { Operator } from './controllers/operator.ts';
 import { Kube, loadKubeConfig } from './kube/client.ts';
 import { LeaderElector } from './kube/leader.ts';
+import { OperatorMetrics } from './http/metrics.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -23,6 +24,8 @@ export interface OperatorConfig {
   logLevel: string;
   resyncMs?: number;
   stallMs?: number;
+  /** Process metrics (process_*, nodejs_*); off when several operators share one process (tests). */
+  processMetrics?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -51,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
 
 export interface RunningOperator {
   operator: Operator;
+  metrics: OperatorMetrics;
   server: Server;
   port: number;
   stop(): Promise<void>;
@@ -58,7 +62,9 @@ export interface RunningOperator {
 
 export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ level: cfg.logLevel, base: { component: 'raas-operator' } })): Promise<RunningOperator> {
   const kube = new Kube(loadKubeConfig(cfg.kubeconfig, cfg.kubeconfigYaml));
+  const metrics = new OperatorMetrics({ processMetrics: cfg.processMetrics !== false });
   const operator = new Operator({
+    metrics,
     kube,
     runner: { image: cfg.runnerImage, operatorNamespace: cfg.leaseNamespace },
     namespaces: cfg.namespaces,
@@ -71,6 +77,11 @@ export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ le
     const url = req.url ?? '/';
     if (url === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (url === '/metrics') {
+      metrics.text().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${(err as Error).message}\n`),
+      );
     } else if (url === '/readyz') {
       const ok = operator.synced;
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'informers not synced\n');
@@ -104,6 +115,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ le
   }
   return {
     operator,
+    metrics,
     server,
     port,
     async stop() {

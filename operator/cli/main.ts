@@ -61,10 +61,15 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
     .option('-n, --namespace <ns>', 'the kubeconfig context\'s namespace', 'default')
     .option('--no-s3', 'do not start the S3 test server')
     .option('--log-level <level>', 'operator log level (JSON lines on stderr)', 'info')
-    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string }) => {
+    .option('--metrics-port <n>', 'serve the operator\'s metrics at http://127.0.0.1:<n>/metrics (default: a free port, printed)')
+    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string }) => {
       try {
+        if (flags.metricsPort !== undefined && !/^\d{1,5}$/.test(flags.metricsPort)) throw new ConfigError(`--metrics-port "${flags.metricsPort}" must be a port number, e.g. --metrics-port 9090`);
         const { startSandbox } = await import('./sandbox.ts');
-        const sandbox = await startSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, s3: flags.s3, logLevel: flags.logLevel }, out);
+        const sandbox = await startSandbox(
+          { kubeconfig: flags.kubeconfig, namespace: flags.namespace, s3: flags.s3, logLevel: flags.logLevel, ...(flags.metricsPort ? { metricsPort: Number(flags.metricsPort) } : {}) },
+          out,
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', resolve);
           process.once('SIGINT', resolve);

@@ -18,6 +18,8 @@ export interface SandboxOptions {
   namespace?: string;
   s3?: boolean;
   logLevel?: string;
+  /** Serve the operator's /metrics (and /healthz) on this 127.0.0.1 port; default a free one. */
+  metricsPort?: number;
   /** Extra env for runner pods (e.g. from --kafka-brokers later). */
   runnerEnv?: Record<string, string>;
 }
@@ -55,7 +57,7 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
   const path = resolve(o.kubeconfig);
   await mkdir(dirname(path), { recursive: true });
   const operator = await startOperator(
-    { ...configFromEnv({ POD_NAMESPACE: 'raas-system', RAAS_RUNNER_IMAGE: 'raas:sandbox' }, { port: '0' }), kubeconfigYaml: api.kubeconfigYaml({ namespace }), httpHost: '127.0.0.1', namespaces: [] },
+    { ...configFromEnv({ POD_NAMESPACE: 'raas-system', RAAS_RUNNER_IMAGE: 'raas:sandbox' }, { port: String(o.metricsPort ?? 0) }), kubeconfigYaml: api.kubeconfigYaml({ namespace }), httpHost: '127.0.0.1', namespaces: [] },
     log,
   );
   // Written last: a script may wait for the file to know the sandbox is ready.
@@ -65,7 +67,7 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
   say(`  kubectl apply -f examples/sandbox/reconjob.yaml && kubectl get reconruns -w`);
   if (s3) say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (s3) say(`  S3 test server at ${s3.endpoint}: s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
-  say(`  operator health at http://127.0.0.1:${operator.port}/healthz; stop with Ctrl-C`);
+  say(`  operator metrics at http://127.0.0.1:${operator.port}/metrics, health at /healthz; stop with Ctrl-C`);
   return {
     api,
     ...(s3 ? { s3 } : {}),

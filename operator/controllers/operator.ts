@@ -23,6 +23,7 @@ import { isConflict, isNotFound, statusCode } from '../kube/client.ts';
 import { ResilientInformer, type ChangeKind } from '../kube/informer.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
 import { jobStatusInvalid, jobStatusValid, sameStatus } from './job-status.ts';
+import type { OperatorMetrics } from '../http/metrics.ts';
 
 type JobObject = KubernetesObject & { spec?: unknown; status?: ReconJobStatus; metadata: { name: string; namespace: string; uid: string; generation?: number } };
 // Informer objects: timestamps may be Date (from a list) or string (from a watch); the
@@ -39,9 +40,7 @@ export interface OperatorOptions {
   workers?: number;
   resyncMs?: number;
   stallMs?: number;
-  /** Called after every reconcile; metrics hook. */
-  onReconcile?: (kind: 'job' | 'run', ms: number, ok: boolean) => void;
-  onWatchRestart?: (informer: string, reason: string) => void;
+  metrics?: OperatorMetrics;
 }
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
@@ -67,13 +66,14 @@ export class Operator {
       workers: o.workers ?? 4,
       // A 409 is optimistic concurrency doing its job (the cache was behind); retried quietly.
       onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconjob: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
-      onProcessed: (_k, ms, ok) => o.onReconcile?.('job', ms, ok),
+      onProcessed: (_k, ms) => o.metrics?.reconciled('job', ms),
     });
     this.runQueue = new WorkQueue((k) => this.reconcileRun(k), {
       workers: o.workers ?? 4,
       onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconrun: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
-      onProcessed: (_k, ms, ok) => o.onReconcile?.('run', ms, ok),
+      onProcessed: (_k, ms) => o.metrics?.reconciled('run', ms),
     });
+    o.metrics?.trackQueues(() => ({ reconjobs: this.jobQueue.depth, reconruns: this.runQueue.depth }));
     const scopes = o.namespaces.length ? o.namespaces : [undefined];
     const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
     for (const ns of scopes) {
@@ -104,7 +104,7 @@ export class Operator {
       ...(labelSelector ? { labelSelector } : {}),
       onChange,
       ...(this.o.stallMs ? { stallMs: this.o.stallMs } : {}),
-      onRestart: (reason) => this.o.onWatchRestart?.(name, reason),
+      onRestart: () => this.o.metrics?.watchRestarted(name),
       log: (msg, fields) => this.o.log.warn(fields ?? {}, msg),
     });
   }
@@ -239,7 +239,10 @@ export class Operator {
   async reconcileJob(k: string): Promise<void> {
     const [ns, name] = splitKey(k);
     const job = this.getJob(ns, name);
-    if (!job || job.metadata.deletionTimestamp) return; // children go with their owner (garbage collection)
+    if (!job || job.metadata.deletionTimestamp) {
+      this.o.metrics?.forgetJob(ns, name);
+      return; // children go with their owner (garbage collection)
+    }
     const log = this.o.log.child({ reconjob: k });
     const now = new Date();
     const generation = job.metadata.generation ?? 0;
@@ -290,6 +293,7 @@ export class Operator {
     }
 
     const status = jobStatusValid({ ...stored, metadata: { ...stored.metadata, generation } }, job.status, cron ?? this.findCronJob(ns, cronJobName(name)), runs, now);
+    this.o.metrics?.setNextSchedule(ns, name, status.nextScheduleTime ? new Date(status.nextScheduleTime) : undefined);
     if (!sameStatus(status, job.status)) {
       const wasReady = job.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
       await this.o.kube.replaceStatus('reconjobs', { ...job, status });
@@ -322,6 +326,18 @@ export class Operator {
     await this.o.kube.replaceStatus('reconruns', { ...run, status });
     const before = run.status?.phase;
     if (status.phase !== before) {
+      if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+        this.o.metrics?.runFinished({
+          namespace: ns,
+          job: run.spec.jobRef.name,
+          phase: status.phase,
+          ...(status.balanced !== undefined ? { balanced: status.balanced } : {}),
+          ...(status.failedStage ? { failedStage: status.failedStage } : {}),
+          ...(status.startTime ? { startTime: status.startTime } : {}),
+          ...(status.completionTime ? { completionTime: status.completionTime } : {}),
+          ...(status.counts ? { counts: status.counts } : {}),
+        });
+      }
       this.o.log.info({ reconrun: k, phase: status.phase, balanced: status.balanced, counts: status.counts }, 'run phase changed');
       const ref = { apiVersion: API_VERSION, kind: 'ReconRun', name, namespace: ns, uid: run.metadata.uid };
       if (status.phase === 'Failed') await this.o.kube.event(ref, 'Warning', 'Failed', status.message ?? 'run failed');

@@ -147,3 +147,44 @@ describe('operator', { timeout: 180_000 }, () => {
     expect(s.phase).toBe('Succeeded');
   });
 });
+
+describe('metrics', { timeout: 180_000 }, () => {
+  it('/metrics reports runs, failures, last-run counts and operator internals with bounded labels', async () => {
+    const { default: parse } = await import('parse-prometheus-text-format');
+    const res = await fetch(`http://127.0.0.1:${env.operator.port}/metrics`);
+    expect(res.status).toBe(200);
+    const families = parse(await res.text());
+    const family = (name: string) => families.find((f) => f.name === name);
+    const sample = (name: string, labels: Record<string, string>) =>
+      family(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
+    // The operator restarted during the suite; what it saw since then is enough to check each kind of metric.
+    expect(Number(sample('raas_runs_total', { namespace: NS, job: 'daily', result: 'balanced' })?.value)).toBeGreaterThanOrEqual(1);
+    expect(Number(sample('raas_last_run_balanced', { namespace: NS, job: 'daily' })?.value)).toBe(1);
+    expect(Number(sample('raas_last_run_rows', { namespace: NS, job: 'daily', side: 'left' })?.value)).toBe(2);
+    expect(Number(sample('raas_last_run_mismatched', { namespace: NS, job: 'daily' })?.value)).toBe(0);
+    expect(Number(sample('raas_job_next_schedule_timestamp_seconds', { namespace: NS, job: 'orders' })?.value)).toBeGreaterThan(Date.now() / 1000);
+    expect(family('raas_run_duration_seconds')?.type).toBe('HISTOGRAM');
+    // (This parser keeps a histogram's buckets but not its labels.)
+    expect(family('raas_reconcile_duration_seconds')?.metrics.some((m) => Number(m.buckets?.['+Inf']) > 0)).toBe(true);
+    expect(sample('raas_workqueue_depth', { queue: 'reconruns' })).toBeDefined();
+    expect(Number(sample('raas_watch_restarts_total', { informer: 'reconruns' })?.value ?? 0)).toBeGreaterThanOrEqual(0);
+    expect(family('process_resident_memory_bytes')).toBeDefined();
+    const allowed = new Set(['namespace', 'job', 'side', 'result', 'stage', 'sink', 'phase', 'kind', 'queue', 'informer', 'le', 'version', 'major', 'minor', 'patch', 'space', 'type', 'kind']);
+    for (const f of families.filter((x) => x.name.startsWith('raas_'))) {
+      for (const m of f.metrics) for (const l of Object.keys(m.labels ?? {})) expect(allowed.has(l), `${f.name} has label ${l}`).toBe(true);
+    }
+    const text = JSON.stringify(families);
+    expect(text).not.toMatch(/daily-2024/); // no run names in labels
+  });
+
+  it('counts a failed run by stage', async () => {
+    const { created } = await backfill(env.kube, { namespace: NS, job: 'daily', from: '2024-03-01', to: '2024-03-01' }, () => undefined);
+    await waitFor('the failed run', () => finished(created[0]!), 90_000);
+    const { default: parse } = await import('parse-prometheus-text-format');
+    const families = parse(await (await fetch(`http://127.0.0.1:${env.operator.port}/metrics`)).text());
+    const failures = families.find((f) => f.name === 'raas_run_failures_total')?.metrics.find((m) => m.labels?.job === 'daily' && m.labels?.stage === 'stage');
+    expect(Number(failures?.value)).toBeGreaterThanOrEqual(1);
+    const failedRuns = families.find((f) => f.name === 'raas_runs_total')?.metrics.find((m) => m.labels?.job === 'daily' && m.labels?.result === 'failed');
+    expect(Number(failedRuns?.value)).toBeGreaterThanOrEqual(1);
+  });
+});

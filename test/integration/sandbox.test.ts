@@ -33,7 +33,7 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
     if (!haveKubectl) throw new Error(`kubectl not found at ${KUBECTL} or on PATH (CI=true: failing instead of skipping)`);
     dir = await mkdtemp(join(tmpdir(), 'raas-sandbox-'));
     kubeconfig = join(dir, 'kubeconfig');
-    child = spawn(process.execPath, [RAAS_BIN, 'sandbox', '--kubeconfig', kubeconfig, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [RAAS_BIN, 'sandbox', '--kubeconfig', kubeconfig, '--log-level', 'warn', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (printed += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (printed += d.toString()));
     await waitFor('the sandbox kubeconfig', () => existsSync(kubeconfig), 60_000);
@@ -73,8 +73,20 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
     expect(results.out).toMatch(/mismatched\s+2\s+\(amount 1, currency 1\)/);
     expect(plugin('runs', 'orders-vs-settlements').out.split('\n').filter(Boolean)).toHaveLength(3);
 
+    const metricsUrl = /operator metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(printed)?.[1];
+    expect(metricsUrl).toBeDefined();
+    const metrics = await (await fetch(metricsUrl!)).text();
+    expect(metrics).toMatch(/raas_runs_total\{namespace="default",job="orders-vs-settlements",result="unbalanced"\} 2/);
+    expect(metrics).toMatch(/raas_last_run_mismatched\{namespace="default",job="orders-vs-settlements"\} 2/);
+
     expect(kubectl('delete', 'rj', 'orders-vs-settlements').out).toMatch(/deleted/);
     await waitFor('the runs to go with their job', () => /No resources found/.test(kubectl('get', 'rr').err + kubectl('get', 'rr').out));
+  });
+
+  it('refuses a malformed --metrics-port', () => {
+    const r = spawnSync(process.execPath, [RAAS_BIN, 'sandbox', '--kubeconfig', join(dir, 'x'), '--metrics-port', 'abc'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--metrics-port "abc" must be a port number/);
   });
 
   it('rejects an invalid ReconJob at apply time with the field named (CRD schema)', () => {

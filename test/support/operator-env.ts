@@ -55,6 +55,7 @@ export async function startOperatorEnv(opts: { namespaces?: string[] } = {}): Pr
     httpHost: '127.0.0.1',
     namespaces: opts.namespaces ?? [],
     resyncMs: 2_000,
+    processMetrics: true,
   });
   let operator = await startOperator(cfg(), log);
   const env: OperatorEnv = {
