@@ -60,14 +60,15 @@ export class OperatorMetrics {
       registers,
     });
     this.watchRestarts = new Counter({ name: 'raas_watch_restarts_total', help: 'Watches restarted after an error or a stall.', labelNames: ['informer'], registers });
-    const self = this;
+    const depths = () => this.queueDepths();
     this.queueDepthGauge = new Gauge({
       name: 'raas_workqueue_depth',
       help: 'Keys waiting in each work queue.',
       labelNames: ['queue'],
       registers,
       collect() {
-        for (const [queue, depth] of Object.entries(self.queueDepths())) this.set({ queue }, depth);
+        // prom-client calls collect with the gauge as `this`.
+        for (const [queue, depth] of Object.entries(depths())) this.set({ queue }, depth);
       },
     });
   }
