@@ -26,6 +26,8 @@ COPY package.json package-lock.json tsconfig.json ./
 COPY bin ./bin
 COPY runner ./runner
 COPY operator ./operator
+# The quick-start example, so the image can run it and the kind e2e has data in the pod.
+COPY examples ./examples
 USER 10001:10001
 ENTRYPOINT ["node", "/app/bin/raas.js"]
 CMD ["--help"]
