@@ -16,7 +16,12 @@ function currentNamespace(kc: ReturnType<typeof loadKubeConfig>): string {
 
 async function withKube(flags: { kubeconfig?: string; namespace?: string }, fn: (kube: Kube, ns: string) => Promise<void>): Promise<number> {
   try {
-    const kc = loadKubeConfig(flags.kubeconfig);
+    let kc;
+    try {
+      kc = loadKubeConfig(flags.kubeconfig);
+    } catch (err) {
+      throw new CommandError(`cannot read the kubeconfig ${flags.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}: ${(err as Error).message}; pass --kubeconfig <path> or set KUBECONFIG`);
+    }
     await fn(new Kube(kc), flags.namespace ?? currentNamespace(kc));
     return 0;
   } catch (err) {

@@ -133,7 +133,17 @@ export async function main(argv: string[]): Promise<number> {
     .description('Reconcile as a Service: compare two data sets as a ReconJob manifest says')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `raas: ${s}` : s) })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      '\nKubernetes commands (also as `kubectl recon <command>`):\n' +
+        '  operator            run the controller\n' +
+        '  sandbox             try the operator without a cluster (API test server + job simulator + S3)\n' +
+        '  backfill <job>      one ReconRun per period, --from D --to D\n' +
+        '  rerun <job>         run the period containing --date D again\n' +
+        '  runs <job>          list a job\'s runs\n' +
+        '  results <run>       print a run\'s summary; --download DIR fetches its files\n',
+    );
 
   program
     .command('run')
@@ -161,6 +171,10 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await validateCommand(flags);
     });
 
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT_FAILED;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

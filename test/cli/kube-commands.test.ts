@@ -1,0 +1,60 @@
+// The Kubernetes-facing commands' input errors: exit 2 and a line that says what to do.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allCrds } from '../../operator/api/crds.ts';
+import { startKubeApiServer, type KubeApiServer } from '../support/kube/api-server.ts';
+import { runCli } from '../support/run-cli.ts';
+
+let api: KubeApiServer;
+let dir: string;
+let kubeconfig: string;
+beforeAll(async () => {
+  api = await startKubeApiServer({ crds: allCrds() });
+  dir = await mkdtemp(join(tmpdir(), 'raas-kcli-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  await api.writeKubeconfig(kubeconfig);
+  api.store.create('reconjobs', {
+    apiVersion: 'raas.dev/v1alpha1',
+    kind: 'ReconJob',
+    metadata: { name: 'daily', namespace: 'default' },
+    spec: { left: { uri: 'a.csv' }, right: { uri: 'b.csv' }, keys: [{ column: 'id' }], schedule: { cron: '0 2 * * *', period: 'Monthly', anchorDay: 28 } },
+  });
+});
+afterAll(async () => {
+  await api.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('kubectl recon / raas Kubernetes commands', () => {
+  it.each([
+    [['backfill', 'daily'], /required option '--from <YYYY-MM-DD>' not specified/],
+    [['backfill', 'daily', '--from', '2024-13-01', '--to', '2024-01-02'], /2024-13-01.*YYYY-MM-DD/],
+    [['backfill', 'daily', '--from', '2024-02-01', '--to', '2024-01-01'], /--to.*before|after/i],
+    [['backfill', 'nope', '--from', '2024-01-01', '--to', '2024-01-02'], /ReconJob "nope" not found in namespace "default"; list them with: kubectl get rj -n default/],
+    [['results', 'nope'], /ReconRun "nope" not found in namespace "default"/],
+    [['rerun', 'daily'], /required option '--date <YYYY-MM-DD>' not specified/],
+    [['runs'], /missing required argument 'job'/],
+    [['bogus'], /unknown command/],
+  ])('%j', async (args, message) => {
+    const r = await runCli([...args, '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('an unreadable kubeconfig names the file and the fix', async () => {
+    const r = await runCli(['runs', 'daily', '--kubeconfig', join(dir, 'missing')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read the kubeconfig .*missing.*pass --kubeconfig <path> or set KUBECONFIG/);
+  });
+
+  it('backfill --dry-run lists anchored monthly periods without creating them', async () => {
+    const r = await runCli(['backfill', 'daily', '--from', '2024-01-27', '--to', '2024-02-28', '--dry-run', '--kubeconfig', kubeconfig]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/would create reconrun\/daily-20231228-20240128/);
+    expect(r.stdout).toMatch(/would create reconrun\/daily-20240128-20240228/);
+    expect(r.stdout).toMatch(/would create reconrun\/daily-20240228-20240328/);
+    expect(api.store.list('reconruns', 'default')).toHaveLength(0);
+  });
+});
