@@ -196,35 +196,19 @@ export class Operator {
   // ---- cache lookups
 
   private getJob(ns: string, name: string): JobObject | undefined {
-    for (const inf of this.jobsInf) {
-      const j = inf.get(name, ns);
-      if (j) return j;
-    }
-    return undefined;
+    return findIn(this.jobsInf, ns, name);
   }
   private getRun(ns: string, name: string): RunObject | undefined {
-    for (const inf of this.runsInf) {
-      const r = inf.get(name, ns);
-      if (r) return r;
-    }
-    return undefined;
+    return findIn(this.runsInf, ns, name);
   }
   private runsOf(ns: string, jobName: string): RunObject[] {
     return this.runsInf.flatMap((inf) => inf.list().filter((r) => r.metadata.namespace === ns && r.spec?.jobRef?.name === jobName));
   }
   private findK8sJob(ns: string, name: string): V1Job | undefined {
-    for (const inf of this.k8sJobsInf) {
-      const j = inf.get(name, ns);
-      if (j) return j;
-    }
-    return undefined;
+    return findIn(this.k8sJobsInf, ns, name);
   }
   private findCronJob(ns: string, name: string): V1CronJob | undefined {
-    for (const inf of this.cronInf) {
-      const j = inf.get(name, ns);
-      if (j) return j;
-    }
-    return undefined;
+    return findIn(this.cronInf, ns, name);
   }
   private podOf(ns: string, jobName: string): V1Pod | undefined {
     const pods = this.podsInf.flatMap((inf) =>
@@ -396,6 +380,15 @@ function scheduleProblems(spec: ReconJobSpec): string[] {
     problems.push(`spec.schedule.timeZone: ${(err as Error).message}`);
   }
   return problems;
+}
+
+/** With a namespace list there is one informer per namespace; the object is in one of them. */
+function findIn<T extends KubernetesObject>(informers: ReadonlyArray<ResilientInformer<T>>, ns: string, name: string): T | undefined {
+  for (const inf of informers) {
+    const o = inf.get(name, ns);
+    if (o) return o;
+  }
+  return undefined;
 }
 
 function ownerName(obj: KubernetesObject): string | undefined {
