@@ -2,7 +2,10 @@
 // CRD validation, the real runner in simulated pods, data in the S3 test server.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backfill, rerun } from '../../operator/cli/recon-commands.ts';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { backfill, rerun, results } from '../../operator/cli/recon-commands.ts';
 import { cronJobName } from '../../operator/desired/names.ts';
 import { startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
 
@@ -138,6 +141,45 @@ describe('operator', { timeout: 180_000 }, () => {
     expect(s.phase).toBe('Succeeded');
     const jobs = env.api.store.list('batch/v1/jobs', NS).filter((j) => (j.metadata as { labels?: Record<string, string> }).labels?.['raas.dev/run'] === name);
     expect(jobs).toHaveLength(1);
+  });
+
+  it('removing the schedule removes the CronJob; history limits prune old runs; results download', async () => {
+    await env.kube.createCustom('reconjobs', NS, reconJob('pruned', { history: { successfulRuns: 1, failedRuns: 1 } }));
+    await waitFor('its CronJob', () => env.api.store.get('batch/v1/cronjobs', NS, cronJobName('pruned')));
+    const { created } = await backfill(env.kube, { namespace: NS, job: 'pruned', from: '2024-01-02', to: '2024-01-03' }, () => undefined);
+    await waitFor('one run left after pruning', () => {
+      const left = env.api.store.list('reconruns', NS).filter((r) => (r.spec as { jobRef: { name: string } }).jobRef.name === 'pruned');
+      return left.length === 1 && finished(left[0]!.metadata!.name as string) ? left : undefined;
+    }, 120_000);
+    expect(run(created[0]!)).toBeUndefined(); // the older one went first
+    const lines: string[] = [];
+    const dl = join(tmpdir(), `raas-dl-${Date.now()}`);
+    const saved = { ...process.env };
+    Object.assign(process.env, env.s3.env);
+    try {
+      await results(env.kube, { namespace: NS, run: created[1]!, download: dl }, (l) => lines.push(l));
+    } finally {
+      process.env = saved;
+    }
+    expect(lines.join('\n')).toMatch(/matched\s+2/);
+    expect(JSON.parse(await readFile(join(dl, 'summary.json'), 'utf8')).counts.matched).toBe(2);
+    await rm(dl, { recursive: true, force: true });
+
+    const current = job('pruned')!;
+    const spec = { ...(current.spec as Record<string, unknown>) };
+    delete spec.schedule;
+    await env.kube.objects.replace({ ...current, spec } as never);
+    await waitFor('the CronJob to be removed', () => env.api.store.get('batch/v1/cronjobs', NS, cronJobName('pruned')) === undefined);
+    expect(statusOf(job('pruned')).nextScheduleTime).toBeUndefined();
+  });
+
+  it('serves /healthz and /readyz', async () => {
+    const base = `http://127.0.0.1:${env.operator.port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.text()).toBe('ok\n');
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
   it('recovers from expired watches (410 Gone) and still reports new runs', async () => {

@@ -83,6 +83,13 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
     await waitFor('the runs to go with their job', () => /No resources found/.test(kubectl('get', 'rr').err + kubectl('get', 'rr').out));
   });
 
+  it('kubectl explain shows the schema descriptions', () => {
+    const r = kubectl('explain', 'reconjob.spec.compare.tolerance');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/absolute \+ relative \* \|left\|/);
+    expect(kubectl('explain', 'reconrun.status.counts').out).toMatch(/matched/);
+  });
+
   it('refuses a malformed --metrics-port', () => {
     const r = spawnSync(process.execPath, [RAAS_BIN, 'sandbox', '--kubeconfig', join(dir, 'x'), '--metrics-port', 'abc'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(2);
