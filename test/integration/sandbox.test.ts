@@ -86,7 +86,7 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
   it('kubectl explain shows the schema descriptions', () => {
     const r = kubectl('explain', 'reconjob.spec.compare.tolerance');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/absolute \+ relative \* \|left\|/);
+    expect(r.out.replace(/\s+/g, " ")).toMatch(/values match when \|right - left\| <= absolute \+ relative \* \|left\|/);
     expect(kubectl('explain', 'reconrun.status.counts').out).toMatch(/matched/);
   });
 

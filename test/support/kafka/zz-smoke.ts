@@ -1,0 +1,12 @@
+import { execSync } from 'node:child_process';
+import { startKafkaBroker } from '/work/main/test/support/kafka/broker.ts';
+let t = Date.now();
+const b = await startKafkaBroker();
+console.log('start ms', Date.now() - t, b.brokers);
+const rss = () => execSync(`ps -C java -o rss=,etimes=`).toString().trim();
+console.log('rss KB', rss());
+t = Date.now(); await b.kill(); console.log('kill ms', Date.now() - t);
+t = Date.now(); await b.restart(); console.log('restart ms', Date.now() - t);
+t = Date.now(); await b.restart(); console.log('graceful restart ms', Date.now() - t);
+console.log('rss KB', rss());
+t = Date.now(); await b.stop(); console.log('stop ms', Date.now() - t);
