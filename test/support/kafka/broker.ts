@@ -86,6 +86,11 @@ function serverProperties(o: { dataDir: string; port: number; controllerPort: nu
     'transaction.state.log.num.partitions=1',
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
+    // After a SIGKILL the restarted controller rejects the broker's new registration until
+    // the dead incarnation's session expires (default 9 s). Heartbeats stay 6x more frequent
+    // than the timeout so a loaded 2-core machine does not fence a live broker.
+    'broker.heartbeat.interval.ms=500',
+    'broker.session.timeout.ms=3000',
     // Consumers join at once instead of after the default 3 s wait for more members.
     'group.initial.rebalance.delay.ms=0',
     // Fewer threads than the production defaults; two cores are shared with the tests.
