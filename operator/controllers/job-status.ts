@@ -39,7 +39,7 @@ function lastRunOf(runs: readonly ReconRun[]): LastRun | undefined {
 }
 
 export function jobStatusValid(
-  job: ReconJob & { metadata: { generation?: number } },
+  job: ReconJob & { metadata: { generation?: number; creationTimestamp?: string | Date } },
   previous: ReconJobStatus | undefined,
   cronJob: V1CronJob | undefined,
   runs: readonly ReconRun[],
@@ -56,10 +56,20 @@ export function jobStatusValid(
     conditions: setCondition(previous?.conditions, { type: 'Ready', status: 'True', reason: suspended ? 'Suspended' : sched ? 'Scheduled' : 'Ready', message, observedGeneration: generation }, now),
     observedGeneration: generation,
     ...(lastSchedule ? { lastScheduleTime: iso(new Date(lastSchedule)) } : {}),
-    ...(sched && !suspended ? { nextScheduleTime: iso(nextScheduleTime(sched.cron, sched.timeZone ?? 'UTC', now)) } : {}),
+    ...(sched && !suspended ? { nextScheduleTime: iso(nextScheduleTime(sched.cron, sched.timeZone ?? 'UTC', scheduleBase(lastSchedule, job.metadata.creationTimestamp, now))) } : {}),
     ...(lastRun ? { lastRun } : {}),
     activeRuns: active,
   };
+}
+
+/**
+ * The next run is due after the last one the CronJob scheduled (or after the job was
+ * created), not after "now": when a run never happens, nextScheduleTime stays in the past
+ * and the overdue alert (raas_job_next_schedule_timestamp_seconds) can fire.
+ */
+function scheduleBase(lastSchedule: unknown, created: unknown, now: Date): Date {
+  const t = millis(lastSchedule as string | Date | undefined) ?? millis(created as string | Date | undefined);
+  return t !== undefined ? new Date(t) : now;
 }
 
 export function jobStatusInvalid(generation: number, previous: ReconJobStatus | undefined, problems: string[], now: Date): ReconJobStatus {

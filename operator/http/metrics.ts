@@ -77,19 +77,31 @@ export class OperatorMetrics {
     this.queueDepths = depths;
   }
 
+  /** Counters and the duration histogram, once per run as it finishes (seen by this process). */
   runFinished(r: FinishedRun): void {
     const labels = { namespace: r.namespace, job: r.job };
     const start = r.startTime ? Date.parse(r.startTime) : NaN;
     const end = r.completionTime ? Date.parse(r.completionTime) : Date.now();
     if (Number.isFinite(start) && end >= start) this.runDuration.observe({ ...labels, phase: r.phase }, (end - start) / 1000);
-    this.lastCompletion.set(labels, Math.floor(end / 1000));
     if (r.phase === 'Failed') {
       this.runs.inc({ ...labels, result: 'failed' });
       this.failures.inc({ ...labels, stage: r.failedStage ?? 'unknown' });
-      return;
+    } else {
+      this.runs.inc({ ...labels, result: r.balanced ? 'balanced' : 'unbalanced' });
     }
-    this.runs.inc({ ...labels, result: r.balanced ? 'balanced' : 'unbalanced' });
-    this.lastBalanced.set(labels, r.balanced ? 1 : 0);
+    this.lastRun(r);
+  }
+
+  /**
+   * The last-run gauges. Also set from each ReconJob's status.lastRun on every reconcile,
+   * so they survive an operator restart (an unbalanced alert must not clear by itself).
+   */
+  lastRun(r: FinishedRun): void {
+    const labels = { namespace: r.namespace, job: r.job };
+    const end = r.completionTime ? Date.parse(r.completionTime) : NaN;
+    if (Number.isFinite(end)) this.lastCompletion.set(labels, Math.floor(end / 1000));
+    if (r.phase === 'Failed') return;
+    if (r.balanced !== undefined) this.lastBalanced.set(labels, r.balanced ? 1 : 0);
     if (r.counts) {
       this.lastRows.set({ ...labels, side: 'left' }, r.counts.left);
       this.lastRows.set({ ...labels, side: 'right' }, r.counts.right);

@@ -20,7 +20,8 @@ export class WorkQueue {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly sleepers: Array<() => void> = [];
-  private stopped = false;
+  // Not started yet: adds are ignored until start() (a standby replica queues nothing).
+  private stopped = true;
   private running: Promise<void>[] = [];
 
   constructor(

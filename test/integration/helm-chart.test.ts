@@ -6,7 +6,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
+import { OperatorMetrics } from '../../operator/http/metrics.ts';
 import { findHelm, repoRoot, runHelm } from '../support/helm.ts';
 import type { HelmResult } from '../support/helm.ts';
 import type { SkipContext } from '../support/require-service.ts';
@@ -144,6 +145,121 @@ function envOf(container: Manifest): Map<string, Manifest> {
   return new Map((container.env as Manifest[]).map((e) => [e.name as string, e]));
 }
 
+// ---- Monitoring: the operator's metrics (operator/http/metrics.ts) as the alerts and the
+// dashboard may use them. Histograms also expose <name>_bucket, _count and _sum.
+const RUN_LABELS = ['namespace', 'job'];
+const METRICS: Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels: string[] }> = {
+  raas_run_duration_seconds: { type: 'histogram', labels: [...RUN_LABELS, 'phase'] },
+  raas_runs_total: { type: 'counter', labels: [...RUN_LABELS, 'result'] },
+  raas_run_failures_total: { type: 'counter', labels: [...RUN_LABELS, 'stage'] },
+  raas_last_run_rows: { type: 'gauge', labels: [...RUN_LABELS, 'side'] },
+  raas_last_run_mismatched: { type: 'gauge', labels: RUN_LABELS },
+  raas_last_run_left_only: { type: 'gauge', labels: RUN_LABELS },
+  raas_last_run_right_only: { type: 'gauge', labels: RUN_LABELS },
+  raas_last_run_balanced: { type: 'gauge', labels: RUN_LABELS },
+  raas_last_run_completion_timestamp_seconds: { type: 'gauge', labels: RUN_LABELS },
+  raas_job_next_schedule_timestamp_seconds: { type: 'gauge', labels: RUN_LABELS },
+  raas_notifications_total: { type: 'counter', labels: [...RUN_LABELS, 'sink', 'result'] },
+  raas_reconcile_duration_seconds: { type: 'histogram', labels: ['kind'] },
+  raas_workqueue_depth: { type: 'gauge', labels: ['queue'] },
+  raas_watch_restarts_total: { type: 'counter', labels: ['informer'] },
+};
+/** Label values the operator emits for the enumerated labels. */
+const LABEL_VALUES: Record<string, string[]> = {
+  result: ['balanced', 'unbalanced', 'failed', 'delivered'],
+  side: ['left', 'right'],
+  kind: ['reconjob', 'reconrun'],
+  sink: ['kafka', 'webhook'],
+};
+/** Labels Prometheus adds to every scraped series (ServiceMonitor target labels). */
+const TARGET_LABELS = ['job', 'namespace', 'instance', 'pod', 'service', 'endpoint', 'container', 'le'];
+
+/** Series names a metric family exposes. */
+function seriesOf(name: string): string[] {
+  return METRICS[name]?.type === 'histogram' ? [`${name}_bucket`, `${name}_count`, `${name}_sum`] : [name];
+}
+const RAAS_SERIES = new Map(Object.keys(METRICS).flatMap((m) => seriesOf(m).map((s) => [s, m] as const)));
+const isProcessMetric = (name: string) => /^(process|nodejs)_[a-z0-9_]+$/.test(name);
+
+const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan']);
+const PROMQL_FUNCTIONS = new Set([
+  'sum', 'min', 'max', 'avg', 'count', 'topk', 'bottomk', 'quantile', 'rate', 'irate', 'increase', 'delta', 'histogram_quantile',
+  'absent', 'time', 'vector', 'scalar', 'max_over_time', 'min_over_time', 'avg_over_time', 'clamp_min', 'label_replace', 'round', 'abs',
+]);
+
+interface Selector {
+  name: string;
+  matchers: Array<{ label: string; op: string; value: string }>;
+}
+
+/**
+ * A light PromQL check (no parser ships with the repo): brackets balance, no Helm or Go
+ * template text is left over, every function is a known PromQL function, durations are
+ * Prometheus durations (or Grafana's $variables), and every metric selector is returned
+ * with its label matchers.
+ */
+function promql(expr: string): Selector[] {
+  expect(expr, 'no template text left in the expression').not.toMatch(/\{\{|\}\}/);
+  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  const stack: string[] = [];
+  for (const ch of expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
+    if ('([{'.includes(ch)) stack.push(ch);
+    else if (ch in pairs) expect(stack.pop(), `unbalanced ${ch} in ${expr}`).toBe(pairs[ch]);
+  }
+  expect(stack, `unclosed brackets in ${expr}`).toEqual([]);
+  for (const [, d] of expr.matchAll(/\[([^\]]*)\]/g)) expect(d, `range in ${expr}`).toMatch(/^(([0-9]+(ms|s|m|h|d|w|y))+|\$\w+)$/);
+  for (const [, d] of expr.matchAll(/\boffset\s+([0-9a-z]+)/g)) expect(d, `offset in ${expr}`).toMatch(/^([0-9]+(ms|s|m|h|d|w|y))+$/);
+
+  const out: Selector[] = [];
+  // Drop label lists of by/on/..., then read identifiers: a function call, a keyword, or a metric.
+  const text = expr.replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  for (const m of text.matchAll(/(?<![\w$."])([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\(|\{(?:[^}"]|"(?:[^"\\]|\\.)*")*\})?/g)) {
+    const [, ident, next] = m as unknown as [string, string, string | undefined];
+    if (PROMQL_KEYWORDS.has(ident.toLowerCase())) continue;
+    if (next === '(') {
+      expect(PROMQL_FUNCTIONS.has(ident), `unknown PromQL function ${ident}() in ${expr}`).toBe(true);
+      continue;
+    }
+    const matchers = [...(next ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g)].map(([, label, op, value]) => ({ label: label!, op: op!, value: value! }));
+    out.push({ name: ident, matchers });
+  }
+  return out;
+}
+
+/** Checks a selector against the metric catalogue: known name, known labels, known label values. */
+function expectKnownSeries(sel: Selector, where: string, extra: (name: string) => boolean = () => false): void {
+  const family = RAAS_SERIES.get(sel.name);
+  expect(family !== undefined || extra(sel.name), `${where}: ${sel.name} is not a raas metric`).toBe(true);
+  if (!family) return;
+  for (const { label, op, value } of sel.matchers) {
+    expect([...METRICS[family]!.labels, ...TARGET_LABELS], `${where}: ${sel.name} has no label ${label}`).toContain(label);
+    if (op === '=' && LABEL_VALUES[label] && METRICS[family]!.labels.includes(label)) expect(LABEL_VALUES[label], `${where}: ${label}="${value}"`).toContain(value);
+  }
+}
+
+const MONITORING_VALUES = {
+  metrics: {
+    serviceMonitor: { enabled: true },
+    prometheusRule: { enabled: true, labels: { release: 'prom' }, alertLabels: { team: 'finance' } },
+    grafanaDashboard: { enabled: true },
+  },
+};
+const ALERTS = ['RaasRunFailed', 'RaasRunUnbalanced', 'RaasRunOverdue', 'RaasNotificationFailures', 'RaasOperatorDown', 'RaasWorkqueueBacklog', 'RaasWatchRestarts'];
+
+function alertsOf(rule: Manifest): Map<string, Manifest> {
+  return new Map((rule.spec.groups as Manifest[]).flatMap((g) => (g.rules as Manifest[]).map((r) => [r.alert as string, r] as const)));
+}
+
+/** Every path of a values object, with whether it is a leaf. */
+function* valuePaths(v: unknown, path: string[] = []): Generator<string[]> {
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    for (const [k, child] of Object.entries(v)) {
+      yield [...path, k];
+      yield* valuePaths(child, [...path, k]);
+    }
+  }
+}
+
 describe.sequential('helm chart charts/raas', () => {
   it('passes helm lint, also with --strict and with non-default values', async (ctx) => {
     for (const args of [
@@ -151,6 +267,7 @@ describe.sequential('helm chart charts/raas', () => {
       ['lint', '--strict', CHART],
       ['lint', '--strict', CHART, '-f', await valuesFile({ watchNamespaces: ['a', 'b'], metrics: { serviceMonitor: { enabled: true } } })],
       ['lint', '--strict', CHART, '--set', 'replicaCount=1,leaderElection.enabled=false,notifications.readSecrets=false'],
+      ['lint', '--strict', CHART, '-f', await valuesFile(MONITORING_VALUES)],
     ]) {
       const res = helm(ctx, args);
       expect(res.status, `helm ${args.join(' ')}\n${res.stdout}\n${res.stderr}`).toBe(0);
@@ -283,9 +400,170 @@ describe.sequential('helm chart charts/raas', () => {
     const sm = one(objs, 'ServiceMonitor');
     expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(sm.metadata.labels.release).toBe('prom');
-    expect(sm.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    expect(sm.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s', honorLabels: true }]);
     expect(sm.spec.namespaceSelector).toEqual({ matchNames: [NS] });
     expect(one(objs, 'Service').metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+  });
+
+  it('the metric catalogue these tests use is what the operator registers', async () => {
+    const registered = new Map((await new OperatorMetrics().registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
+    for (const [name, { type }] of Object.entries(METRICS)) expect(registered.get(name), name).toBe(type);
+    for (const name of registered.keys()) expect(name in METRICS || isProcessMetric(name), `${name} is catalogued`).toBe(true);
+  });
+
+  it('renders a PrometheusRule with the raas alerts only when metrics.prometheusRule.enabled', async (ctx) => {
+    expect(ofKind(await render(ctx), 'PrometheusRule')).toEqual([]);
+
+    const objs = await render(ctx, MONITORING_VALUES);
+    const rule = one(objs, 'PrometheusRule');
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata).toMatchObject({ name: 'raas', namespace: NS, labels: { release: 'prom', 'app.kubernetes.io/instance': RELEASE } });
+    expect((rule.spec.groups as Manifest[]).map((g) => g.name)).toEqual(['raas.runs', 'raas.operator']);
+    const alerts = alertsOf(rule);
+    expect([...alerts.keys()].sort()).toEqual([...ALERTS].sort());
+
+    for (const [name, r] of alerts) {
+      expect(Object.keys(r).sort(), name).toEqual(expect.arrayContaining(['alert', 'expr', 'labels', 'annotations']));
+      expect(r.labels, name).toEqual({ severity: expect.stringMatching(/^(warning|critical)$/), team: 'finance' });
+      expect(r.annotations.summary, name).toEqual(expect.any(String));
+      expect(r.annotations.description, name).toEqual(expect.any(String));
+      if (r.for !== undefined) expect(r.for, name).toMatch(/^([0-9]+(ms|s|m|h|d|w|y))+$/);
+      const selectors = promql(r.expr as string);
+      expect(selectors.length, `${name} selects something`).toBeGreaterThan(0);
+      // `up` is Prometheus' own scrape health: only the operator-down alert may use it.
+      for (const sel of selectors) expectKnownSeries(sel, name, (m) => m === 'up' && name === 'RaasOperatorDown');
+      // Run-level alerts identify the ReconJob; they never carry run names or windows.
+      if (name.startsWith('RaasRun') || name === 'RaasNotificationFailures') {
+        expect(r.annotations.summary, name).toContain('{{ $labels.namespace }}/{{ $labels.job }}');
+        expect(r.annotations.description, name).toContain('kubectl recon runs {{ $labels.job }} -n {{ $labels.namespace }}');
+      }
+    }
+
+    const failed = alerts.get('RaasRunFailed')!;
+    expect(failed.labels.severity).toBe('warning');
+    expect(failed.expr).toMatch(/increase\(raas_run_failures_total\[15m\]\)/);
+    expect(failed.expr).toMatch(/raas_run_failures_total unless raas_run_failures_total offset 15m/);
+    expect(failed.expr).toMatch(/^sum by \(namespace, job, stage\)/);
+    expect(alerts.get('RaasRunUnbalanced')!.expr).toBe('min by (namespace, job) (raas_last_run_balanced) == 0');
+    const overdue = alerts.get('RaasRunOverdue')!.expr as string;
+    expect(overdue).toMatch(/time\(\) - max by \(namespace, job\) \(raas_job_next_schedule_timestamp_seconds\) > 7200\b/);
+    expect(overdue).toMatch(/unless on \(namespace, job\)/);
+    expect(overdue).toContain('raas_last_run_completion_timestamp_seconds');
+    expect(alerts.get('RaasNotificationFailures')!.expr).toMatch(/increase\(raas_notifications_total\{result="failed"\}\[15m\]\)\s*\) > 0$/);
+    const down = alerts.get('RaasOperatorDown')!;
+    expect(down).toMatchObject({ expr: 'absent(up{job="raas",namespace="raas-system"} == 1)', for: '5m', labels: { severity: 'critical' } });
+    // The ServiceMonitor's job label is the Service's name: the selector must match what it scrapes.
+    expect(one(objs, 'Service').metadata.name).toBe('raas');
+    expect(one(objs, 'ServiceMonitor').metadata.namespace).toBe(NS);
+    expect(alerts.get('RaasWorkqueueBacklog')).toMatchObject({ expr: 'min by (queue) (raas_workqueue_depth{job="raas",namespace="raas-system"}) > 100', for: '15m' });
+    expect(alerts.get('RaasWatchRestarts')!.expr).toMatch(/\) > 5$/);
+  });
+
+  it('takes alert thresholds from values and leaves out disabled alerts', async (ctx) => {
+    const alerts = alertsOf(
+      one(
+        await render(ctx, {
+          metrics: {
+            prometheusRule: {
+              enabled: true,
+              operatorSelector: 'job="raas-operator"',
+              alerts: {
+                runFailed: { window: '1h', severity: 'critical' },
+                runUnbalanced: { for: '10m' },
+                runOverdue: { grace: '1h30m' },
+                notificationFailures: { enabled: false },
+                workqueueBacklog: { depth: 7, for: '30m' },
+              },
+            },
+          },
+        }),
+        'PrometheusRule',
+      ),
+    );
+    expect([...alerts.keys()].sort()).toEqual(ALERTS.filter((a) => a !== 'RaasNotificationFailures').sort());
+    expect(alerts.get('RaasRunFailed')).toMatchObject({ labels: { severity: 'critical' }, expr: expect.stringContaining('increase(raas_run_failures_total[1h])') });
+    expect(alerts.get('RaasRunFailed')!.expr).toContain('offset 1h');
+    expect(alerts.get('RaasRunUnbalanced')!.for).toBe('10m');
+    expect(alerts.get('RaasRunOverdue')!.expr).toMatch(/> 5400\b/);
+    expect(alerts.get('RaasRunOverdue')!.annotations.description).toContain('allowed: 1h30m');
+    expect(alerts.get('RaasOperatorDown')!.expr).toBe('absent(up{job="raas-operator"} == 1)');
+    expect(alerts.get('RaasWorkqueueBacklog')).toMatchObject({ expr: 'min by (queue) (raas_workqueue_depth{job="raas-operator"}) > 7', for: '30m' });
+    for (const r of alerts.values()) expect(r.labels).toEqual({ severity: expect.any(String) });
+
+    for (const [grace, seconds] of [['2d', 172800], [45, 45], ['90m', 5400]] as const) {
+      const r = alertsOf(one(await render(ctx, { metrics: { prometheusRule: { enabled: true, alerts: { runOverdue: { grace } } } } }), 'PrometheusRule'));
+      expect(r.get('RaasRunOverdue')!.expr).toMatch(new RegExp(`> ${seconds}\\b`));
+    }
+
+    // Only operator alerts: the runs group goes away instead of rendering empty.
+    const off = { enabled: false };
+    const onlyOperator = one(
+      await render(ctx, { metrics: { prometheusRule: { enabled: true, alerts: { runFailed: off, runUnbalanced: off, runOverdue: off, notificationFailures: off } } } }),
+      'PrometheusRule',
+    );
+    expect((onlyOperator.spec.groups as Manifest[]).map((g) => g.name)).toEqual(['raas.operator']);
+  });
+
+  it('ships the Grafana dashboard as a sidecar ConfigMap only when metrics.grafanaDashboard.enabled', async (ctx) => {
+    expect(ofKind(await render(ctx), 'ConfigMap')).toEqual([]);
+
+    const cm = one(await render(ctx, MONITORING_VALUES), 'ConfigMap');
+    expect(cm.metadata).toMatchObject({ name: 'raas-dashboard', namespace: NS, labels: { grafana_dashboard: '1', 'app.kubernetes.io/instance': RELEASE } });
+    expect(Object.keys(cm.data)).toEqual(['raas.json']);
+    const shipped = await readFile(join(CHART, 'dashboards', 'raas.json'), 'utf8');
+    expect(cm.data['raas.json']).toBe(shipped.trimEnd());
+    const dash = JSON.parse(cm.data['raas.json'] as string) as Manifest;
+    expect(dash).toMatchObject({ uid: 'raas-overview', title: expect.stringContaining('raas') });
+
+    // Every query refers only to the operator's metrics (and Node process metrics).
+    const panels = (dash.panels as Manifest[]).filter((p) => p.type !== 'row');
+    const exprs = panels.flatMap((p) => (p.targets as Manifest[]).map((t) => [p.title as string, t.expr as string] as const));
+    const vars = (dash.templating.list as Manifest[]).filter((v) => v.type === 'query');
+    for (const v of vars) exprs.push([`variable ${v.name}`, (v.query.query as string).replace(/^label_values\((.*), *\w+\)$/, '$1')]);
+    const used = new Set<string>();
+    for (const [title, expr] of exprs) {
+      for (const sel of promql(expr)) {
+        expectKnownSeries(sel, title, isProcessMetric);
+        used.add(RAAS_SERIES.get(sel.name) ?? sel.name);
+      }
+    }
+    // ... and covers what the chart promises to show.
+    for (const m of ['raas_runs_total', 'raas_run_failures_total', 'raas_last_run_mismatched', 'raas_run_duration_seconds', 'raas_notifications_total', 'raas_reconcile_duration_seconds', 'raas_workqueue_depth', 'raas_watch_restarts_total']) {
+      expect(used, m).toContain(m);
+    }
+    expect(exprs.map(([, e]) => e).join('\n')).toMatch(/histogram_quantile\(0\.5,[\s\S]*histogram_quantile\(0\.95,/);
+
+    // Grafana sanity: unique ids, panels on the 24-column grid, all on the chosen data source.
+    const ids = (dash.panels as Manifest[]).map((p) => p.id as number);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const p of dash.panels as Manifest[]) {
+      expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+      if (p.type !== 'row') expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+    }
+    expect((dash.templating.list as Manifest[]).map((v) => v.name)).toEqual(expect.arrayContaining(['datasource', 'namespace', 'reconjob', 'window']));
+
+    const custom = one(
+      await render(ctx, { metrics: { grafanaDashboard: { enabled: true, namespace: 'monitoring', sidecarLabel: 'grafana_dashboard_raas', sidecarLabelValue: 'raas', annotations: { grafana_folder: 'Finance' } } } }),
+      'ConfigMap',
+    );
+    expect(custom.metadata).toMatchObject({ namespace: 'monitoring', labels: { grafana_dashboard_raas: 'raas' }, annotations: { grafana_folder: 'Finance' } });
+    expect(custom.metadata.labels.grafana_dashboard).toBeUndefined();
+  });
+
+  it('declares every key of values.yaml in values.schema.json', async () => {
+    const values = parseYaml(await readFile(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+    const schema = JSON.parse(await readFile(join(CHART, 'values.schema.json'), 'utf8')) as Manifest;
+    const missing: string[] = [];
+    for (const path of valuePaths(values)) {
+      let node: Manifest | undefined = schema;
+      for (const key of path) {
+        // Free-form maps (labels, resources, securityContext...) end the walk.
+        if (node && !node.properties && node.type === 'object') break;
+        node = node?.properties?.[key];
+      }
+      if (!node) missing.push(path.join('.'));
+    }
+    expect(missing).toEqual([]);
   });
 
   it('uses runner.image for runner Jobs when set, else the operator image', async (ctx) => {
@@ -299,6 +577,10 @@ describe.sequential('helm chart charts/raas', () => {
     for (const [set, key] of [
       ['replicaCont=2', 'replicaCont'],
       ['metrics.serviceMonitor.enable=true', 'enable'],
+      ['metrics.prometheusRule.enable=true', 'enable'],
+      ['metrics.prometheusRule.alerts.runOverdue.gracePeriod=1h', 'gracePeriod'],
+      ['metrics.prometheusRule.alerts.runFaild.enabled=false', 'runFaild'],
+      ['metrics.grafanaDashboard.enabeld=true', 'enabeld'],
     ] as const) {
       const res = helm(ctx, ['template', RELEASE, CHART, '--namespace', NS, '--set', set]);
       expect(res.status, res.stdout).not.toBe(0);
@@ -312,6 +594,19 @@ describe.sequential('helm chart charts/raas', () => {
     const bad = helm(ctx, ['template', RELEASE, CHART, '--set', 'watchNamespaces[0]=Not_A_Namespace']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/watchNamespaces/);
+
+    for (const [set, key] of [
+      ['metrics.prometheusRule.alerts.runFailed.window=15 minutes', 'window'],
+      ['metrics.prometheusRule.alerts.runOverdue.grace=two hours', 'grace'],
+      ['metrics.prometheusRule.alerts.workqueueBacklog.depth=-1', 'depth'],
+      ['metrics.prometheusRule.operatorSelector=up', 'operatorSelector'],
+      ['metrics.grafanaDashboard.namespace=Not_A_Namespace', 'namespace'],
+    ] as const) {
+      const res = helm(ctx, ['template', RELEASE, CHART, '--set', set]);
+      expect(res.status, set).not.toBe(0);
+      expect(res.stderr, set).toMatch(/schema/i);
+      expect(res.stderr, set).toContain(key);
+    }
 
     const twice = helm(ctx, ['template', RELEASE, CHART, '--set', 'leaderElection.enabled=false']);
     expect(twice.status).not.toBe(0);

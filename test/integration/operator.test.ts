@@ -59,6 +59,8 @@ describe('operator', { timeout: 180_000 }, () => {
     expect(cron.spec).toMatchObject({ schedule: '0 2 * * *', timeZone: 'UTC', concurrencyPolicy: 'Forbid' });
     expect((cron.metadata as { ownerReferences: Array<{ kind: string; name: string }> }).ownerReferences[0]).toMatchObject({ kind: 'ReconJob', name: 'orders' });
     await waitFor('Ready=True', () => (statusOf(job('orders')).conditions as Array<{ type: string; status: string }> | undefined)?.find((c) => c.type === 'Ready' && c.status === 'True'));
+    // Not fired yet: the next run is the first 02:00 after the job was created.
+    expect(Date.parse(String(statusOf(job('orders')).nextScheduleTime))).toBeGreaterThan(Date.now() - 60_000);
     expect(statusOf(job('orders')).nextScheduleTime).toMatch(/T02:00:00Z$/);
 
     // The CronJob fires at 2024-01-02T02:00Z: the run covers 2024-01-01.
@@ -204,7 +206,9 @@ describe('metrics', { timeout: 180_000 }, () => {
     expect(Number(sample('raas_last_run_balanced', { namespace: NS, job: 'daily' })?.value)).toBe(1);
     expect(Number(sample('raas_last_run_rows', { namespace: NS, job: 'daily', side: 'left' })?.value)).toBe(2);
     expect(Number(sample('raas_last_run_mismatched', { namespace: NS, job: 'daily' })?.value)).toBe(0);
-    expect(Number(sample('raas_job_next_schedule_timestamp_seconds', { namespace: NS, job: 'orders' })?.value)).toBeGreaterThan(Date.now() / 1000);
+    // The next run is due after the last one the CronJob scheduled (2024-01-02T02:00Z, fired
+    // by the first test): 2024-01-03T02:00Z, long past, which is what the overdue alert sees.
+    expect(Number(sample('raas_job_next_schedule_timestamp_seconds', { namespace: NS, job: 'orders' })?.value)).toBe(Date.UTC(2024, 0, 3, 2) / 1000);
     expect(family('raas_run_duration_seconds')?.type).toBe('HISTOGRAM');
     // (This parser keeps a histogram's buckets but not its labels.)
     expect(family('raas_reconcile_duration_seconds')?.metrics.some((m) => Number(m.buckets?.['+Inf']) > 0)).toBe(true);
