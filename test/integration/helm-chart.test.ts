@@ -332,6 +332,27 @@ describe.sequential('helm chart charts/raas', () => {
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deploy.spec.selector.matchLabels } });
   });
 
+  it('passes Kafka settings to the operator, credentials only from a Secret', async (ctx) => {
+    const objs = await render(ctx, { notifications: { kafka: { brokers: ['k1:9092', 'k2:9093'], tls: true, sasl: { mechanism: 'scram-sha-512', secretName: 'kafka-creds' } } } });
+    const container = (one(objs, 'Deployment') as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }> }> } } } }).spec.template.spec.containers[0]!;
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      RAAS_KAFKA_BROKERS: 'k1:9092,k2:9093',
+      RAAS_KAFKA_SSL: 'true',
+      RAAS_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      RAAS_KAFKA_USERNAME: { secretKeyRef: { name: 'kafka-creds', key: 'username' } },
+      RAAS_KAFKA_PASSWORD: { secretKeyRef: { name: 'kafka-creds', key: 'password' } },
+    });
+    const noKafka = await render(ctx);
+    expect(JSON.stringify(one(noKafka, 'Deployment'))).not.toContain('RAAS_KAFKA');
+    const missing = helm(ctx, ['template', 'r', 'charts/raas', '--set', 'notifications.kafka.brokers={k1:9092}', '--set', 'notifications.kafka.sasl.mechanism=plain']);
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/notifications\.kafka\.sasl\.secretName is required with a SASL mechanism/);
+    const bad = helm(ctx, ['template', 'r', 'charts/raas', '--set', 'notifications.kafka.brokers={not a broker}']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/notifications\/kafka\/brokers\/0.*does not match pattern/);
+  });
+
   it('matches the Dockerfile: non-root user 10001 and the raas.js entrypoint', async () => {
     const dockerfile = await readFile(join(repoRoot, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\}$/m);
