@@ -7,6 +7,8 @@ import { Operator } from './controllers/operator.ts';
 import { Kube, loadKubeConfig } from './kube/client.ts';
 import { LeaderElector } from './kube/leader.ts';
 import { OperatorMetrics } from './http/metrics.ts';
+import { KafkaConfigError, kafkaSettingsFromEnv, type KafkaSettings } from './notify/kafka.ts';
+import type { RetryPolicy } from './notify/routing.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -26,6 +28,10 @@ export interface OperatorConfig {
   stallMs?: number;
   /** Process metrics (process_*, nodejs_*); off when several operators share one process (tests). */
   processMetrics?: boolean;
+  /** The Kafka sink's connection (RAAS_KAFKA_*); absent = kafka notify entries record a failure. */
+  kafka?: KafkaSettings;
+  /** Notification retry backoff; defaults 5 s doubling to 5 min, 20 attempts (tests shorten it). */
+  notifyRetry?: Partial<RetryPolicy>;
 }
 
 export class ConfigError extends Error {}
@@ -37,6 +43,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
   if (!Number.isInteger(lease) || lease < 2) throw new ConfigError(`RAAS_LEASE_DURATION_SECONDS "${env.RAAS_LEASE_DURATION_SECONDS}" must be a whole number of seconds, at least 2`);
   const level = env.RAAS_LOG_LEVEL ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new ConfigError(`RAAS_LOG_LEVEL "${level}" must be one of trace, debug, info, warn, error, fatal, silent`);
+  let kafka: KafkaSettings | undefined;
+  try {
+    kafka = kafkaSettingsFromEnv(env);
+  } catch (err) {
+    if (err instanceof KafkaConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
     runnerImage: env.RAAS_RUNNER_IMAGE ?? 'raas:0.1.0',
@@ -49,6 +62,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
     leaseDurationSeconds: lease,
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     logLevel: level,
+    ...(kafka ? { kafka } : {}),
   };
 }
 
@@ -71,6 +85,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ le
     log,
     ...(cfg.resyncMs ? { resyncMs: cfg.resyncMs } : {}),
     ...(cfg.stallMs ? { stallMs: cfg.stallMs } : {}),
+    notify: { ...(cfg.kafka ? { kafka: cfg.kafka } : {}), ...(cfg.notifyRetry ? { retry: cfg.notifyRetry } : {}) },
   });
   let elector: LeaderElector | undefined;
   const server = createServer((req, res) => {
@@ -95,7 +110,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ le
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.httpPort;
-  log.info({ port, namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', leaderElection: cfg.leaderElection }, 'operator starting');
+  log.info({ port, namespaces: cfg.namespaces.length ? cfg.namespaces : 'all', leaderElection: cfg.leaderElection, kafka: cfg.kafka ? cfg.kafka.brokers.join(',') : 'not configured' }, 'operator starting');
   await operator.start();
   if (cfg.leaderElection) {
     elector = new LeaderElector({

@@ -67,12 +67,20 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
     .option('--no-s3', 'do not start the S3 test server')
     .option('--log-level <level>', 'operator log level (JSON lines on stderr)', 'info')
     .option('--metrics-port <n>', 'serve the operator\'s metrics at http://127.0.0.1:<n>/metrics (default: a free port, printed)')
-    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string }) => {
+    .option('--kafka-brokers <host:port>', 'send ReconJobs\' kafka notifications to this Kafka (comma list; as RAAS_KAFKA_BROKERS)')
+    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string }) => {
       try {
         if (flags.metricsPort !== undefined && !/^\d{1,5}$/.test(flags.metricsPort)) throw new ConfigError(`--metrics-port "${flags.metricsPort}" must be a port number, e.g. --metrics-port 9090`);
         const { startSandbox } = await import('./sandbox.ts');
         const sandbox = await startSandbox(
-          { kubeconfig: flags.kubeconfig, namespace: flags.namespace, s3: flags.s3, logLevel: flags.logLevel, ...(flags.metricsPort ? { metricsPort: Number(flags.metricsPort) } : {}) },
+          {
+            kubeconfig: flags.kubeconfig,
+            namespace: flags.namespace,
+            s3: flags.s3,
+            logLevel: flags.logLevel,
+            ...(flags.metricsPort ? { metricsPort: Number(flags.metricsPort) } : {}),
+            ...(flags.kafkaBrokers ? { kafkaBrokers: flags.kafkaBrokers } : {}),
+          },
           out,
         );
         await new Promise<void>((resolve) => {

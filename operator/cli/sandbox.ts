@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { allCrds } from '../api/crds.ts';
-import { configFromEnv, startOperator, type RunningOperator } from '../main.ts';
+import { ConfigError, configFromEnv, startOperator, type OperatorConfig, type RunningOperator } from '../main.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../test/support/kube/api-server.ts';
 import { JobSimulator } from '../../test/support/kube/job-simulator.ts';
 import { startS3Server, type S3TestServer } from '../../test/support/s3-server.ts';
@@ -20,8 +20,10 @@ export interface SandboxOptions {
   logLevel?: string;
   /** Serve the operator's /metrics (and /healthz) on this 127.0.0.1 port; default a free one. */
   metricsPort?: number;
-  /** Extra env for runner pods (e.g. from --kafka-brokers later). */
+  /** Extra env for runner pods. */
   runnerEnv?: Record<string, string>;
+  /** host:port[,host:port]: the operator's Kafka sink sends notify events there (as RAAS_KAFKA_BROKERS does). */
+  kafkaBrokers?: string;
 }
 
 export interface Sandbox {
@@ -34,6 +36,15 @@ export interface Sandbox {
 
 export async function startSandbox(o: SandboxOptions, say: (line: string) => void): Promise<Sandbox> {
   const namespace = o.namespace ?? 'default';
+  // Checked before anything starts, so a typo in --kafka-brokers leaves nothing running.
+  const operatorEnv = { POD_NAMESPACE: 'raas-system', RAAS_RUNNER_IMAGE: 'raas:sandbox', ...(o.kafkaBrokers ? { RAAS_KAFKA_BROKERS: o.kafkaBrokers } : {}) };
+  let operatorConfig: OperatorConfig;
+  try {
+    operatorConfig = configFromEnv(operatorEnv, { port: String(o.metricsPort ?? 0) });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.message.replace('RAAS_KAFKA_BROKERS', '--kafka-brokers'));
+    throw err;
+  }
   const api = await startKubeApiServer({ crds: allCrds() });
   const s3 = o.s3 === false ? undefined : await startS3Server({ buckets: ['raas-data', 'raas-results'] });
   for (const ns of new Set([namespace, 'raas-system'])) if (!api.store.get('v1/namespaces', undefined, ns)) api.store.create('v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -57,7 +68,7 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
   const path = resolve(o.kubeconfig);
   await mkdir(dirname(path), { recursive: true });
   const operator = await startOperator(
-    { ...configFromEnv({ POD_NAMESPACE: 'raas-system', RAAS_RUNNER_IMAGE: 'raas:sandbox' }, { port: String(o.metricsPort ?? 0) }), kubeconfigYaml: api.kubeconfigYaml({ namespace }), httpHost: '127.0.0.1', namespaces: [] },
+    { ...operatorConfig, kubeconfigYaml: api.kubeconfigYaml({ namespace }), httpHost: '127.0.0.1', namespaces: [] },
     log,
   );
   // Written last: a script may wait for the file to know the sandbox is ready.
@@ -67,6 +78,7 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
   say(`  kubectl apply -f examples/sandbox/reconjob.yaml && kubectl get reconruns -w`);
   if (s3) say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (s3) say(`  S3 test server at ${s3.endpoint}: s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
+  if (operatorConfig.kafka) say(`  notifications: ReconJobs' kafka notify entries send CloudEvents to Kafka at ${operatorConfig.kafka.brokers.join(',')}`);
   say(`  operator metrics at http://127.0.0.1:${operator.port}/metrics, health at /healthz; stop with Ctrl-C`);
   return {
     api,

@@ -24,6 +24,13 @@ import { ResilientInformer, type ChangeKind } from '../kube/informer.ts';
 import { WorkQueue } from '../kube/work-queue.ts';
 import { jobStatusInvalid, jobStatusValid, sameStatus } from './job-status.ts';
 import type { OperatorMetrics } from '../http/metrics.ts';
+import { z } from 'zod';
+import { notifySchema } from '../../runner/spec/schema.ts';
+import type { NotificationRecord } from '../api/reconrun.ts';
+import type { KafkaSettings } from '../notify/kafka.ts';
+import { Notifier } from '../notify/notifier.ts';
+import { withNewEvents, type Delivery, type RetryPolicy } from '../notify/routing.ts';
+import type { RunRef } from '../notify/events.ts';
 
 type JobObject = KubernetesObject & { spec?: unknown; status?: ReconJobStatus; metadata: { name: string; namespace: string; uid: string; generation?: number } };
 // Informer objects: timestamps may be Date (from a list) or string (from a watch); the
@@ -41,7 +48,12 @@ export interface OperatorOptions {
   resyncMs?: number;
   stallMs?: number;
   metrics?: OperatorMetrics;
+  /** Notification sinks' settings (operator/notify); without Kafka, kafka sinks record a failure. */
+  notify?: { kafka?: KafkaSettings; retry?: Partial<RetryPolicy>; webhookTimeoutMs?: number };
 }
+
+type RunStatusObject = NonNullable<RunObject['status']> & { notifications?: NotificationRecord[] };
+const notifyListSchema = z.array(notifySchema);
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
 const splitKey = (k: string): [string, string] => {
@@ -59,6 +71,7 @@ export class Operator {
   readonly runQueue: WorkQueue;
   private leading = false;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly notifier: Notifier;
 
   constructor(private readonly o: OperatorOptions) {
     const log = o.log;
@@ -72,6 +85,17 @@ export class Operator {
       workers: o.workers ?? 4,
       onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconrun: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
       onProcessed: (_k, ms) => o.metrics?.reconciled('run', ms),
+    });
+    this.notifier = new Notifier({
+      log: log.child({ component: 'notify' }),
+      ...(o.notify?.kafka ? { kafka: o.notify.kafka } : {}),
+      ...(o.notify?.retry ? { retry: o.notify.retry } : {}),
+      ...(o.notify?.webhookTimeoutMs ? { webhookTimeoutMs: o.notify.webhookTimeoutMs } : {}),
+      readSecret: (namespace, name) => readSecret(o.kube, namespace, name),
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+      warn: (run, reason, message) => o.kube.event({ apiVersion: API_VERSION, kind: 'ReconRun', name: run.name, namespace: run.namespace, uid: run.uid }, 'Warning', reason, message),
+      // A finished send wakes its run so the next reconcile writes the result to status.
+      onSettled: (k) => this.runQueue.add(k),
     });
     o.metrics?.trackQueues(() => ({ reconjobs: this.jobQueue.depth, reconruns: this.runQueue.depth }));
     const scopes = o.namespaces.length ? o.namespaces : [undefined];
@@ -150,7 +174,17 @@ export class Operator {
 
   async stop(): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
-    await Promise.all([this.jobQueue.stop(), this.runQueue.stop(), ...this.allInformers().map((i) => i.stop())]);
+    // Sends under way finish (each has a timeout) and their results are written before the
+    // caches go, so a planned restart repeats no notification it has already sent.
+    await this.notifier.drain();
+    await Promise.all([this.jobQueue.stop(), this.runQueue.stop()]);
+    if (this.leading) {
+      for (const k of this.notifier.unrecorded()) {
+        await this.reconcileRun(k).catch((err: unknown) => (isConflict(err) ? this.o.log.debug : this.o.log.warn).call(this.o.log, { reconrun: k, err: errText(err) }, 'could not record notification results before stopping'));
+      }
+    }
+    await Promise.all(this.allInformers().map((i) => i.stop()));
+    await this.notifier.close();
   }
 
   /** Periodic resync: every known object is reconciled again, whatever the events said. */
@@ -278,6 +312,17 @@ export class Operator {
 
     const status = jobStatusValid({ ...stored, metadata: { ...stored.metadata, generation } }, job.status, cron ?? this.findCronJob(ns, cronJobName(name)), runs, now);
     this.o.metrics?.setNextSchedule(ns, name, status.nextScheduleTime ? new Date(status.nextScheduleTime) : undefined);
+    const last = status.lastRun;
+    if (last && (last.phase === 'Succeeded' || last.phase === 'Failed')) {
+      this.o.metrics?.lastRun({
+        namespace: ns,
+        job: name,
+        phase: last.phase,
+        ...(last.balanced !== undefined ? { balanced: last.balanced } : {}),
+        ...(last.completionTime ? { completionTime: last.completionTime } : {}),
+        ...(last.counts ? { counts: last.counts } : {}),
+      });
+    }
     if (!sameStatus(status, job.status)) {
       const wasReady = job.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
       await this.o.kube.replaceStatus('reconjobs', { ...job, status });
@@ -291,44 +336,83 @@ export class Operator {
     const [ns, name] = splitKey(k);
     if (name.startsWith('mirror:')) return this.mirrorScheduledJob(ns, name.slice('mirror:'.length));
     const run = this.getRun(ns, name);
-    if (!run || run.metadata.deletionTimestamp) return;
+    if (!run || run.metadata.deletionTimestamp) {
+      this.notifier.forget(k);
+      return;
+    }
     const jobName = run.spec.trigger === 'Scheduled' ? (run.status?.jobName ?? run.metadata.name) : runJobName(run.metadata.name);
     const k8sJob = this.findK8sJob(ns, jobName);
     const generation = run.metadata.generation ?? 0;
     const now = new Date();
+    let status: RunStatusObject;
     if (!k8sJob) {
-      if (run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed') return; // its Job was cleaned up; the status stands
-      if (run.status?.phase) return; // Pending and waiting for admission (reconcileJob decides)
-      const status = { phase: 'Pending' as const, observedGeneration: generation, message: 'waiting to start', conditions: [] };
-      await this.o.kube.replaceStatus('reconruns', { ...run, status });
-      return;
-    }
-    const pod = this.podOf(ns, jobName);
-    const computed = runStatusFromJob(k8sJob, pod, now, generation, run.status?.conditions ?? []);
-    const status = { ...run.status, ...computed, jobName };
-    if (sameStatus(status, run.status)) return;
-    await this.o.kube.replaceStatus('reconruns', { ...run, status });
-    const before = run.status?.phase;
-    if (status.phase !== before) {
-      if (status.phase === 'Succeeded' || status.phase === 'Failed') {
-        this.o.metrics?.runFinished({
-          namespace: ns,
-          job: run.spec.jobRef.name,
-          phase: status.phase,
-          ...(status.balanced !== undefined ? { balanced: status.balanced } : {}),
-          ...(status.failedStage ? { failedStage: status.failedStage } : {}),
-          ...(status.startTime ? { startTime: status.startTime } : {}),
-          ...(status.completionTime ? { completionTime: status.completionTime } : {}),
-          ...(status.counts ? { counts: status.counts } : {}),
-        });
+      const finished = run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed';
+      if (!finished && run.status?.phase) return; // Pending and waiting for admission (reconcileJob decides)
+      if (!finished) {
+        await this.o.kube.replaceStatus('reconruns', { ...run, status: { phase: 'Pending' as const, observedGeneration: generation, message: 'waiting to start', conditions: [] } });
+        return;
       }
-      this.o.log.info({ reconrun: k, phase: status.phase, balanced: status.balanced, counts: status.counts }, 'run phase changed');
-      const ref = { apiVersion: API_VERSION, kind: 'ReconRun', name, namespace: ns, uid: run.metadata.uid };
-      if (status.phase === 'Failed') await this.o.kube.event(ref, 'Warning', 'Failed', status.message ?? 'run failed');
-      else if (status.phase === 'Succeeded') await this.o.kube.event(ref, status.balanced ? 'Normal' : 'Warning', status.balanced ? 'Balanced' : 'Unbalanced', runSummaryLine(status));
-      else await this.o.kube.event(ref, 'Normal', status.phase, `run ${status.phase.toLowerCase()}`);
-      this.enqueueJob(ns, run.spec.jobRef.name);
+      // Its Job was cleaned up; the status stands, but notifications may still be owed.
+      status = { ...run.status } as RunStatusObject;
+    } else {
+      const pod = this.podOf(ns, jobName);
+      const computed = runStatusFromJob(k8sJob, pod, now, generation, run.status?.conditions ?? []);
+      status = { ...run.status, ...computed, jobName };
     }
+    const notify = this.notificationsFor(k, run, status, now);
+    if (notify.records.length > 0) status = { ...status, notifications: notify.records };
+    if (!sameStatus(status, run.status)) {
+      // Delivery records go in this same write: a send is only ever started for a record
+      // the API server already holds, and its result is written by the next reconcile.
+      await this.o.kube.replaceStatus('reconruns', { ...run, status });
+      await this.afterRunStatusWrite(k, run, status);
+    }
+    this.notifier.deliver(k, notify.run, status, notify.due, notify.records);
+    // Retries come back through the queue, never as a wait inside this reconcile.
+    if (notify.retryInMs !== undefined) this.runQueue.add(k, Math.max(notify.retryInMs, 1));
+  }
+
+  /** Events and metrics for a phase change just written. */
+  private async afterRunStatusWrite(k: string, run: RunObject, status: RunStatusObject): Promise<void> {
+    const [ns, name] = splitKey(k);
+    const before = run.status?.phase;
+    if (status.phase === before || !status.phase) return;
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      this.o.metrics?.runFinished({
+        namespace: ns,
+        job: run.spec.jobRef.name,
+        phase: status.phase,
+        ...(status.balanced !== undefined ? { balanced: status.balanced } : {}),
+        ...(status.failedStage ? { failedStage: status.failedStage } : {}),
+        ...(status.startTime ? { startTime: status.startTime } : {}),
+        ...(status.completionTime ? { completionTime: status.completionTime } : {}),
+        ...(status.counts ? { counts: status.counts } : {}),
+      });
+    }
+    this.o.log.info({ reconrun: k, phase: status.phase, balanced: status.balanced, counts: status.counts }, 'run phase changed');
+    const ref = { apiVersion: API_VERSION, kind: 'ReconRun', name, namespace: ns, uid: run.metadata.uid };
+    if (status.phase === 'Failed') await this.o.kube.event(ref, 'Warning', 'Failed', status.message ?? 'run failed');
+    else if (status.phase === 'Succeeded') await this.o.kube.event(ref, status.balanced ? 'Normal' : 'Warning', status.balanced ? 'Balanced' : 'Unbalanced', runSummaryLine(status));
+    else await this.o.kube.event(ref, 'Normal', status.phase, `run ${status.phase.toLowerCase()}`);
+    this.enqueueJob(ns, run.spec.jobRef.name);
+  }
+
+  /**
+   * The run's delivery records after this status (new events get a pending record), what is
+   * due now, and when to come back for a retry. The sinks come from the ReconJob as it is now.
+   */
+  private notificationsFor(k: string, run: RunObject, status: RunStatusObject, now: Date): { run: RunRef; records: NotificationRecord[]; due: Delivery[]; retryInMs?: number } {
+    const ns = run.metadata.namespace;
+    const reconJob = this.getJob(ns, run.spec.jobRef.name);
+    const parsed = notifyListSchema.safeParse((reconJob?.spec as { notify?: unknown } | undefined)?.notify);
+    // An invalid notify list is reported on the ReconJob (Ready=False); nothing is sent for it.
+    const notify = parsed.success ? parsed.data : undefined;
+    const meta = { name: run.spec.jobRef.name, namespace: ns, ...(reconJob?.metadata.labels ? { labels: reconJob.metadata.labels } : {}) };
+    const ref: RunRef = { name: run.metadata.name, namespace: ns, uid: run.metadata.uid, job: run.spec.jobRef.name, trigger: run.spec.trigger, window: run.spec.window };
+    const cached = (run.status as RunStatusObject | undefined)?.notifications ?? [];
+    const merged = this.notifier.records(k, run.metadata.uid, cached);
+    const records = withNewEvents(notify, meta, run.metadata.uid, run.status, status, merged);
+    return { run: ref, records, ...this.notifier.plan(k, notify, meta, records, now) };
   }
 
   /** A CronJob-created Job becomes a ReconRun (trigger Scheduled) named after it. */
@@ -389,6 +473,17 @@ function findIn<T extends KubernetesObject>(informers: ReadonlyArray<ResilientIn
     if (o) return o;
   }
   return undefined;
+}
+
+/** A Secret's data, decoded; undefined when there is no such Secret. */
+async function readSecret(kube: Kube, namespace: string, name: string): Promise<Record<string, string> | undefined> {
+  try {
+    const secret = await kube.core.readNamespacedSecret({ name, namespace });
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw new Error(`cannot read Secret ${namespace}/${name}: ${errText(err)}`, { cause: err });
+  }
 }
 
 function ownerName(obj: KubernetesObject): string | undefined {

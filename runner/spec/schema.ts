@@ -157,22 +157,73 @@ export const scheduleSchema = z
   })
   .describe('When to run. A run at time T covers the last complete period before T.');
 
+// Kubernetes label syntax: an optional DNS-subdomain prefix and "/", then a name of at most
+// 63 characters; values are empty or a name. Checked here so a typo in a routing rule is a
+// spec error, not a rule that silently never matches.
+const labelName = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+function isLabelKey(k: string): boolean {
+  const slash = k.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : k.slice(0, slash);
+  const name = slash < 0 ? k : k.slice(slash + 1);
+  return labelName.test(name) && (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)));
+}
+const labelValue = z.string().regex(/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/, { error: 'must be a Kubernetes label value: at most 63 letters, digits, "-", "_" or "."' });
+const notifyEvents = z.array(z.enum(NOTIFY_EVENTS)).min(1, { error: 'must list at least one event: Started, Succeeded, Failed, Balanced or Unbalanced' });
+
 export const notifySchema = z
   .strictObject({
-    kafka: z.strictObject({ topic: z.string().min(1).describe('Kafka topic for the events.') }).optional().describe('Send events to Kafka.'),
+    kafka: z
+      .strictObject({ topic: z.string().min(1).max(249).regex(/^[A-Za-z0-9._-]+$/, { error: 'must be a Kafka topic name: letters, digits, ".", "_" and "-"' }).describe('Kafka topic for the events.') })
+      .optional()
+      .describe('Send events to Kafka: message key = run name, value = the CloudEvent (structured JSON). Brokers, TLS and SASL are configured once for the operator (RAAS_KAFKA_* environment).'),
     webhook: z
       .strictObject({
         secretRef: z
           .strictObject({
-            name: z.string().min(1).describe('Secret name.'),
+            name: z.string().min(1).describe('Secret name, in the ReconJob\'s namespace.'),
             key: z.string().min(1).optional().describe('Key holding the URL. Default "url".'),
           })
-          .describe('Secret holding the webhook URL.'),
-        format: z.enum(['cloudevents', 'slack']).optional().describe('Body format. Default cloudevents.'),
+          .describe('Secret holding the webhook URL (URLs often embed a token, so never inline).'),
+        format: z.enum(['cloudevents', 'slack']).optional().describe('Body format: cloudevents (the CloudEvent as JSON) or slack ({"text": "..."} for Slack-compatible incoming webhooks). Default cloudevents.'),
       })
       .optional()
-      .describe('POST events to a webhook.'),
-    on: z.array(z.enum(NOTIFY_EVENTS)).min(1).describe('Events that trigger this notification.'),
+      .describe('POST events to a webhook; a non-2xx answer is a failed attempt, retried with backoff.'),
+    on: notifyEvents
+      .optional()
+      .describe('Events that trigger this notification: Started, Succeeded, Failed, Balanced, Unbalanced. In manifests applied with kubectl write the key quoted ("on":): kubectl reads a bare on as the boolean true. Or use events.'),
+    events: notifyEvents.optional().describe('The same as on, under a name every YAML parser reads as text. Give exactly one of on and events.'),
+    match: z
+      .strictObject({
+        namePattern: z
+          .string()
+          .min(1)
+          .max(253)
+          .regex(/^[-a-z0-9.*?[\]{},!]+$/, { error: 'must be a glob over ReconJob names: a-z, 0-9, "-", "." and the glob characters * ? [ ] { } , !' })
+          .optional()
+          .describe('Glob the ReconJob name must match, e.g. "payments-*". Default: any name.'),
+        labels: z
+          .record(z.string(), labelValue)
+          .superRefine((labels, ctx) => {
+            // Checked here rather than as the record's key schema, whose errors lose the message.
+            for (const k of Object.keys(labels)) if (!isLabelKey(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'is not a Kubernetes label key, e.g. team or example.com/team' });
+          })
+          .optional().describe('Labels the ReconJob must carry, each with exactly this value. Default: none required.'),
+      })
+      .optional()
+      .describe('Routing: send only for ReconJobs that match every condition given. Useful in a shared base manifest (Kustomize) applied to many jobs. Default: always.'),
+  })
+  .superRefine((n, ctx) => {
+    if ((n.kafka ? 1 : 0) + (n.webhook ? 1 : 0) !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'must name exactly one sink: kafka or webhook (use one notify entry per sink)' });
+    }
+    if (n.on && n.events) ctx.addIssue({ code: 'custom', path: ['events'], message: 'cannot be used together with on; keep one of them' });
+    if (!n.on && !n.events) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['on'],
+        message: 'is required: list the events, e.g. events: [Failed, Unbalanced] (a bare on: key applied with kubectl arrives as "true" and is dropped; quote it as "on": or use events:)',
+      });
+    }
   })
   .describe('A notification sink and the events it receives.');
 

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { allCrds } from '../../operator/api/crds.ts';
 import { configFromEnv, startOperator, type RunningOperator } from '../../operator/main.ts';
 import { Kube, loadKubeConfig } from '../../operator/kube/client.ts';
+import type { RetryPolicy } from '../../operator/notify/routing.ts';
 import { startKubeApiServer, type KObject, type KubeApiServer } from './kube/api-server.ts';
 import { JobSimulator } from './kube/job-simulator.ts';
 import { startS3Server, type S3TestServer } from './s3-server.ts';
@@ -40,7 +41,15 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
   }
 }
 
-export async function startOperatorEnv(opts: { namespaces?: string[] } = {}): Promise<OperatorEnv> {
+export interface OperatorEnvOptions {
+  namespaces?: string[];
+  /** RAAS_KAFKA_BROKERS for the operator (comma list); unset = no Kafka sink. */
+  kafkaBrokers?: string;
+  /** Notification retry backoff; tests shorten the 5 s base. */
+  notifyRetry?: Partial<RetryPolicy>;
+}
+
+export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<OperatorEnv> {
   const dir = await mkdtemp(join(tmpdir(), 'raas-op-'));
   const api = await startKubeApiServer({ crds: allCrds() });
   const s3 = await startS3Server({ buckets: ['ledger', 'psp', 'results'] });
@@ -51,7 +60,11 @@ export async function startOperatorEnv(opts: { namespaces?: string[] } = {}): Pr
   sim.start();
   const log = pino({ level: process.env.RAAS_TEST_LOG ?? 'silent' });
   const cfg = () => ({
-    ...configFromEnv({ POD_NAMESPACE: 'raas-system', RAAS_LEASE_DURATION_SECONDS: '3', RAAS_RUNNER_IMAGE: 'raas:test' }, { kubeconfig, port: '0' }),
+    ...configFromEnv(
+      { POD_NAMESPACE: 'raas-system', RAAS_LEASE_DURATION_SECONDS: '3', RAAS_RUNNER_IMAGE: 'raas:test', ...(opts.kafkaBrokers ? { RAAS_KAFKA_BROKERS: opts.kafkaBrokers } : {}) },
+      { kubeconfig, port: '0' },
+    ),
+    ...(opts.notifyRetry ? { notifyRetry: opts.notifyRetry } : {}),
     httpHost: '127.0.0.1',
     namespaces: opts.namespaces ?? [],
     resyncMs: 2_000,
