@@ -36,6 +36,18 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
       reason: 'FieldValueRequired',
     },
   ],
+  '.notify[]': [
+    {
+      rule: 'has(self.kafka) != has(self.webhook)',
+      message: 'spec.notify[] must name exactly one sink: kafka or webhook; split an entry that names both into two',
+      reason: 'FieldValueInvalid',
+    },
+    {
+      rule: 'has(self.on) != has(self.events)',
+      message: 'spec.notify[] needs exactly one list of events: "on" (quoted, since kubectl reads a bare on as true) or events',
+      reason: 'FieldValueInvalid',
+    },
+  ],
   '.summaries': [
     {
       rule: 'self.all(s, self.exists_one(t, t.name == s.name))',

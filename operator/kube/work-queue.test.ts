@@ -87,4 +87,19 @@ describe('WorkQueue', () => {
     expect(maxActive).toBe(3);
     await q.stop();
   });
+
+  it('a sooner delayed add replaces a later one', async () => {
+    const seen: number[] = [];
+    const q = new WorkQueue(async () => {
+      seen.push(Date.now());
+    }, { workers: 1 });
+    q.start();
+    const t0 = Date.now();
+    q.add('k', 5_000);
+    q.add('k', 20);
+    await until(() => seen.length === 1, 2_000);
+    expect(seen[0]! - t0).toBeLessThan(1_000);
+    await q.idle();
+    await q.stop();
+  });
 });

@@ -17,7 +17,7 @@ export class WorkQueue {
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly idleWaiters: Array<() => void> = [];
   private readonly sleepers: Array<() => void> = [];
   // Not started yet: adds are ignored until start() (a standby replica queues nothing).
@@ -37,13 +37,16 @@ export class WorkQueue {
   add(key: string, delayMs = 0): void {
     if (this.stopped) return;
     if (delayMs > 0) {
-      if (this.timers.has(key)) return;
-      const t = setTimeout(() => {
+      const due = Date.now() + delayMs;
+      const existing = this.timers.get(key);
+      if (existing && existing.due <= due) return;
+      if (existing) clearTimeout(existing.timer);
+      const timer = setTimeout(() => {
         this.timers.delete(key);
         this.add(key);
       }, delayMs);
-      t.unref();
-      this.timers.set(key, t);
+      timer.unref();
+      this.timers.set(key, { timer, due });
       return;
     }
     if (this.processing.has(key)) {
@@ -66,7 +69,7 @@ export class WorkQueue {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     for (const s of this.sleepers.splice(0)) s();
     await Promise.all(this.running);
