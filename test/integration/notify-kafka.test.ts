@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { Kube, loadKubeConfig } from '../../operator/kube/client.ts';
 import { startKafkaBroker, type KafkaBroker } from '../support/kafka/broker.ts';
-import { startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
+import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
 import { RAAS_BIN } from '../support/run-cli.ts';
 import { sharedService, type SkipContext } from '../support/require-service.ts';
 
@@ -35,21 +35,7 @@ const operatorEnv = sharedService(
       await env.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: `orders/${day}.csv`, Body: 'id,amount\n1,10.00\n2,20.00\n3,30.00\n' }));
       await env.s3.client.send(new PutObjectCommand({ Bucket: 'psp', Key: `settlements/${day}.csv`, Body: 'id,amount\n1,10.00\n2,20.50\n4,40.00\n' }));
     }
-    await env.kube.createCustom('reconjobs', NS, {
-      apiVersion: 'raas.dev/v1alpha1',
-      kind: 'ReconJob',
-      metadata: { name: 'orders', namespace: NS },
-      spec: {
-        left: { name: 'ledger', uri: 's3://ledger/orders/{{ window.startDate }}.csv' },
-        right: { name: 'psp', uri: 's3://psp/settlements/{{ window.startDate }}.csv' },
-        keys: [{ column: 'id' }],
-        compare: [{ column: 'amount', tolerance: { absolute: 0.01 } }],
-        output: { uri: 's3://results/{{ job.name }}/{{ window.startDate }}/' },
-        runner: { envFrom: [{ secretRef: { name: 's3-creds' } }] },
-        schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
-        notify: [{ kafka: { topic: TOPIC }, on: ['Started', 'Succeeded', 'Failed', 'Balanced', 'Unbalanced'] }],
-      },
-    });
+    await env.kube.createCustom('reconjobs', NS, s3ReconJob('orders', NS, { notify: [{ kafka: { topic: TOPIC }, on: ['Started', 'Succeeded', 'Failed', 'Balanced', 'Unbalanced'] }] }));
     await waitFor('the job to be Ready', () => statusOf(env.api.store.get('reconjobs', NS, 'orders')).observedGeneration !== undefined);
     return env;
   },

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { NOT_CONFIGURED_KAFKA } from '../../operator/notify/notifier.ts';
-import { startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
+import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
 
 const NS = 'finance';
 let env: OperatorEnv;
@@ -33,23 +33,7 @@ interface NotificationRecord {
   time?: string;
 }
 
-function reconJob(name: string, notify: unknown[]) {
-  return {
-    apiVersion: 'raas.dev/v1alpha1',
-    kind: 'ReconJob',
-    metadata: { name, namespace: NS, labels: { team: 'payments' } },
-    spec: {
-      left: { name: 'ledger', uri: 's3://ledger/orders/{{ window.startDate }}.csv' },
-      right: { name: 'psp', uri: 's3://psp/settlements/{{ window.startDate }}.csv' },
-      keys: [{ column: 'id' }],
-      compare: [{ column: 'amount', tolerance: { absolute: 0.01 } }],
-      output: { uri: 's3://results/{{ job.name }}/{{ window.startDate }}/' },
-      runner: { envFrom: [{ secretRef: { name: 's3-creds' } }] },
-      schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
-      notify,
-    },
-  };
-}
+const reconJob = (name: string, notify: unknown[]) => s3ReconJob(name, NS, { notify }, { team: 'payments' });
 
 const runStatus = (name: string) => statusOf(env.api.store.get('reconruns', NS, name));
 const records = (name: string) => (runStatus(name).notifications ?? []) as NotificationRecord[];

@@ -7,28 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backfill, rerun, results } from '../../operator/cli/recon-commands.ts';
 import { cronJobName } from '../../operator/desired/names.ts';
-import { startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
+import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
 
 let env: OperatorEnv;
 
 const NS = 'finance';
-function reconJob(name: string, extra: Record<string, unknown> = {}) {
-  return {
-    apiVersion: 'raas.dev/v1alpha1',
-    kind: 'ReconJob',
-    metadata: { name, namespace: NS },
-    spec: {
-      left: { name: 'ledger', uri: 's3://ledger/orders/{{ window.startDate }}.csv' },
-      right: { name: 'psp', uri: 's3://psp/settlements/{{ window.startDate }}.csv' },
-      keys: [{ column: 'id' }],
-      compare: [{ column: 'amount', tolerance: { absolute: 0.01 } }],
-      output: { uri: 's3://results/{{ job.name }}/{{ window.startDate }}/' },
-      runner: { envFrom: [{ secretRef: { name: 's3-creds' } }] },
-      schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
-      ...extra,
-    },
-  };
-}
+const reconJob = (name: string, extra: Record<string, unknown> = {}) => s3ReconJob(name, NS, extra);
 
 async function putDay(day: string, left: string, right: string): Promise<void> {
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: `orders/${day}.csv`, Body: left }));

@@ -106,3 +106,26 @@ export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<O
 export function statusOf(o: KObject | undefined): Record<string, unknown> {
   return (o?.status ?? {}) as Record<string, unknown>;
 }
+
+/**
+ * The ReconJob the operator tests use: both sides and the results in the S3 test server
+ * (buckets ledger, psp, results), credentials from the Secret s3-creds; `spec` adds to or
+ * replaces fields, `labels` go on the metadata.
+ */
+export function s3ReconJob(name: string, namespace: string, spec: Record<string, unknown> = {}, labels?: Record<string, string>) {
+  return {
+    apiVersion: 'raas.dev/v1alpha1',
+    kind: 'ReconJob',
+    metadata: { name, namespace, ...(labels ? { labels } : {}) },
+    spec: {
+      left: { name: 'ledger', uri: 's3://ledger/orders/{{ window.startDate }}.csv' },
+      right: { name: 'psp', uri: 's3://psp/settlements/{{ window.startDate }}.csv' },
+      keys: [{ column: 'id' }],
+      compare: [{ column: 'amount', tolerance: { absolute: 0.01 } }],
+      output: { uri: 's3://results/{{ job.name }}/{{ window.startDate }}/' },
+      runner: { envFrom: [{ secretRef: { name: 's3-creds' } }] },
+      schedule: { cron: '0 2 * * *', timeZone: 'UTC' },
+      ...spec,
+    },
+  };
+}
