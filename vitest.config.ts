@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // 2-core machines: DuckDB already uses both cores inside one test file.
     maxWorkers: 2,
+    // Same as bin/raas.js: the AWS SDK's Node 20 notice is noise in every test log.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default', './test/support/plain-summary-reporter.ts'],
   },
 });
