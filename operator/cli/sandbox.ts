@@ -71,8 +71,6 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
     { ...operatorConfig, kubeconfigYaml: api.kubeconfigYaml({ namespace }), httpHost: '127.0.0.1', namespaces: [] },
     log,
   );
-  // Written last: a script may wait for the file to know the sandbox is ready.
-  await writeFile(path, api.kubeconfigYaml({ namespace }));
   say(`raas sandbox: Kubernetes API at ${api.url}; kubeconfig written to ${path}`);
   say(`  export KUBECONFIG=${path}`);
   say(`  kubectl apply -f examples/sandbox/reconjob.yaml && kubectl get reconruns -w`);
@@ -80,6 +78,8 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
   if (s3) say(`  S3 test server at ${s3.endpoint}: s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
   if (operatorConfig.kafka) say(`  notifications: ReconJobs' kafka notify entries send CloudEvents to Kafka at ${operatorConfig.kafka.brokers.join(',')}`);
   say(`  operator metrics at http://127.0.0.1:${operator.port}/metrics, health at /healthz; stop with Ctrl-C`);
+  // Written last, after the lines above: a script may wait for the file to know the sandbox is ready.
+  await writeFile(path, api.kubeconfigYaml({ namespace }));
   return {
     api,
     ...(s3 ? { s3 } : {}),

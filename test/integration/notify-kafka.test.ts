@@ -178,7 +178,7 @@ describe('Kafka notifications', { timeout: 240_000 }, () => {
     child.stdout.on('data', (d: Buffer) => (printed += d.toString()));
     child.stderr.on('data', (d: Buffer) => (printed += d.toString()));
     try {
-      await waitFor('the sandbox kubeconfig', () => existsSync(kubeconfig) || child.exitCode !== null, 90_000);
+      await waitFor('the sandbox kubeconfig and its banner', () => (existsSync(kubeconfig) && printed.includes('stop with Ctrl-C')) || child.exitCode !== null, 90_000);
       expect(child.exitCode, printed).toBeNull();
       expect(printed).toContain(`send CloudEvents to Kafka at ${broker.brokers.join(',')}`);
       const kube = new Kube(loadKubeConfig(kubeconfig));

@@ -36,7 +36,8 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
     child = spawn(process.execPath, [RAAS_BIN, 'sandbox', '--kubeconfig', kubeconfig, '--log-level', 'warn', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (printed += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (printed += d.toString()));
-    await waitFor('the sandbox kubeconfig', () => existsSync(kubeconfig), 60_000);
+    // The file is the readiness signal; the printed lines may reach this process a moment later.
+    await waitFor('the sandbox kubeconfig and its banner', () => existsSync(kubeconfig) && printed.includes('stop with Ctrl-C'), 60_000);
   }, 120_000);
 
   afterAll(async () => {
