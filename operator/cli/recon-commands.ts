@@ -1,11 +1,9 @@
 // `raas backfill|rerun|runs|results` (also `kubectl recon ...`): the user-facing commands
 // that talk to the Kubernetes API. Deterministic run names make a repeated backfill a
 // no-op; a rerun always creates a new run for its window.
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { reconJobSpecSchema, type ReconJob } from '../../runner/spec/schema.ts';
-import { createS3Client, parseS3Uri } from '../../runner/stage/s3-client.ts';
 import type { ReconRunStatus } from '../api/reconrun.ts';
 import { childLabels, controllerRef } from '../desired/meta.ts';
 import { backfillRunName, shortHash } from '../desired/names.ts';
@@ -172,6 +170,9 @@ export async function results(kube: Kube, opts: { namespace: string; run: string
 
 async function download(uri: string, dest: string): Promise<void> {
   if (/^s3:\/\//i.test(uri)) {
+    // Loaded on first use: the operator process imports this module and never downloads,
+    // so it need not carry the AWS SDK.
+    const [{ GetObjectCommand }, { createS3Client, parseS3Uri }] = await Promise.all([import('@aws-sdk/client-s3'), import('../../runner/stage/s3-client.ts')]);
     const { bucket, key } = parseS3Uri(uri);
     const s3 = createS3Client(process.env);
     try {
