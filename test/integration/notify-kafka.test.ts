@@ -19,6 +19,7 @@ import { startKafkaBroker, type KafkaBroker } from '../support/kafka/broker.ts';
 import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
 import { RAAS_BIN } from '../support/run-cli.ts';
 import { sharedService, type SkipContext } from '../support/require-service.ts';
+import type { NotificationRecord } from '../../operator/api/reconrun.ts';
 
 const NS = 'finance';
 const TOPIC = 'recon-events';
@@ -49,14 +50,6 @@ async function setup(ctx: SkipContext): Promise<{ broker: KafkaBroker; env: Oper
   return { broker, env: await operatorEnv(ctx) };
 }
 
-interface NotificationRecord {
-  sink: string;
-  event: string;
-  id: string;
-  delivered: boolean;
-  attempts: number;
-  lastError?: string;
-}
 
 interface ReadMessage {
   key: string;

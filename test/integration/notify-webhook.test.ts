@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { NOT_CONFIGURED_KAFKA } from '../../operator/notify/notifier.ts';
 import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
+import type { NotificationRecord } from '../../operator/api/reconrun.ts';
 
 const NS = 'finance';
 let env: OperatorEnv;
@@ -23,15 +24,6 @@ interface Received {
 const received: Received[] = [];
 const refusedOnce = new Set<string>();
 
-interface NotificationRecord {
-  sink: string;
-  event: string;
-  id: string;
-  delivered: boolean;
-  attempts: number;
-  lastError?: string;
-  time?: string;
-}
 
 const reconJob = (name: string, notify: unknown[]) => s3ReconJob(name, NS, { notify }, { team: 'payments' });
 
