@@ -14,11 +14,16 @@ export type { NotificationRecord };
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
 
 /** The parts of a ReconRun status events are made from (timestamps as the informer hands them). */
-export interface RunStatusView {
+export interface RunStatusView extends RunOutcome {
   phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
-  balanced?: boolean;
   startTime?: string | Date;
   completionTime?: string | Date;
+  notifications?: NotificationRecord[];
+}
+
+/** What a run found or why it failed: carried from the status into every event's data. */
+export interface RunOutcome {
+  balanced?: boolean;
   counts?: RunCounts;
   mismatchedByColumn?: Record<string, number>;
   diffTotals?: Record<string, string>;
@@ -26,7 +31,6 @@ export interface RunStatusView {
   results?: RunResults;
   message?: string;
   failedStage?: string;
-  notifications?: NotificationRecord[];
 }
 
 export interface RunRef {
@@ -71,21 +75,13 @@ export function eventSource(namespace: string, job: string): string {
   return `/apis/raas.dev/v1alpha1/namespaces/${namespace}/reconjobs/${job}`;
 }
 
-export interface RunEventData {
+export interface RunEventData extends RunOutcome {
   job: string;
   namespace: string;
   run: string;
   trigger: Trigger;
   window: { start: string; end: string };
   phase?: string;
-  balanced?: boolean;
-  counts?: RunCounts;
-  mismatchedByColumn?: Record<string, number>;
-  diffTotals?: Record<string, string>;
-  summaries?: Record<string, string>;
-  results?: RunResults;
-  message?: string;
-  failedStage?: string;
 }
 
 export interface CloudEvent {
