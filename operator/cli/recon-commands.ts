@@ -3,6 +3,7 @@
 // no-op; a rerun always creates a new run for its window.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { outcomeLines } from '../../runner/cli/format-summary.ts';
 import { reconJobSpecSchema, type ReconJob } from '../../runner/spec/schema.ts';
 import type { ReconRunStatus } from '../api/reconrun.ts';
 import { childLabels, controllerRef } from '../desired/meta.ts';
@@ -138,21 +139,7 @@ export async function results(kube: Kube, opts: { namespace: string; run: string
   out(`${run.metadata.name}  job ${run.spec.jobRef.name}  ${run.spec.window.start} .. ${run.spec.window.end}`);
   out(`  phase         ${s.phase ?? 'Pending'}${s.balanced === undefined ? '' : s.balanced ? '  BALANCED' : '  UNBALANCED'}`);
   if (s.message) out(`  message       ${s.message}`);
-  if (s.counts) {
-    const c = s.counts;
-    out(`  rows          left ${c.left}, right ${c.right}`);
-    out(`  matched       ${c.matched}`);
-    const cols = Object.entries(s.mismatchedByColumn ?? {}).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
-    out(`  mismatched    ${c.mismatched}${cols ? `  (${cols})` : ''}`);
-    out(`  left only     ${c.leftOnly}`);
-    out(`  right only    ${c.rightOnly}`);
-    out(`  duplicate keys left ${c.duplicateKeysLeft}, right ${c.duplicateKeysRight}`);
-    out(`  null keys     left ${c.nullKeysLeft}, right ${c.nullKeysRight}`);
-  }
-  const totals = Object.entries(s.diffTotals ?? {});
-  if (totals.length) out(`  diff totals   ${totals.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const sums = Object.entries(s.summaries ?? {});
-  if (sums.length) out(`  summaries     ${sums.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.counts) for (const line of outcomeLines({ ...s, counts: s.counts })) out(line);
   if (s.results) {
     out(`  results       ${(s.results.files ?? []).join(', ') || s.results.uri}`);
     if (s.results.summaryUri) out(`  summary       ${s.results.summaryUri}`);

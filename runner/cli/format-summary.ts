@@ -1,15 +1,22 @@
 // The readable report `raas run` prints: the counts a person reads first (datacompy-style),
 // then where the full result is.
-import type { RunSummary } from '../run/summary.ts';
+import type { Counts, RunSummary } from '../run/summary.ts';
 
-export function formatSummary(s: RunSummary): string {
-  const c = s.counts;
-  const cols = Object.entries(s.mismatchedByColumn)
+export interface OutcomeView {
+  counts: Counts;
+  mismatchedByColumn?: Record<string, number>;
+  diffTotals?: Record<string, string>;
+  summaries?: Record<string, string | null>;
+}
+
+/** The count lines of a report; also what `kubectl recon results` prints from a ReconRun's status. */
+export function outcomeLines(o: OutcomeView): string[] {
+  const c = o.counts;
+  const cols = Object.entries(o.mismatchedByColumn ?? {})
     .filter(([, n]) => n > 0)
     .map(([col, n]) => `${col} ${n}`)
     .join(', ');
   const lines = [
-    `${s.job}  ${s.window.start} .. ${s.window.end}  ${s.balanced ? 'BALANCED' : 'UNBALANCED'}`,
     `  rows          left ${c.left}, right ${c.right}`,
     `  matched       ${c.matched}`,
     `  mismatched    ${c.mismatched}${cols ? `  (${cols})` : ''}`,
@@ -18,10 +25,15 @@ export function formatSummary(s: RunSummary): string {
     `  duplicate keys left ${c.duplicateKeysLeft}, right ${c.duplicateKeysRight}`,
     `  null keys     left ${c.nullKeysLeft}, right ${c.nullKeysRight}`,
   ];
-  const totals = Object.entries(s.diffTotals);
+  const totals = Object.entries(o.diffTotals ?? {});
   if (totals.length) lines.push(`  diff totals   ${totals.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  const sums = Object.entries(s.summaries);
+  const sums = Object.entries(o.summaries ?? {});
   if (sums.length) lines.push(`  summaries     ${sums.map(([k, v]) => `${k} ${v ?? 'NULL'}`).join(', ')}`);
+  return lines;
+}
+
+export function formatSummary(s: RunSummary): string {
+  const lines = [`${s.job}  ${s.window.start} .. ${s.window.end}  ${s.balanced ? 'BALANCED' : 'UNBALANCED'}`, ...outcomeLines(s)];
   lines.push(`  results       ${s.results.files.join(', ')} (${s.results.mode})`);
   lines.push(`  summary       ${s.results.summaryUri}`);
   return `${lines.join('\n')}\n`;
