@@ -130,14 +130,15 @@ describe('operator', { timeout: 180_000 }, () => {
   });
 
   it('removing the schedule removes the CronJob; history limits prune old runs; results download', async () => {
-    await env.kube.createCustom('reconjobs', NS, reconJob('pruned', { history: { successfulRuns: 1, failedRuns: 1 } }));
+    await env.kube.createCustom('reconjobs', NS, reconJob('pruned', { history: { successfulRuns: 1, failedRuns: 1 }, maxParallelRuns: 1 }));
     await waitFor('its CronJob', () => env.api.store.get('batch/v1/cronjobs', NS, cronJobName('pruned')));
     const { created } = await backfill(env.kube, { namespace: NS, job: 'pruned', from: '2024-01-02', to: '2024-01-03' }, () => undefined);
     await waitFor('one run left after pruning', () => {
       const left = env.api.store.list('reconruns', NS).filter((r) => (r.spec as { jobRef: { name: string } }).jobRef.name === 'pruned');
       return left.length === 1 && finished(left[0]!.metadata!.name as string) ? left : undefined;
     }, 120_000);
-    expect(run(created[0]!)).toBeUndefined(); // the older one went first
+    // One at a time (maxParallelRuns 1), so the first window also finished first and is the one pruned.
+    expect(run(created[0]!)).toBeUndefined();
     const lines: string[] = [];
     const dl = join(tmpdir(), `raas-dl-${Date.now()}`);
     const saved = { ...process.env };
