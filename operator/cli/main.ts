@@ -61,7 +61,7 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
 
   program
     .command('sandbox')
-    .description('try raas without a cluster: Kubernetes API test server + job simulator + S3 test server + operator in one process')
+    .description('try raas without a cluster: a real Kubernetes control plane on loopback (scripts/install-kube.sh), pods as local processes, an S3 test server and the operator, in one process')
     .requiredOption('--kubeconfig <path>', 'where to write the kubeconfig once ready (point kubectl at it)')
     .option('-n, --namespace <ns>', 'the kubeconfig context\'s namespace', 'default')
     .option('--no-s3', 'do not start the S3 test server')
@@ -71,7 +71,7 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
     .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string }) => {
       try {
         if (flags.metricsPort !== undefined && !/^\d{1,5}$/.test(flags.metricsPort)) throw new ConfigError(`--metrics-port "${flags.metricsPort}" must be a port number, e.g. --metrics-port 9090`);
-        const { startSandbox } = await import('./sandbox.ts');
+        const { startSandbox } = await import('../sandbox/sandbox.ts');
         const sandbox = await startSandbox(
           {
             kubeconfig: flags.kubeconfig,

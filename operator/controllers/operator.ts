@@ -356,7 +356,7 @@ export class Operator {
       status = { ...run.status } as RunStatusObject;
     } else {
       const pod = this.podOf(ns, jobName);
-      const computed = runStatusFromJob(k8sJob, pod, now, generation, run.status?.conditions ?? []);
+      const computed = runStatusFromJob(k8sJob, pod, now, generation, run.status?.conditions ?? [], run.status);
       status = { ...run.status, ...computed, jobName };
     }
     const notify = this.notificationsFor(k, run, status, now);

@@ -418,3 +418,15 @@ describe('runStatusFromJob: the ReconRun API accepts every status it writes', ()
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
 });
+
+describe('runStatusFromJob: completion time', () => {
+  it('keeps the first completion time observed when the Job controller sets completionTime later (SuccessCriteriaMet first)', () => {
+    const pod1 = terminated(0, compactSummary(summary));
+    const early = runStatusFromJob(job({ succeeded: 1, conditions: [cond('SuccessCriteriaMet')] }), pod1, NOW, GEN);
+    const later = runStatusFromJob(job({ succeeded: 1, completionTime: d('2024-01-02T02:59:59Z'), conditions: [cond('SuccessCriteriaMet'), cond('Complete')] }), pod1, NOW, GEN, early.conditions, early);
+    expect(early.phase).toBe('Succeeded');
+    expect(later.completionTime).toBe(early.completionTime);
+    // Without a previous finished status the Job's own completionTime is used.
+    expect(runStatusFromJob(job({ succeeded: 1, completionTime: d('2024-01-02T02:59:59Z'), conditions: [cond('Complete')] }), pod1, NOW, GEN).completionTime).toBe('2024-01-02T02:59:59Z');
+  });
+});

@@ -88,9 +88,15 @@ export function runStatusFromJob(
   now: Date,
   generation: number,
   previousConditions: readonly Condition[] = [],
+  previous?: { phase?: string; completionTime?: string | Date },
 ): ReconRunStatus {
   const container = runnerContainer(pod);
   const outcome = outcomeOf(job, pod, container, now);
+  // The first completion time observed stays: the Job controller sets SuccessCriteriaMet
+  // before Complete and completionTime, so a later look would move it, and with it the
+  // `time` of notifications already sent (a retried event must be the same event).
+  const settled = previous?.phase === outcome.phase ? time(previous.completionTime) : undefined;
+  if (settled) outcome.completionTime = settled;
   const r = outcome.report;
   const startTime = time(job?.status?.startTime);
   return {

@@ -1,7 +1,7 @@
 // Leader election with a coordination.k8s.io Lease, so two replicas never act twice. The
 // API server's optimistic concurrency (resourceVersion, 409 on a stale update) is the
 // lock; the decision what to write is a pure function.
-import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 
 export interface LeaseRecord {
   holder?: string;
@@ -109,7 +109,9 @@ export class LeaderElector {
     } catch (err) {
       if (statusCode(err) !== 404) throw err;
     }
-    const now = new Date();
+    // acquireTime/renewTime are MicroTime: the real API server refuses anything but six
+    // fractional digits (a plain Date serialises with three and every write is a 400).
+    const now = new V1MicroTime();
     const record: LeaseRecord | undefined = lease
       ? {
           ...(lease.spec?.holderIdentity ? { holder: lease.spec.holderIdentity } : {}),

@@ -1,30 +1,25 @@
 // The Kubernetes-facing commands' input errors: exit 2 and a line that says what to do.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allCrds } from '../../operator/api/crds.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube/api-server.ts';
+import { startTestCluster, type TestCluster } from '../support/cluster.ts';
 import { runCli } from '../support/run-cli.ts';
 
-let api: KubeApiServer;
+let cluster: TestCluster;
 let dir: string;
 let kubeconfig: string;
 beforeAll(async () => {
-  api = await startKubeApiServer({ crds: allCrds() });
-  dir = await mkdtemp(join(tmpdir(), 'raas-kcli-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  await api.writeKubeconfig(kubeconfig);
-  api.store.create('reconjobs', {
+  cluster = await startTestCluster();
+  dir = cluster.dir;
+  kubeconfig = cluster.kubeconfig;
+  await cluster.create('reconjobs', 'default', {
     apiVersion: 'raas.dev/v1alpha1',
     kind: 'ReconJob',
     metadata: { name: 'daily', namespace: 'default' },
     spec: { left: { uri: 'a.csv' }, right: { uri: 'b.csv' }, keys: [{ column: 'id' }], schedule: { cron: '0 2 * * *', period: 'Monthly', anchorDay: 28 } },
   });
-});
+}, 120_000);
 afterAll(async () => {
-  await api.stop();
-  await rm(dir, { recursive: true, force: true });
+  await cluster?.stop();
 });
 
 describe('kubectl recon / raas Kubernetes commands', () => {
@@ -55,6 +50,6 @@ describe('kubectl recon / raas Kubernetes commands', () => {
     expect(r.stdout).toMatch(/would create reconrun\/daily-20231228-20240128/);
     expect(r.stdout).toMatch(/would create reconrun\/daily-20240128-20240228/);
     expect(r.stdout).toMatch(/would create reconrun\/daily-20240228-20240328/);
-    expect(api.store.list('reconruns', 'default')).toHaveLength(0);
+    expect(await cluster.list('reconruns', 'default')).toHaveLength(0);
   });
 });

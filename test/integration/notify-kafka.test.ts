@@ -1,4 +1,4 @@
-// Kafka notifications end to end: the operator (Kubernetes API test server, job simulator
+// Kafka notifications end to end: the operator (real control plane, process kubelet
 // running the real runner) sends CloudEvents to a real Apache Kafka broker (KRaft, on
 // 127.0.0.1), read back with a kafkajs consumer. Then the broker dies before a run finishes:
 // the failure shows in status and metrics, and once the broker is back every event of the
@@ -37,7 +37,7 @@ const operatorEnv = sharedService(
       await env.s3.client.send(new PutObjectCommand({ Bucket: 'psp', Key: `settlements/${day}.csv`, Body: 'id,amount\n1,10.00\n2,20.50\n4,40.00\n' }));
     }
     await env.kube.createCustom('reconjobs', NS, s3ReconJob('orders', NS, { notify: [{ kafka: { topic: TOPIC }, on: ['Started', 'Succeeded', 'Failed', 'Balanced', 'Unbalanced'] }] }));
-    await waitFor('the job to be Ready', () => statusOf(env.api.store.get('reconjobs', NS, 'orders')).observedGeneration !== undefined);
+    await waitFor('the job to be Ready', async () => statusOf(await env.get('reconjobs', NS, 'orders')).observedGeneration !== undefined);
     return env;
   },
   (env) => env.stop(),
@@ -97,7 +97,7 @@ async function readTopic(brokers: string[], topic = TOPIC): Promise<ReadMessage[
   return out;
 }
 
-const records = (env: OperatorEnv, run: string) => (statusOf(env.api.store.get('reconruns', NS, run)).notifications ?? []) as NotificationRecord[];
+const records = async (env: OperatorEnv, run: string) => (statusOf(await env.get('reconruns', NS, run)).notifications ?? []) as NotificationRecord[];
 
 async function failedMetric(env: OperatorEnv): Promise<number> {
   const { default: parse } = await import('parse-prometheus-text-format');
@@ -111,15 +111,15 @@ describe('Kafka notifications', { timeout: 240_000 }, () => {
     const { broker, env } = await setup(ctx);
     const { created } = await backfill(env.kube, { namespace: NS, job: 'orders', from: '2024-01-01', to: '2024-01-01' }, () => undefined);
     const run = created[0]!;
-    const uid = (env.api.store.get('reconruns', NS, run)!.metadata as { uid: string }).uid;
-    const recs = await waitFor('every event delivered', () => {
-      const rs = records(env, run);
+    const uid = ((await env.get('reconruns', NS, run))!.metadata as { uid: string }).uid;
+    const recs = await waitFor('every event delivered', async () => {
+      const rs = await records(env, run);
       return rs.some((r) => r.event === 'Unbalanced') && rs.every((r) => r.delivered) ? rs : undefined;
     }, 120_000);
     expect(recs.map((r) => r.event)).toEqual(expect.arrayContaining(['Succeeded', 'Unbalanced']));
     expect(recs.map((r) => r.event)).not.toContain('Balanced');
     // First time right, although the topic did not exist: the broker creates it on first use.
-    const failures = env.api.store.list('v1/events', NS).filter((e) => e.reason === 'NotificationFailed').map((e) => e.message);
+    const failures = (await env.list('v1/events', NS)).filter((e) => e.reason === 'NotificationFailed').map((e) => e.message);
     for (const r of recs) expect(r, JSON.stringify(failures)).toMatchObject({ sink: `kafka:${TOPIC}`, id: `${uid}.${r.event}`, delivered: true, attempts: 1 });
 
     const mine = (await readTopic(broker.brokers)).filter((m) => m.key === run);
@@ -137,21 +137,21 @@ describe('Kafka notifications', { timeout: 240_000 }, () => {
 
   it('a broker that is down is retried: the failure shows in status and metrics, then each event arrives exactly once', async (ctx) => {
     const { broker, env } = await setup(ctx);
-    env.sim.pause();
+    env.cluster.kubelet.pause();
     const { created } = await backfill(env.kube, { namespace: NS, job: 'orders', from: '2024-01-02', to: '2024-01-02' }, () => undefined);
     const run = created[0]!;
-    await waitFor('its Job', () => env.api.store.list('batch/v1/jobs', NS).find((j) => (j.metadata as { labels?: Record<string, string> }).labels?.['raas.dev/run'] === run));
+    await waitFor('its Job', async () => (await env.list('batch/v1/jobs', NS, `raas.dev/run=${run}`))[0]);
     await broker.kill();
-    env.sim.resume();
+    env.cluster.kubelet.resume();
 
-    const failed = await waitFor('a failed delivery in status', () => records(env, run).find((r) => r.event === 'Unbalanced' && r.attempts >= 1 && !r.delivered), 120_000);
+    const failed = await waitFor('a failed delivery in status', async () => (await records(env, run)).find((r) => r.event === 'Unbalanced' && r.attempts >= 1 && !r.delivered), 120_000);
     expect(failed.lastError).toMatch(/Kafka/);
     expect(await failedMetric(env)).toBeGreaterThanOrEqual(1);
-    expect(statusOf(env.api.store.get('reconruns', NS, run)).phase).toBe('Succeeded');
+    expect(statusOf(await env.get('reconruns', NS, run)).phase).toBe('Succeeded');
 
     await broker.restart();
-    const recs = await waitFor('every event delivered after the restart', () => {
-      const rs = records(env, run);
+    const recs = await waitFor('every event delivered after the restart', async () => {
+      const rs = await records(env, run);
       return rs.length > 0 && rs.every((r) => r.delivered) ? rs : undefined;
     }, 120_000);
     expect(recs.find((r) => r.event === 'Unbalanced')!.attempts).toBeGreaterThanOrEqual(2);

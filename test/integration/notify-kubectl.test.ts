@@ -8,20 +8,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allCrds } from '../../operator/api/crds.ts';
 import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube/api-server.ts';
+import { startTestCluster, type TestCluster } from '../support/cluster.ts';
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 const haveKubectl = existsSync(KUBECTL);
 
-let api: KubeApiServer;
+let cluster: TestCluster;
 let dir: string;
 
-// Asynchronous on purpose: the API server runs in this process and must keep answering.
 function kubectl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(KUBECTL, ['--kubeconfig', join(dir, 'kubeconfig'), ...args], { timeout: 60_000 }, (err, out, errText) => resolve({ code: err ? 1 : 0, out, err: errText }));
+    execFile(KUBECTL, ['--kubeconfig', cluster.kubeconfig, ...args], { timeout: 60_000 }, (err, out, errText) => resolve({ code: err ? 1 : 0, out, err: errText }));
   });
 }
 
@@ -43,7 +41,7 @@ async function apply(name: string, eventsLine: string, ...flags: string[]) {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, manifest(name, eventsLine));
   const r = await kubectl('apply', ...flags, '-f', file);
-  const stored = api.store.get('reconjobs', 'finance', name);
+  const stored = await cluster.get('reconjobs', 'finance', name);
   return { ...r, spec: stored?.spec as { notify?: unknown[] } | undefined };
 }
 
@@ -51,12 +49,11 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('notify events through 
   beforeAll(async () => {
     if (!haveKubectl) throw new Error(`kubectl not found at ${KUBECTL} (CI=true: failing instead of skipping)`);
     dir = await mkdtemp(join(tmpdir(), 'raas-kubectl-on-'));
-    api = await startKubeApiServer({ crds: allCrds() });
-    api.store.create('v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'finance' } });
-    await api.writeKubeconfig(join(dir, 'kubeconfig'));
-  });
+    cluster = await startTestCluster();
+    await cluster.namespace('finance');
+  }, 120_000);
   afterAll(async () => {
-    await api?.stop();
+    await cluster?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

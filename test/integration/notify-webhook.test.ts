@@ -1,4 +1,4 @@
-// Notifications end to end through the operator (Kubernetes API test server, job simulator
+// Notifications end to end through the operator (real control plane, process kubelet
 // running the real runner, S3 test server) to a real webhook server on 127.0.0.1 that
 // refuses each event once (500) before accepting it.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -27,8 +27,8 @@ const refusedOnce = new Set<string>();
 
 const reconJob = (name: string, notify: unknown[]) => s3ReconJob(name, NS, { notify }, { team: 'payments' });
 
-const runStatus = (name: string) => statusOf(env.api.store.get('reconruns', NS, name));
-const records = (name: string) => (runStatus(name).notifications ?? []) as NotificationRecord[];
+const runStatus = async (name: string) => statusOf(await env.get('reconruns', NS, name));
+const records = async (name: string) => ((await runStatus(name)).notifications ?? []) as NotificationRecord[];
 const accepted = (path: string) => received.filter((r) => r.path === path && r.status === 200);
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {
@@ -62,12 +62,7 @@ beforeAll(async () => {
   env = await startOperatorEnv({ notifyRetry: { baseMs: 300 } });
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: 'orders/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.00\n3,30.00\n' }));
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'psp', Key: 'settlements/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.50\n4,40.00\n' }));
-  env.api.store.create('v1/secrets', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'hook', namespace: NS },
-    stringData: { url: `${base}/events/T000/secret-token`, slack: `${base}/slack/T000/secret-token` },
-  });
+  await env.cluster.secret(NS, 'hook', { url: `${base}/events/T000/secret-token`, slack: `${base}/slack/T000/secret-token` });
 }, 120_000);
 
 afterAll(async () => {
@@ -91,16 +86,16 @@ describe('webhook notifications', { timeout: 180_000 }, () => {
         { webhook: { secretRef: { name: 'hook' } }, on: ['Started'], match: { namePattern: 'orders-*' } },
       ]),
     );
-    await waitFor('the job to be Ready', () => statusOf(env.api.store.get('reconjobs', NS, 'payments')).observedGeneration !== undefined);
+    await waitFor('the job to be Ready', async () => statusOf(await env.get('reconjobs', NS, 'payments')).observedGeneration !== undefined);
     const { created } = await backfill(env.kube, { namespace: NS, job: 'payments', from: '2024-01-01', to: '2024-01-01' }, () => undefined);
     runName = created[0]!;
-    uid = (env.api.store.get('reconruns', NS, runName)!.metadata as { uid: string }).uid;
+    uid = ((await env.get('reconruns', NS, runName))!.metadata as { uid: string }).uid;
 
-    const final = await waitFor('all three deliveries recorded', () => {
-      const rs = records(runName);
+    const final = await waitFor('all three deliveries recorded', async () => {
+      const rs = await records(runName);
       return rs.length === 3 && rs.every((r) => r.delivered) ? rs : undefined;
     }, 90_000);
-    const s = runStatus(runName);
+    const s = await runStatus(runName);
     expect(s).toMatchObject({ phase: 'Succeeded', balanced: false });
     expect(final.map((r) => `${r.sink} ${r.event}`).sort()).toEqual(['slack:hook/slack Unbalanced', 'webhook:hook Succeeded', 'webhook:hook Unbalanced']);
     for (const r of final) {
@@ -149,8 +144,7 @@ describe('webhook notifications', { timeout: 180_000 }, () => {
     });
 
     // The failed attempts are Warning Events on the run, and counted by sink and result.
-    const warnings = env.api.store
-      .list('v1/events', NS)
+    const warnings = (await env.list('v1/events', NS))
       .filter((e) => (e.involvedObject as { name?: string }).name === runName && e.reason === 'NotificationFailed');
     expect(warnings).toHaveLength(3);
     expect(String(warnings[0]!.message)).toMatch(/attempt 1 failed: webhook at http:\/\/127\.0\.0\.1:\d+ answered 500 Internal Server Error: try again later; next attempt in \d+ s/);
@@ -168,16 +162,16 @@ describe('webhook notifications', { timeout: 180_000 }, () => {
     await waitFor('two reconciles of the run by the new operator', async () => (await runReconciles()) >= 2 && env.operator.operator.runQueue.depth === 0, 30_000);
     await env.operator.operator.runQueue.idle();
     expect(received.length).toBe(before);
-    expect(records(runName).every((r) => r.delivered && r.attempts === 2)).toBe(true);
+    expect((await records(runName)).every((r) => r.delivered && r.attempts === 2)).toBe(true);
   });
 
   it('a kafka entry without a configured Kafka is a recorded failure, not a crash', async () => {
     await env.kube.createCustom('reconjobs', NS, reconJob('no-kafka', [{ kafka: { topic: 'recon-events' }, events: ['Succeeded'] }]));
-    await waitFor('the job to be Ready', () => statusOf(env.api.store.get('reconjobs', NS, 'no-kafka')).observedGeneration !== undefined);
+    await waitFor('the job to be Ready', async () => statusOf(await env.get('reconjobs', NS, 'no-kafka')).observedGeneration !== undefined);
     const { created } = await backfill(env.kube, { namespace: NS, job: 'no-kafka', from: '2024-01-01', to: '2024-01-01' }, () => undefined);
-    const rec = await waitFor('the failed delivery in status', () => records(created[0]!).find((r) => r.attempts >= 1), 90_000);
+    const rec = await waitFor('the failed delivery in status', async () => (await records(created[0]!)).find((r) => r.attempts >= 1), 90_000);
     expect(rec).toMatchObject({ sink: 'kafka:recon-events', event: 'Succeeded', delivered: false, lastError: NOT_CONFIGURED_KAFKA });
-    expect(runStatus(created[0]!).phase).toBe('Succeeded');
+    expect((await runStatus(created[0]!)).phase).toBe('Succeeded');
     expect(await metric('raas_notifications_total', { namespace: NS, job: 'no-kafka', sink: 'kafka:recon-events', result: 'failed' })).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,5 +1,5 @@
-// `raas sandbox` as a user meets it: a child process that writes a kubeconfig once ready,
-// driven with the real kubectl and the kubectl plugin.
+// `raas sandbox` as a user meets it: a child process (a real control plane on loopback) that
+// writes a kubeconfig once ready, driven with the real kubectl and the kubectl plugin.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -37,7 +37,8 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
     child.stdout!.on('data', (d: Buffer) => (printed += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (printed += d.toString()));
     // The file is the readiness signal; the printed lines may reach this process a moment later.
-    await waitFor('the sandbox kubeconfig and its banner', () => existsSync(kubeconfig) && printed.includes('stop with Ctrl-C'), 60_000);
+    await waitFor('the sandbox kubeconfig and its banner', () => (existsSync(kubeconfig) && printed.includes('stop with Ctrl-C')) || (child!.exitCode !== null && new Error(printed)), 120_000);
+    expect(child.exitCode, printed).toBeNull();
   }, 120_000);
 
   afterAll(async () => {
@@ -48,10 +49,13 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('raas sandbox with the 
 
   it('applies a ReconJob, backfills two days, and shows the report with printer columns', async () => {
     expect(printed).toMatch(/kubeconfig written to/);
-    expect(await readFile(kubeconfig, 'utf8')).toMatch(/server: http:\/\/127\.0\.0\.1:\d+/);
+    expect(await readFile(kubeconfig, 'utf8')).toMatch(/server: https:\/\/127\.0\.0\.1:\d+/);
+    expect(kubectl('version', '-o', 'json').out).toMatch(/"gitVersion": "v1\.37\.2"/);
     const apply = kubectl('apply', '-f', 'examples/sandbox/reconjob.yaml');
     expect(apply.err).toBe('');
     expect(apply.out).toMatch(/reconjob\.raas\.dev\/orders-vs-settlements created/);
+    const wait = kubectl('wait', '--for=condition=Ready', 'reconjob/orders-vs-settlements', '--timeout=60s');
+    expect(wait.out + wait.err).toMatch(/condition met/);
 
     const bf = plugin('backfill', 'orders-vs-settlements', '--from', '2024-01-01', '--to', '2024-01-02');
     expect(bf.code).toBe(0);

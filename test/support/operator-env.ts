@@ -1,44 +1,40 @@
-// One running world for operator tests: the Kubernetes API test server (with the
-// generated CRDs), the S3 test server, the job simulator running the real runner, and
-// the operator itself, in-process, talking to the API server over HTTP.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// One running world for operator tests: a real control plane (etcd, kube-apiserver,
+// kube-controller-manager) with the generated CRDs, the process kubelet running the real
+// runner in each pod, the S3 test server, and the operator itself, in-process, under the
+// chart's ServiceAccount and RBAC (a 403 is a failure, as it would be on a cluster).
 import { pino } from 'pino';
-import { allCrds } from '../../operator/api/crds.ts';
 import { configFromEnv, startOperator, type RunningOperator } from '../../operator/main.ts';
 import { Kube, loadKubeConfig } from '../../operator/kube/client.ts';
 import type { RetryPolicy } from '../../operator/notify/routing.ts';
-import { startKubeApiServer, type KObject, type KubeApiServer } from './kube/api-server.ts';
-import { JobSimulator } from './kube/job-simulator.ts';
+import { startTestCluster, waitFor, type TestCluster } from './cluster.ts';
 import { startS3Server, type S3TestServer } from './s3-server.ts';
+import { sharedService, type SkipContext } from './require-service.ts';
 
-export interface OperatorEnv {
-  api: KubeApiServer;
+export { waitFor };
+
+type Json = Record<string, unknown>;
+
+/** The world without the operator: control plane, kubelet, S3, the chart's RBAC. */
+export interface ClusterEnv {
+  cluster: TestCluster;
   s3: S3TestServer;
-  sim: JobSimulator;
+  /** Admin kubeconfig file (kubectl, the CLI commands as a user). */
   kubeconfig: string;
+  /** Admin client: what a user with kubectl does. */
   kube: Kube;
-  operator: RunningOperator;
+  /** The operator's own kubeconfig (chart ServiceAccount). */
+  operatorKubeconfig: string;
   outputs: string[];
-  /** Stops the operator and starts a fresh one against the same API server (a pod restart). */
-  restartOperator(): Promise<void>;
+  get(resource: string, namespace: string | undefined, name: string): Promise<Json | undefined>;
+  list(resource: string, namespace?: string, labelSelector?: string): Promise<Json[]>;
   stop(): Promise<void>;
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+export interface OperatorEnv extends ClusterEnv {
+  operator: RunningOperator;
+  /** Stops the operator and starts a fresh one against the same API server (a pod restart). */
+  restartOperator(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface OperatorEnvOptions {
@@ -47,63 +43,80 @@ export interface OperatorEnvOptions {
   kafkaBrokers?: string;
   /** Notification retry backoff; tests shorten the 5 s base. */
   notifyRetry?: Partial<RetryPolicy>;
+  /** Extra `--set` values for the chart RBAC the operator runs under. */
+  chartValues?: string[];
+  /** Extra env for the operator (configFromEnv). */
+  operatorEnv?: Record<string, string>;
+}
+
+export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues'> = {}): Promise<ClusterEnv> {
+  const cluster = await startTestCluster();
+  let s3: S3TestServer | undefined;
+  try {
+    s3 = await startS3Server({ buckets: ['ledger', 'psp', 'results'] });
+    await cluster.namespace('finance');
+    const rbac = await cluster.installChartRbac(opts.chartValues);
+    // Runner pods get S3 settings the way users give them: a Secret through spec.runner.envFrom.
+    await cluster.secret('finance', 's3-creds', s3.env);
+    const s3Server = s3;
+    return {
+      cluster,
+      s3: s3Server,
+      kubeconfig: cluster.kubeconfig,
+      kube: new Kube(loadKubeConfig(cluster.kubeconfig)),
+      operatorKubeconfig: rbac.kubeconfig,
+      outputs: cluster.outputs,
+      get: (r, ns, n) => cluster.get(r, ns, n),
+      list: (r, ns, sel) => cluster.list(r, ns, sel),
+      async stop() {
+        await cluster.stop();
+        await s3Server.stop();
+      },
+    };
+  } catch (err) {
+    await s3?.stop().catch(() => undefined);
+    await cluster.stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<OperatorEnv> {
-  const dir = await mkdtemp(join(tmpdir(), 'raas-op-'));
-  const api = await startKubeApiServer({ crds: allCrds() });
-  const s3 = await startS3Server({ buckets: ['ledger', 'psp', 'results'] });
-  const kubeconfig = join(dir, 'kubeconfig');
-  await api.writeKubeconfig(kubeconfig);
-  const outputs: string[] = [];
-  const sim = new JobSimulator({ server: api, onExit: (job, code, output) => outputs.push(`--- ${job} exit ${code}\n${output}`) });
-  sim.start();
-  const log = pino({ level: process.env.RAAS_TEST_LOG ?? 'silent' });
-  const cfg = () => ({
-    ...configFromEnv(
-      { POD_NAMESPACE: 'raas-system', RAAS_LEASE_DURATION_SECONDS: '3', RAAS_RUNNER_IMAGE: 'raas:test', ...(opts.kafkaBrokers ? { RAAS_KAFKA_BROKERS: opts.kafkaBrokers } : {}) },
-      { kubeconfig, port: '0' },
-    ),
-    ...(opts.notifyRetry ? { notifyRetry: opts.notifyRetry } : {}),
-    httpHost: '127.0.0.1',
-    namespaces: opts.namespaces ?? [],
-    resyncMs: 2_000,
-    processMetrics: true,
-  });
-  let operator = await startOperator(cfg(), log);
-  const env: OperatorEnv = {
-    api,
-    s3,
-    sim,
-    kubeconfig,
-    kube: new Kube(loadKubeConfig(kubeconfig)),
-    operator,
-    outputs,
-    async restartOperator() {
-      await operator.stop();
-      operator = await startOperator(cfg(), log);
-      env.operator = operator;
-    },
-    async stop() {
-      await operator.stop().catch(() => undefined);
-      await sim.stop();
-      await s3.stop();
-      await api.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-  for (const ns of ['finance', 'raas-system']) api.store.create('v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  // Runner pods get S3 settings the way users give them: a Secret through spec.runner.envFrom.
-  api.store.create('v1/secrets', {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 's3-creds', namespace: 'finance' },
-    data: Object.fromEntries(Object.entries(s3.env).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
-  });
-  return env;
+  const base = await startClusterEnv(opts);
+  try {
+    const log = pino({ level: process.env.RAAS_TEST_LOG ?? 'silent' });
+    const cfg = () => ({
+      ...configFromEnv(
+        { POD_NAMESPACE: 'raas-system', RAAS_LEASE_DURATION_SECONDS: '3', RAAS_RUNNER_IMAGE: 'raas:test', ...(opts.kafkaBrokers ? { RAAS_KAFKA_BROKERS: opts.kafkaBrokers } : {}), ...opts.operatorEnv },
+        { kubeconfig: base.operatorKubeconfig, port: '0' },
+      ),
+      ...(opts.notifyRetry ? { notifyRetry: opts.notifyRetry } : {}),
+      httpHost: '127.0.0.1',
+      namespaces: opts.namespaces ?? [],
+      resyncMs: 2_000,
+      processMetrics: true,
+    });
+    let operator = await startOperator(cfg(), log);
+    const env: OperatorEnv = {
+      ...base,
+      operator,
+      async restartOperator() {
+        await operator.stop();
+        operator = await startOperator(cfg(), log);
+        env.operator = operator;
+      },
+      async stop() {
+        await operator.stop().catch(() => undefined);
+        await base.stop();
+      },
+    };
+    return env;
+  } catch (err) {
+    await base.stop().catch(() => undefined);
+    throw err;
+  }
 }
 
-export function statusOf(o: KObject | undefined): Record<string, unknown> {
+export function statusOf(o: Json | undefined): Record<string, unknown> {
   return (o?.status ?? {}) as Record<string, unknown>;
 }
 
@@ -128,4 +141,17 @@ export function s3ReconJob(name: string, namespace: string, spec: Record<string,
       ...spec,
     },
   };
+}
+
+/**
+ * The operator world for one test file, started by the first test that needs it (a
+ * missing control plane skips locally and fails under CI=true, with the reason).
+ */
+export function operatorEnvForFile(opts: OperatorEnvOptions = {}): (ctx: SkipContext) => Promise<OperatorEnv> {
+  return sharedService('the Kubernetes control plane (scripts/install-kube.sh)', () => startOperatorEnv(opts), (env) => env.stop());
+}
+
+/** The world without an operator, for one test file (tests that run their own replicas). */
+export function clusterEnvForFile(opts: Pick<OperatorEnvOptions, 'chartValues'> = {}): (ctx: SkipContext) => Promise<ClusterEnv> {
+  return sharedService('the Kubernetes control plane (scripts/install-kube.sh)', () => startClusterEnv(opts), (env) => env.stop());
 }
