@@ -9,6 +9,7 @@ import { LeaderElector } from './kube/leader.ts';
 import { OperatorMetrics } from './http/metrics.ts';
 import { KafkaConfigError, kafkaSettingsFromEnv, type KafkaSettings } from './notify/kafka.ts';
 import type { RetryPolicy } from './notify/routing.ts';
+import { allowedDestinationsFromEnv, DestinationConfigError, type DestinationClass } from './notify/destination.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -34,6 +35,8 @@ export interface OperatorConfig {
   kafka?: KafkaSettings;
   /** Notification retry backoff; defaults 5 s doubling to 5 min, 20 attempts (tests shorten it). */
   notifyRetry?: Partial<RetryPolicy>;
+  /** Webhook destination classes allowed besides public addresses (RAAS_WEBHOOK_ALLOW_DESTINATIONS). */
+  allowDestinations?: Set<DestinationClass>;
 }
 
 export class ConfigError extends Error {}
@@ -49,6 +52,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new ConfigError(`RAAS_WORKERS "${env.RAAS_WORKERS}" must be a whole number from 1 to 64`);
   const level = env.RAAS_LOG_LEVEL ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) throw new ConfigError(`RAAS_LOG_LEVEL "${level}" must be one of trace, debug, info, warn, error, fatal, silent`);
+  let allowDestinations: Set<DestinationClass>;
+  try {
+    allowDestinations = allowedDestinationsFromEnv(env.RAAS_WEBHOOK_ALLOW_DESTINATIONS);
+  } catch (err) {
+    if (err instanceof DestinationConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   let kafka: KafkaSettings | undefined;
   try {
     kafka = kafkaSettingsFromEnv(env);
@@ -69,6 +79,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
     identity: env.POD_NAME ?? `${hostname()}-${process.pid}`,
     logLevel: level,
     ...(kafka ? { kafka } : {}),
+    ...(allowDestinations.size ? { allowDestinations } : {}),
   };
 }
 
@@ -92,7 +103,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ le
     ...(cfg.resyncMs ? { resyncMs: cfg.resyncMs } : {}),
     ...(cfg.workers ? { workers: cfg.workers } : {}),
     ...(cfg.stallMs ? { stallMs: cfg.stallMs } : {}),
-    notify: { ...(cfg.kafka ? { kafka: cfg.kafka } : {}), ...(cfg.notifyRetry ? { retry: cfg.notifyRetry } : {}) },
+    notify: { ...(cfg.kafka ? { kafka: cfg.kafka } : {}), ...(cfg.notifyRetry ? { retry: cfg.notifyRetry } : {}), ...(cfg.allowDestinations ? { allowDestinations: cfg.allowDestinations } : {}) },
   });
   let elector: LeaderElector | undefined;
   const server = createServer((req, res) => {

@@ -28,6 +28,7 @@ import { z } from 'zod';
 import { notifySchema } from '../../runner/spec/schema.ts';
 import type { NotificationRecord } from '../api/reconrun.ts';
 import type { KafkaSettings } from '../notify/kafka.ts';
+import type { DestinationClass } from '../notify/destination.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { withNewEvents, type Delivery, type RetryPolicy } from '../notify/routing.ts';
 import type { RunRef } from '../notify/events.ts';
@@ -49,7 +50,7 @@ export interface OperatorOptions {
   stallMs?: number;
   metrics?: OperatorMetrics;
   /** Notification sinks' settings (operator/notify); without Kafka, kafka sinks record a failure. */
-  notify?: { kafka?: KafkaSettings; retry?: Partial<RetryPolicy>; webhookTimeoutMs?: number };
+  notify?: { kafka?: KafkaSettings; retry?: Partial<RetryPolicy>; webhookTimeoutMs?: number; allowDestinations?: ReadonlySet<DestinationClass> };
 }
 
 type RunStatusObject = NonNullable<RunObject['status']> & { notifications?: NotificationRecord[] };
@@ -91,6 +92,7 @@ export class Operator {
       ...(o.notify?.kafka ? { kafka: o.notify.kafka } : {}),
       ...(o.notify?.retry ? { retry: o.notify.retry } : {}),
       ...(o.notify?.webhookTimeoutMs ? { webhookTimeoutMs: o.notify.webhookTimeoutMs } : {}),
+      ...(o.notify?.allowDestinations ? { allowDestinations: o.notify.allowDestinations } : {}),
       readSecret: (namespace, name) => readSecret(o.kube, namespace, name),
       ...(o.metrics ? { metrics: o.metrics } : {}),
       warn: (run, reason, message) => o.kube.event({ apiVersion: API_VERSION, kind: 'ReconRun', name: run.name, namespace: run.namespace, uid: run.uid }, 'Warning', reason, message),

@@ -43,6 +43,8 @@ function setup() {
   const n = new Notifier({
     log: pino({ level: 'silent' }),
     readSecret: async () => ({ url }),
+    // The receiver is a server on 127.0.0.1, which the chart must allow explicitly.
+    allowDestinations: new Set(['loopback'] as const),
     metrics: { notification: (ns, j, sink, ok) => metrics.push(`${ns}/${j} ${sink} ${ok ? 'delivered' : 'failed'}`) },
     warn: async (_run, reason, message) => void warnings.push(`${reason}: ${message}`),
     retry: { baseMs: 1_000 },

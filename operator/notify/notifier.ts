@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { cloudEvent, CLOUDEVENTS_CONTENT_TYPE, type NotificationRecord, type NotifyEvent, type NotifySpec, type RunRef, type RunStatusView } from './events.ts';
 import { KafkaSink, type KafkaSettings } from './kafka.ts';
 import { afterAttempt, DEFAULT_RETRY, dueDeliveries, GAVE_UP_PREFIX, nextRetryInMs, retryDelayMs, type Delivery, type JobMeta, type RetryPolicy, type Sink } from './routing.ts';
+import type { DestinationClass } from './destination.ts';
 import { postWebhook, WEBHOOK_TIMEOUT_MS, webhookUrl, type SecretReader } from './webhook.ts';
 
 export interface NotifierOptions {
@@ -23,6 +24,8 @@ export interface NotifierOptions {
   warn?: (run: RunRef, reason: string, message: string) => Promise<void>;
   retry?: Partial<RetryPolicy>;
   webhookTimeoutMs?: number;
+  /** Destination classes webhooks may reach besides public addresses (destination.ts). */
+  allowDestinations?: ReadonlySet<DestinationClass>;
   /** Called when a delivery for the run finished, so its status gets the result. */
   onSettled: (runKey: string) => void;
 }
@@ -178,6 +181,6 @@ export class Notifier {
       return;
     }
     const url = await webhookUrl(this.o.readSecret, run.namespace, sink.secretName, sink.secretKey);
-    await postWebhook(url, ce, sink.format, this.o.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS);
+    await postWebhook(url, ce, sink.format, { timeoutMs: this.o.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS, ...(this.o.allowDestinations ? { allowDestinations: this.o.allowDestinations } : {}) });
   }
 }

@@ -45,13 +45,15 @@ describe('webhookUrl', () => {
   });
   it.each([
     ['a missing Secret', 'nope', 'url', /Secret finance\/nope \(webhook secretRef\) not found/],
-    ['a missing key', 'hook', 'slack', /Secret finance\/hook has no key "slack" holding the webhook URL \(keys: url, other, bad\)/],
+    ['a missing key, without naming the other keys', 'hook', 'slack', /^Secret finance\/hook has no key "slack" holding the webhook URL; add it, or set secretRef.key to the key that holds the URL$/],
     ['not http', 'hook', 'other', /must be http or https, not ftp:/],
     ['not a URL', 'hook', 'bad', /key "bad" is not a URL/],
   ])('%s', async (_name, secret, key, error) => {
     await expect(webhookUrl(read, 'finance', secret, key)).rejects.toThrow(error);
   });
 });
+
+const LOOPBACK = { allowDestinations: new Set(['loopback'] as const) };
 
 describe('postWebhook', () => {
   let server: Server;
@@ -90,28 +92,29 @@ describe('postWebhook', () => {
   );
 
   it('POSTs the CloudEvent as application/cloudevents+json', async () => {
-    await postWebhook(new URL(`${base}/ok`), ce, 'cloudevents');
+    await postWebhook(new URL(`${base}/ok`), ce, 'cloudevents', LOOPBACK);
     const req = got.at(-1)!;
     expect(req.headers['content-type']).toBe('application/cloudevents+json');
     expect(JSON.parse(req.body)).toEqual(ce);
   });
 
   it('POSTs a Slack text for format slack', async () => {
-    await postWebhook(new URL(`${base}/created`), ce, 'slack');
+    await postWebhook(new URL(`${base}/created`), ce, 'slack', LOOPBACK);
     const req = got.at(-1)!;
     expect(req.headers['content-type']).toBe('application/json');
     expect(JSON.parse(req.body)).toEqual({ text: expect.stringMatching(/^raas: finance\/orders run r1 failed .*: failed in stage stage: missing file$/) });
   });
 
   it.each([
-    ['a 500 names the status and the start of the body', '/fail', 30_000, /^webhook at http:\/\/127\.0\.0\.1:\d+ answered 500 Internal Server Error: upstream exploded$/],
+    ['a 500 names the status, never the answer body', '/fail', 30_000, /^webhook at http:\/\/127\.0\.0\.1:\d+ answered 500 Internal Server Error$/],
     ['a redirect is not followed', '/moved', 30_000, /answered 301/],
     ['a 404', '/nothing', 30_000, /answered 404/],
     ['a timeout', '/slow', 300, /did not answer within 0\.3 s/],
   ])('%s', async (_name, path, timeout, error) => {
-    const err = await postWebhook(new URL(`${base}${path}`), ce, 'cloudevents', timeout).then(() => undefined, (e: unknown) => e as Error);
+    const err = await postWebhook(new URL(`${base}${path}`), ce, 'cloudevents', { ...LOOPBACK, timeoutMs: timeout }).then(() => undefined, (e: unknown) => e as Error);
     expect(err?.message).toMatch(error);
     expect(err?.message).not.toContain(path); // the URL path may hold a token
+    expect(err?.message).not.toContain('exploded'); // the receiver's body never reaches status
   });
 
   it('an unreachable webhook', async () => {
@@ -119,6 +122,21 @@ describe('postWebhook', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    await expect(postWebhook(new URL(`http://127.0.0.1:${port}/T0/secret`), ce, 'cloudevents')).rejects.toThrow(/^cannot reach the webhook at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/);
+    await expect(postWebhook(new URL(`http://127.0.0.1:${port}/T0/secret`), ce, 'cloudevents', LOOPBACK)).rejects.toThrow(/^cannot reach the webhook at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED$/);
+  });
+
+  it.each([
+    ['loopback without the chart allowing it', () => `${base}/ok`, /a loopback address \(127\.0\.0\.1\); the operator refuses loopback destinations unless the chart allows them \(notifications\.webhook\.allowDestinations: \[loopback\]\)/],
+    ['localhost by name', () => `${base.replace('127.0.0.1', 'localhost')}/ok`, /refuses loopback destinations/],
+    ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/', /link-local address/],
+    ['a private address', () => 'http://10.0.0.7:8080/hook', /private address/],
+    ['an IPv6 loopback', () => 'http://[::1]:9/hook', /loopback address/],
+    ['an IPv4-mapped loopback', () => 'http://[::ffff:127.0.0.1]:9/hook', /loopback address/],
+    ['0.0.0.0', () => 'http://0.0.0.0:9/hook', /is not a destination/],
+  ])('refuses %s before sending anything', async (_name, url, error) => {
+    const before = got.length;
+    await expect(postWebhook(new URL(url()), ce, 'cloudevents', { timeoutMs: 2_000 })).rejects.toThrow(error);
+    expect(got.length).toBe(before);
   });
 });
+

@@ -106,7 +106,6 @@ const NAMESPACED = [
   ...perms('batch', ['jobs'], ['get', 'list', 'watch', 'create', 'delete']),
   ...perms('core', ['pods'], ['get', 'list', 'watch']),
   ...perms('core', ['events'], ['create', 'patch']),
-  ...perms('core', ['secrets'], ['get']),
 ].sort();
 const REVIEWS = [
   ...perms('authentication.k8s.io', ['tokenreviews'], ['create']),
@@ -266,7 +265,7 @@ describe.sequential('helm chart charts/raas', () => {
       ['lint', CHART],
       ['lint', '--strict', CHART],
       ['lint', '--strict', CHART, '-f', await valuesFile({ watchNamespaces: ['a', 'b'], metrics: { serviceMonitor: { enabled: true } } })],
-      ['lint', '--strict', CHART, '--set', 'replicaCount=1,leaderElection.enabled=false,notifications.readSecrets=false'],
+      ['lint', '--strict', CHART, '--set', 'replicaCount=1,leaderElection.enabled=false'],
       ['lint', '--strict', CHART, '-f', await valuesFile(MONITORING_VALUES)],
     ]) {
       const res = helm(ctx, args);
@@ -402,11 +401,27 @@ describe.sequential('helm chart charts/raas', () => {
     expect(envOf(c).get('RAAS_WATCH_NAMESPACES')?.value).toBe('a,b');
   });
 
-  it('drops Secret access when notifications.readSecrets=false and the Lease Role without leader election', async (ctx) => {
-    const objs = await render(ctx, { replicaCount: 1, leaderElection: { enabled: false }, notifications: { readSecrets: false } });
-    expect(permissions(one(objs, 'ClusterRole').rules)).toEqual(
-      [...NAMESPACED.filter((p) => !p.includes('secrets')), ...REVIEWS].sort(),
-    );
+  it('never grants Secrets cluster-wide: get only, in the namespaces of notifications.secretNamespaces', async (ctx) => {
+    const all = (objs: Manifest[]) => [...ofKind(objs, 'ClusterRole'), ...ofKind(objs, 'Role')].flatMap((r) => permissions(r.rules ?? []));
+    for (const values of [{}, { watchNamespaces: ['a', 'b'] }]) {
+      expect(all(await render(ctx, values)).filter((p) => p.includes('secrets'))).toEqual([]);
+    }
+    const objs = await render(ctx, { notifications: { secretNamespaces: ['finance', 'ops'], webhook: { allowDestinations: ['private'] } } });
+    expect(permissions(one(objs, 'ClusterRole').rules).filter((p) => p.includes('secrets'))).toEqual([]);
+    const secretRoles = ofKind(objs, 'Role').filter((r) => JSON.stringify(r.rules).includes('secrets'));
+    expect(secretRoles.map((r) => r.metadata.namespace).sort()).toEqual(['finance', 'ops']);
+    for (const r of secretRoles) expect(permissions(r.rules)).toEqual(['core secrets get']);
+    const bindings = ofKind(objs, 'RoleBinding').filter((b) => b.metadata.name.endsWith('notification-secrets'));
+    expect(bindings.map((b) => b.metadata.namespace).sort()).toEqual(['finance', 'ops']);
+    expect(envOf(one(objs, 'Deployment').spec.template.spec.containers[0]).get('RAAS_WEBHOOK_ALLOW_DESTINATIONS')?.value).toBe('private');
+    const bad = helm(ctx, ['template', 'raas', CHART, '--set', 'notifications.webhook.allowDestinations={everywhere}']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/allowDestinations/);
+  });
+
+  it('drops the Lease Role without leader election', async (ctx) => {
+    const objs = await render(ctx, { replicaCount: 1, leaderElection: { enabled: false } });
+    expect(permissions(one(objs, 'ClusterRole').rules)).toEqual([...NAMESPACED, ...REVIEWS].sort());
     expect(ofKind(objs, 'Role')).toEqual([]);
     expect(ofKind(objs, 'PodDisruptionBudget'), 'no PDB for a single replica').toEqual([]);
     const env = envOf(one(objs, 'Deployment').spec.template.spec.containers[0]);

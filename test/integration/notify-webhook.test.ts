@@ -59,7 +59,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  env = await startOperatorEnv({ notifyRetry: { baseMs: 300 } });
+  // The receiver is on 127.0.0.1 and the hook Secret in finance: both must be allowed by chart values.
+  env = await startOperatorEnv({ notifyRetry: { baseMs: 300 }, chartValues: ['notifications.secretNamespaces={finance}'], operatorEnv: { RAAS_WEBHOOK_ALLOW_DESTINATIONS: 'loopback' } });
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: 'orders/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.00\n3,30.00\n' }));
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'psp', Key: 'settlements/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.50\n4,40.00\n' }));
   await env.cluster.secret(NS, 'hook', { url: `${base}/events/T000/secret-token`, slack: `${base}/slack/T000/secret-token` });
@@ -147,7 +148,8 @@ describe('webhook notifications', { timeout: 180_000 }, () => {
     const warnings = (await env.list('v1/events', NS))
       .filter((e) => (e.involvedObject as { name?: string }).name === runName && e.reason === 'NotificationFailed');
     expect(warnings).toHaveLength(3);
-    expect(String(warnings[0]!.message)).toMatch(/attempt 1 failed: webhook at http:\/\/127\.0\.0\.1:\d+ answered 500 Internal Server Error: try again later; next attempt in \d+ s/);
+    expect(String(warnings[0]!.message)).toMatch(/attempt 1 failed: webhook at http:\/\/127\.0\.0\.1:\d+ answered 500 Internal Server Error; next attempt in \d+ s/);
+    expect(JSON.stringify(warnings) + JSON.stringify(final)).not.toContain('try again later'); // never the receiver's body
     expect(JSON.stringify(warnings)).not.toContain('secret-token');
     expect(await metric('raas_notifications_total', { namespace: NS, job: 'payments', sink: 'webhook:hook', result: 'failed' })).toBe(2);
     expect(await metric('raas_notifications_total', { namespace: NS, job: 'payments', sink: 'webhook:hook', result: 'delivered' })).toBe(2);
@@ -174,4 +176,29 @@ describe('webhook notifications', { timeout: 180_000 }, () => {
     expect((await runStatus(created[0]!)).phase).toBe('Succeeded');
     expect(await metric('raas_notifications_total', { namespace: NS, job: 'no-kafka', sink: 'kafka:recon-events', result: 'failed' })).toBeGreaterThanOrEqual(1);
   });
+
+  it('a namespace not opted in to Secret reads, and a metadata-service URL: recorded failures that say what to change', async () => {
+    await env.cluster.namespace('sales');
+    await env.cluster.secret('sales', 's3-creds', env.s3.env);
+    await env.cluster.secret('sales', 'hook', { url: `${base}/events/sales/secret-token` });
+    await env.cluster.secret(NS, 'metadata-hook', { url: 'http://169.254.169.254/latest/meta-data/iam' });
+    await env.kube.createCustom('reconjobs', 'sales', s3ReconJob('sales-job', 'sales', { notify: [{ webhook: { secretRef: { name: 'hook' } }, events: ['Succeeded'] }] }));
+    await env.kube.createCustom('reconjobs', NS, reconJob('ssrf', [{ webhook: { secretRef: { name: 'metadata-hook' } }, events: ['Succeeded'] }]));
+    for (const [ns, job] of [['sales', 'sales-job'], [NS, 'ssrf']] as const) {
+      await waitFor('the job to be Ready', async () => statusOf(await env.get('reconjobs', ns, job)).observedGeneration !== undefined);
+    }
+    const sales = (await backfill(env.kube, { namespace: 'sales', job: 'sales-job', from: '2024-01-01', to: '2024-01-01' }, () => undefined)).created[0]!;
+    const ssrf = (await backfill(env.kube, { namespace: NS, job: 'ssrf', from: '2024-01-01', to: '2024-01-01' }, () => undefined)).created[0]!;
+    const salesRec = await waitFor('the refused Secret read in status', async () => {
+      const rs = (statusOf(await env.get('reconruns', 'sales', sales)).notifications ?? []) as NotificationRecord[];
+      return rs.find((r) => r.attempts >= 1);
+    }, 90_000);
+    expect(salesRec).toMatchObject({ delivered: false });
+    expect(salesRec.lastError).toMatch(/the operator may not read Secret sales\/hook \(webhook secretRef\): add sales to the chart value notifications\.secretNamespaces/);
+    const ssrfRec = await waitFor('the refused destination in status', async () => (await records(ssrf)).find((r) => r.attempts >= 1), 90_000);
+    expect(ssrfRec.lastError).toMatch(/link-local address \(169\.254\.169\.254\); the operator refuses link-local destinations unless the chart allows them/);
+    expect(JSON.stringify(ssrfRec)).not.toContain('meta-data');
+    expect(received.filter((r) => r.path.includes('/sales/'))).toEqual([]);
+  });
 });
+
