@@ -9,6 +9,7 @@ import { LeaderElector } from './kube/leader.ts';
 import { OperatorMetrics } from './http/metrics.ts';
 import { KafkaConfigError, kafkaSettingsFromEnv, type KafkaSettings } from './notify/kafka.ts';
 import type { RetryPolicy } from './notify/routing.ts';
+import { runnerPolicyFromEnv, RunnerPolicyConfigError, type RunnerPolicy } from './desired/runner-policy.ts';
 import { allowedDestinationsFromEnv, DestinationConfigError, type DestinationClass } from './notify/destination.ts';
 
 export interface OperatorConfig {
@@ -35,6 +36,8 @@ export interface OperatorConfig {
   kafka?: KafkaSettings;
   /** Notification retry backoff; defaults 5 s doubling to 5 min, 20 attempts (tests shorten it). */
   notifyRetry?: Partial<RetryPolicy>;
+  /** What ReconJob.spec.runner may ask for (RAAS_RUNNER_POLICY, chart value runnerPolicy). */
+  runnerPolicy: RunnerPolicy;
   /** Webhook destination classes allowed besides public addresses (RAAS_WEBHOOK_ALLOW_DESTINATIONS). */
   allowDestinations?: Set<DestinationClass>;
 }
@@ -59,6 +62,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
     if (err instanceof DestinationConfigError) throw new ConfigError(err.message);
     throw err;
   }
+  let runnerPolicy: RunnerPolicy;
+  try {
+    runnerPolicy = runnerPolicyFromEnv(env.RAAS_RUNNER_POLICY);
+  } catch (err) {
+    if (err instanceof RunnerPolicyConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
   let kafka: KafkaSettings | undefined;
   try {
     kafka = kafkaSettingsFromEnv(env);
@@ -80,6 +90,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, flags: { kubeconfig?: stri
     logLevel: level,
     ...(kafka ? { kafka } : {}),
     ...(allowDestinations.size ? { allowDestinations } : {}),
+    runnerPolicy,
   };
 }
 

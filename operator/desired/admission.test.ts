@@ -36,6 +36,13 @@ describe('runsToStart', () => {
     expect(names(runsToStart(runs, max))).toEqual(want);
   });
 
+  it('user-made Scheduled runs without a CronJob-created Job block nothing; a real one counts while its Job exists', () => {
+    const fakes = [reconRun('fake-1', { trigger: 'Scheduled', phase: 'Pending', created: at(0) }), reconRun('fake-2', { trigger: 'Scheduled', phase: 'Pending', created: at(0) })];
+    expect(names(runsToStart([...fakes, pending('a', 1), pending('b', 2)], 2))).toEqual(['a', 'b']);
+    const real = reconRun('orders-28400000', { trigger: 'Scheduled', phase: 'Pending', created: at(0) });
+    expect(names(runsToStart([real, ...fakes, pending('a', 1), pending('b', 2)], 2, new Set(['orders-28400000'])))).toEqual(['a']);
+  });
+
   it('treats a run whose Job is in the cache as started, before its status says so', () => {
     const runs = [pending('a', 1), pending('b', 2), pending('c', 3)];
     expect(names(runsToStart(runs, 2, new Set([runJobName('a')])))).toEqual(['b']);

@@ -15,7 +15,7 @@ const isFinished = (run: ReconRun): boolean => run.status?.phase === 'Succeeded'
  * (creationTimestamp, then name). A run has a Job when its status names one or, since
  * status is written after the Job is created, when `existingJobs` (the Job names in the
  * informer cache) holds its Job's name; such runs count against the cap whatever their
- * phase says. Scheduled runs count too, though their Jobs come from the CronJob.
+ * phase says. Scheduled runs count too while their CronJob-created Job exists.
  */
 export function runsToStart(
   runs: readonly ReconRun[],
@@ -23,13 +23,16 @@ export function runsToStart(
   existingJobs: ReadonlySet<string> = new Set(),
 ): ReconRun[] {
   const live = runs.filter((r) => r.metadata.deletionTimestamp === undefined && !isFinished(r));
+  // A Scheduled run is named after the CronJob-created Job it mirrors; it holds a slot only
+  // while that Job exists, so a ReconRun a user makes with trigger Scheduled (no Job ever
+  // comes) blocks nothing.
   const hasJob = (r: ReconRun): boolean =>
-    r.spec.trigger === 'Scheduled' || Boolean(r.status?.jobName) || existingJobs.has(runJobName(r.metadata.name));
+    r.spec.trigger === 'Scheduled' ? existingJobs.has(r.metadata.name) : Boolean(r.status?.jobName) || existingJobs.has(runJobName(r.metadata.name));
   const active = live.filter((r) => hasJob(r) || r.status?.phase === 'Running').length;
   // Never below 1 (the schema minimum): a cap of 0 would strand every run in Pending.
   const slots = Math.max(Math.max(1, Math.floor(maxParallelRuns)) - active, 0);
   return live
-    .filter((r) => !hasJob(r) && (r.status?.phase ?? 'Pending') === 'Pending')
+    .filter((r) => r.spec.trigger !== 'Scheduled' && !hasJob(r) && (r.status?.phase ?? 'Pending') === 'Pending')
     .sort(byTimeThenName(created))
     .slice(0, slots);
 }

@@ -277,10 +277,10 @@ describe.sequential('helm chart charts/raas', () => {
   it('renders a hardened operator Deployment with two replicas and the env contract', async (ctx) => {
     const objs = await render(ctx);
     expect(objs.map((o) => o.kind).sort()).toEqual(
-      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicyBinding'].sort(),
     );
     for (const o of objs) {
-      if (!o.kind.startsWith('Cluster')) expect(o.metadata.namespace, `${o.kind} namespace`).toBe(NS);
+      if (!o.kind.startsWith('Cluster') && !o.kind.startsWith('ValidatingAdmissionPolicy')) expect(o.metadata.namespace, `${o.kind} namespace`).toBe(NS);
     }
 
     const deploy = one(objs, 'Deployment');
