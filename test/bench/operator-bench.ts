@@ -18,7 +18,8 @@
 // It is a report: misses print MISS and still exit 0. Exit 1 only when the operator
 // died or a deadline passed, because then the numbers mean nothing.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJobName } from '../../operator/desired/names.ts';
@@ -112,6 +113,54 @@ function terminationMessage(job: string, run: string): string {
   return compactSummary(summary);
 }
 
+/**
+ * The API server's request counters (apiserver_request_total) by verb and resource, watches
+ * left out: the cold start is bound by API round trips, so the bench prints how many it took.
+ */
+async function apiRequests(cluster: TestCluster): Promise<Map<string, number>> {
+  const res = await cluster.cp.request<string>('GET', '/metrics');
+  const counts = new Map<string, number>();
+  for (const line of String(res.body).split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (labels.verb === 'WATCH') continue;
+    const k = `${labels.verb} ${labels.resource}${labels.subresource ? `/${labels.subresource}` : ''}`;
+    counts.set(k, (counts.get(k) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
+function requestDelta(before: Map<string, number>, after: Map<string, number>): Array<[string, number]> {
+  return [...after].map(([k, v]): [string, number] => [k, v - (before.get(k) ?? 0)]).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * CPU seconds (user + system) of this process's children and of the operator, by command
+ * name, from /proc: where the cold start's CPU went on a machine with 2 cores.
+ */
+function childCpu(extra: number[]): Map<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const out = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const pid = Number(entry);
+    if (ppid !== process.pid && !extra.includes(pid)) continue;
+    const name = extra.includes(pid) ? 'operator' : comm;
+    out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / tick);
+  }
+  return out;
+}
+
 /** Runs `fn` over `items`, `n` at a time. */
 async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -165,6 +214,8 @@ async function main(): Promise<number> {
     await sleep(500);
     if (crons.seen.size || ready.seen.size) throw new BenchFailure('CronJobs or Ready ReconJobs exist before the operator started; the control plane is not fresh');
 
+    const requestsBefore = await apiRequests(cluster);
+    const cpuBefore = childCpu([]);
     const t0 = performance.now();
     const child = spawn(process.execPath, [join(REPO, 'bin/raas.js'), 'operator', '--kubeconfig', kubeconfig, '--port', '0'], {
       cwd: REPO,
@@ -200,6 +251,13 @@ async function main(): Promise<number> {
       const firstCron = Math.min(...crons.seen.values()) - t0;
       const cronMs = Math.max(...crons.seen.values()) - t0;
       const readyMs = Math.max(...ready.seen.values()) - t0;
+      const cpuAfter = childCpu([pid]);
+      const cpu = [...cpuAfter].map(([k, v]): [string, number] => [k, v - (cpuBefore.get(k) ?? 0)]).filter(([k, v]) => v > 0.05 && k !== 'node').sort((a, b) => b[1] - a[1]);
+      console.log(`CPU during the cold start: ${cpu.map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')} (machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
+      const delta = requestDelta(requestsBefore, await apiRequests(cluster));
+      const total = delta.reduce((a, [, d]) => a + d, 0);
+      // Includes the controller manager's own requests (e.g. the CronJob controller reading each CronJob).
+      console.log(`API requests during the cold start (all clients, watches excluded): ${total}, ${(total / jobs).toFixed(1)} per ReconJob; ${delta.slice(0, 8).map(([k, d]) => `${k} ${d}`).join(', ')}`);
       console.log(`first CronJob after ${ms(firstCron)} (process start-up, informer sync, leader election)`);
       console.log(`reconciled: ${jobs} CronJobs after ${ms(cronMs)}, all Ready after ${ms(readyMs)} (from spawn); ${((jobs * 1000) / (readyMs - firstCron)).toFixed(0)} jobs/s after the first`);
 
