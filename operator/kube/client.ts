@@ -29,6 +29,8 @@ export function loadKubeConfig(kubeconfigPath?: string, kubeconfigYaml?: string)
   return kc;
 }
 
+const keyPart = (v: unknown): string => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : Array.isArray(v) ? v.map(keyPart).join(',') : String(v));
+
 /**
  * client-node 1.x makes a new https.Agent for every request (KubeConfig.createAgent), so
  * every API call pays a TCP and TLS handshake on both sides; on a cold start over 1,000
@@ -43,7 +45,8 @@ function reuseConnections(kc: KubeConfig): void {
   const agents = new Map<string, HttpsAgent>();
   target.createAgent = (cluster, options) => {
     if (!cluster || cluster.proxyUrl || !cluster.server.startsWith('https:')) return original(cluster, options);
-    const key = JSON.stringify([cluster.server, options.ca, options.cert, options.key, options.pfx, options.rejectUnauthorized, options.servername]);
+    // The options are rebuilt per request (fresh Buffers), so the key is their text.
+    const key = [cluster.server, options.ca, options.cert, options.key, options.pfx, options.rejectUnauthorized, options.servername].map(keyPart).join('\u0000');
     let agent = agents.get(key);
     if (!agent) agents.set(key, (agent = new HttpsAgent({ ...options, keepAlive: true })));
     return agent;

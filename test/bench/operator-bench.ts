@@ -217,7 +217,9 @@ async function main(): Promise<number> {
     const requestsBefore = await apiRequests(cluster);
     const cpuBefore = childCpu([]);
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(REPO, 'bin/raas.js'), 'operator', '--kubeconfig', kubeconfig, '--port', '0'], {
+    // RAAS_BENCH_NODE_ARGS: extra node flags for the operator, e.g. --cpu-prof --cpu-prof-dir=/tmp/p.
+    const nodeArgs = (process.env.RAAS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/raas.js'), 'operator', '--kubeconfig', kubeconfig, '--port', '0'], {
       cwd: REPO,
       // The chart's defaults: leader election on (Lease raas-leader in raas-system), 16 workers.
       env: { ...process.env, RAAS_LOG_LEVEL: 'warn', RAAS_HTTP_HOST: '127.0.0.1', POD_NAMESPACE: 'raas-system', POD_NAME: 'raas-bench', RAAS_RUNNER_IMAGE: 'raas:bench' },
@@ -338,7 +340,11 @@ async function main(): Promise<number> {
       return 0;
     } finally {
       stopping = true;
-      child.kill('SIGKILL');
+      // SIGTERM first: the operator stops cleanly (and a --cpu-prof in NODE_OPTIONS gets written).
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+      clearTimeout(killer);
     }
   } finally {
     for (const w of watches) w.stop();
