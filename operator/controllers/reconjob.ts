@@ -8,6 +8,7 @@ import { describeIssue } from '../../runner/spec/load.ts';
 import { reconJobSpecSchema, type ReconJobSpec } from '../../runner/spec/schema.ts';
 import { assertTimeZone } from '../../runner/window/window.ts';
 import { runsToStart } from '../desired/admission.ts';
+import { applyIsNoop, content, firstDifference, withAppliedHash } from '../desired/apply-skip.ts';
 import { desiredCronJob } from '../desired/desired-cronjob.ts';
 import { desiredRunJob, type StoredReconRun } from '../desired/desired-run-job.ts';
 import { JOB_LABEL } from '../desired/meta.ts';
@@ -88,9 +89,16 @@ export class ReconJobController {
 
     // CronJob: exists exactly when there is a schedule.
     let cron: V1CronJob | undefined;
-    const desired = desiredCronJob(stored, this.o.runner);
-    if (desired) {
-      cron = await kube.apply(desired as CronJobObject);
+    const desiredCron = desiredCronJob(stored, this.o.runner);
+    if (desiredCron) {
+      const desired = withAppliedHash(desiredCron as CronJobObject);
+      const cached = caches.cronJobs.get(ns, cronJobName(name));
+      // A restart (or a second pass over the same job) would apply 1,000 identical CronJobs.
+      if (applyIsNoop(cached, desired)) cron = cached;
+      else {
+        if (cached) log.debug({ cronjob: cronJobName(name), differs: firstDifference(cached, content(desired)) }, 'CronJob differs from the desired one; applying');
+        cron = await kube.apply(desired);
+      }
     } else if (caches.cronJobs.get(ns, cronJobName(name))) {
       await kube.deleteCronJob(ns, cronJobName(name)).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;

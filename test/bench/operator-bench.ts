@@ -14,6 +14,10 @@
 //     real Job controller marks the Job finished. Timed from the Job's finish
 //     (SuccessCriteriaMet/Complete, as seen by a watch) to ReconRun phase Succeeded (the
 //     same watch); the time from the pod's termination is printed too.
+//   - A restart: the operator stopped and started again over the same N jobs, timed until
+//     it has reconciled each one (its /metrics), with the writes it sent (ideally none).
+//   - For the cold start, the API requests it took (the API server's own counters) and
+//     the CPU seconds of each process, so a slow figure says where the time went.
 //
 // It is a report: misses print MISS and still exit 0. Exit 1 only when the operator
 // died or a deadline passed, because then the numbers mean nothing.
@@ -23,6 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJobName } from '../../operator/desired/names.ts';
+import { freePort } from '../../operator/sandbox/control-plane.ts';
 import { listWatch, type ListWatch } from '../../operator/sandbox/watch-stream.ts';
 import { compactSummary, type RunSummary } from '../../runner/run/summary.ts';
 import { startTestCluster, type TestCluster } from '../support/cluster.ts';
@@ -161,6 +166,48 @@ function childCpu(extra: number[]): Map<string, number> {
   return out;
 }
 
+interface OperatorProcess {
+  pid: number;
+  /** Why it died, if it did without being stopped. */
+  failure(): string | undefined;
+  /** SIGTERM (a clean stop: the Lease is released, a --cpu-prof gets written), SIGKILL after 5 s. */
+  stop(): Promise<void>;
+}
+
+/** `node bin/raas.js operator` as the chart runs it: leader election on, 16 workers, JSON logs at warn. */
+function startOperatorProcess(kubeconfig: string, port: number, name: string): OperatorProcess {
+  // RAAS_BENCH_NODE_ARGS: extra node flags for the operator, e.g. --cpu-prof --cpu-prof-dir=/tmp/p.
+  const nodeArgs = (process.env.RAAS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/raas.js'), 'operator', '--kubeconfig', kubeconfig, '--port', String(port)], {
+    cwd: REPO,
+    env: { ...process.env, RAAS_LOG_LEVEL: 'warn', RAAS_HTTP_HOST: '127.0.0.1', POD_NAMESPACE: 'raas-system', POD_NAME: name, RAAS_RUNNER_IMAGE: 'raas:bench' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new BenchFailure('could not start the operator');
+  // Only the tail of stderr is kept: at warn level it is small, but a crash loop is not.
+  let stderrTail = '';
+  child.stderr.on('data', (b: Buffer) => (stderrTail = (stderrTail + b.toString('utf8')).slice(-4000)));
+  let exited: string | undefined;
+  let stopping = false;
+  child.on('exit', (code, signal) => {
+    if (!stopping) exited = `operator exited (code ${code}, signal ${signal})\n${stderrTail}`;
+  });
+  return {
+    pid,
+    failure: () => exited,
+    async stop() {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(killer);
+    },
+  };
+}
+
 /** Runs `fn` over `items`, `n` at a time. */
 async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -216,31 +263,17 @@ async function main(): Promise<number> {
 
     const requestsBefore = await apiRequests(cluster);
     const cpuBefore = childCpu([]);
+    const port = await freePort();
     const t0 = performance.now();
-    // RAAS_BENCH_NODE_ARGS: extra node flags for the operator, e.g. --cpu-prof --cpu-prof-dir=/tmp/p.
-    const nodeArgs = (process.env.RAAS_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, join(REPO, 'bin/raas.js'), 'operator', '--kubeconfig', kubeconfig, '--port', '0'], {
-      cwd: REPO,
-      // The chart's defaults: leader election on (Lease raas-leader in raas-system), 16 workers.
-      env: { ...process.env, RAAS_LOG_LEVEL: 'warn', RAAS_HTTP_HOST: '127.0.0.1', POD_NAMESPACE: 'raas-system', POD_NAME: 'raas-bench', RAAS_RUNNER_IMAGE: 'raas:bench' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const pid = child.pid;
-    if (pid === undefined) throw new BenchFailure('could not start the operator');
-    // Only the tail of stderr is kept: at warn level it is small, but a crash loop is not.
-    let stderrTail = '';
-    child.stderr.on('data', (b: Buffer) => (stderrTail = (stderrTail + b.toString('utf8')).slice(-4000)));
-    let exited: string | undefined;
-    let stopping = false;
-    child.on('exit', (code, signal) => {
-      if (!stopping) exited = `operator exited (code ${code}, signal ${signal})\n${stderrTail}`;
-    });
+    let op = startOperatorProcess(kubeconfig, port, 'raas-bench');
+    const pid = op.pid;
 
     // Every wait also checks the child, so a crash fails at once instead of at a deadline.
     const waitFor = async <T>(what: string, deadlineMs: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> => {
       const end = performance.now() + deadlineMs;
       for (;;) {
-        if (exited) throw new BenchFailure(exited);
+        const failed = op.failure();
+        if (failed) throw new BenchFailure(failed);
         const v = await probe();
         if (v !== undefined) return v;
         if (performance.now() > end) throw new BenchFailure(`deadline passed waiting for ${what}`);
@@ -266,7 +299,8 @@ async function main(): Promise<number> {
       const rss: number[] = [];
       const steadyEnd = performance.now() + STEADY_MS;
       while (performance.now() < steadyEnd) {
-        if (exited) throw new BenchFailure(exited);
+        const failed = op.failure();
+        if (failed) throw new BenchFailure(failed);
         const v = vmRss(pid);
         if (v !== undefined) rss.push(v);
         await sleep(RSS_SAMPLE_MS);
@@ -321,9 +355,28 @@ async function main(): Promise<number> {
         fromPod.push(tRun - tPod);
       }
 
+      // A restart: every CronJob exists and every ReconJob is Ready, so the new process
+      // should find nothing to write. Done when it has reconciled each ReconJob once (its
+      // resync on becoming leader queues them all) and its queues are empty.
+      await op.stop();
+      const requestsBeforeRestart = await apiRequests(cluster);
+      const tRestart = performance.now();
+      op = startOperatorProcess(kubeconfig, port, 'raas-bench-restarted');
+      await waitFor('the restarted operator to reconcile every ReconJob', RECONCILE_DEADLINE_MS, async () => {
+        const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+        const done = Number(/^raas_reconcile_duration_seconds_count\{kind="reconjob"\} (\d+)/m.exec(text)?.[1] ?? 0);
+        const depth = [...text.matchAll(/^raas_workqueue_depth\{queue="[^"]+"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+        return done >= jobs && depth === 0 ? true : undefined;
+      });
+      const restartMs = performance.now() - tRestart;
+      const restartDelta = requestDelta(requestsBeforeRestart, await apiRequests(cluster));
+      const restartWrites = restartDelta.filter(([k]) => !/^(GET|LIST) /.test(k));
+      console.log(`restart: every ReconJob reconciled ${ms(restartMs)} after spawn; writes: ${restartWrites.map(([k, d]) => `${k} ${d}`).join(', ') || 'none'}`);
+
       const rows: [string, number, number, (n: number) => string][] = [
         [`${jobs} ReconJobs -> CronJobs (from spawn)`, cronMs, TARGET_RECONCILE_MS, ms],
         [`${jobs} ReconJobs Ready (from spawn)`, readyMs, TARGET_RECONCILE_MS, ms],
+        [`restart with ${jobs} ReconJobs: all reconciled (from spawn)`, restartMs, TARGET_RECONCILE_MS, ms],
         ['operator RSS, steady (median)', median(rss), TARGET_RSS_BYTES, mb],
         ['operator RSS, max while idle', Math.max(...rss), TARGET_RSS_BYTES, mb],
         [`status latency after the Job finished, median (${runs} runs)`, median(fromJob), TARGET_STATUS_MS, ms],
@@ -339,12 +392,7 @@ async function main(): Promise<number> {
       for (const c of cells) console.log(line(c));
       return 0;
     } finally {
-      stopping = true;
-      // SIGTERM first: the operator stops cleanly (and a --cpu-prof in NODE_OPTIONS gets written).
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
-      clearTimeout(killer);
+      await op.stop();
     }
   } finally {
     for (const w of watches) w.stop();
