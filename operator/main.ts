@@ -108,7 +108,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger = pino({ le
   const operator = new Operator({
     metrics,
     kube,
-    runner: { image: cfg.runnerImage, operatorNamespace: cfg.leaseNamespace },
+    runner: { image: cfg.runnerImage, operatorNamespace: cfg.leaseNamespace, policy: cfg.runnerPolicy },
     namespaces: cfg.namespaces,
     log,
     ...(cfg.resyncMs ? { resyncMs: cfg.resyncMs } : {}),

@@ -7,6 +7,7 @@
 // evaluate the CEL against the same objects as zod so the two cannot drift apart.
 import { z } from 'zod';
 import { metadataSchema, NOTIFY_EVENTS } from '../../runner/spec/schema.ts';
+import { countsSchema } from '../../runner/run/termination-report.ts';
 import { conditionsSchema, observedGenerationSchema, timestampSchema } from './common.ts';
 
 export const TRIGGERS = ['Scheduled', 'Manual', 'Backfill'] as const;
@@ -53,21 +54,9 @@ export const reconRunSpecSchema = z
   })
   .describe('Which job to run, for which window, and why.');
 
-// The same counts as summary.json (runner/run/summary.ts) so the status is a copy, not a translation.
-export const runCountsSchema = z
-  .object({
-    left: count('Rows on the left side (after its query).'),
-    right: count('Rows on the right side (after its query).'),
-    matched: count('Keys present on both sides with all compared values equal.'),
-    mismatched: count('Keys present on both sides with at least one compared value different.'),
-    leftOnly: count('Keys only on the left.'),
-    rightOnly: count('Keys only on the right.'),
-    duplicateKeysLeft: count('Keys that occur more than once on the left.'),
-    duplicateKeysRight: count('Keys that occur more than once on the right.'),
-    nullKeysLeft: count('Rows on the left with a NULL in a key column.'),
-    nullKeysRight: count('Rows on the right with a NULL in a key column.'),
-  })
-  .describe('Row and key counts, as in summary.json.');
+// The same counts as summary.json and the runner's termination report (one schema,
+// runner/run/termination-report.ts), so the status is a copy, not a translation.
+export const runCountsSchema = countsSchema.describe('Row and key counts, as in summary.json.');
 
 export const runResultsSchema = z
   .object({

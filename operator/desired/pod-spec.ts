@@ -2,6 +2,7 @@
 // everything through env (operator/README.md) and needs no API access, so the pod is
 // locked down as DESIGN §8 says.
 import type { V1EnvVar, V1PodSpec, V1SecurityContext } from './k8s-types.ts';
+import type { RunnerPolicy } from './runner-policy.ts';
 import type { StoredReconJob } from './types.ts';
 
 export interface RunnerOptions {
@@ -10,6 +11,8 @@ export interface RunnerOptions {
   imagePullPolicy?: string;
   /** Recorded on children so that one of several operator installs can tell its own apart. */
   operatorNamespace?: string;
+  /** What spec.runner may ask for (runner-policy.ts); absent = the chart's defaults. */
+  policy?: RunnerPolicy;
 }
 
 export const RUNNER_CONTAINER = 'runner';

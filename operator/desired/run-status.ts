@@ -5,8 +5,7 @@
 // The runner's termination message is untrusted text: it may be the runner's JSON, the
 // tail of its log (FallbackToLogsOnError), truncated, or missing. Nothing here throws on
 // it; what cannot be read becomes a message a person can act on.
-import { z } from 'zod';
-import type { Counts } from '../../runner/run/summary.ts';
+import { terminationReportSchema, type Counts, type SucceededReport } from '../../runner/run/termination-report.ts';
 import type { Timestamp, V1ContainerStateTerminated, V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from './k8s-types.ts';
 import { RUNNER_CONTAINER } from './pod-spec.ts';
 import type { Condition, ReconRunStatus, RunPhase } from './types.ts';
@@ -22,35 +21,6 @@ const LOG_TAIL_CHARS = 500;
 /** metav1.Condition's limit. */
 const MAX_REASON = 1024;
 
-const count = z.number().int().min(0);
-const countsSchema = z.looseObject({
-  left: count,
-  right: count,
-  matched: count,
-  mismatched: count,
-  leftOnly: count,
-  rightOnly: count,
-  duplicateKeysLeft: count,
-  duplicateKeysRight: count,
-  nullKeysLeft: count,
-  nullKeysRight: count,
-});
-const succeededReport = z.looseObject({
-  phase: z.literal('Succeeded'),
-  balanced: z.boolean(),
-  counts: countsSchema,
-  mismatchedByColumn: z.record(z.string(), count).optional(),
-  diffTotals: z.record(z.string(), z.string()).optional(),
-  summaries: z.record(z.string(), z.string().nullable()).optional(),
-  results: z
-    .looseObject({ uri: z.string(), summaryUri: z.string().optional(), files: z.array(z.string()).optional() })
-    .optional(),
-  truncated: z.boolean().optional(),
-});
-const failedReport = z.looseObject({ phase: z.literal('Failed'), stage: z.string().min(1), message: z.string() });
-const reportSchema = z.discriminatedUnion('phase', [succeededReport, failedReport]);
-
-type SucceededReport = z.infer<typeof succeededReport>;
 type Report =
   | { kind: 'none' }
   | { kind: 'unreadable'; text: string }
@@ -65,7 +35,7 @@ export function readReport(text: string | undefined): Report {
   } catch {
     return { kind: 'unreadable', text };
   }
-  const parsed = reportSchema.safeParse(json);
+  const parsed = terminationReportSchema.safeParse(json);
   if (!parsed.success) return { kind: 'unreadable', text };
   const r = parsed.data;
   return r.phase === 'Succeeded' ? { kind: 'succeeded', report: r } : { kind: 'failed', stage: r.stage, message: r.message };

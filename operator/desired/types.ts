@@ -1,70 +1,41 @@
-// The parts of ReconJob and ReconRun these pure functions need. The ReconRun zod schema
-// lives in operator/api/reconrun.ts; the field names here are the same, so these
-// interfaces can be replaced by the inferred types without touching the callers.
-import type { Counts } from '../../runner/run/summary.ts';
+// The ReconJob and ReconRun types the pure functions use, inferred from the zod schemas
+// (runner/spec/schema.ts for the ReconJob, operator/api/ for the ReconRun and both
+// statuses). Only the object metadata the API server fills in (uid, generation,
+// timestamps) is declared here: no schema of ours describes it, and it is read, never
+// validated.
 import type { ReconJob } from '../../runner/spec/schema.ts';
+import type { Condition } from '../api/common.ts';
+import type { ReconRunSpec, ReconRunStatus, RunPhase, RunResults, Trigger } from '../api/reconrun.ts';
 import type { Timestamp } from './k8s-types.ts';
+
+export { RUN_PHASES } from '../api/reconrun.ts';
+export type { Condition, ReconRunSpec, ReconRunStatus, RunPhase };
+export type RunTrigger = Trigger;
+export type ReconRunResults = RunResults;
 
 export const API_GROUP = 'raas.dev';
 export const API_VERSION = 'raas.dev/v1alpha1';
 
+/** What the API server adds to an object's metadata (V1ObjectMeta's fields that we read). */
+export interface StoredMetadata {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: Timestamp;
+  deletionTimestamp?: Timestamp;
+  labels?: Record<string, string>;
+}
+
 /** A ReconJob as read from the API server: it has a uid (for owner references) and a namespace. */
-export type StoredReconJob = ReconJob & { metadata: { uid: string; namespace: string } };
+export type StoredReconJob = ReconJob & { metadata: { uid: string; namespace: string; generation?: number; creationTimestamp?: Timestamp } };
 
-export const RUN_PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
-export type RunPhase = (typeof RUN_PHASES)[number];
-export type RunTrigger = 'Scheduled' | 'Manual' | 'Backfill';
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  observedGeneration?: number;
-}
-
-export interface ReconRunSpec {
-  jobRef: { name: string };
-  window: { start: string; end: string };
-  trigger: RunTrigger;
-}
-
-export interface ReconRunResults {
-  uri: string;
-  files?: string[];
-  summaryUri?: string;
-}
-
-export interface ReconRunStatus {
-  phase: RunPhase;
-  balanced?: boolean;
-  startTime?: string;
-  completionTime?: string;
-  counts?: Counts;
-  mismatchedByColumn?: Record<string, number>;
-  diffTotals?: Record<string, string>;
-  summaries?: Record<string, string>;
-  results?: ReconRunResults;
-  jobName?: string;
-  message?: string;
-  failedStage?: string;
-  conditions?: Condition[];
-  observedGeneration?: number;
-}
-
+/** A ReconRun as read from the API server (spec and status as the schemas infer them). */
 export interface ReconRun {
   apiVersion?: string;
   kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    uid?: string;
-    generation?: number;
-    creationTimestamp?: Timestamp;
-    deletionTimestamp?: Timestamp;
-    labels?: Record<string, string>;
-  };
+  metadata: StoredMetadata;
   spec: ReconRunSpec;
-  status?: Partial<ReconRunStatus>;
+  status?: ReconRunStatus;
 }

@@ -54,7 +54,7 @@ export class OperatorMetrics {
     this.notifications = new Counter({ name: 'raas_notifications_total', help: 'Notification deliveries by sink and result (delivered or failed).', labelNames: ['namespace', 'job', 'sink', 'result'], registers });
     this.reconcileDuration = new Histogram({
       name: 'raas_reconcile_duration_seconds',
-      help: 'Time one reconcile of a ReconJob or ReconRun key took.',
+      help: 'Time one reconcile of a key took (kind: reconjob, reconrun, or scheduledjob for a CronJob-created Job mirrored into a ReconRun).',
       labelNames: ['kind'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -120,8 +120,8 @@ export class OperatorMetrics {
     this.notifications.inc({ namespace, job, sink, result: delivered ? 'delivered' : 'failed' });
   }
 
-  reconciled(kind: 'job' | 'run', ms: number): void {
-    this.reconcileDuration.observe({ kind: kind === 'job' ? 'reconjob' : 'reconrun' }, ms / 1000);
+  reconciled(kind: 'job' | 'run' | 'scheduled', ms: number): void {
+    this.reconcileDuration.observe({ kind: kind === 'job' ? 'reconjob' : kind === 'run' ? 'reconrun' : 'scheduledjob' }, ms / 1000);
   }
 
   watchRestarted(informer: string): void {

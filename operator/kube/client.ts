@@ -8,11 +8,13 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  type Cluster,
   type KubernetesObject,
   type V1CronJob,
   type V1Job,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { API_GROUP } from '../desired/types.ts';
 
 export const VERSION = 'v1alpha1';
@@ -23,7 +25,32 @@ export function loadKubeConfig(kubeconfigPath?: string, kubeconfigYaml?: string)
   if (kubeconfigYaml) kc.loadFromString(kubeconfigYaml);
   else if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else kc.loadFromDefault();
+  reuseConnections(kc);
   return kc;
+}
+
+const keyPart = (v: unknown): string => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : Array.isArray(v) ? v.map(keyPart).join(',') : String(v));
+
+/**
+ * client-node 1.x makes a new https.Agent for every request (KubeConfig.createAgent), so
+ * every API call pays a TCP and TLS handshake on both sides; on a cold start over 1,000
+ * ReconJobs that was most of the time (npm run bench:operator). One keep-alive agent per
+ * set of TLS options makes calls share connections. Proxies keep client-node's own agents.
+ */
+function reuseConnections(kc: KubeConfig): void {
+  // createAgent is private in client-node's typings; it is the one place agents are made
+  // (config.js, both for API calls and for watches), so it is wrapped on this instance.
+  const target = kc as unknown as { createAgent: (cluster: Cluster | null, options: AgentOptions) => unknown };
+  const original = target.createAgent.bind(kc);
+  const agents = new Map<string, HttpsAgent>();
+  target.createAgent = (cluster, options) => {
+    if (!cluster || cluster.proxyUrl || !cluster.server.startsWith('https:')) return original(cluster, options);
+    // The options are rebuilt per request (fresh Buffers), so the key is their text.
+    const key = [cluster.server, options.ca, options.cert, options.key, options.pfx, options.rejectUnauthorized, options.servername].map(keyPart).join('\u0000');
+    let agent = agents.get(key);
+    if (!agent) agents.set(key, (agent = new HttpsAgent({ ...options, keepAlive: true })));
+    return agent;
+  };
 }
 
 export function statusCode(err: unknown): number | undefined {

@@ -1,18 +1,10 @@
 // The run summary: what summary.json holds and `raas run --json` prints (DESIGN §3).
 // Counts are integers; decimal values are strings, never floats.
 
-export interface Counts {
-  left: number;
-  right: number;
-  matched: number;
-  mismatched: number;
-  leftOnly: number;
-  rightOnly: number;
-  duplicateKeysLeft: number;
-  duplicateKeysRight: number;
-  nullKeysLeft: number;
-  nullKeysRight: number;
-}
+// Counts and the termination report's shape are declared once, as zod, in
+// termination-report.ts (the operator parses the same schema).
+import type { Counts } from './termination-report.ts';
+export type { Counts };
 
 export interface Expectations {
   maxMismatched: number;

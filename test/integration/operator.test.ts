@@ -145,6 +145,31 @@ describe('operator on the real control plane', { timeout: 240_000 }, () => {
     await waitFor('its CronJob', () => e.get('batch/v1/cronjobs', NS, cronJobName('broken')));
   });
 
+  it('enforces the runner policy without the admission policy too: Ready=False naming the field, and no Job for its runs', async (ctx) => {
+    const e = await env(ctx);
+    await e.kube.createCustom('reconjobs', NS, reconJob('miner', { runner: { image: 'evil/miner:latest', serviceAccountName: 'cluster-admin', envFrom: [{ secretRef: { name: 's3-creds' } }] } }));
+    const cond = await waitFor('Ready=False', () => readyCondition(e, 'miner', 'False'));
+    expect(cond.message).toContain('spec.runner.image: "evil/miner:latest" is not allowed by the runner policy');
+    expect(cond.message).toContain('spec.runner.serviceAccountName: "cluster-admin" is not allowed by the runner policy');
+    await e.cluster.create('reconruns', NS, { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconRun', metadata: { name: 'miner-manual', namespace: NS }, spec: { jobRef: { name: 'miner' }, window: { start: '2024-01-02T00:00:00Z', end: '2024-01-03T00:00:00Z' }, trigger: 'Manual' } });
+    // Another job's run still starts and finishes meanwhile: the forbidden one blocks nothing.
+    const other = await rerun(e.kube, { namespace: NS, job: 'daily', date: '2024-01-02' }, () => undefined);
+    await waitFor('the other run', () => finished(e, other), 120_000);
+    expect(await e.list('batch/v1/jobs', NS, 'raas.dev/job=miner')).toEqual([]);
+    expect(await e.get('batch/v1/cronjobs', NS, cronJobName('miner'))).toBeUndefined();
+  });
+
+  it('a user-made Scheduled ReconRun (no admission policy installed) blocks no manual run', async (ctx) => {
+    const e = await env(ctx);
+    await e.kube.createCustom('reconjobs', NS, reconJob('capped', { maxParallelRuns: 1 }));
+    await waitFor('Ready', async () => statusOf(await job(e, 'capped')).observedGeneration !== undefined);
+    for (const n of ['capped-fake-1', 'capped-fake-2']) {
+      await e.cluster.create('reconruns', NS, { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconRun', metadata: { name: n, namespace: NS, labels: { 'raas.dev/job': 'capped' } }, spec: { jobRef: { name: 'capped' }, window: { start: '2024-01-02T00:00:00Z', end: '2024-01-03T00:00:00Z' }, trigger: 'Scheduled' } });
+    }
+    const real = await rerun(e.kube, { namespace: NS, job: 'capped', date: '2024-01-03' }, () => undefined);
+    expect(await waitFor('the manual run', () => finished(e, real), 120_000)).toMatchObject({ phase: 'Succeeded' });
+  });
+
   it('an operator restart mid-run loses and duplicates nothing', async (ctx) => {
     const e = await env(ctx);
     e.cluster.kubelet.pause();

@@ -49,6 +49,8 @@ export interface TestClusterOptions {
   users?: ControlPlaneUser[];
   kubeletEnv?: Record<string, string>;
   pausedKubelet?: boolean;
+  /** Start no kubelet at all: pods stay Pending unless the caller writes their status (the operator bench). */
+  noKubelet?: boolean;
 }
 
 export async function startTestCluster(o: TestClusterOptions = {}): Promise<TestCluster> {
@@ -150,7 +152,7 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
         return ((c?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True');
       }, 30_000);
     }
-    await kubelet.start();
+    if (!o.noKubelet) await kubelet.start();
   } catch (err) {
     await cluster.stop().catch(() => undefined);
     throw err;

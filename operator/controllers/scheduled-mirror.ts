@@ -1,0 +1,87 @@
+// The scheduled-Job mirror (DESIGN §4.3): each Job a ReconJob's CronJob creates becomes a
+// ReconRun (trigger Scheduled) named after the Job, so scheduled runs show in
+// `kubectl get reconruns` like any other. Keyed by the Job (`namespace/job name`);
+// creating the run is idempotent (a 409 means it exists), and once it exists the run's
+// own controller takes over.
+import type { Logger } from 'pino';
+import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
+import { childLabels, controllerRef, JOB_LABEL, RUN_LABEL } from '../desired/meta.ts';
+import { scheduledRunName } from '../desired/names.ts';
+import { windowForScheduledJob } from '../desired/schedule.ts';
+import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
+import type { OperatorMetrics } from '../http/metrics.ts';
+import { isConflict, type Kube } from '../kube/client.ts';
+import { objectKey, splitKey, type Manager } from '../kube/manager.ts';
+import type { WorkQueue } from '../kube/work-queue.ts';
+import { reconJobOwner, type Caches, type JobObject } from './caches.ts';
+import { errText } from './errors.ts';
+
+export interface ScheduledMirrorOptions {
+  manager: Manager;
+  caches: Caches;
+  kube: Kube;
+  log: Logger;
+  workers: number;
+  metrics?: OperatorMetrics;
+  /** The mirrored run exists: let its controller look at it. */
+  enqueueRun: (namespace: string, name: string) => void;
+}
+
+/** A Job that a CronJob made (no run label: the operator's own run Jobs carry one). */
+const isCronJobCreated = (j: JobObject): boolean => !j.metadata?.labels?.[RUN_LABEL];
+
+export class ScheduledMirrorController {
+  readonly queue: WorkQueue;
+
+  constructor(private readonly o: ScheduledMirrorOptions) {
+    const { manager, caches, log } = o;
+    this.queue = manager.queue('scheduled-jobs', (k) => this.reconcile(k), {
+      workers: o.workers,
+      onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { job: k, attempt, err: errText(err) }, 'mirroring a scheduled Job failed; retrying'),
+      onProcessed: (_k, ms) => o.metrics?.reconciled('scheduled', ms),
+    });
+    caches.jobs.onChange((kind, j) => {
+      if (kind !== 'delete' && isCronJobCreated(j)) this.enqueue(j);
+    });
+    manager.onResync(() => {
+      for (const j of caches.jobs.list()) if (isCronJobCreated(j)) this.enqueue(j);
+    });
+  }
+
+  private enqueue(j: JobObject): void {
+    if (j.metadata?.namespace && j.metadata.name) this.queue.add(objectKey(j.metadata.namespace, j.metadata.name));
+  }
+
+  async reconcile(k: string): Promise<void> {
+    const { caches } = this.o;
+    const [ns, jobName] = splitKey(k);
+    const k8sJob = caches.jobs.get(ns, jobName);
+    if (!k8sJob) return;
+    const owner = k8sJob.metadata?.labels?.[JOB_LABEL] ? k8sJob.metadata.ownerReferences?.find((r) => r.kind === 'CronJob') : undefined;
+    if (!owner) return;
+    const cron = caches.cronJobs.get(ns, owner.name);
+    const reconJobName = cron ? reconJobOwner(cron) : undefined;
+    const reconJob = reconJobName ? caches.reconJobs.get(ns, reconJobName) : undefined;
+    if (!reconJob) return;
+    const runName = scheduledRunName(jobName);
+    if (caches.reconRuns.get(ns, runName)) {
+      this.o.enqueueRun(ns, runName);
+      return;
+    }
+    const parsed = reconJobSpecSchema.safeParse(reconJob.spec);
+    if (!parsed.success) return;
+    const window = windowForScheduledJob({ ...(reconJob as unknown as StoredReconJob), spec: parsed.data }, jobName);
+    const run = {
+      apiVersion: API_VERSION,
+      kind: 'ReconRun',
+      metadata: { name: runName, namespace: ns, labels: childLabels(reconJob.metadata.name, runName), ownerReferences: [controllerRef('ReconJob', reconJob.metadata.name, reconJob.metadata.uid)] },
+      spec: { jobRef: { name: reconJob.metadata.name }, window: { start: window.start, end: window.end }, trigger: 'Scheduled' as const },
+    };
+    try {
+      await this.o.kube.createCustom('reconruns', ns, run);
+      this.o.log.info({ reconrun: `${ns}/${runName}`, job: jobName }, 'scheduled run mirrored');
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+    }
+  }
+}
