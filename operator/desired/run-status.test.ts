@@ -97,9 +97,16 @@ describe('runStatusFromJob: phases', () => {
 
   it.each([
     ['no pod seen yet', undefined],
-    ['container running', pod({ running: { startedAt: d('2024-01-02T02:00:05Z') } })],
-    ['container being created', pod({ waiting: { reason: 'ContainerCreating' } })],
-  ])('is Running while the Job is active (%s)', (_why, p) => {
+    ['container being created', pod({ waiting: { reason: 'ContainerCreating' } }, undefined, { phase: 'Pending' })],
+  ])('is Pending while the Job counts a pod that does not run yet (%s): Started is not sent early', (_why, p) => {
+    const s = runStatusFromJob(job({ active: 1 }), p, NOW, GEN);
+    expect(s.phase).toBe('Pending');
+    expect(s.message).toMatch(/^Job orders-28400000 created; its pod (orders-28400000-abcde )?is not running yet$/);
+  });
+
+  it.each([
+    ['container running', pod({ running: { startedAt: d('2024-01-02T02:00:05Z') } }, undefined, { phase: 'Running' })],
+  ])('is Running while the Job is active and the runner runs (%s)', (_why, p) => {
     const s = runStatusFromJob(job({ active: 1 }), p, NOW, GEN);
     expect(s.phase).toBe('Running');
     expect(conditionsOf(s)).toEqual({ Complete: ['False', 'Running'], Failed: ['False', 'Running'], Balanced: ['Unknown', 'RunNotFinished'] });

@@ -135,7 +135,10 @@ function outcomeOf(job: V1Job | undefined, pod: V1Pod | undefined, container: V1
         message: `runner container cannot start: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`,
       };
     }
-    return { phase: 'Running', reason: 'Running', message: 'the runner is running' };
+    // The Job controller counts a pod as active while it is still Pending (unscheduled,
+    // pulling its image): the run is Running, and Started is sent, only once the runner runs.
+    if (container?.state?.running || pod?.status?.phase === 'Running') return { phase: 'Running', reason: 'Running', message: 'the runner is running' };
+    return { phase: 'Pending', reason: 'PodPending', message: `Job ${job.metadata?.name ?? ''} created; its pod ${pod?.metadata?.name ?? ''} is not running yet`.replace(/  +/g, ' ') };
   }
   return { phase: 'Pending', reason: 'Starting', message: `Job ${job.metadata?.name ?? ''} created; waiting for its pod to start` };
 }
