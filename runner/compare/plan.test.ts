@@ -51,7 +51,7 @@ describe('resolveColumns and finalizePlan', () => {
   });
 
   it.each([
-    [spec({ keys: [{ column: 'ID' }] }), /spec\.keys\[0\]\.column: column "ID" not found on the left side \(ledger\) \(did you mean "id"\? names are case-sensitive\); available columns: id, v/],
+    [spec({ keys: [{ column: 'IDD' }] }), /spec\.keys\[0\]\.column: column "IDD" not found on the left side \(ledger\); available columns: id, v/],
     [spec({ keys: [{ column: 'id', right: 'nope' }] }), /spec\.keys\[0\]\.right: column "nope" not found on the right side \(bank\)/],
     [spec({ compare: [{ column: 'v', tolerance: { absolute: 1 }, normalize: ['trim'] }] }), /spec\.compare\[0\]: tolerance and normalize cannot be combined/],
     [spec({ compare: [{ column: 'v' }, { column: 'v' }] }), /spec\.compare\[1\]: result column "v_left" would also be produced by spec\.compare\[0\]/],
@@ -100,14 +100,14 @@ describe('buildCompareSql fragments', () => {
 
   it('keyed views coerce, normalise and keep originals for normalised columns', () => {
     expect(keyedViewSql(plan, 'left', 'left_rows')).toBe(
-      'CREATE OR REPLACE TEMP VIEW left_keyed AS SELECT "id" AS k0, "amount" AS v0, lower(trim(CAST("na""me" AS VARCHAR))) AS v1, "na""me" AS o1, true AS __present FROM "left_rows"',
+      'CREATE OR REPLACE TEMP VIEW left_keyed AS SELECT "id" AS k0, "amount" AS v0, lower(trim(CAST("na""me" AS VARCHAR))) AS v1, "na""me" AS o1, true AS __raas_present FROM "left_rows"',
     );
   });
 
   it('tolerance is |right - left| <= absolute + relative * |left| in DECIMAL, NULL = NULL', () => {
     const sql = reconTableSql(plan, { mode: 'AllDiffs', excludeDuplicates: false });
     expect(sql).toContain(
-      "coalesce((l.v0 IS NULL AND r.v0 IS NULL) OR abs(CAST(r.v0 AS DECIMAL(11,2)) - CAST(l.v0 AS DECIMAL(11,2))) <= CAST('0.01' AS DECIMAL(3,2)) + CAST('0.001' AS DECIMAL(4,3)) * abs(l.v0), false) AS __eq0",
+      "coalesce((l.v0 IS NULL AND r.v0 IS NULL) OR abs(CAST(r.v0 AS DECIMAL(11,2)) - CAST(l.v0 AS DECIMAL(11,2))) <= CAST('0.01' AS DECIMAL(3,2)) + CAST('0.001' AS DECIMAL(4,3)) * abs(l.v0), false) AS __raas_eq0",
     );
     expect(sql).toContain('(l.v1 IS NOT DISTINCT FROM r.v1) AS __eq1');
     expect(sql).toContain(`WHERE recon_status <> 'match' OR "amount_diff" <> 0`);

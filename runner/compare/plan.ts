@@ -55,16 +55,40 @@ export interface ComparePlan {
   compares: PlannedColumn[];
 }
 
-function findColumn(columns: Column[], name: string, side: Side, sideName: string, field: string): Column {
-  const col = columns.find((c) => c.name === name);
-  if (col) return col;
-  const ci = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-  const hint = ci ? ` (did you mean "${ci.name}"? names are case-sensitive)` : '';
+/**
+ * A column by name. DuckDB identifiers ignore case, so a name matches ignoring case
+ * (`amount` finds `AMOUNT`, DESIGN §5); an exact match wins when a side has both.
+ */
+export function findColumn(columns: Column[], name: string, side: Side, sideName: string, field: string): Column {
+  const exact = columns.find((c) => c.name === name);
+  if (exact) return exact;
+  const ci = columns.filter((c) => sameName(c.name, name));
+  if (ci.length === 1) return ci[0]!;
+  if (ci.length > 1) {
+    throw new PlanError(field, `column "${name}" matches ${ci.map((c) => `"${c.name}"`).join(' and ')} on the ${side} side (${sideName}), which differ only in letter case; rename one in spec.${side}.query`);
+  }
   throw new PlanError(
     field,
-    `column "${name}" not found on the ${side} side (${sideName})${hint}; available columns: ${columns.map((c) => c.name).join(', ') || '(none)'}`,
+    `column "${name}" not found on the ${side} side (${sideName}); available columns: ${columns.map((c) => c.name).join(', ') || '(none)'}`,
   );
 }
+
+/** Name equality as DuckDB sees identifiers: ignoring case. */
+export function sameName(a: string, b: string): boolean {
+  return foldName(a) === foldName(b);
+}
+
+export function foldName(name: string): string {
+  return name.toLowerCase();
+}
+
+/**
+ * Prefix of every column name the engine makes up inside its statements. A result column
+ * starting with it (in any case) is refused, so generated names never meet user names.
+ */
+export const INTERNAL_PREFIX = '__raas_';
+/** Result columns the engine adds next to the user's; no key or compare column may produce them. */
+export const RESERVED_RESULT_COLUMNS = ['recon_status', 'recon_mismatched'] as const;
 
 function toleranceText(t: ToleranceSpec | undefined): { absolute: string; relative: string } | undefined {
   if (!t) return undefined;
@@ -85,11 +109,11 @@ export function compareSpecs(spec: ReconJobSpec, leftColumns: Column[], rightCol
     }));
   }
   if (spec.compare) return spec.compare.map((c, i) => ({ ...c, field: `spec.compare[${i}]` }));
-  const leftKeys = new Set(spec.keys.map((k) => k.column));
-  const rightKeys = new Set(spec.keys.map((k) => k.right ?? k.column));
-  const rightNames = new Set(rightColumns.map((c) => c.name));
+  const keyNames = new Set(spec.keys.flatMap((k) => [foldName(k.column), foldName(k.right ?? k.column)]));
+  const rightNames = new Set(rightColumns.map((c) => foldName(c.name)));
+  // Pairs ignoring case (DESIGN §5); findColumn then picks the right side's spelling.
   return leftColumns
-    .filter((c) => !leftKeys.has(c.name) && !rightKeys.has(c.name) && rightNames.has(c.name))
+    .filter((c) => !keyNames.has(foldName(c.name)) && rightNames.has(foldName(c.name)))
     .map((c) => ({ column: c.name, field: `spec.compare (every common column: ${c.name})` }));
 }
 
@@ -143,14 +167,18 @@ export function resolveColumns(
     return { name: left.name, left, right, coercion, normalize, ...(tolerance ? { tolerance } : {}), field: c.field };
   });
 
+  // Every result column once, ignoring case as DuckDB does, and none that the engine uses.
   const seen = new Map<string, string>();
   const claim = (name: string, field: string) => {
-    const prior = seen.get(name);
-    if (prior) throw new PlanError(field, `result column "${name}" would also be produced by ${prior}; rename one of them in the side's query`);
-    seen.set(name, field);
+    const folded = foldName(name);
+    if (folded.startsWith(INTERNAL_PREFIX)) {
+      throw new PlanError(field, `result column "${name}" starts with "${INTERNAL_PREFIX}", which raas reserves for its own columns; rename it in the side's query`);
+    }
+    const prior = seen.get(folded);
+    if (prior) throw new PlanError(field, `result column "${name}" would also be produced by ${prior} (names ignore letter case); rename one of them in the side's query`);
+    seen.set(folded, field);
   };
-  claim('recon_status', '(reserved)');
-  claim('recon_mismatched', '(reserved)');
+  for (const r of RESERVED_RESULT_COLUMNS) claim(r, `raas (the column ${r} of every result)`);
   for (const k of keys) claim(k.name, k.field);
   for (const c of compares) {
     claim(`${c.name}_left`, c.field);

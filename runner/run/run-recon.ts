@@ -23,6 +23,7 @@ import {
 } from '../compare/build-sql.ts';
 import { classifyType } from '../compare/column-types.ts';
 import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
+import { checkUserSelect } from '../compare/user-sql.ts';
 import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import type { ReconJob, SourceFormat } from '../spec/schema.ts';
 import { publishResults } from '../output/publish.ts';
@@ -170,6 +171,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     for (const side of ['left', 'right'] as const) {
       const query = side === 'left' ? rendered.leftQuery : rendered.rightQuery;
       await step('query', `spec.${side}.query (${names[side]})`, async () => {
+        if (query) checkUserSelect(await db.parseTree(query), `spec.${side}.query`, ['source']);
         try {
           await run(rowsViewSql(side, query));
         } catch (err) {
@@ -280,17 +282,28 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       mismatchedByColumn[c.name] = numberOf(stats.s[`mm${i}`]);
       if (c.decimal) diffTotals[c.name] = String(stats.s[`dt${i}`]);
     });
-    const balanced = isBalanced(result, expectationsFrom(spec.expect));
+    // A run that compared no value proves only that the keys line up; unless the spec asks
+    // for exactly that (compare: []), it must not pass as balanced (DESIGN §5).
+    const warnings: string[] = [];
+    if (plan.compares.length === 0 && !spec.aggregate && spec.compare === undefined) {
+      warnings.push(
+        `no column was compared: the sides have no common non-key column (left: ${leftCols.map((c) => c.name).join(', ')}; right: ${rightCols.map((c) => c.name).join(', ')}); ` +
+          'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
+      );
+    }
+    const balanced = warnings.length === 0 && isBalanced(result, expectationsFrom(spec.expect));
     progress(
       `compare  matched ${matched}, mismatched ${mismatched}, left-only ${leftOnly}, right-only ${rightOnly}, ` +
         `duplicate keys ${counts.dupKeysLeft + counts.dupKeysRight}, null keys ${counts.nullLeft + counts.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
     );
+    for (const w of warnings) progress(`compare  warning: ${w}`);
 
     // ---- summaries over the result table
     await run(resultTableViewSql(plan, mode));
     const summaries: Record<string, string | null> = {};
     for (const s of rendered.summaries) {
       summaries[s.name] = await step('summaries', s.field, async () => {
+        checkUserSelect(await db.parseTree(s.sql), s.field, ['result_table']);
         // Values come back as text so decimals keep every digit.
         const reader = await db.rows(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(s.sql)}\n) LIMIT 2`);
         if (reader.length !== 1 || Object.keys(reader[0]!).length !== 1) {
@@ -323,6 +336,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       diffTotals,
       summaries,
       results: { uri: outUri, files: [], summaryUri: '', mode, format: outFormat },
+      ...(warnings.length ? { warnings } : {}),
       timings: { stageMs, compareMs, writeMs: 0 },
     };
     // summary.json names the final locations and is published last: it is the commit marker.
