@@ -109,7 +109,7 @@ describe('buildCompareSql fragments', () => {
     expect(sql).toContain(
       "coalesce((l.v0 IS NULL AND r.v0 IS NULL) OR abs(CAST(r.v0 AS DECIMAL(11,2)) - CAST(l.v0 AS DECIMAL(11,2))) <= CAST('0.01' AS DECIMAL(3,2)) + CAST('0.001' AS DECIMAL(4,3)) * abs(l.v0), false) AS __raas_eq0",
     );
-    expect(sql).toContain('(l.v1 IS NOT DISTINCT FROM r.v1) AS __eq1');
+    expect(sql).toContain('(l.v1 IS NOT DISTINCT FROM r.v1) AS __raas_eq1');
     expect(sql).toContain(`WHERE recon_status <> 'match' OR "amount_diff" <> 0`);
     expect(sql).not.toContain('ANTI JOIN');
     expect(reconTableSql(plan, { mode: 'Full', excludeDuplicates: true })).toContain('ANTI JOIN dup_keys');
