@@ -4,7 +4,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   copyResultSql,
@@ -27,7 +26,9 @@ import { checkUserSelect } from '../compare/user-sql.ts';
 import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import type { ReconJob, SourceFormat } from '../spec/schema.ts';
 import { publishResults } from '../output/publish.ts';
+import { outputTarget } from '../output/target.ts';
 import { createS3Client } from '../stage/s3-client.ts';
+import { copyJsonExact } from '../stage/json-exact.ts';
 import { stageSource } from '../stage/stage-source.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
 import type { ReconWindow } from '../window/window.ts';
@@ -116,7 +117,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   const isS3 = (u: string) => /^s3:\/\//i.test(u);
   // Relative output paths: --out and the default are relative to the working directory,
   // spec.output.uri to the manifest (like the inputs).
-  const outPath = /^file:\/\//i.test(rendered.outUri) ? fileURLToPath(rendered.outUri) : rendered.outUri;
+  const outPath = await step('validate', undefined, async () => outputTarget(rendered.outUri, opts.outUri ? '--out' : spec.output?.uri ? 'spec.output.uri' : '--out'));
   const outUri = isS3(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
@@ -155,17 +156,18 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       opts.onSql?.(sql);
       await db.exec(sql);
     };
+    const readFiles: Record<Side, string[]> = { left: [], right: [] };
     for (const side of ['left', 'right'] as const) {
       const src = spec[side];
       const field = `spec.${side}`;
       await step('load', `${field}.uri`, async () => {
         const format: SourceFormat = detectFormat(src, staged[side], field);
-        await loadSide(db, run, side, src, format, staged[side]);
+        readFiles[side] = await loadSide(db, run, side, src, format, staged[side], workDir);
         const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
         progress(`load     ${side} (${names[side]}): ${numberOf(rows.n)} row(s) as ${format}`);
       });
     }
-    await step('load', undefined, () => db.lockDown([...staged.left, ...staged.right], [localOut]));
+    await step('load', undefined, () => db.lockDown([...readFiles.left, ...readFiles.right], [localOut]));
 
     // ---- per-side query and (summary mode) grouping
     for (const side of ['left', 'right'] as const) {
@@ -363,25 +365,57 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function loadSide(db: Duck, run: (sql: string) => Promise<void>, side: Side, src: ReconJob['spec']['left'], format: SourceFormat, files: string[]): Promise<void> {
-  // First read as DuckDB's sniffer sees it; CSV/JSON columns it took for floating point
-  // are then re-read as text and cast to a DECIMAL wide enough for every value.
+async function loadSide(
+  db: Duck,
+  run: (sql: string) => Promise<void>,
+  side: Side,
+  src: ReconJob['spec']['left'],
+  format: SourceFormat,
+  staged: string[],
+  workDir: string,
+): Promise<string[]> {
+  // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
+  // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
+  let files = staged;
+  let exactFields: string[] = [];
+  if (format === 'json' || format === 'ndjson') {
+    const dir = join(workDir, 'exact', side);
+    await mkdir(dir, { recursive: true });
+    files = [];
+    const fields = new Set<string>();
+    for (const [i, f] of staged.entries()) {
+      const dest = join(dir, `${i}.json`);
+      const r = await copyJsonExact(f, dest);
+      r.numericFields.forEach((n) => fields.add(n));
+      files.push(dest);
+    }
+    exactFields = [...fields];
+  }
+  // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
+  // then re-read as text and cast to a DECIMAL wide enough for every value.
   await run(inputViewSql(side, readerSql(src, format, files)));
-  if (format === 'parquet') return;
-  const floats = (await db.describe(`${side}_input`)).filter((c) => classifyType(c.type) === 'float').map((c) => c.name);
-  if (floats.length === 0) return;
+  if (format === 'parquet') return files;
+  const described = await db.describe(`${side}_input`);
+  const floats =
+    format === 'csv'
+      ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
+      : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text').map((c) => c.name);
+  if (floats.length === 0) return files;
   const reader = format === 'csv' ? readerSql(src, format, files, floats) : readerSql(src, format, files);
   await run(inputViewSql(side, reader));
   const decimals: Array<{ column: string; type: string }> = [];
   for (const column of floats) {
-    const shape = await probeNumeric(db, `${side}_input`, side, column, side);
+    const shape = await probeNumeric(db, `${side}_input`, side, column, side, undefined, true);
+    // Wider than DECIMAL holds (e.g. 40-digit ids from JSON): the text stays, exactly as written.
+    if (shape.intDigits + shape.scale > 38) continue;
     const precision = Math.min(38, shape.intDigits + shape.scale);
     decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
   }
   await run(inputViewSql(side, reader, decimals));
+  return files;
 }
 
-async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string): Promise<NumericShape> {
+async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string, allowWide = false): Promise<NumericShape> {
   const r = await db.one(numericProbeSql(relation, column));
   const bad = numberOf(r.bad);
   if (bad > 0) {
@@ -392,7 +426,7 @@ async function probeNumeric(db: Duck, relation: string, side: Side, column: stri
   }
   const intDigits = numberOf(r.int_digits);
   const scale = numberOf(r.scale);
-  if (intDigits + scale > 38) {
+  if (intDigits + scale > 38 && !allowWide) {
     throw new RunError('compare', `column "${column}" on the ${side} side (${sideName}) has numbers with ${intDigits + scale} digits; at most 38 can be compared exactly`);
   }
   return { intDigits, scale };

@@ -83,7 +83,7 @@ describe('parseReconJob', () => {
   });
 
   it('names the file and the YAML problem', () => {
-    expect(() => parseReconJob('spec: [1, 2\n', 'job.yaml')).toThrow(/^job\.yaml: invalid ReconJob:\n {2}- YAML syntax: /);
+    expect(() => parseReconJob('spec: [1, 2\n', 'job.yaml')).toThrow(/^job\.yaml: invalid ReconJob: YAML syntax: /);
     expect(() => parseReconJob('', 'job.yaml')).toThrow(/the file is empty/);
   });
 });
