@@ -287,3 +287,9 @@ export function numericProbeSql(relation: string, column: string): string {
     `FROM (SELECT ${v} AS v FROM ${q(relation)}) WHERE v IS NOT NULL`
   );
 }
+
+/** Asks the data whether a column converts to the type both sides are compared in, with an example that does not. */
+export function castProbeSql(relation: string, column: string, type: string): string {
+  const bad = `v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL`;
+  return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS VARCHAR)) FILTER (WHERE ${bad}) AS example FROM (SELECT ${q(column)} AS v FROM ${q(relation)})`;
+}

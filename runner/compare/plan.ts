@@ -14,6 +14,8 @@ export class PlanError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    /** The side a missing column was looked for on. */
+    readonly side?: Side,
   ) {
     super(`${field}: ${message}`);
     this.name = 'PlanError';
@@ -70,6 +72,7 @@ export function findColumn(columns: Column[], name: string, side: Side, sideName
   throw new PlanError(
     field,
     `column "${name}" not found on the ${side} side (${sideName}); available columns: ${columns.map((c) => c.name).join(', ') || '(none)'}`,
+    side,
   );
 }
 
@@ -217,6 +220,16 @@ function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape
   const relScale = c.tolerance ? decimalScale(c.tolerance.relative) : 0;
   if (scale + relScale > MAX_DECIMAL_PRECISION - 1) {
     throw new PlanError(`${c.field}.tolerance.relative`, `has ${relScale} decimal places; with the ${scale} of "${c.name}" that is more than DECIMAL can hold; use fewer decimal places`);
+  }
+  // A tolerance wider than DECIMAL can hold next to the column's decimals would fail inside
+  // DuckDB with a cast error; refuse it here, naming the field.
+  for (const which of ['absolute', 'relative'] as const) {
+    const t = c.tolerance?.[which];
+    if (t === undefined) continue;
+    const intDigits = t.split('.')[0]!.replace(/^-?0*/, '').length;
+    if (intDigits + Math.max(scale, decimalScale(t)) + (which === 'relative' ? relScale : 0) > MAX_DECIMAL_PRECISION - 2) {
+      throw new PlanError(`${c.field}.tolerance.${which}`, `${t} is too large to compare exactly next to the ${scale} decimal place(s) of "${c.name}"; use a value with at most ${MAX_DECIMAL_PRECISION - 2 - scale} digits before the decimal point`);
+    }
   }
   return { type: `DECIMAL(${precision},${scale})`, diffType: `DECIMAL(${precision + 1},${scale})`, scale };
 }

@@ -1,11 +1,14 @@
 // One reconciliation run, stage by stage (DESIGN §4): render templates -> stage inputs ->
 // DuckDB views -> lock down -> per-side query -> key checks -> compare -> summaries ->
 // write locally -> publish, summary.json last. Every failure names its stage.
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  castProbeSql,
   copyResultSql,
   dupKeysTableSql,
   duplicateKeysSql,
@@ -21,7 +24,8 @@ import {
   setAsideCountSql,
 } from '../compare/build-sql.ts';
 import { classifyType } from '../compare/column-types.ts';
-import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
+import { describeCsvError, firstRaggedLine } from '../compare/load-errors.ts';
+import { finalizePlan, PlanError, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
 import { checkUserSelect } from '../compare/user-sql.ts';
 import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import type { ReconJob, SourceFormat } from '../spec/schema.ts';
@@ -157,14 +161,25 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       await db.exec(sql);
     };
     const readFiles: Record<Side, string[]> = { left: [], right: [] };
+    const inputRows: Record<Side, number> = { left: 0, right: 0 };
+    const noRows = (side: Side) => `${side === 'left' ? rendered.leftUri : rendered.rightUri} has no rows (the file is empty or holds only a header)`;
     for (const side of ['left', 'right'] as const) {
       const src = spec[side];
       const field = `spec.${side}`;
       await step('load', `${field}.uri`, async () => {
         const format: SourceFormat = detectFormat(src, staged[side], field);
-        readFiles[side] = await loadSide(db, run, side, src, format, staged[side], workDir);
-        const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
-        progress(`load     ${side} (${names[side]}): ${numberOf(rows.n)} row(s) as ${format}`);
+        try {
+          readFiles[side] = await loadSide(db, run, side, src, format, staged[side], workDir);
+          const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
+          inputRows[side] = numberOf(rows.n);
+          progress(`load     ${side} (${names[side]}): ${inputRows[side]} row(s) as ${format}`);
+        } catch (err) {
+          if (format !== 'csv') throw err;
+          const msg = duckMessage(err);
+          const ragged = /sniffing file|detect the CSV parsing dialect/i.test(msg) ? await findRagged(staged[side], src.csv?.delimiter ?? ',', src.csv?.quote ?? '"') : undefined;
+          const line = describeCsvError(msg, field, ragged);
+          throw line ? new RunError('load', line) : err;
+        }
       });
     }
     await step('load', undefined, () => db.lockDown([...readFiles.left, ...readFiles.right], [localOut]));
@@ -178,7 +193,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
           await run(rowsViewSql(side, query));
         } catch (err) {
           // The query sits on line 2 of the statement that wraps it; report the user's line.
-          throw new Error(duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`), { cause: err });
+          const text = duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`);
+          throw new Error(inputRows[side] === 0 ? `spec.${side}.uri: ${noRows(side)}, so its columns are unknown: ${text}` : text, { cause: err });
         }
       });
       if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
@@ -188,13 +204,38 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     // ---- plan
     const leftCols = await step('query', `spec.left.query (${names.left})`, () => db.describe(rel('left')));
     const rightCols = await step('query', `spec.right.query (${names.right})`, () => db.describe(rel('right')));
-    const resolved = await step('compare', undefined, async () => resolveColumns(spec, leftCols, rightCols, names));
+    const resolved = await step('compare', undefined, async () => {
+      try {
+        return resolveColumns(spec, leftCols, rightCols, names);
+      } catch (err) {
+        // "column id not found; available: column0" is what an empty file looks like: say that.
+        const side = err instanceof PlanError ? err.side : undefined;
+        if (side && inputRows[side] === 0 && !spec[side].query) throw new RunError('compare', `spec.${side}.uri: ${noRows(side)}; ${err instanceof Error ? err.message : ''}`);
+        throw err;
+      }
+    });
     const probed = new Map<string, NumericShape>();
     for (const p of resolved.probes) {
       const shape = await step('compare', undefined, async () => probeNumeric(db, rel(p.side), p.side, p.column, names[p.side], p.field));
       probed.set(probeKey(p.side, p.column), shape);
     }
     const plan: ComparePlan = await step('compare', undefined, async () => finalizePlan(resolved, probed));
+    // Text read as BOOLEAN, DATE or a timestamp: a value that does not convert is named here,
+    // not in a cast error from the middle of the compare statement.
+    for (const c of [...plan.keys, ...plan.compares]) {
+      if (c.coercion.kind !== 'cast') continue;
+      for (const side of ['left', 'right'] as const) {
+        const col = side === 'left' ? c.left : c.right;
+        if (col.type.toUpperCase() === c.coercion.type) continue;
+        const r = await step('compare', undefined, () => db.one(castProbeSql(rel(side), col.name, (c.coercion as { type: string }).type)));
+        if (numberOf(r.bad) > 0) {
+          throw new RunError(
+            'compare',
+            `${c.field}: column "${col.name}" on the ${side} side (${names[side]}) is compared as ${c.coercion.type} but ${numberOf(r.bad)} value(s) are not, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
+          );
+        }
+      }
+    }
     progress(
       `compare  keys: ${plan.keys.map((k) => (k.left.name === k.right.name ? k.name : `${k.left.name}=${k.right.name}`)).join(', ')}; ` +
         `columns: ${plan.compares.map((c) => c.name).join(', ') || '(none: keys only)'}`,
@@ -430,6 +471,30 @@ async function probeNumeric(db: Duck, relation: string, side: Side, column: stri
     throw new RunError('compare', `column "${column}" on the ${side} side (${sideName}) has numbers with ${intDigits + scale} digits; at most 38 can be compared exactly`);
   }
   return { intDigits, scale };
+}
+
+/** The first ragged line of the first file that has one (reads at most 64 MiB of each, decompressing .gz). */
+async function findRagged(files: string[], delimiter: string, quote: string): Promise<{ file: string; line: number; fields: number; expected: number } | undefined> {
+  for (const file of files) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const input = createReadStream(file);
+    const stream = /\.gz$/i.test(file) ? input.pipe(createGunzip()) : input;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > 64 * 1024 * 1024) break;
+      }
+    } catch {
+      continue;
+    } finally {
+      input.destroy();
+    }
+    const found = firstRaggedLine(Buffer.concat(chunks).toString('utf8'), delimiter, quote);
+    if (found) return { file, ...found };
+  }
+  return undefined;
 }
 
 function stringifyValue(v: unknown): string {
