@@ -127,9 +127,9 @@ export function resolveColumns(
   sideNames: { left: string; right: string },
 ): ResolvedColumns {
   const probes: ResolvedColumns['probes'] = [];
-  const probeIfNeeded = (side: Side, col: Column, field: string) => {
+  const probeIfNeeded = (side: Side, col: Column, field: string, force = false) => {
     const c = classifyType(col.type);
-    if ((c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name, field });
+    if ((force || c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name, field });
   };
 
   const keys = spec.keys.map((k, i): ResolvedColumn => {
@@ -139,8 +139,8 @@ export function resolveColumns(
     // Keys of one type join as they are: no cast on the join's hot path.
     const coercion: Coercion = left.type.toUpperCase() === right.type.toUpperCase() ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
     if (coercion.kind === 'numeric') {
-      probeIfNeeded('left', left, field);
-      probeIfNeeded('right', right, field);
+      probeIfNeeded('left', left, field, declaredTooWide(left, right));
+      probeIfNeeded('right', right, field, declaredTooWide(left, right));
     }
     return { name: left.name, left, right, coercion, normalize: [], field };
   });
@@ -161,8 +161,11 @@ export function resolveColumns(
       );
     }
     if (coercion.kind === 'numeric') {
-      probeIfNeeded('left', left, c.field);
-      probeIfNeeded('right', right, c.field);
+      // relative * |left| needs the column's digits plus the tolerance's within DECIMAL(38):
+      // declared widths are often generous (sum() says 38), so ask the data how wide it is.
+      const relWide = (tolerance !== undefined && tolerance.relative !== '0') || declaredTooWide(left, right);
+      probeIfNeeded('left', left, c.field, relWide);
+      probeIfNeeded('right', right, c.field, relWide);
     }
     if (coercion.kind === 'same' && classifyType(left.type) === 'other' && /\[\]$|^STRUCT|^MAP|^UNION/i.test(left.type)) {
       coercion = { kind: 'text' };
@@ -191,10 +194,22 @@ export function resolveColumns(
   return { keys, compares, probes };
 }
 
+/** Declared widths that together exceed what one exact DECIMAL holds: the data is asked how wide it really is. */
+function declaredTooWide(left: Column, right: Column): boolean {
+  const l = numericShape(left.type);
+  const r = numericShape(right.type);
+  if (!l || !r) return false;
+  return Math.max(l.intDigits, r.intDigits) + Math.max(l.scale, r.scale) > MAX_DECIMAL_PRECISION - 1;
+}
+
 function shapeOf(col: Column, side: Side, probed: ReadonlyMap<string, NumericShape>): NumericShape {
+  const measured = probed.get(probeKey(side, col.name));
+  // What the data holds, when asked, is at most what the type declares (for the scale, the
+  // declared one stays: DuckDB prints a DECIMAL column with all its places).
   const declared = numericShape(col.type);
+  if (declared && measured) return { intDigits: Math.min(declared.intDigits, measured.intDigits), scale: declared.scale };
   if (declared) return declared;
-  const found = probed.get(probeKey(side, col.name));
+  const found = measured;
   if (!found) throw new Error(`internal: no numeric probe for ${side}.${col.name}`);
   return found;
 }
@@ -213,11 +228,28 @@ function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape
   // capped rather than refused: DuckDB's CAST fails loudly on a value that does not fit,
   // it never rounds one silently.
   const maxPrecision = MAX_DECIMAL_PRECISION - 1;
+  if (intDigits + scale > maxPrecision) {
+    // Only the data's own widths get here (declared ones this wide are measured first).
+    throw new PlanError(
+      c.field,
+      `"${c.name}" holds numbers with up to ${intDigits} digit(s) before and ${scale} after the point (both sides together); at most ${maxPrecision} digits in all can be compared exactly; round or cast the column in the side's query`,
+    );
+  }
   if (scale >= maxPrecision) {
     throw new PlanError(c.field, `"${c.name}" has ${scale} decimal places; at most ${maxPrecision - 1} can be compared exactly; round it in the side's query`);
   }
   const precision = Math.min(intDigits + scale, maxPrecision);
   const relScale = c.tolerance ? decimalScale(c.tolerance.relative) : 0;
+  if (c.tolerance && c.tolerance.relative !== '0') {
+    const [relInt = '0', relFrac = ''] = c.tolerance.relative.split('.');
+    const relWidth = Math.max(relInt.replace(/^0+/, '').length, 1) + relFrac.length;
+    if (intDigits + scale + 1 + relWidth > MAX_DECIMAL_PRECISION) {
+      throw new PlanError(
+        `${c.field}.tolerance.relative`,
+        `"${c.name}" holds numbers with ${intDigits} digit(s) before and ${scale} after the point; relative × |left| would need more than 38 digits to stay exact; round the column in the side's query or use fewer decimal places in the tolerance`,
+      );
+    }
+  }
   if (scale + relScale > MAX_DECIMAL_PRECISION - 1) {
     throw new PlanError(`${c.field}.tolerance.relative`, `has ${relScale} decimal places; with the ${scale} of "${c.name}" that is more than DECIMAL can hold; use fewer decimal places`);
   }
