@@ -446,9 +446,14 @@ async function loadSide(
   await run(inputViewSql(side, reader));
   const decimals: Array<{ column: string; type: string }> = [];
   for (const column of floats) {
-    const shape = await probeNumeric(db, `${side}_input`, side, column, side, undefined, true);
-    // Wider than DECIMAL holds (e.g. 40-digit ids from JSON): the text stays, exactly as written.
-    if (shape.intDigits + shape.scale > 38) continue;
+    // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
+    // has one spelling) stay text, exactly as written; anything else that wide is refused.
+    const wholeJson = format !== 'csv';
+    const shape = await probeNumeric(db, `${side}_input`, side, column, side, undefined, wholeJson);
+    if (shape.intDigits + shape.scale > 38) {
+      if (shape.scale === 0) continue;
+      await probeNumeric(db, `${side}_input`, side, column, side);
+    }
     const precision = Math.min(38, shape.intDigits + shape.scale);
     decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
   }
