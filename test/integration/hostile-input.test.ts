@@ -22,13 +22,17 @@ describe('generated names never meet user names', () => {
     expect(statuses(rows)).toEqual(['2:mismatch', '3:mismatch']);
   });
 
-  it('a key named k0 next to a compare column named v0 keeps both apart', async () => {
-    const { summary } = await reconcile(
-      { 'l.csv': csv('k0,v0', '1,10', '2,20'), 'r.csv': csv('k0,v0', '1,10', '2,21') },
-      { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'k0' }] },
+  it('a key named like the engine\'s join flags (__in_left) and columns named __eq0, __dup_side get the right statuses', async () => {
+    const { summary, rows } = await reconcile(
+      {
+        'l.csv': csv('__in_left,__eq0,__dup_side', '1,10,a', '2,20,b', '3,30,c'),
+        'r.csv': csv('__in_left,__eq0,__dup_side', '1,10,a', '2,21,b', '4,40,d'),
+      },
+      { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: '__in_left' }] },
     );
-    expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
-    expect(summary.diffTotals).toEqual({ v0: '1' });
+    expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1, leftOnly: 1, rightOnly: 1 });
+    expect(summary.mismatchedByColumn).toEqual({ __eq0: 1, __dup_side: 0 });
+    expect(statuses(rows, '__in_left')).toEqual(['2:mismatch', '3:left_only', '4:right_only']);
   });
 
   it.each([
