@@ -39,7 +39,8 @@ function cteNames(node: Json): string[] {
 /**
  * Throws a UserSqlError naming `field` unless `serialized` (the parsed output of
  * json_serialize_sql) is one SELECT whose tables are all in `allowed` or its own WITH
- * names. Names compare ignoring case, as DuckDB resolves them.
+ * names, or text that does not parse at all (left to DuckDB's own message). Names
+ * compare ignoring case, as DuckDB resolves them.
  */
 export function checkUserSelect(serialized: unknown, field: string, allowed: readonly string[]): void {
   const s = (isObject(serialized) ? serialized : {}) as Serialized;
@@ -48,7 +49,9 @@ export function checkUserSelect(serialized: unknown, field: string, allowed: rea
     if (s.error_type === 'not implemented') {
       throw new UserSqlError(field, `must be one read-only SELECT statement (reading ${allowedText}); statements that change or describe the database are not allowed`);
     }
-    throw new UserSqlError(field, `${s.error_message ?? 'cannot be parsed'}`);
+    // A syntax error: running the statement reports it with its line and position, and
+    // DuckDB parses a whole text before running any of it, so nothing runs.
+    return;
   }
   const statements = Array.isArray(s.statements) ? s.statements : [];
   if (statements.length !== 1) {
