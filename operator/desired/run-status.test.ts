@@ -152,6 +152,13 @@ describe('runStatusFromJob: succeeded', () => {
     );
   });
 
+  it('says why a run with nothing compared is unbalanced', () => {
+    const none = { ...balancedSummary, balanced: false, warnings: ['no column was compared: list the columns in spec.compare'] };
+    const s = runStatusFromJob(complete(), terminated(0, compactSummary(none)), NOW, GEN);
+    expect(s.balanced).toBe(false);
+    expect(s.message).toBe('unbalanced: 10 matched; no column was compared: list the columns in spec.compare');
+  });
+
   it('copies what is left of a truncated report and points to summary.json', () => {
     const big = { ...summary, mismatchedByColumn: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`column_${i}`, i])) };
     const text = compactSummary(big);

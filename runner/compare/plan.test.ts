@@ -60,11 +60,19 @@ describe('resolveColumns and finalizePlan', () => {
     expect(() => resolveColumns(s, cols(['id', 'INTEGER'], ['v', 'INTEGER']), cols(['id', 'INTEGER'], ['v', 'INTEGER']), names)).toThrow(PlanError);
   });
 
-  it('caps generous declared widths instead of refusing them', () => {
+  it('asks the data about generous declared widths (sum() says DECIMAL(38,2)) instead of refusing them', () => {
     const r = resolveColumns(spec({ compare: [{ column: 'v' }] }), cols(['id', 'HUGEINT'], ['v', 'DECIMAL(38,2)']), cols(['id', 'HUGEINT'], ['v', 'DECIMAL(38,2)']), names);
-    const plan = finalizePlan(r, new Map());
-    expect(plan.compares[0]!.decimal!.type).toBe('DECIMAL(37,2)');
+    expect(r.probes.map((p) => `${p.side}.${p.column}`)).toEqual(['left.v', 'right.v']);
+    const plan = finalizePlan(r, new Map([[probeKey('left', 'v'), { intDigits: 5, scale: 2 }], [probeKey('right', 'v'), { intDigits: 7, scale: 2 }]]));
+    expect(plan.compares[0]!.decimal!.type).toBe('DECIMAL(9,2)');
     expect(plan.keys[0]!.decimal).toBeUndefined();
+  });
+
+  it('refuses numbers that need more than 37 digits together, never rounding them', () => {
+    const r = resolveColumns(spec({ compare: [{ column: 'v' }] }), cols(['id', 'INTEGER'], ['v', 'DOUBLE']), cols(['id', 'INTEGER'], ['v', 'VARCHAR']), names);
+    expect(() => finalizePlan(r, new Map([[probeKey('left', 'v'), { intDigits: 30, scale: 0 }], [probeKey('right', 'v'), { intDigits: 1, scale: 10 }]]))).toThrow(
+      /spec\.compare\[0\]: "v" holds numbers with up to 30 digit\(s\) before and 10 after the point .* at most 37 digits/,
+    );
   });
 });
 

@@ -224,14 +224,15 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     // not in a cast error from the middle of the compare statement.
     for (const c of [...plan.keys, ...plan.compares]) {
       if (c.coercion.kind !== 'cast') continue;
+      const type = c.coercion.type;
       for (const side of ['left', 'right'] as const) {
         const col = side === 'left' ? c.left : c.right;
-        if (col.type.toUpperCase() === c.coercion.type) continue;
-        const r = await step('compare', undefined, () => db.one(castProbeSql(rel(side), col.name, (c.coercion as { type: string }).type)));
+        if (col.type.toUpperCase() === type) continue;
+        const r = await step('compare', undefined, () => db.one(castProbeSql(rel(side), col.name, type)));
         if (numberOf(r.bad) > 0) {
           throw new RunError(
             'compare',
-            `${c.field}: column "${col.name}" on the ${side} side (${names[side]}) is compared as ${c.coercion.type} but ${numberOf(r.bad)} value(s) are not, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
+            `${c.field}: column "${col.name}" on the ${side} side (${names[side]}) is compared as ${type} but ${numberOf(r.bad)} value(s) are not, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
           );
         }
       }
@@ -330,7 +331,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const warnings: string[] = [];
     if (plan.compares.length === 0 && !spec.aggregate && spec.compare === undefined) {
       warnings.push(
-        `no column was compared: the sides have no common non-key column (left: ${leftCols.map((c) => c.name).join(', ')}; right: ${rightCols.map((c) => c.name).join(', ')}); ` +
+        `no column was compared: the sides have no common non-key column (left: ${someNames(leftCols)}; right: ${someNames(rightCols)}); ` +
           'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
       );
     }
@@ -500,6 +501,12 @@ async function findRagged(files: string[], delimiter: string, quote: string): Pr
     if (found) return { file, ...found };
   }
   return undefined;
+}
+
+/** Column names for a message: the first 20, then how many more. */
+function someNames(cols: Array<{ name: string }>): string {
+  const shown = cols.slice(0, 20).map((c) => c.name).join(', ');
+  return cols.length > 20 ? `${shown} and ${cols.length - 20} more` : shown;
 }
 
 function stringifyValue(v: unknown): string {
