@@ -19,7 +19,18 @@ export interface ExactJsonResult {
   numericFields: string[];
 }
 
-const NUMBER_CHARS = /[0-9+\-.eE]/;
+function decodeKey(raw: string): string {
+  try {
+    return JSON.parse(`"${raw}"`) as string;
+  } catch {
+    return raw;
+  }
+}
+
+/** Characters that may continue a JSON number token: digits, sign, point, exponent. */
+function continuesNumber(code: number): boolean {
+  return (code >= 48 && code <= 57) || code === 43 || code === 45 || code === 46 || code === 69 || code === 101;
+}
 
 export async function copyJsonExact(src: string, dest: string): Promise<ExactJsonResult> {
   const input = createReadStream(src);
@@ -32,8 +43,9 @@ export async function copyJsonExact(src: string, dest: string): Promise<ExactJso
   let escaped = false;
   let stringIsKey = false;
   let keyRaw = '';
+  let keyFrom = 0;
   let lastKey: string | undefined;
-  let number = '';
+  let inNumber = false;
   let valueField: string | undefined;
 
   const atRecord = () => {
@@ -47,73 +59,81 @@ export async function copyJsonExact(src: string, dest: string): Promise<ExactJso
   };
 
   for await (const chunk of stream as AsyncIterable<string>) {
-    let outText = '';
+    // The output is the input with a quote before and after each number: copy slices.
+    const parts: string[] = [];
+    let from = 0;
+    let backslash = -1;
     for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i]!;
+      const code = chunk.charCodeAt(i);
       if (inString) {
-        outText += c;
         if (escaped) escaped = false;
-        else if (c === '\\') escaped = true;
-        else if (c === '"') {
+        else if (code === 92) escaped = true;
+        else if (code === 34) {
           inString = false;
           if (stringIsKey) {
-            try {
-              lastKey = JSON.parse(`"${keyRaw}"`) as string;
-            } catch {
-              lastKey = keyRaw;
-            }
+            keyRaw += chunk.slice(keyFrom, i);
+            lastKey = keyRaw.includes('\\') ? decodeKey(keyRaw) : keyRaw;
           }
           stringIsKey = false;
           continue;
+        } else {
+          // Skip ahead to the next quote or backslash: string bodies are most of the text.
+          const q = chunk.indexOf('"', i + 1);
+          // The next backslash is remembered: searching again per string would scan the rest
+          // of a chunk without any each time.
+          if (backslash <= i) backslash = chunk.indexOf('\\', i + 1) >>> 0;
+          const next = Math.min(q < 0 ? chunk.length : q, backslash);
+          i = next - 1;
         }
-        if (stringIsKey) keyRaw += c;
         continue;
       }
-      if (number) {
-        if (NUMBER_CHARS.test(c)) {
-          number += c;
-          continue;
-        }
-        outText += `"${number}"`;
-        number = '';
+      if (inNumber) {
+        if (continuesNumber(code)) continue;
+        parts.push(chunk.slice(from, i), '"');
+        from = i;
+        inNumber = false;
         note('number');
       }
       const top = stack[stack.length - 1];
-      if (c === '"') {
+      if (code === 34) {
         inString = true;
         if (top?.kind === 'object' && top.expectKey) {
           stringIsKey = true;
           keyRaw = '';
+          keyFrom = i + 1;
         } else note('other');
-        outText += c;
-      } else if (c === '-' || (c >= '0' && c <= '9')) {
-        number = c;
-      } else if (c === '{' || c === '[') {
+      } else if (code === 45 || (code >= 48 && code <= 57)) {
+        parts.push(chunk.slice(from, i), '"');
+        from = i;
+        inNumber = true;
+      } else if (code === 123 || code === 91) {
         note('other');
-        stack.push({ kind: c === '{' ? 'object' : 'array', expectKey: c === '{' });
-        outText += c;
-      } else if (c === '}' || c === ']') {
+        stack.push({ kind: code === 123 ? 'object' : 'array', expectKey: code === 123 });
+      } else if (code === 125 || code === 93) {
         stack.pop();
-        outText += c;
-      } else if (c === ':') {
+      } else if (code === 58) {
         if (top) top.expectKey = false;
         valueField = atRecord() ? lastKey : undefined;
-        outText += c;
-      } else if (c === ',') {
+      } else if (code === 44) {
         if (top?.kind === 'object') top.expectKey = true;
         valueField = undefined;
-        outText += c;
-      } else {
-        // true / false / null and whitespace: a boolean makes the field non-numeric.
-        if (c === 't' || c === 'f') note('other');
-        else if (c === 'n') valueField = undefined;
-        outText += c;
+      } else if (code === 116 || code === 102) {
+        // true / false make the field non-numeric; null (n) leaves it as it was.
+        note('other');
+      } else if (code === 110) {
+        valueField = undefined;
       }
     }
-    if (!out.write(outText)) await once(out, 'drain');
+    parts.push(chunk.slice(from));
+    if (inString && stringIsKey) {
+      // A key split across chunks: keep what this chunk holds of it.
+      keyRaw += chunk.slice(keyFrom);
+      keyFrom = 0;
+    }
+    if (!out.write(parts.join(''))) await once(out, 'drain');
   }
-  if (number) {
-    out.write(`"${number}"`);
+  if (inNumber) {
+    out.write('"');
     note('number');
   }
   out.end();
