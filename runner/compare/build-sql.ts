@@ -293,3 +293,8 @@ export function castProbeSql(relation: string, column: string, type: string): st
   const bad = `v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL`;
   return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS VARCHAR)) FILTER (WHERE ${bad}) AS example FROM (SELECT ${q(column)} AS v FROM ${q(relation)})`;
 }
+
+/** The most digits after the seconds' point in a text timestamp column (more than 6 means nanoseconds). */
+export function fractionDigitsSql(relation: string, column: string): string {
+  return `SELECT coalesce(max(length(regexp_extract(CAST(${q(column)} AS VARCHAR), ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits FROM ${q(relation)}`;
+}

@@ -13,6 +13,7 @@ import {
   dupKeysTableSql,
   duplicateKeysSql,
   duplicateStatsSql,
+  fractionDigitsSql,
   insertDuplicatesSql,
   keyProfileSql,
   keyStatsSql,
@@ -442,10 +443,23 @@ async function loadSide(
     format === 'csv'
       ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
       : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text').map((c) => c.name);
-  if (floats.length === 0) return files;
-  const reader = format === 'csv' ? readerSql(src, format, files, floats) : readerSql(src, format, files);
+  // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
+  // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
+  const nanos: string[] = [];
+  if (format === 'csv') {
+    const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && c.type.toUpperCase() !== 'TIMESTAMP_NS').map((c) => c.name);
+    if (stamps.length) {
+      await run(`CREATE OR REPLACE TEMP VIEW ${side}_stamps AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
+      for (const column of stamps) {
+        const r = await db.one(fractionDigitsSql(`${side}_stamps`, column));
+        if (numberOf(r.digits) > 6) nanos.push(column);
+      }
+    }
+  }
+  if (floats.length === 0 && nanos.length === 0) return files;
+  const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos]) : readerSql(src, format, files);
   await run(inputViewSql(side, reader));
-  const decimals: Array<{ column: string; type: string }> = [];
+  const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
   for (const column of floats) {
     // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
     // has one spelling) stay text, exactly as written; anything else that wide is refused.

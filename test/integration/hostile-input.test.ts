@@ -101,6 +101,17 @@ describe('numbers exactly as written', () => {
     expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1, duplicateKeysLeft: 0 });
   });
 
+  it('CSV timestamps with nanoseconds keep them (the sniffer alone would cut them to microseconds)', async () => {
+    const { summary } = await reconcile(
+      {
+        'l.csv': csv('id,ts', '1,2024-01-01 10:00:00.123456789', '2,2024-01-01 10:00:00.123456789', '3,2024-01-01 10:00:00.5'),
+        'r.csv': csv('id,ts', '1,2024-01-01 10:00:00.123456789', '2,2024-01-01 10:00:00.123456788', '3,2024-01-01T19:00:00.500000000+09:00'),
+      },
+      base,
+    );
+    expect(summary.counts).toMatchObject({ matched: 2, mismatched: 1 });
+  });
+
   it('Parquet TIMESTAMP_NS vs TIMESTAMP compares at nanoseconds', async () => {
     const dir = await makeTempDir();
     try {
@@ -113,6 +124,12 @@ describe('numbers exactly as written', () => {
       const { summary } = await reconcile({}, { left: { uri: l }, right: { uri: r }, keys: [{ column: 'id' }] });
       expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
       expect(summary.mismatchedByColumn).toEqual({ ts: 1 });
+      // Text with an offset next to nanoseconds: read as the same instant, at nanoseconds.
+      const text = await reconcile(
+        { 'r.csv': 'id,ts\n1,2024-01-01T19:00:00.123456789+09:00\n2,2024-01-01T10:00:00.123456001Z\n' },
+        { left: { uri: l }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] },
+      );
+      expect(text.summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
