@@ -4,8 +4,9 @@
 // each rule against the same manifests as zod, so a rule changed on one side only fails.
 //
 // CEL cost: the API server rejects a CRD whose rules could be too expensive on the largest
-// object. Only the summaries rule iterates (pairwise, so 64 x 64 name comparisons); it stays
-// cheap because zod bounds summaries to 64 items and names to 63 characters.
+// object. The summaries and measures rules iterate pairwise (64 x 64 name comparisons), the
+// measure-vs-key rule 64 x 32; they stay cheap because zod bounds summaries and measures to
+// 64 items, keys to 32, identifiers to 63 characters and column names to 256.
 import type { ValidationRule } from './crd.ts';
 
 const csvOnlyForCsv = (side: 'left' | 'right'): ValidationRule => ({
@@ -25,9 +26,23 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
       fieldPath: '.compare',
       reason: 'FieldValueForbidden',
     },
+    {
+      // Names ignore case, as DuckDB identifiers do (zod: runner/spec/schema.ts).
+      rule:
+        '!has(self.aggregate) || self.aggregate.measures.all(m, self.keys.all(k, k.column.lowerAscii() != m.as.lowerAscii() && (!has(k.right) || k.right.lowerAscii() != m.as.lowerAscii())))',
+      message: 'spec.aggregate.measures[].as must differ from every key column (ignoring case); give the measure another name',
+      fieldPath: '.aggregate.measures',
+      reason: 'FieldValueInvalid',
+    },
   ],
   '.left': [csvOnlyForCsv('left')],
   '.right': [csvOnlyForCsv('right')],
+  '.aggregate.measures': [
+    {
+      rule: 'self.all(m, self.exists_one(n, n.as.lowerAscii() == m.as.lowerAscii()))',
+      message: 'spec.aggregate.measures[].as must be unique (ignoring case); rename the measures that share a name',
+    },
+  ],
   '.aggregate.measures[]': [
     {
       rule: "self.fn == 'count' || has(self.column)",
@@ -50,8 +65,8 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
   ],
   '.summaries': [
     {
-      rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
-      message: 'spec.summaries[].name must be unique; rename the summaries that share a name',
+      rule: 'self.all(s, self.exists_one(t, t.name.lowerAscii() == s.name.lowerAscii()))',
+      message: 'spec.summaries[].name must be unique (ignoring case); rename the summaries that share a name',
     },
   ],
 };

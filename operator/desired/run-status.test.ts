@@ -159,6 +159,13 @@ describe('runStatusFromJob: succeeded', () => {
     );
   });
 
+  it('says why a run with nothing compared is unbalanced', () => {
+    const none = { ...balancedSummary, balanced: false, warnings: ['no column was compared: list the columns in spec.compare'] };
+    const s = runStatusFromJob(complete(), terminated(0, compactSummary(none)), NOW, GEN);
+    expect(s.balanced).toBe(false);
+    expect(s.message).toBe('unbalanced: 10 matched; no column was compared: list the columns in spec.compare');
+  });
+
   it('copies what is left of a truncated report and points to summary.json', () => {
     const big = { ...summary, mismatchedByColumn: Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`column_${i}`, i])) };
     const text = compactSummary(big);
@@ -167,6 +174,18 @@ describe('runStatusFromJob: succeeded', () => {
     expect(s.phase).toBe('Succeeded');
     expect(s.counts).toEqual(summary.counts);
     expect(s.message).toBe(`unbalanced: 7 matched, 2 mismatched, 1 left-only; details trimmed to fit the termination message, all in ${summary.results.summaryUri}`);
+  });
+
+  it.each([
+    ['cut in the middle', compactSummary(summary).slice(0, 100)],
+    ['a log tail', 'Segmentation fault'],
+    ['JSON of another shape', '{"phase":"Succeeded"}'],
+  ])('is Succeeded, never Failed, when the Job completed but the report is %s', (_why, text) => {
+    const s = runStatusFromJob(complete(), terminated(0, text), NOW, GEN);
+    expect(s.phase).toBe('Succeeded');
+    expect(s).not.toHaveProperty('balanced');
+    expect(s.message).toContain('whether it balanced is unknown');
+    expect(conditionsOf(s)).toEqual({ Complete: ['True', 'Succeeded'], Failed: ['False', 'Succeeded'], Balanced: ['Unknown', 'ReportMissing'] });
   });
 
   it('keeps only the counts the API knows', () => {
@@ -291,7 +310,6 @@ describe('runStatusFromJob: failed', () => {
     ['a pod failure policy', failed('PodFailurePolicy', 'Container runner for pod x failed with exit code 2'), pod({}), 'PodFailurePolicy', 'Job orders-28400000 failed (PodFailurePolicy: Container runner for pod x failed with exit code 2)', 'pod'],
     ['FailureTarget before Failed', job({ conditions: [cond('FailureTarget', 'BackoffLimitExceeded')] }), terminated(2, compactFailure('keys', 'duplicate keys over the limit')), 'KeysFailed', 'stage "keys" failed: duplicate keys over the limit', 'keys'],
     ['a Complete Job whose runner reported failure', complete(), terminated(0, compactFailure('upload', 'access denied')), 'UploadFailed', 'stage "upload" failed: access denied', 'upload'],
-    ['a Complete Job with garbage as report', complete(), terminated(0, 'not json at all'), 'ReportUnreadable', "the runner's report could not be read; it ended with: not json at all", 'pod'],
   ];
 
   it.each(cases)('explains %s', (_why, j, p, reason, message, stage) => {

@@ -122,7 +122,16 @@ function outcomeOf(job: V1Job | undefined, pod: V1Pod | undefined, container: V1
       case 'failed':
         return { phase: 'Failed', completionTime, ...stageFailure(report.stage, report.message) };
       case 'unreadable':
-        return { phase: 'Failed', completionTime, ...unreadable(report.text, terminated) };
+        // The Job completed (exit 0), so the run did: a cut or garbled report must not turn
+        // it into a failure. Whether it balanced is unknown; summary.json has the answer.
+        return {
+          phase: 'Succeeded',
+          completionTime,
+          reason: 'Succeeded',
+          message:
+            'the run completed but its report could not be read (the termination message is not the runner\'s JSON), ' +
+            'so whether it balanced is unknown; see summary.json under spec.output.uri',
+        };
     }
   }
   if ((job.status?.active ?? 0) > 0) {
@@ -220,7 +229,8 @@ function describeResult(r: SucceededReport): string {
   const head = r.balanced ? (found.length ? 'balanced within spec.expect' : 'balanced') : 'unbalanced';
   const where = r.results?.summaryUri ?? r.results?.uri;
   const trimmed = r.truncated ? `; details trimmed to fit the termination message${where ? `, all in ${where}` : ''}` : '';
-  return `${head}: ${[`${c.matched} matched`, ...found].join(', ')}${trimmed}`;
+  const warnings = Array.isArray(r.warnings) ? r.warnings.filter((w): w is string => typeof w === 'string').map((w) => `; ${w}`).join('') : '';
+  return `${head}: ${[`${c.matched} matched`, ...found].join(', ')}${warnings}${trimmed}`;
 }
 
 function conditionsFor(o: Outcome, generation: number, now: Date, previous: readonly Condition[]): Condition[] {

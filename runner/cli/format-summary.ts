@@ -34,6 +34,7 @@ export function outcomeLines(o: OutcomeView): string[] {
 
 export function formatSummary(s: RunSummary): string {
   const lines = [`${s.job}  ${s.window.start} .. ${s.window.end}  ${s.balanced ? 'BALANCED' : 'UNBALANCED'}`, ...outcomeLines(s)];
+  for (const w of s.warnings ?? []) lines.push(`  warning       ${w}`);
   lines.push(`  results       ${s.results.files.join(', ')} (${s.results.mode})`);
   lines.push(`  summary       ${s.results.summaryUri}`);
   return `${lines.join('\n')}\n`;

@@ -108,8 +108,10 @@ async function runCommand(flags: RunFlags): Promise<number> {
       await writeTermination(compactFailure(err.stage, err.message, { ...(jobName ? { job: jobName } : {}), ...(runName ? { run: runName } : {}) }));
       return EXIT_FAILED;
     }
-    const msg = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    stderr(`raas: unexpected error: ${msg}`);
+    // Still one line: a stack trace helps no user. RAAS_DEBUG=1 shows it for a bug report.
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    stderr(`raas: unexpected error: ${msg} (please report this with the manifest; RAAS_DEBUG=1 shows details)`);
+    if (process.env.RAAS_DEBUG === '1' && err instanceof Error && err.stack) stderr(err.stack);
     await writeTermination(compactFailure('internal', err instanceof Error ? err.message : String(err)));
     return EXIT_FAILED;
   }
@@ -121,7 +123,7 @@ async function validateCommand(flags: { file: string }): Promise<number> {
     process.stdout.write(`${flags.file}: valid ReconJob "${job.metadata.name}"\n`);
     return EXIT_OK;
   } catch (err) {
-    stderr(`raas: ${err instanceof RunError ? err.message : (err as Error).message}`);
+    stderr(`raas: ${err instanceof Error ? err.message : String(err)}`);
     return EXIT_FAILED;
   }
 }
@@ -187,4 +189,8 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
+  // Nothing escapes as a stack trace (issue 8): one line, exit 2.
+  stderr(`raas: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+  return EXIT_FAILED;
+});

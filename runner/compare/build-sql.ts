@@ -7,15 +7,19 @@
 //   <side>_dups    table: non-null keys that occur more than once on that side
 //   dup_keys       table: union of both, with which side(s) duplicated them
 //   recon          table: one row per key that is not a plain match (every key in Full mode),
-//                  plus one `duplicate` row per duplicated key; hidden __ columns for
+//                  plus one `duplicate` row per duplicated key; hidden __raas_ columns for
 //                  bookkeeping. Matches without any numeric difference are not stored
 //                  outside Full mode; their count is derived and cross-checked (see engine).
 import type { OutputMode } from '../spec/schema.ts';
-import type { ComparePlan, PlannedColumn, Side } from './plan.ts';
+import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
 import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
 
-const PRESENT = '__present';
-const DUP_SIDE = '__dup_side';
+// Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
+const PRESENT = `${INTERNAL_PREFIX}present`;
+const DUP_SIDE = `${INTERNAL_PREFIX}dup_side`;
+const IN_LEFT = `${INTERNAL_PREFIX}in_left`;
+const IN_RIGHT = `${INTERNAL_PREFIX}in_right`;
+const eqAlias = (i: number) => `${INTERNAL_PREFIX}eq${i}`;
 const NUMBER_PATTERN = '^[+-]?([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$';
 
 export function keyAlias(i: number): string {
@@ -183,22 +187,22 @@ export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; exclu
   };
   const inner = [
     ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${q(k.name)}`),
-    `l.${PRESENT} AS __in_left`,
-    `r.${PRESENT} AS __in_right`,
+    `l.${PRESENT} AS ${IN_LEFT}`,
+    `r.${PRESENT} AS ${IN_RIGHT}`,
     ...plan.compares.flatMap((c, i) => [
-      `${equalsExpr(c, i)} AS __eq${i}`,
+      `${equalsExpr(c, i)} AS ${eqAlias(i)}`,
       `${hasOriginal(c) ? `l.${originalAlias(i)}` : `l.${valueAlias(i)}`} AS ${q(`${c.name}_left`)}`,
       `${hasOriginal(c) ? `r.${originalAlias(i)}` : `r.${valueAlias(i)}`} AS ${q(`${c.name}_right`)}`,
       ...(c.decimal ? [`${diffExpr(c, i)} AS ${q(`${c.name}_diff`)}`] : []),
     ]),
   ];
-  const allEqual = plan.compares.length ? plan.compares.map((_, i) => `__eq${i}`).join(' AND ') : 'true';
+  const allEqual = plan.compares.length ? plan.compares.map((_, i) => eqAlias(i)).join(' AND ') : 'true';
   const status =
-    `CASE WHEN __in_left IS NULL THEN 'right_only' WHEN __in_right IS NULL THEN 'left_only' ` +
+    `CASE WHEN ${IN_LEFT} IS NULL THEN 'right_only' WHEN ${IN_RIGHT} IS NULL THEN 'left_only' ` +
     `WHEN ${allEqual} THEN 'match' ELSE 'mismatch' END`;
   const mismatched = plan.compares.length
-    ? `CASE WHEN __in_left AND __in_right THEN list_filter([${plan.compares
-        .map((c, i) => `CASE WHEN NOT __eq${i} THEN ${quoteLiteral(c.name)} END`)
+    ? `CASE WHEN ${IN_LEFT} AND ${IN_RIGHT} THEN list_filter([${plan.compares
+        .map((c, i) => `CASE WHEN NOT ${eqAlias(i)} THEN ${quoteLiteral(c.name)} END`)
         .join(', ')}], x -> x IS NOT NULL) ELSE []::VARCHAR[] END`
     : '[]::VARCHAR[]';
   const outer = [
@@ -282,4 +286,15 @@ export function numericProbeSql(relation: string, column: string): string {
     `coalesce(max(greatest(length(regexp_extract(v, ${pat}, 2)) - ${exp}, 0)) FILTER (WHERE ${isNumber}), 0) AS scale ` +
     `FROM (SELECT ${v} AS v FROM ${q(relation)}) WHERE v IS NOT NULL`
   );
+}
+
+/** Asks the data whether a column converts to the type both sides are compared in, with an example that does not. */
+export function castProbeSql(relation: string, column: string, type: string): string {
+  const bad = `v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL`;
+  return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS VARCHAR)) FILTER (WHERE ${bad}) AS example FROM (SELECT ${q(column)} AS v FROM ${q(relation)})`;
+}
+
+/** The most digits after the seconds' point in a text timestamp column (more than 6 means nanoseconds). */
+export function fractionDigitsSql(relation: string, column: string): string {
+  return `SELECT coalesce(max(length(regexp_extract(CAST(${q(column)} AS VARCHAR), ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits FROM ${q(relation)}`;
 }

@@ -64,6 +64,11 @@ export function decideCoercion(leftType: string, rightType: string, wantsNumeric
   if (temporal(l) || temporal(r)) {
     const classes = [l, r];
     if (classes.every((c) => temporal(c) || c === 'text')) {
+      // The finer precision wins (DESIGN §5): next to nanoseconds, both sides are read as
+      // TIMESTAMP_NS (text with an offset and TIMESTAMPTZ become UTC instants, the session zone).
+      if ([leftType, rightType].some((t) => t.toUpperCase().trim() === 'TIMESTAMP_NS')) {
+        return l === r && leftType === rightType ? { kind: 'same', type: leftType } : { kind: 'cast', type: 'TIMESTAMP_NS' };
+      }
       if (classes.includes('timestamptz')) return { kind: 'cast', type: 'TIMESTAMPTZ' };
       // Text next to a TIMESTAMP may carry an offset; read both as instants so that
       // "2024-01-01T10:00:00+09:00" equals 2024-01-01 01:00:00 (UTC session zone).

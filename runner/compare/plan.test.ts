@@ -21,6 +21,11 @@ describe('decideCoercion', () => {
     ['TIMESTAMP', 'VARCHAR', false, 'cast:TIMESTAMPTZ'],
     ['TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', false, 'cast:TIMESTAMPTZ'],
     ['DATE', 'TIMESTAMP', false, 'cast:TIMESTAMP'],
+    ['TIMESTAMP_NS', 'TIMESTAMP', false, 'cast:TIMESTAMP_NS'],
+    ['TIMESTAMP_MS', 'TIMESTAMP_NS', false, 'cast:TIMESTAMP_NS'],
+    ['TIMESTAMP_NS', 'TIMESTAMP WITH TIME ZONE', false, 'cast:TIMESTAMP_NS'],
+    ['VARCHAR', 'TIMESTAMP_NS', false, 'cast:TIMESTAMP_NS'],
+    ['TIMESTAMP_NS', 'TIMESTAMP_NS', false, 'same'],
     ['DATE', 'VARCHAR', false, 'cast:DATE'],
     ['BOOLEAN', 'VARCHAR', false, 'cast:BOOLEAN'],
     ['UUID', 'UUID', false, 'same'],
@@ -51,7 +56,7 @@ describe('resolveColumns and finalizePlan', () => {
   });
 
   it.each([
-    [spec({ keys: [{ column: 'ID' }] }), /spec\.keys\[0\]\.column: column "ID" not found on the left side \(ledger\) \(did you mean "id"\? names are case-sensitive\); available columns: id, v/],
+    [spec({ keys: [{ column: 'IDD' }] }), /spec\.keys\[0\]\.column: column "IDD" not found on the left side \(ledger\); available columns: id, v/],
     [spec({ keys: [{ column: 'id', right: 'nope' }] }), /spec\.keys\[0\]\.right: column "nope" not found on the right side \(bank\)/],
     [spec({ compare: [{ column: 'v', tolerance: { absolute: 1 }, normalize: ['trim'] }] }), /spec\.compare\[0\]: tolerance and normalize cannot be combined/],
     [spec({ compare: [{ column: 'v' }, { column: 'v' }] }), /spec\.compare\[1\]: result column "v_left" would also be produced by spec\.compare\[0\]/],
@@ -60,11 +65,19 @@ describe('resolveColumns and finalizePlan', () => {
     expect(() => resolveColumns(s, cols(['id', 'INTEGER'], ['v', 'INTEGER']), cols(['id', 'INTEGER'], ['v', 'INTEGER']), names)).toThrow(PlanError);
   });
 
-  it('caps generous declared widths instead of refusing them', () => {
+  it('asks the data about generous declared widths (sum() says DECIMAL(38,2)) instead of refusing them', () => {
     const r = resolveColumns(spec({ compare: [{ column: 'v' }] }), cols(['id', 'HUGEINT'], ['v', 'DECIMAL(38,2)']), cols(['id', 'HUGEINT'], ['v', 'DECIMAL(38,2)']), names);
-    const plan = finalizePlan(r, new Map());
-    expect(plan.compares[0]!.decimal!.type).toBe('DECIMAL(37,2)');
+    expect(r.probes.map((p) => `${p.side}.${p.column}`)).toEqual(['left.v', 'right.v']);
+    const plan = finalizePlan(r, new Map([[probeKey('left', 'v'), { intDigits: 5, scale: 2 }], [probeKey('right', 'v'), { intDigits: 7, scale: 2 }]]));
+    expect(plan.compares[0]!.decimal!.type).toBe('DECIMAL(9,2)');
     expect(plan.keys[0]!.decimal).toBeUndefined();
+  });
+
+  it('refuses numbers that need more than 37 digits together, never rounding them', () => {
+    const r = resolveColumns(spec({ compare: [{ column: 'v' }] }), cols(['id', 'INTEGER'], ['v', 'DOUBLE']), cols(['id', 'INTEGER'], ['v', 'VARCHAR']), names);
+    expect(() => finalizePlan(r, new Map([[probeKey('left', 'v'), { intDigits: 30, scale: 0 }], [probeKey('right', 'v'), { intDigits: 1, scale: 10 }]]))).toThrow(
+      /spec\.compare\[0\]: "v" holds numbers with up to 30 digit\(s\) before and 10 after the point .* at most 37 digits/,
+    );
   });
 });
 
@@ -100,16 +113,16 @@ describe('buildCompareSql fragments', () => {
 
   it('keyed views coerce, normalise and keep originals for normalised columns', () => {
     expect(keyedViewSql(plan, 'left', 'left_rows')).toBe(
-      'CREATE OR REPLACE TEMP VIEW left_keyed AS SELECT "id" AS k0, "amount" AS v0, lower(trim(CAST("na""me" AS VARCHAR))) AS v1, "na""me" AS o1, true AS __present FROM "left_rows"',
+      'CREATE OR REPLACE TEMP VIEW left_keyed AS SELECT "id" AS k0, "amount" AS v0, lower(trim(CAST("na""me" AS VARCHAR))) AS v1, "na""me" AS o1, true AS __raas_present FROM "left_rows"',
     );
   });
 
   it('tolerance is |right - left| <= absolute + relative * |left| in DECIMAL, NULL = NULL', () => {
     const sql = reconTableSql(plan, { mode: 'AllDiffs', excludeDuplicates: false });
     expect(sql).toContain(
-      "coalesce((l.v0 IS NULL AND r.v0 IS NULL) OR abs(CAST(r.v0 AS DECIMAL(11,2)) - CAST(l.v0 AS DECIMAL(11,2))) <= CAST('0.01' AS DECIMAL(3,2)) + CAST('0.001' AS DECIMAL(4,3)) * abs(l.v0), false) AS __eq0",
+      "coalesce((l.v0 IS NULL AND r.v0 IS NULL) OR abs(CAST(r.v0 AS DECIMAL(11,2)) - CAST(l.v0 AS DECIMAL(11,2))) <= CAST('0.01' AS DECIMAL(3,2)) + CAST('0.001' AS DECIMAL(4,3)) * abs(l.v0), false) AS __raas_eq0",
     );
-    expect(sql).toContain('(l.v1 IS NOT DISTINCT FROM r.v1) AS __eq1');
+    expect(sql).toContain('(l.v1 IS NOT DISTINCT FROM r.v1) AS __raas_eq1');
     expect(sql).toContain(`WHERE recon_status <> 'match' OR "amount_diff" <> 0`);
     expect(sql).not.toContain('ANTI JOIN');
     expect(reconTableSql(plan, { mode: 'Full', excludeDuplicates: true })).toContain('ANTI JOIN dup_keys');

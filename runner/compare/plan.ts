@@ -14,6 +14,8 @@ export class PlanError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    /** The side a missing column was looked for on. */
+    readonly side?: Side,
   ) {
     super(`${field}: ${message}`);
     this.name = 'PlanError';
@@ -55,16 +57,41 @@ export interface ComparePlan {
   compares: PlannedColumn[];
 }
 
-function findColumn(columns: Column[], name: string, side: Side, sideName: string, field: string): Column {
-  const col = columns.find((c) => c.name === name);
-  if (col) return col;
-  const ci = columns.find((c) => c.name.toLowerCase() === name.toLowerCase());
-  const hint = ci ? ` (did you mean "${ci.name}"? names are case-sensitive)` : '';
+/**
+ * A column by name. DuckDB identifiers ignore case, so a name matches ignoring case
+ * (`amount` finds `AMOUNT`, DESIGN §5); an exact match wins when a side has both.
+ */
+export function findColumn(columns: Column[], name: string, side: Side, sideName: string, field: string): Column {
+  const exact = columns.find((c) => c.name === name);
+  if (exact) return exact;
+  const ci = columns.filter((c) => sameName(c.name, name));
+  if (ci.length === 1) return ci[0]!;
+  if (ci.length > 1) {
+    throw new PlanError(field, `column "${name}" matches ${ci.map((c) => `"${c.name}"`).join(' and ')} on the ${side} side (${sideName}), which differ only in letter case; rename one in spec.${side}.query`);
+  }
   throw new PlanError(
     field,
-    `column "${name}" not found on the ${side} side (${sideName})${hint}; available columns: ${columns.map((c) => c.name).join(', ') || '(none)'}`,
+    `column "${name}" not found on the ${side} side (${sideName}); available columns: ${columns.map((c) => c.name).join(', ') || '(none)'}`,
+    side,
   );
 }
+
+/** Name equality as DuckDB sees identifiers: ignoring case. */
+export function sameName(a: string, b: string): boolean {
+  return foldName(a) === foldName(b);
+}
+
+export function foldName(name: string): string {
+  return name.toLowerCase();
+}
+
+/**
+ * Prefix of every column name the engine makes up inside its statements. A result column
+ * starting with it (in any case) is refused, so generated names never meet user names.
+ */
+export const INTERNAL_PREFIX = '__raas_';
+/** Result columns the engine adds next to the user's; no key or compare column may produce them. */
+export const RESERVED_RESULT_COLUMNS = ['recon_status', 'recon_mismatched'] as const;
 
 function toleranceText(t: ToleranceSpec | undefined): { absolute: string; relative: string } | undefined {
   if (!t) return undefined;
@@ -85,11 +112,11 @@ export function compareSpecs(spec: ReconJobSpec, leftColumns: Column[], rightCol
     }));
   }
   if (spec.compare) return spec.compare.map((c, i) => ({ ...c, field: `spec.compare[${i}]` }));
-  const leftKeys = new Set(spec.keys.map((k) => k.column));
-  const rightKeys = new Set(spec.keys.map((k) => k.right ?? k.column));
-  const rightNames = new Set(rightColumns.map((c) => c.name));
+  const keyNames = new Set(spec.keys.flatMap((k) => [foldName(k.column), foldName(k.right ?? k.column)]));
+  const rightNames = new Set(rightColumns.map((c) => foldName(c.name)));
+  // Pairs ignoring case (DESIGN §5); findColumn then picks the right side's spelling.
   return leftColumns
-    .filter((c) => !leftKeys.has(c.name) && !rightKeys.has(c.name) && rightNames.has(c.name))
+    .filter((c) => !keyNames.has(foldName(c.name)) && rightNames.has(foldName(c.name)))
     .map((c) => ({ column: c.name, field: `spec.compare (every common column: ${c.name})` }));
 }
 
@@ -100,9 +127,9 @@ export function resolveColumns(
   sideNames: { left: string; right: string },
 ): ResolvedColumns {
   const probes: ResolvedColumns['probes'] = [];
-  const probeIfNeeded = (side: Side, col: Column, field: string) => {
+  const probeIfNeeded = (side: Side, col: Column, field: string, force = false) => {
     const c = classifyType(col.type);
-    if ((c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name, field });
+    if ((force || c === 'text' || c === 'float') && !probes.some((p) => p.side === side && p.column === col.name)) probes.push({ side, column: col.name, field });
   };
 
   const keys = spec.keys.map((k, i): ResolvedColumn => {
@@ -112,8 +139,8 @@ export function resolveColumns(
     // Keys of one type join as they are: no cast on the join's hot path.
     const coercion: Coercion = left.type.toUpperCase() === right.type.toUpperCase() ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
     if (coercion.kind === 'numeric') {
-      probeIfNeeded('left', left, field);
-      probeIfNeeded('right', right, field);
+      probeIfNeeded('left', left, field, declaredTooWide(left, right));
+      probeIfNeeded('right', right, field, declaredTooWide(left, right));
     }
     return { name: left.name, left, right, coercion, normalize: [], field };
   });
@@ -134,8 +161,11 @@ export function resolveColumns(
       );
     }
     if (coercion.kind === 'numeric') {
-      probeIfNeeded('left', left, c.field);
-      probeIfNeeded('right', right, c.field);
+      // relative * |left| needs the column's digits plus the tolerance's within DECIMAL(38):
+      // declared widths are often generous (sum() says 38), so ask the data how wide it is.
+      const relWide = (tolerance !== undefined && tolerance.relative !== '0') || declaredTooWide(left, right);
+      probeIfNeeded('left', left, c.field, relWide);
+      probeIfNeeded('right', right, c.field, relWide);
     }
     if (coercion.kind === 'same' && classifyType(left.type) === 'other' && /\[\]$|^STRUCT|^MAP|^UNION/i.test(left.type)) {
       coercion = { kind: 'text' };
@@ -143,14 +173,18 @@ export function resolveColumns(
     return { name: left.name, left, right, coercion, normalize, ...(tolerance ? { tolerance } : {}), field: c.field };
   });
 
+  // Every result column once, ignoring case as DuckDB does, and none that the engine uses.
   const seen = new Map<string, string>();
   const claim = (name: string, field: string) => {
-    const prior = seen.get(name);
-    if (prior) throw new PlanError(field, `result column "${name}" would also be produced by ${prior}; rename one of them in the side's query`);
-    seen.set(name, field);
+    const folded = foldName(name);
+    if (folded.startsWith(INTERNAL_PREFIX)) {
+      throw new PlanError(field, `result column "${name}" starts with "${INTERNAL_PREFIX}", which raas reserves for its own columns; rename it in the side's query`);
+    }
+    const prior = seen.get(folded);
+    if (prior) throw new PlanError(field, `result column "${name}" would also be produced by ${prior} (names ignore letter case); rename one of them in the side's query`);
+    seen.set(folded, field);
   };
-  claim('recon_status', '(reserved)');
-  claim('recon_mismatched', '(reserved)');
+  for (const r of RESERVED_RESULT_COLUMNS) claim(r, `raas (the column ${r} of every result)`);
   for (const k of keys) claim(k.name, k.field);
   for (const c of compares) {
     claim(`${c.name}_left`, c.field);
@@ -160,10 +194,22 @@ export function resolveColumns(
   return { keys, compares, probes };
 }
 
+/** Declared widths that together exceed what one exact DECIMAL holds: the data is asked how wide it really is. */
+function declaredTooWide(left: Column, right: Column): boolean {
+  const l = numericShape(left.type);
+  const r = numericShape(right.type);
+  if (!l || !r) return false;
+  return Math.max(l.intDigits, r.intDigits) + Math.max(l.scale, r.scale) > MAX_DECIMAL_PRECISION - 1;
+}
+
 function shapeOf(col: Column, side: Side, probed: ReadonlyMap<string, NumericShape>): NumericShape {
+  const measured = probed.get(probeKey(side, col.name));
+  // What the data holds, when asked, is at most what the type declares (for the scale, the
+  // declared one stays: DuckDB prints a DECIMAL column with all its places).
   const declared = numericShape(col.type);
+  if (declared && measured) return { intDigits: Math.min(declared.intDigits, measured.intDigits), scale: declared.scale };
   if (declared) return declared;
-  const found = probed.get(probeKey(side, col.name));
+  const found = measured;
   if (!found) throw new Error(`internal: no numeric probe for ${side}.${col.name}`);
   return found;
 }
@@ -182,13 +228,40 @@ function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape
   // capped rather than refused: DuckDB's CAST fails loudly on a value that does not fit,
   // it never rounds one silently.
   const maxPrecision = MAX_DECIMAL_PRECISION - 1;
+  if (intDigits + scale > maxPrecision) {
+    // Only the data's own widths get here (declared ones this wide are measured first).
+    throw new PlanError(
+      c.field,
+      `"${c.name}" holds numbers with up to ${intDigits} digit(s) before and ${scale} after the point (both sides together); at most ${maxPrecision} digits in all can be compared exactly; round or cast the column in the side's query`,
+    );
+  }
   if (scale >= maxPrecision) {
     throw new PlanError(c.field, `"${c.name}" has ${scale} decimal places; at most ${maxPrecision - 1} can be compared exactly; round it in the side's query`);
   }
   const precision = Math.min(intDigits + scale, maxPrecision);
   const relScale = c.tolerance ? decimalScale(c.tolerance.relative) : 0;
+  if (c.tolerance && c.tolerance.relative !== '0') {
+    const [relInt = '0', relFrac = ''] = c.tolerance.relative.split('.');
+    const relWidth = Math.max(relInt.replace(/^0+/, '').length, 1) + relFrac.length;
+    if (intDigits + scale + 1 + relWidth > MAX_DECIMAL_PRECISION) {
+      throw new PlanError(
+        `${c.field}.tolerance.relative`,
+        `"${c.name}" holds numbers with ${intDigits} digit(s) before and ${scale} after the point; relative × |left| would need more than 38 digits to stay exact; round the column in the side's query or use fewer decimal places in the tolerance`,
+      );
+    }
+  }
   if (scale + relScale > MAX_DECIMAL_PRECISION - 1) {
     throw new PlanError(`${c.field}.tolerance.relative`, `has ${relScale} decimal places; with the ${scale} of "${c.name}" that is more than DECIMAL can hold; use fewer decimal places`);
+  }
+  // A tolerance wider than DECIMAL can hold next to the column's decimals would fail inside
+  // DuckDB with a cast error; refuse it here, naming the field.
+  for (const which of ['absolute', 'relative'] as const) {
+    const t = c.tolerance?.[which];
+    if (t === undefined) continue;
+    const intDigits = t.split('.')[0]!.replace(/^-?0*/, '').length;
+    if (intDigits + Math.max(scale, decimalScale(t)) + (which === 'relative' ? relScale : 0) > MAX_DECIMAL_PRECISION - 2) {
+      throw new PlanError(`${c.field}.tolerance.${which}`, `${t} is too large to compare exactly next to the ${scale} decimal place(s) of "${c.name}"; use a value with at most ${MAX_DECIMAL_PRECISION - 2 - scale} digits before the decimal point`);
+    }
   }
   return { type: `DECIMAL(${precision},${scale})`, diffType: `DECIMAL(${precision + 1},${scale})`, scale };
 }

@@ -58,6 +58,12 @@ export class Duck {
     return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   }
 
+  /** DuckDB's own parse of `sql` (json_serialize_sql): the statements as JSON, or the parser's error. */
+  async parseTree(sql: string): Promise<unknown> {
+    const row = await this.one(`SELECT json_serialize_sql(${quoteLiteral(sql)}) AS tree`);
+    return JSON.parse(String(row.tree));
+  }
+
   /**
    * After staging: user SQL may read only the staged files and write only under the
    * given directories, and cannot undo that (DESIGN §4).

@@ -1,16 +1,19 @@
 // One reconciliation run, stage by stage (DESIGN §4): render templates -> stage inputs ->
 // DuckDB views -> lock down -> per-side query -> key checks -> compare -> summaries ->
 // write locally -> publish, summary.json last. Every failure names its stage.
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  castProbeSql,
   copyResultSql,
   dupKeysTableSql,
   duplicateKeysSql,
   duplicateStatsSql,
+  fractionDigitsSql,
   insertDuplicatesSql,
   keyProfileSql,
   keyStatsSql,
@@ -22,11 +25,15 @@ import {
   setAsideCountSql,
 } from '../compare/build-sql.ts';
 import { classifyType } from '../compare/column-types.ts';
-import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
+import { describeCsvError, firstRaggedLine } from '../compare/load-errors.ts';
+import { finalizePlan, PlanError, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
+import { checkUserSelect } from '../compare/user-sql.ts';
 import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import type { ReconJob, SourceFormat } from '../spec/schema.ts';
 import { publishResults } from '../output/publish.ts';
+import { outputTarget } from '../output/target.ts';
 import { createS3Client } from '../stage/s3-client.ts';
+import { copyJsonExact } from '../stage/json-exact.ts';
 import { stageSource } from '../stage/stage-source.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
 import type { ReconWindow } from '../window/window.ts';
@@ -115,7 +122,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   const isS3 = (u: string) => /^s3:\/\//i.test(u);
   // Relative output paths: --out and the default are relative to the working directory,
   // spec.output.uri to the manifest (like the inputs).
-  const outPath = /^file:\/\//i.test(rendered.outUri) ? fileURLToPath(rendered.outUri) : rendered.outUri;
+  const outPath = await step('validate', undefined, async () => outputTarget(rendered.outUri, opts.outUri ? '--out' : spec.output?.uri ? 'spec.output.uri' : '--out'));
   const outUri = isS3(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
@@ -154,27 +161,41 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       opts.onSql?.(sql);
       await db.exec(sql);
     };
+    const readFiles: Record<Side, string[]> = { left: [], right: [] };
+    const inputRows: Record<Side, number> = { left: 0, right: 0 };
+    const noRows = (side: Side) => `${side === 'left' ? rendered.leftUri : rendered.rightUri} has no rows (the file is empty or holds only a header)`;
     for (const side of ['left', 'right'] as const) {
       const src = spec[side];
       const field = `spec.${side}`;
       await step('load', `${field}.uri`, async () => {
         const format: SourceFormat = detectFormat(src, staged[side], field);
-        await loadSide(db, run, side, src, format, staged[side]);
-        const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
-        progress(`load     ${side} (${names[side]}): ${numberOf(rows.n)} row(s) as ${format}`);
+        try {
+          readFiles[side] = await loadSide(db, run, side, src, format, staged[side], workDir);
+          const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
+          inputRows[side] = numberOf(rows.n);
+          progress(`load     ${side} (${names[side]}): ${inputRows[side]} row(s) as ${format}`);
+        } catch (err) {
+          if (format !== 'csv') throw err;
+          const msg = duckMessage(err);
+          const ragged = /sniffing file|detect the CSV parsing dialect/i.test(msg) ? await findRagged(staged[side], src.csv?.delimiter ?? ',', src.csv?.quote ?? '"') : undefined;
+          const line = describeCsvError(msg, field, ragged);
+          throw line ? new RunError('load', line) : err;
+        }
       });
     }
-    await step('load', undefined, () => db.lockDown([...staged.left, ...staged.right], [localOut]));
+    await step('load', undefined, () => db.lockDown([...readFiles.left, ...readFiles.right], [localOut]));
 
     // ---- per-side query and (summary mode) grouping
     for (const side of ['left', 'right'] as const) {
       const query = side === 'left' ? rendered.leftQuery : rendered.rightQuery;
       await step('query', `spec.${side}.query (${names[side]})`, async () => {
+        if (query) checkUserSelect(await db.parseTree(query), `spec.${side}.query`, ['source']);
         try {
           await run(rowsViewSql(side, query));
         } catch (err) {
           // The query sits on line 2 of the statement that wraps it; report the user's line.
-          throw new Error(duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`), { cause: err });
+          const text = duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`);
+          throw new Error(inputRows[side] === 0 ? `spec.${side}.uri: ${noRows(side)}, so its columns are unknown: ${text}` : text, { cause: err });
         }
       });
       if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
@@ -184,13 +205,39 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     // ---- plan
     const leftCols = await step('query', `spec.left.query (${names.left})`, () => db.describe(rel('left')));
     const rightCols = await step('query', `spec.right.query (${names.right})`, () => db.describe(rel('right')));
-    const resolved = await step('compare', undefined, async () => resolveColumns(spec, leftCols, rightCols, names));
+    const resolved = await step('compare', undefined, async () => {
+      try {
+        return resolveColumns(spec, leftCols, rightCols, names);
+      } catch (err) {
+        // "column id not found; available: column0" is what an empty file looks like: say that.
+        const side = err instanceof PlanError ? err.side : undefined;
+        if (side && inputRows[side] === 0 && !spec[side].query) throw new RunError('compare', `spec.${side}.uri: ${noRows(side)}; ${err instanceof Error ? err.message : ''}`);
+        throw err;
+      }
+    });
     const probed = new Map<string, NumericShape>();
     for (const p of resolved.probes) {
       const shape = await step('compare', undefined, async () => probeNumeric(db, rel(p.side), p.side, p.column, names[p.side], p.field));
       probed.set(probeKey(p.side, p.column), shape);
     }
     const plan: ComparePlan = await step('compare', undefined, async () => finalizePlan(resolved, probed));
+    // Text read as BOOLEAN, DATE or a timestamp: a value that does not convert is named here,
+    // not in a cast error from the middle of the compare statement.
+    for (const c of [...plan.keys, ...plan.compares]) {
+      if (c.coercion.kind !== 'cast') continue;
+      const type = c.coercion.type;
+      for (const side of ['left', 'right'] as const) {
+        const col = side === 'left' ? c.left : c.right;
+        if (col.type.toUpperCase() === type) continue;
+        const r = await step('compare', undefined, () => db.one(castProbeSql(rel(side), col.name, type)));
+        if (numberOf(r.bad) > 0) {
+          throw new RunError(
+            'compare',
+            `${c.field}: column "${col.name}" on the ${side} side (${names[side]}) is compared as ${type} but ${numberOf(r.bad)} value(s) are not, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
+          );
+        }
+      }
+    }
     progress(
       `compare  keys: ${plan.keys.map((k) => (k.left.name === k.right.name ? k.name : `${k.left.name}=${k.right.name}`)).join(', ')}; ` +
         `columns: ${plan.compares.map((c) => c.name).join(', ') || '(none: keys only)'}`,
@@ -280,17 +327,28 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       mismatchedByColumn[c.name] = numberOf(stats.s[`mm${i}`]);
       if (c.decimal) diffTotals[c.name] = String(stats.s[`dt${i}`]);
     });
-    const balanced = isBalanced(result, expectationsFrom(spec.expect));
+    // A run that compared no value proves only that the keys line up; unless the spec asks
+    // for exactly that (compare: []), it must not pass as balanced (DESIGN §5).
+    const warnings: string[] = [];
+    if (plan.compares.length === 0 && !spec.aggregate && spec.compare === undefined) {
+      warnings.push(
+        `no column was compared: the sides have no common non-key column (left: ${someNames(leftCols)}; right: ${someNames(rightCols)}); ` +
+          'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
+      );
+    }
+    const balanced = warnings.length === 0 && isBalanced(result, expectationsFrom(spec.expect));
     progress(
       `compare  matched ${matched}, mismatched ${mismatched}, left-only ${leftOnly}, right-only ${rightOnly}, ` +
         `duplicate keys ${counts.dupKeysLeft + counts.dupKeysRight}, null keys ${counts.nullLeft + counts.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
     );
+    for (const w of warnings) progress(`compare  warning: ${w}`);
 
     // ---- summaries over the result table
     await run(resultTableViewSql(plan, mode));
     const summaries: Record<string, string | null> = {};
     for (const s of rendered.summaries) {
       summaries[s.name] = await step('summaries', s.field, async () => {
+        checkUserSelect(await db.parseTree(s.sql), s.field, ['result_table']);
         // Values come back as text so decimals keep every digit.
         const reader = await db.rows(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(s.sql)}\n) LIMIT 2`);
         if (reader.length !== 1 || Object.keys(reader[0]!).length !== 1) {
@@ -323,6 +381,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       diffTotals,
       summaries,
       results: { uri: outUri, files: [], summaryUri: '', mode, format: outFormat },
+      ...(warnings.length ? { warnings } : {}),
       timings: { stageMs, compareMs, writeMs: 0 },
     };
     // summary.json names the final locations and is published last: it is the commit marker.
@@ -349,25 +408,75 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function loadSide(db: Duck, run: (sql: string) => Promise<void>, side: Side, src: ReconJob['spec']['left'], format: SourceFormat, files: string[]): Promise<void> {
-  // First read as DuckDB's sniffer sees it; CSV/JSON columns it took for floating point
-  // are then re-read as text and cast to a DECIMAL wide enough for every value.
+async function loadSide(
+  db: Duck,
+  run: (sql: string) => Promise<void>,
+  side: Side,
+  src: ReconJob['spec']['left'],
+  format: SourceFormat,
+  staged: string[],
+  workDir: string,
+): Promise<string[]> {
+  // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
+  // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
+  let files = staged;
+  let exactFields: string[] = [];
+  if (format === 'json' || format === 'ndjson') {
+    const dir = join(workDir, 'exact', side);
+    await mkdir(dir, { recursive: true });
+    files = [];
+    const fields = new Set<string>();
+    for (const [i, f] of staged.entries()) {
+      const dest = join(dir, `${i}.json`);
+      const r = await copyJsonExact(f, dest);
+      r.numericFields.forEach((n) => fields.add(n));
+      files.push(dest);
+    }
+    exactFields = [...fields];
+  }
+  // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
+  // then re-read as text and cast to a DECIMAL wide enough for every value.
   await run(inputViewSql(side, readerSql(src, format, files)));
-  if (format === 'parquet') return;
-  const floats = (await db.describe(`${side}_input`)).filter((c) => classifyType(c.type) === 'float').map((c) => c.name);
-  if (floats.length === 0) return;
-  const reader = format === 'csv' ? readerSql(src, format, files, floats) : readerSql(src, format, files);
+  if (format === 'parquet') return files;
+  const described = await db.describe(`${side}_input`);
+  const floats =
+    format === 'csv'
+      ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
+      : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text').map((c) => c.name);
+  // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
+  // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
+  const nanos: string[] = [];
+  if (format === 'csv') {
+    const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && c.type.toUpperCase() !== 'TIMESTAMP_NS').map((c) => c.name);
+    if (stamps.length) {
+      await run(`CREATE OR REPLACE TEMP VIEW ${side}_stamps AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
+      for (const column of stamps) {
+        const r = await db.one(fractionDigitsSql(`${side}_stamps`, column));
+        if (numberOf(r.digits) > 6) nanos.push(column);
+      }
+    }
+  }
+  if (floats.length === 0 && nanos.length === 0) return files;
+  const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos]) : readerSql(src, format, files);
   await run(inputViewSql(side, reader));
-  const decimals: Array<{ column: string; type: string }> = [];
+  const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
   for (const column of floats) {
-    const shape = await probeNumeric(db, `${side}_input`, side, column, side);
+    // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
+    // has one spelling) stay text, exactly as written; anything else that wide is refused.
+    const wholeJson = format !== 'csv';
+    const shape = await probeNumeric(db, `${side}_input`, side, column, side, undefined, wholeJson);
+    if (shape.intDigits + shape.scale > 38) {
+      if (shape.scale === 0) continue;
+      await probeNumeric(db, `${side}_input`, side, column, side);
+    }
     const precision = Math.min(38, shape.intDigits + shape.scale);
     decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
   }
   await run(inputViewSql(side, reader, decimals));
+  return files;
 }
 
-async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string): Promise<NumericShape> {
+async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string, allowWide = false): Promise<NumericShape> {
   const r = await db.one(numericProbeSql(relation, column));
   const bad = numberOf(r.bad);
   if (bad > 0) {
@@ -378,10 +487,40 @@ async function probeNumeric(db: Duck, relation: string, side: Side, column: stri
   }
   const intDigits = numberOf(r.int_digits);
   const scale = numberOf(r.scale);
-  if (intDigits + scale > 38) {
+  if (intDigits + scale > 38 && !allowWide) {
     throw new RunError('compare', `column "${column}" on the ${side} side (${sideName}) has numbers with ${intDigits + scale} digits; at most 38 can be compared exactly`);
   }
   return { intDigits, scale };
+}
+
+/** The first ragged line of the first file that has one (reads at most 64 MiB of each, decompressing .gz). */
+async function findRagged(files: string[], delimiter: string, quote: string): Promise<{ file: string; line: number; fields: number; expected: number } | undefined> {
+  for (const file of files) {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const input = createReadStream(file);
+    const stream = /\.gz$/i.test(file) ? input.pipe(createGunzip()) : input;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > 64 * 1024 * 1024) break;
+      }
+    } catch {
+      continue;
+    } finally {
+      input.destroy();
+    }
+    const found = firstRaggedLine(Buffer.concat(chunks).toString('utf8'), delimiter, quote);
+    if (found) return { file, ...found };
+  }
+  return undefined;
+}
+
+/** Column names for a message: the first 20, then how many more. */
+function someNames(cols: Array<{ name: string }>): string {
+  const shown = cols.slice(0, 20).map((c) => c.name).join(', ');
+  return cols.length > 20 ? `${shown} and ${cols.length - 20} more` : shown;
 }
 
 function stringifyValue(v: unknown): string {

@@ -26,6 +26,8 @@ export interface RunSummary {
   summaries: Record<string, string | null>;
   results: { uri: string; files: string[]; summaryUri: string; mode: string; format: string };
   timings: { stageMs: number; compareMs: number; writeMs: number };
+  /** Why a completed run is not balanced although its counts are (e.g. nothing was compared). */
+  warnings?: string[];
 }
 
 /** Every count within its limit (DESIGN §5); duplicate and null limits cover both sides together. */
@@ -49,11 +51,37 @@ export function expectationsFrom(expect: Partial<Expectations> | undefined): Exp
   };
 }
 
-const TERMINATION_LIMIT = 4000;
+/**
+ * Kubernetes keeps at most 4096 bytes of a termination message and cuts the rest, which
+ * would leave invalid JSON; the reports stay below that in UTF-8 bytes of the JSON text
+ * (quotes and control characters grow when escaped, CJK letters take 3 bytes each).
+ */
+export const TERMINATION_LIMIT = 4000;
+
+function jsonBytes(v: unknown): number {
+  return Buffer.byteLength(JSON.stringify(v));
+}
 
 /**
- * The summary squeezed under the 4 KiB a Kubernetes termination message holds: detail
- * maps are dropped (largest first) until it fits; summary.json keeps everything.
+ * The longest prefix of `text` whose JSON string encoding takes at most `maxBytes`
+ * (with "…" appended when cut). Never splits a surrogate pair.
+ */
+export function fitString(text: string, maxBytes: number): string {
+  if (jsonBytes(text) <= maxBytes) return text;
+  const chars = Array.from(text);
+  let lo = 0;
+  let hi = chars.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (jsonBytes(`${chars.slice(0, mid).join('')}…`) <= maxBytes) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 ? '' : `${chars.slice(0, lo).join('')}…`;
+}
+
+/**
+ * The summary squeezed under the limit: detail maps are dropped (in this order) until it
+ * fits; then long texts (job, run, URIs) are shortened. summary.json keeps everything.
  */
 export function compactSummary(s: RunSummary): string {
   const base: Record<string, unknown> = {
@@ -67,22 +95,33 @@ export function compactSummary(s: RunSummary): string {
     diffTotals: s.diffTotals,
     summaries: s.summaries,
     results: { uri: s.results.uri, summaryUri: s.results.summaryUri, files: s.results.files },
+    ...(s.warnings?.length ? { warnings: s.warnings } : {}),
     timings: s.timings,
   };
-  const droppable = ['results.files', 'summaries', 'mismatchedByColumn', 'diffTotals', 'timings'];
-  let text = JSON.stringify(base);
+  const droppable = ['results.files', 'summaries', 'mismatchedByColumn', 'diffTotals', 'timings', 'warnings'];
   for (const key of droppable) {
-    if (Buffer.byteLength(text) <= TERMINATION_LIMIT) break;
+    if (jsonBytes(base) <= TERMINATION_LIMIT) break;
     if (key === 'results.files') base.results = { uri: s.results.uri, summaryUri: s.results.summaryUri };
     else delete base[key];
     base.truncated = true;
-    text = JSON.stringify(base);
   }
-  return text;
+  if (jsonBytes(base) > TERMINATION_LIMIT) {
+    // What is left is counts, the window and texts of unbounded length: give each text an
+    // equal share of the room the fixed part leaves. The counts always fit.
+    base.truncated = true;
+    const texts = { job: s.job, run: s.run, uri: s.results.uri, summaryUri: s.results.summaryUri };
+    const fixed = jsonBytes({ ...base, job: '', run: '', results: { uri: '', summaryUri: '' } });
+    const share = Math.max(0, Math.floor((TERMINATION_LIMIT - fixed) / 4));
+    base.job = fitString(texts.job, share);
+    base.run = fitString(texts.run, share);
+    base.results = { uri: fitString(texts.uri, share), summaryUri: fitString(texts.summaryUri, share) };
+  }
+  return JSON.stringify(base);
 }
 
 export function compactFailure(stage: string, message: string, extra: { job?: string; run?: string } = {}): string {
-  const limit = TERMINATION_LIMIT - 200;
-  const msg = Buffer.byteLength(message) > limit ? `${message.slice(0, limit)}…` : message;
-  return JSON.stringify({ phase: 'Failed', stage, message: msg, ...extra });
+  const ids = { ...(extra.job !== undefined ? { job: fitString(extra.job, 300) } : {}), ...(extra.run !== undefined ? { run: fitString(extra.run, 300) } : {}) };
+  const shell = { phase: 'Failed', stage: fitString(stage, 100), message: '', ...ids };
+  const msg = fitString(message, TERMINATION_LIMIT - jsonBytes(shell));
+  return JSON.stringify({ ...shell, message: msg });
 }

@@ -44,6 +44,8 @@ export const succeededReportSchema = z.object({
   timings: z.record(z.string(), z.number()).optional(),
   /** Detail was dropped to fit TERMINATION_MESSAGE_BYTES; summary.json has all of it. */
   truncated: z.boolean().optional(),
+  /** Why a run is unbalanced although its counts are not (e.g. no column compared). */
+  warnings: z.array(z.string()).optional(),
 });
 
 export const failedReportSchema = z.object({

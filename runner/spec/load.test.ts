@@ -59,7 +59,7 @@ describe('validateReconJob', () => {
     ['anchorDay range', withSpec({ schedule: { cron: '* * * * *', anchorDay: 31 } }), 'spec.schedule.anchorDay: number 31 is too large; the maximum is 28'],
     ['memory size', withSpec({ runner: { memoryLimit: 'lots' } }), 'spec.runner.memoryLimit: must be a size such as 512MB, 2GB or 4GiB'],
     ['summary name', withSpec({ summaries: [{ name: 'bad name', sql: 'SELECT 1' }] }), 'spec.summaries[0].name: must be a plain identifier: letters, digits and _, not starting with a digit'],
-    ['duplicate summary', withSpec({ summaries: [{ name: 'a', sql: 'SELECT 1' }, { name: 'a', sql: 'SELECT 2' }] }), 'spec.summaries[1].name: "a" is used twice; summary names must be unique'],
+    ['duplicate summary', withSpec({ summaries: [{ name: 'a', sql: 'SELECT 1' }, { name: 'a', sql: 'SELECT 2' }] }), 'spec.summaries[1].name: "a" is used twice (names ignore letter case); summary names must be unique'],
     ['aggregate with compare', withSpec({ aggregate: { measures: [{ fn: 'count', as: 'n' }] }, compare: [{ column: 'x' }] }), 'spec.compare: cannot be used with aggregate: in summary reconciliation the measures are compared; put tolerances on the measures instead'],
     ['sum without column', withSpec({ aggregate: { measures: [{ fn: 'sum', as: 'total' }] } }), 'spec.aggregate.measures[0].column: is required for fn sum; only count works without a column'],
     ['csv options on parquet', withSpec({ left: { uri: 'a', format: 'parquet', csv: { header: false } } }), 'spec.left.csv: only applies to format csv, but format is parquet; remove csv or set format: csv'],
@@ -83,7 +83,7 @@ describe('parseReconJob', () => {
   });
 
   it('names the file and the YAML problem', () => {
-    expect(() => parseReconJob('spec: [1, 2\n', 'job.yaml')).toThrow(/^job\.yaml: invalid ReconJob:\n {2}- YAML syntax: /);
+    expect(() => parseReconJob('spec: [1, 2\n', 'job.yaml')).toThrow(/^job\.yaml: invalid ReconJob: YAML syntax: /);
     expect(() => parseReconJob('', 'job.yaml')).toThrow(/the file is empty/);
   });
 });

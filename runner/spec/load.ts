@@ -9,7 +9,8 @@ export class SpecError extends Error {
     readonly problems: string[],
     readonly source: string,
   ) {
-    super(`${source}: invalid ReconJob:\n  - ${problems.join('\n  - ')}`);
+    // One problem, one line; several, one line each under the heading.
+    super(problems.length === 1 ? `${source}: invalid ReconJob: ${problems[0]}` : `${source}: invalid ReconJob:\n  - ${problems.join('\n  - ')}`);
     this.name = 'SpecError';
   }
 }
@@ -37,7 +38,8 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the text ${JSON.stringify(v)}`;
+  if (typeof v === 'string') return `the text ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)}`;
+  if (typeof v === 'number' && !Number.isFinite(v)) return 'a number too large to hold (it reads as infinity)';
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
@@ -134,13 +136,28 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
 
 /** Parses a manifest (one YAML document with kind ReconJob, or several with exactly one). */
 export function parseReconJob(text: string, source: string): ReconJob {
-  const docs = parseAllDocuments(text, { prettyErrors: true });
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { prettyErrors: true });
+  } catch (err) {
+    throw new SpecError([`YAML syntax: ${err instanceof RangeError ? 'the document is nested too deeply' : (err as Error).message.split('\n')[0]}`], source);
+  }
   const values: unknown[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) {
-      throw new SpecError(doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`), source);
+      throw new SpecError(
+        doc.errors.map((e) => `YAML syntax: ${/call stack/i.test(e.message) ? `the document is nested too deeply (${e.message.split('\n')[0]!.replace(/^.*? at line/, 'at line')})` : e.message.split('\n')[0]}`),
+        source,
+      );
     }
-    const v: unknown = doc.toJS();
+    let v: unknown;
+    try {
+      // The yaml library refuses alias bombs (maxAliasCount) and very deep nesting here.
+      v = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      const why = err instanceof RangeError ? 'the document is nested too deeply' : err instanceof Error ? err.message : String(err);
+      throw new SpecError([`YAML: ${why}; write the manifest without so many aliases (*name) or levels`], source);
+    }
     if (v !== null && v !== undefined) values.push(v);
   }
   const jobs = values.filter((v) => typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'ReconJob');

@@ -15,8 +15,11 @@ export const NOTIFY_EVENTS = ['Started', 'Succeeded', 'Failed', 'Balanced', 'Unb
 export const CONCURRENCY_POLICIES = ['Forbid', 'Allow', 'Replace'] as const;
 
 // A column name as it appears in the data. Any text is allowed (names are always quoted
-// in generated SQL), but it must not be empty.
-const columnName = z.string().min(1);
+// in generated SQL), but it must not be empty. At most 256 characters, so the CRD's CEL
+// rules that compare names stay within the API server's cost budget.
+const columnName = z.string().min(1).max(256, { error: 'must be at most 256 characters' });
+/** Names as DuckDB compares identifiers: ignoring case. Every name-clash check uses this. */
+const folded = (name: string) => name.toLowerCase();
 // At most 63 characters: names become column names and status keys, and the CRD's CEL
 // rules compare them pairwise within the API server's cost budget.
 const identifierName = z
@@ -267,7 +270,8 @@ export const reconJobSpecSchema = z
     keys: z
       .array(keySchema)
       .min(1, { error: 'must list at least one key column, e.g. keys: [{ column: id }]' })
-      .describe('Key columns that identify a row on both sides; one or more.'),
+      .max(32, { error: 'must list at most 32 key columns' })
+      .describe('Key columns that identify a row on both sides; one to 32.'),
     compare: z
       .array(compareColumnSchema)
       .optional()
@@ -296,8 +300,22 @@ export const reconJobSpecSchema = z
     }
     const seen = new Set<string>();
     spec.summaries?.forEach((s, i) => {
-      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['summaries', i, 'name'], message: `"${s.name}" is used twice; summary names must be unique` });
-      seen.add(s.name);
+      if (seen.has(folded(s.name))) ctx.addIssue({ code: 'custom', path: ['summaries', i, 'name'], message: `"${s.name}" is used twice (names ignore letter case); summary names must be unique` });
+      seen.add(folded(s.name));
+    });
+    // Measures become columns next to the keys in each side's grouped rows, so a measure
+    // named like a key (in any case) would replace or shadow it.
+    const keyNames = new Map<string, string>();
+    spec.keys.forEach((k, i) => {
+      keyNames.set(folded(k.column), `spec.keys[${i}].column`);
+      if (k.right !== undefined) keyNames.set(folded(k.right), `spec.keys[${i}].right`);
+    });
+    const measureNames = new Set<string>();
+    spec.aggregate?.measures.forEach((m, i) => {
+      const key = keyNames.get(folded(m.as));
+      if (key) ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'as'], message: `"${m.as}" is also the key column ${key} (names ignore letter case); give the measure another name` });
+      if (measureNames.has(folded(m.as))) ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'as'], message: `"${m.as}" is used by another measure (names ignore letter case); measure names must be unique` });
+      measureNames.add(folded(m.as));
     });
     spec.aggregate?.measures.forEach((m, i) => {
       if (m.fn !== 'count' && !m.column) {

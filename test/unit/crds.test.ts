@@ -213,6 +213,30 @@ const jobCases: { name: string; spec: object; status?: object; valid: boolean; f
     valid: false,
     field: 'summaries[].name',
   },
+  {
+    name: 'summary names differing only in case',
+    spec: { ...jobSpec, summaries: [{ name: 'total', sql: 'SELECT 1' }, { name: 'TOTAL', sql: 'SELECT 2' }] },
+    valid: false,
+    field: 'summaries[].name',
+  },
+  {
+    name: 'measure named like a key',
+    spec: { ...jobSpec, aggregate: { measures: [{ fn: 'count', as: 'ID' }] } },
+    valid: false,
+    field: 'measures[].as must differ from every key column',
+  },
+  {
+    name: 'measure named like a right key',
+    spec: { ...jobSpec, keys: [{ column: 'id', right: 'ref' }], aggregate: { measures: [{ fn: 'count', as: 'Ref' }] } },
+    valid: false,
+    field: 'measures[].as must differ from every key column',
+  },
+  {
+    name: 'two measures with one name',
+    spec: { ...jobSpec, aggregate: { measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'amount', as: 'N' }] } },
+    valid: false,
+    field: 'measures[].as must be unique',
+  },
   { name: 'status with a last run', spec: jobSpec, status: { lastRun }, valid: true },
   { name: 'status with an empty last-run window', spec: jobSpec, status: { lastRun: { ...lastRun, window: { start: window.start, end: window.start } } }, valid: false, field: 'window.end' },
 ];
@@ -237,7 +261,8 @@ describe('CEL rules agree with zod', () => {
         ".spec.left: !has(self.csv) || !has(self.format) || self.format == 'csv'",
         ".spec.right: !has(self.csv) || !has(self.format) || self.format == 'csv'",
         ".spec.aggregate.measures[]: self.fn == 'count' || has(self.column)",
-        '.spec.summaries: self.all(s, self.exists_one(t, t.name == s.name))',
+        '.spec.summaries: self.all(s, self.exists_one(t, t.name.lowerAscii() == s.name.lowerAscii()))',
+        '.spec.aggregate.measures: self.all(m, self.exists_one(n, n.as.lowerAscii() == m.as.lowerAscii()))',
       ]),
     );
     expect(rulesIn(schemaOf(run))).toContain('.spec.window: self.end > self.start');
