@@ -40,7 +40,9 @@ const keyPart = (v: unknown): string => (v === undefined ? '' : Buffer.isBuffer(
 function reuseConnections(kc: KubeConfig): void {
   // createAgent is private in client-node's typings; it is the one place agents are made
   // (config.js, both for API calls and for watches), so it is wrapped on this instance.
-  const target = kc as unknown as { createAgent: (cluster: Cluster | null, options: AgentOptions) => unknown };
+  const target = kc as unknown as { createAgent?: (cluster: Cluster | null, options: AgentOptions) => unknown };
+  // A client-node without it keeps its per-call connections: slower, not wrong.
+  if (typeof target.createAgent !== 'function') return;
   const original = target.createAgent.bind(kc);
   const agents = new Map<string, HttpsAgent>();
   target.createAgent = (cluster, options) => {

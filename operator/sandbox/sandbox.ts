@@ -4,7 +4,7 @@
 // the quick-start data, and the operator. The real kubectl works against the kubeconfig
 // it writes. Needs the binaries from scripts/install-kube.sh (or KUBEBUILDER_ASSETS).
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { pino } from 'pino';
@@ -114,8 +114,10 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
     if (s3) say(`  S3 test server at ${s3.endpoint}: s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
     if (operatorConfig.kafka) say(`  notifications: ReconJobs' kafka notify entries send CloudEvents to Kafka at ${operatorConfig.kafka.brokers.join(',')}`);
     say(`  operator metrics at http://127.0.0.1:${operator.port}/metrics, health at /healthz; stop with Ctrl-C`);
-    // Written last, after the lines above: a script may wait for the file to know the sandbox is ready.
-    await writeFile(path, cp.kubeconfigYaml({ namespace }), { mode: 0o600 });
+    // Written last, after the lines above: a script may wait for the file to know the sandbox
+    // is ready. Written beside it and renamed, so a waiter never reads a half-written file.
+    await writeFile(`${path}.tmp`, cp.kubeconfigYaml({ namespace }), { mode: 0o600 });
+    await rename(`${path}.tmp`, path);
     const k = kubelet;
     const s = s3;
     return {
