@@ -77,8 +77,13 @@ describe('leader election on the real API server', { timeout: 240_000 }, () => {
     const events: string[] = [];
     const a = elector(yaml, 'a', events);
     const b = elector(yaml, 'b', events);
+    // Both stop whatever happens, so a failure here cannot leave a Lease renewed for the next test.
+    ctx.onTestFinished(async () => {
+      await a.stop();
+      await b.stop();
+    });
     a.start();
-    await waitFor('a to lead', () => a.isLeader, 10_000);
+    await waitFor('a to lead', () => a.isLeader, 20_000);
     b.start();
     const until = Date.now() + 2000;
     while (Date.now() < until) {
@@ -91,7 +96,7 @@ describe('leader election on the real API server', { timeout: 240_000 }, () => {
     expect(spec.holderIdentity).toBe('a');
     expect(spec.renewTime).toMatch(/\.\d{6}Z$/);
     await a.stop();
-    await waitFor('b to take over', () => b.isLeader, 10_000);
+    await waitFor('b to take over', () => b.isLeader, 20_000);
     expect(events).toEqual(['a leads', 'a stops', 'b leads']);
     await b.stop();
   });
