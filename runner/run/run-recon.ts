@@ -5,7 +5,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { S3Client } from '@aws-sdk/client-s3';
 import {
   copyResultSql,
   dupKeysTableSql,
@@ -26,8 +25,7 @@ import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericS
 import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import type { ReconJob, SourceFormat } from '../spec/schema.ts';
 import { publishResults } from '../output/publish.ts';
-import { createS3Client } from '../stage/s3-client.ts';
-import { stageSource } from '../stage/stage-source.ts';
+import { isRemote, Transports } from '../stage/schemes.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
 import type { ReconWindow } from '../window/window.ts';
 import { Duck, duckMessage } from './duck.ts';
@@ -112,15 +110,13 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? 'raas-out/{{ job.name }}/{{ window.startDate }}/', vars, '--out')),
     summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
   }));
-  const isS3 = (u: string) => /^s3:\/\//i.test(u);
   // Relative output paths: --out and the default are relative to the working directory,
   // spec.output.uri to the manifest (like the inputs).
   const outPath = /^file:\/\//i.test(rendered.outUri) ? fileURLToPath(rendered.outUri) : rendered.outUri;
-  const outUri = isS3(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
+  const outUri = isRemote(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
-  let s3: S3Client | undefined;
-  const s3Client = () => (s3 ??= createS3Client(env));
+  const transports = new Transports(env);
   let duck: Duck | undefined;
   try {
     // ---- stage
@@ -129,12 +125,11 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     for (const side of ['left', 'right'] as const) {
       const uri = side === 'left' ? rendered.leftUri : rendered.rightUri;
       const res = await step('stage', undefined, () =>
-        stageSource({
+        transports.stage({
           uri,
           field: `spec.${side}.uri`,
           baseDir: opts.baseDir,
           destDir: join(workDir, 'input', side),
-          ...(isS3(uri) ? { s3: s3Client() } : {}),
           onProgress: (m) => progress(`stage    ${side} (${names[side]}): ${m}`),
         }),
       );
@@ -336,7 +331,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         files: [resultName],
         summaryFile: 'summary.json',
         targetUri: outUri,
-        ...(isS3(outUri) ? { s3: s3Client() } : {}),
+        transports,
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );
@@ -345,6 +340,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     return summary;
   } finally {
     duck?.close();
+    await transports.close();
     await rm(workDir, { recursive: true, force: true });
   }
 }
