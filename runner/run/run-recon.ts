@@ -22,14 +22,16 @@ import {
 } from '../compare/build-sql.ts';
 import { classifyType } from '../compare/column-types.ts';
 import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
-import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
-import type { ReconJob, SourceFormat } from '../spec/schema.ts';
+import { detectFormat, groupedViewSql, joinedRowsViewSql, namedInputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
+import { quoteIdent } from '../compare/sql-text.ts';
+import type { ReconJob, SourceFormat, SourceSpec } from '../spec/schema.ts';
 import { publishResults } from '../output/publish.ts';
 import { isRemote, Transports } from '../stage/schemes.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
 import type { ReconWindow } from '../window/window.ts';
 import { Duck, duckMessage } from './duck.ts';
 import { resultLocations } from './locations.ts';
+import { planSide, type PlannedInput, type SidePlan } from './side-inputs.ts';
 import { expectationsFrom, isBalanced, type Counts, type RunSummary } from './summary.ts';
 
 export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload';
@@ -103,10 +105,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     runName: opts.runName,
   });
   const rendered = await step('render', undefined, async () => ({
-    leftUri: renderText(spec.left.uri, vars, 'spec.left.uri'),
-    rightUri: renderText(spec.right.uri, vars, 'spec.right.uri'),
-    leftQuery: spec.left.query ? renderSql(spec.left.query, vars, 'spec.left.query') : undefined,
-    rightQuery: spec.right.query ? renderSql(spec.right.query, vars, 'spec.right.query') : undefined,
+    sides: { left: planSide(spec.left, 'left', vars), right: planSide(spec.right, 'right', vars) } as Record<Side, SidePlan>,
     outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? 'raas-out/{{ job.name }}/{{ window.startDate }}/', vars, '--out')),
     summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
   }));
@@ -121,19 +120,27 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   try {
     // ---- stage
     const tStage = performance.now();
-    const staged: Record<Side, string[]> = { left: [], right: [] };
+    // Files per input, by side, in plan order.
+    const staged: Record<Side, Array<{ input: PlannedInput; files: string[]; format?: 'parquet' }>> = { left: [], right: [] };
     for (const side of ['left', 'right'] as const) {
-      const uri = side === 'left' ? rendered.leftUri : rendered.rightUri;
-      const res = await step('stage', undefined, () =>
-        transports.stage({
-          uri,
-          field: `spec.${side}.uri`,
-          baseDir: opts.baseDir,
-          destDir: join(workDir, 'input', side),
-          onProgress: (m) => progress(`stage    ${side} (${names[side]}): ${m}`),
-        }),
-      );
-      staged[side] = res.files;
+      for (const input of rendered.sides[side].inputs) {
+        const label = rendered.sides[side].named ? `${side} (${names[side]}.${input.name})` : `${side} (${names[side]})`;
+        const res = await step('stage', undefined, () =>
+          transports.stage({
+            uri: input.uri,
+            field: input.field,
+            baseDir: opts.baseDir,
+            destDir: join(workDir, 'input', side, input.name),
+            sftp: input.sftp,
+            ftp: input.ftp,
+            database: input.database,
+            query: input.dbQuery,
+            ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
+            onProgress: (m) => progress(`stage    ${label}: ${m}`),
+          }),
+        );
+        staged[side].push({ input, files: res.files, ...(res.format ? { format: res.format } : {}) });
+      }
     }
     const stageMs = ms(tStage);
 
@@ -150,23 +157,27 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       await db.exec(sql);
     };
     for (const side of ['left', 'right'] as const) {
-      const src = spec[side];
-      const field = `spec.${side}`;
-      await step('load', `${field}.uri`, async () => {
-        const format: SourceFormat = detectFormat(src, staged[side], field);
-        await loadSide(db, run, side, src, format, staged[side]);
-        const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
-        progress(`load     ${side} (${names[side]}): ${numberOf(rows.n)} row(s) as ${format}`);
-      });
+      for (const { input, files, format: fixed } of staged[side]) {
+        const field = input.field.replace(/\.uri$/, '');
+        await step('load', input.field, async () => {
+          const format: SourceFormat = fixed ?? detectFormat(input.spec, files, field);
+          await loadInput(db, run, side, input.view, input.spec, format, files);
+          const rows = await db.one(`SELECT count(*) AS n FROM ${quoteIdent(input.view)}`);
+          const label = rendered.sides[side].named ? `${names[side]}.${input.name}` : names[side];
+          progress(`load     ${side} (${label}): ${numberOf(rows.n)} row(s) as ${format}`);
+        });
+      }
     }
-    await step('load', undefined, () => db.lockDown([...staged.left, ...staged.right], [localOut]));
+    const allStaged = [...staged.left, ...staged.right].flatMap((s) => s.files);
+    await step('load', undefined, () => db.lockDown(allStaged, [localOut]));
 
     // ---- per-side query and (summary mode) grouping
     for (const side of ['left', 'right'] as const) {
-      const query = side === 'left' ? rendered.leftQuery : rendered.rightQuery;
+      const sp = rendered.sides[side];
+      const query = sp.duckQuery;
       await step('query', `spec.${side}.query (${names[side]})`, async () => {
         try {
-          await run(rowsViewSql(side, query));
+          await run(sp.named ? joinedRowsViewSql(side, sp.inputs, query) : rowsViewSql(side, query));
         } catch (err) {
           // The query sits on line 2 of the statement that wraps it; report the user's line.
           throw new Error(duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`), { cause: err });
@@ -332,6 +343,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         summaryFile: 'summary.json',
         targetUri: outUri,
         transports,
+        sftp: spec.output?.sftp,
+        ftp: spec.output?.ftp,
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );
@@ -345,22 +358,23 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function loadSide(db: Duck, run: (sql: string) => Promise<void>, side: Side, src: ReconJob['spec']['left'], format: SourceFormat, files: string[]): Promise<void> {
+async function loadInput(db: Duck, run: (sql: string) => Promise<void>, side: Side, view: string, src: Pick<SourceSpec, 'csv'>, format: SourceFormat, files: string[]): Promise<void> {
   // First read as DuckDB's sniffer sees it; CSV/JSON columns it took for floating point
   // are then re-read as text and cast to a DECIMAL wide enough for every value.
-  await run(inputViewSql(side, readerSql(src, format, files)));
+  await run(namedInputViewSql(view, readerSql(src, format, files)));
   if (format === 'parquet') return;
-  const floats = (await db.describe(`${side}_input`)).filter((c) => classifyType(c.type) === 'float').map((c) => c.name);
+  const rel = quoteIdent(view);
+  const floats = (await db.describe(rel)).filter((c) => classifyType(c.type) === 'float').map((c) => c.name);
   if (floats.length === 0) return;
   const reader = format === 'csv' ? readerSql(src, format, files, floats) : readerSql(src, format, files);
-  await run(inputViewSql(side, reader));
+  await run(namedInputViewSql(view, reader));
   const decimals: Array<{ column: string; type: string }> = [];
   for (const column of floats) {
-    const shape = await probeNumeric(db, `${side}_input`, side, column, side);
+    const shape = await probeNumeric(db, view, side, column, side);
     const precision = Math.min(38, shape.intDigits + shape.scale);
     decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
   }
-  await run(inputViewSql(side, reader, decimals));
+  await run(namedInputViewSql(view, reader, decimals));
 }
 
 async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string): Promise<NumericShape> {
