@@ -25,6 +25,7 @@ import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericS
 import { detectFormat, groupedViewSql, joinedRowsViewSql, namedInputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import { quoteIdent } from '../compare/sql-text.ts';
 import type { ReconJob, SourceFormat, SourceSpec } from '../spec/schema.ts';
+import { writeCatalog } from '../output/catalog.ts';
 import { publishResults } from '../output/publish.ts';
 import { isRemote, Transports } from '../stage/schemes.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
@@ -34,7 +35,7 @@ import { resultLocations } from './locations.ts';
 import { planSide, type PlannedInput, type SidePlan } from './side-inputs.ts';
 import { expectationsFrom, isBalanced, type Counts, type RunSummary } from './summary.ts';
 
-export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload';
+export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload' | 'catalog';
 
 export class RunError extends Error {
   constructor(
@@ -349,6 +350,14 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       }),
     );
     summary.results = { ...summary.results, uri: published.uri, files: published.files, summaryUri: published.summaryUri };
+    const catalog = spec.output?.catalog;
+    if (catalog) {
+      // After publishing: the catalog names published files. A failure here fails the run
+      // (stage catalog); re-running the window replaces both the files and the rows.
+      await step('catalog', 'spec.output.catalog', () =>
+        writeCatalog({ spec: catalog, summary, resultFile: join(localOut, resultName), resultFormat: outFormat, env, onProgress: progress }),
+      );
+    }
     progress(`done     results at ${published.uri}`);
     return summary;
   } finally {

@@ -193,7 +193,7 @@ interface Classified {
 function classify(kind: DatabaseKind, err: unknown): Classified {
   const e = err as { code?: unknown; errno?: unknown; message?: unknown; sqlMessage?: unknown; position?: unknown };
   const code = typeof e.code === 'string' ? e.code : undefined;
-  const msg = typeof e.sqlMessage === 'string' ? e.sqlMessage : errorText(err);
+  const msg = typeof e.sqlMessage === 'string' ? e.sqlMessage : err instanceof Error ? err.message : String(err);
   if (code === 'ECONNREFUSED') return { kind: 'connect', text: 'cannot reach the database: connection refused; check the host and port in the connection URL' };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { kind: 'connect', text: 'cannot reach the database: the host name does not resolve' };
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') return { kind: 'connect', text: `cannot reach the database: ${code}` };
