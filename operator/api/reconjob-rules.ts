@@ -15,6 +15,52 @@ const csvOnlyForCsv = (side: 'left' | 'right'): ValidationRule => ({
   reason: 'FieldValueForbidden',
 });
 
+const DB = (v: string): string => `(${['postgres', 'postgresql', 'mysql', 'mariadb'].map((x) => `${v}.startsWith('${x}://')`).join(' || ')})`;
+
+// uri vs inputs and what database URIs need; mirrors checkInputs in runner/spec/schema.ts.
+// startsWith keeps the cost constant per input (a regex over an unbounded uri would not).
+const sideInputs = (side: 'left' | 'right'): ValidationRule[] => [
+  {
+    rule: 'has(self.uri) != has(self.inputs)',
+    message: `spec.${side} needs exactly one of uri (one input) or inputs (several, joined by query)`,
+    reason: 'FieldValueInvalid',
+  },
+  {
+    rule: '!has(self.inputs) || (!has(self.format) && !has(self.csv) && !has(self.database))',
+    message: `spec.${side}.format, csv and database go on each input (spec.${side}.inputs.<name>) when the side has inputs`,
+    fieldPath: '.inputs',
+    reason: 'FieldValueForbidden',
+  },
+  {
+    rule: `!has(self.uri) || !${DB('self.uri')} || has(self.query)`,
+    message: `spec.${side}.query is required for a database uri: the SELECT to run in the database`,
+    fieldPath: '.query',
+    reason: 'FieldValueRequired',
+  },
+  {
+    rule: '!has(self.inputs) || (size(self.inputs) >= 1 && size(self.inputs) <= 16)',
+    message: `spec.${side}.inputs must name 1 to 16 inputs`,
+    fieldPath: '.inputs',
+    reason: 'FieldValueInvalid',
+  },
+];
+
+/** Rules on each named input (the map's values). */
+const eachInput = (side: 'left' | 'right'): ValidationRule[] => [
+  {
+    rule: `${DB('self.uri')} == has(self.query)`,
+    message: `spec.${side}.inputs.<name>.query is required for a database input (postgres://, mysql://) and only allowed there; transform files in spec.${side}.query`,
+    fieldPath: '.query',
+    reason: 'FieldValueInvalid',
+  },
+  {
+    rule: "!has(self.csv) || !has(self.format) || self.format == 'csv'",
+    message: `spec.${side}.inputs.<name>.csv only applies to format csv; remove csv or set format: csv`,
+    fieldPath: '.csv',
+    reason: 'FieldValueForbidden',
+  },
+];
+
 /** Rules keyed by path under spec (see CrdSchemaOptions.validations). */
 export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
   '': [
@@ -26,8 +72,10 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
       reason: 'FieldValueForbidden',
     },
   ],
-  '.left': [csvOnlyForCsv('left')],
-  '.right': [csvOnlyForCsv('right')],
+  '.left': [csvOnlyForCsv('left'), ...sideInputs('left')],
+  '.right': [csvOnlyForCsv('right'), ...sideInputs('right')],
+  '.left.inputs{}': eachInput('left'),
+  '.right.inputs{}': eachInput('right'),
   '.aggregate.measures[]': [
     {
       rule: "self.fn == 'count' || has(self.column)",

@@ -352,7 +352,8 @@ export const reconJobSpecSchema = z
   })
   .describe('What to compare, how, and how often.');
 
-const DATABASE_URI = /^(postgres|postgresql|mysql|mariadb):\/\//i;
+// Lower case, as the CRD's CEL rule (startsWith) sees it; the runner itself reads any case.
+const DATABASE_URI = /^(postgres|postgresql|mysql|mariadb):\/\//;
 
 /** uri vs inputs, and what a database URI needs (mirrored as CEL in operator/api/reconjob-rules.ts). */
 function checkInputs(src: z.infer<typeof sourceSchema>, side: 'left' | 'right', ctx: z.core.$RefinementCtx): void {

@@ -58,7 +58,7 @@ async function stageErr(opts: StageOptions): Promise<StageError> {
 const QUERY_FIELD = 'spec.left.query';
 const bound = (sql: string, style: 'dollar' | 'question') => ({ ...renderSqlBound(sql, vars, QUERY_FIELD, style), field: QUERY_FIELD });
 
-describe('postgres:// source', () => {
+describe('postgres:// source', { timeout: 300_000 }, () => {
   const server = sharedService(
     'PostgreSQL',
     async () => {
@@ -149,7 +149,7 @@ describe('postgres:// source', () => {
   });
 });
 
-describe('mysql:// source (MariaDB)', () => {
+describe('mysql:// source (MariaDB)', { timeout: 300_000 }, () => {
   const server = sharedService(
     'MariaDB',
     async () => {

@@ -82,7 +82,7 @@ function expectNoSecrets(w: World, out: string): void {
   for (const s of [keyBody, w.catalog.password, w.catalog.url, w.s3.env.AWS_SECRET_ACCESS_KEY ?? 'n/a']) expect(out).not.toContain(s);
 }
 
-describe('examples/sources/reconjob.yaml', () => {
+describe('examples/sources/reconjob.yaml', { timeout: 240_000 }, () => {
   it('is a valid manifest with its Secret and ConfigMap', async () => {
     const docs = parseAllDocuments(await readFile(EXAMPLE, 'utf8')).map((d) => d.toJS() as { kind: string });
     expect(docs.map((d) => d.kind)).toEqual(['Secret', 'ConfigMap', 'ReconJob']);

@@ -203,7 +203,7 @@ let n = 0;
 const dest = () => path.join(scratch, `d${n++}`);
 
 for (const [name, start] of Object.entries(fixtures)) {
-  describe(`scheme ${name}`, () => {
+  describe(`scheme ${name}`, { timeout: 120_000 }, () => {
     const service = sharedService(`${name} test server`, start, (h) => h.stop());
     const base = (h: Handle) => ({ field: FIELD, baseDir: scratch, env: h.env, ...h.options });
 

@@ -166,8 +166,10 @@ function celFailures(schema: JSONSchemaProps, value: unknown, path: string, seen
   if (Array.isArray(value) && schema.items) value.forEach((v, i) => failures.push(...celFailures(schema.items!, v, `${path}[${i}]`, seen)));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      const child = schema.properties?.[k] ?? schema.additionalProperties;
-      if (child) failures.push(...celFailures(child, v, `${path}.${k}`, seen));
+      const own = schema.properties?.[k];
+      const child = own ?? schema.additionalProperties;
+      // Map values share one schema node, named {} as in nodes(), so their rules count once.
+      if (child) failures.push(...celFailures(child, v, own ? `${path}.${k}` : `${path}{}`, seen));
     }
   }
   return failures;
@@ -202,6 +204,23 @@ const jobCases: { name: string; spec: object; status?: object; valid: boolean; f
   { name: 'csv options without format', spec: { ...jobSpec, right: { uri: 'x.csv.gz', csv: { header: false } } }, valid: true },
   { name: 'csv options with parquet on the left', spec: { ...jobSpec, left: { ...source, format: 'parquet', csv: {} } }, valid: false, field: 'spec.left.csv' },
   { name: 'csv options with json on the right', spec: { ...jobSpec, right: { uri: 'r.json', format: 'json', csv: {} } }, valid: false, field: 'spec.right.csv' },
+  { name: 'named inputs of any scheme', spec: { ...jobSpec, left: { inputs: { orders: { uri: 's3://b/o.parquet' }, refunds: { uri: 'sftp://u@h/r.csv', csv: { delimiter: ';' } }, fx: { uri: 'postgres://$DB', query: 'SELECT 1' } }, query: 'SELECT * FROM orders' } }, valid: true },
+  { name: 'uri and inputs', spec: { ...jobSpec, left: { uri: 'a.csv', inputs: { a: { uri: 'a.csv' } } } }, valid: false, field: 'spec.left' },
+  { name: 'neither uri nor inputs', spec: { ...jobSpec, right: { name: 'r' } }, valid: false, field: 'spec.right' },
+  { name: 'format beside inputs', spec: { ...jobSpec, left: { inputs: { a: { uri: 'a.csv' } }, format: 'csv' } }, valid: false, field: 'spec.left.format' },
+  { name: 'no inputs at all', spec: { ...jobSpec, left: { inputs: {} } }, valid: false, field: 'spec.left.inputs' },
+  { name: 'seventeen inputs', spec: { ...jobSpec, left: { inputs: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`i${i}`, { uri: `${i}.csv` }])) } }, valid: false, field: 'spec.left.inputs' },
+  { name: 'left database uri without a query', spec: { ...jobSpec, left: { uri: 'postgres://$DB' } }, valid: false, field: 'spec.left.query' },
+  { name: 'right with inputs', spec: { ...jobSpec, right: { inputs: { s: { uri: 'ftps://h/s.csv', format: 'csv', csv: {} } } } }, valid: true },
+  { name: 'right csv beside inputs', spec: { ...jobSpec, right: { inputs: { s: { uri: 's.csv' } }, csv: {} } }, valid: false, field: 'spec.right.format, csv' },
+  { name: 'right with no inputs', spec: { ...jobSpec, right: { inputs: {} } }, valid: false, field: 'spec.right.inputs' },
+  { name: 'right database input without a query', spec: { ...jobSpec, right: { inputs: { s: { uri: 'mysql://$DB' } } } }, valid: false, field: 'spec.right.inputs.<name>.query' },
+  { name: 'right input csv options with json', spec: { ...jobSpec, right: { inputs: { s: { uri: 's.json', format: 'json', csv: {} } } } }, valid: false, field: 'spec.right.inputs.<name>.csv' },
+  { name: 'database uri with a query', spec: { ...jobSpec, right: { uri: 'mysql://$DB', query: 'SELECT 1 AS id' } }, valid: true },
+  { name: 'database uri without a query', spec: { ...jobSpec, right: { uri: 'postgres://$DB' } }, valid: false, field: 'spec.right.query' },
+  { name: 'database input without a query', spec: { ...jobSpec, left: { inputs: { a: { uri: 'postgresql://$DB' } } } }, valid: false, field: 'spec.left.inputs.<name>.query' },
+  { name: 'file input with a query', spec: { ...jobSpec, left: { inputs: { a: { uri: 'a.csv', query: 'SELECT 1' } } } }, valid: false, field: 'spec.left.inputs.<name>.query' },
+  { name: 'input csv options with parquet', spec: { ...jobSpec, left: { inputs: { a: { uri: 'a.parquet', format: 'parquet', csv: {} } } } }, valid: false, field: 'spec.left.inputs.<name>.csv' },
   {
     name: 'unique summary names',
     spec: { ...jobSpec, summaries: [{ name: 'a', sql: 'SELECT 1' }, { name: 'b', sql: 'SELECT 2' }] },
