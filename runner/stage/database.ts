@@ -8,7 +8,7 @@
 // Memory stays bounded by the batch size; DuckDB spills the conversion if it must.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
@@ -143,6 +143,9 @@ async function stageDatabase(kind: DatabaseKind, req: StageRequest): Promise<Sta
   }
 
   await toParquet(ndjson, parquet, columns, req, queryField);
+  // The text copy has served its purpose; only the Parquet file is staged.
+  await rm(ndjson, { force: true });
+  await rm(path.join(req.destDir, 'spill'), { recursive: true, force: true });
   const bytes = (await stat(parquet)).size;
   req.onProgress?.(`staged ${rows} row(s) (${formatBytes(bytes)} Parquet) from ${ref.shown} (${where(url)})`);
   return { files: [parquet], bytes, format: 'parquet' };
