@@ -74,6 +74,13 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
   ],
   '.left': [csvOnlyForCsv('left'), ...sideInputs('left')],
   '.right': [csvOnlyForCsv('right'), ...sideInputs('right')],
+  '.output.catalog': [
+    {
+      rule: 'has(self.urlEnv) != has(self.postgres)',
+      message: 'spec.output.catalog needs exactly one of urlEnv and postgres.secretRef: where the catalog connection URL comes from',
+      reason: 'FieldValueInvalid',
+    },
+  ],
   '.left.inputs{}': eachInput('left'),
   '.right.inputs{}': eachInput('right'),
   '.aggregate.measures[]': [

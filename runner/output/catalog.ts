@@ -5,7 +5,7 @@
 // the name is qualified) are created if missing.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral } from '../compare/sql-text.ts';
-import type { CatalogSpec } from '../spec/connections.ts';
+import { CATALOG_URL_ENV, type CatalogSpec } from '../spec/connections.ts';
 import { errorText } from '../stage/publish-text.ts';
 import type { Env } from '../stage/types.ts';
 import type { RunSummary } from '../run/summary.ts';
@@ -101,8 +101,13 @@ export interface CatalogWrite {
 }
 
 export async function writeCatalog(w: CatalogWrite): Promise<{ rows: number }> {
-  const url = w.env[w.spec.urlEnv];
-  if (!url) throw new CatalogError(`${FIELD}.urlEnv: environment variable ${w.spec.urlEnv} is not set; put the catalog's connection URL in a Secret listed in spec.runner.envFrom`, `${FIELD}.urlEnv`);
+  const envName = w.spec.urlEnv ?? CATALOG_URL_ENV;
+  const url = w.env[envName];
+  if (!url) {
+    throw w.spec.urlEnv
+      ? new CatalogError(`${FIELD}.urlEnv: environment variable ${envName} is not set; put the catalog's connection URL in a Secret listed in spec.runner.envFrom`, `${FIELD}.urlEnv`)
+      : new CatalogError(`${FIELD}.postgres.secretRef: environment variable ${envName} is not set; in a cluster the operator sets it from the Secret, for raas run export it`, `${FIELD}.postgres.secretRef`);
+  }
   const secrets = [url];
   try {
     const p = new URL(url).password;

@@ -55,7 +55,20 @@ export const formatsForInputs = ['parquet', 'csv', 'json', 'ndjson'] as const;
 
 export const catalogSchema = z
   .strictObject({
-    urlEnv: envName.describe('Environment variable (from a Secret in runner.envFrom) holding the PostgreSQL connection URL of the catalog database.'),
+    urlEnv: envName
+      .optional()
+      .describe('Environment variable (from a Secret in runner.envFrom) holding the PostgreSQL connection URL of the catalog database. Give this or postgres.secretRef.'),
+    postgres: z
+      .strictObject({
+        secretRef: z
+          .strictObject({
+            name: z.string().min(1).describe('Secret name, in the ReconJob\'s namespace.'),
+            key: z.string().min(1).optional().describe('Key holding the connection URL. Default "url".'),
+          })
+          .describe('Secret holding the PostgreSQL connection URL; the operator passes it to the runner as RAAS_CATALOG_URL (set that variable yourself for raas run).'),
+      })
+      .optional()
+      .describe('The catalog database by Secret. Give this or urlEnv.'),
     table: z
       .string()
       .min(1)
@@ -72,6 +85,14 @@ export const catalogSchema = z
       .describe('Table for the result rows (each as JSON, with the run name and window; created if missing). Default: result rows are not stored.'),
     tls: databaseOptionsSchema.shape.tls,
   })
+  .superRefine((c, ctx) => {
+    if ((c.urlEnv === undefined) === (c.postgres === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['urlEnv'], message: 'give exactly one of urlEnv and postgres.secretRef: where the catalog connection URL comes from' });
+    }
+  })
   .describe('Results catalog: after publishing, the run\'s summary (and optionally its result rows) is written to PostgreSQL in one transaction, replacing an earlier write for the same run name and window.');
 
 export type CatalogSpec = z.infer<typeof catalogSchema>;
+
+/** The variable the operator fills from catalog.postgres.secretRef. */
+export const CATALOG_URL_ENV = 'RAAS_CATALOG_URL';

@@ -62,7 +62,7 @@ async function manifest(w: World, edit: (text: string) => string = (t) => t): Pr
 }
 
 function envFor(w: World, over: Record<string, string> = {}): Record<string, string> {
-  return { ...w.s3.env, PSP_SFTP_KEY: w.sftp.privateKey, PSP_SFTP_KNOWN_HOSTS: w.sftp.knownHosts, RECON_CATALOG_URL: w.catalog.url, ...over };
+  return { ...w.s3.env, PSP_SFTP_KEY: w.sftp.privateKey, PSP_SFTP_KNOWN_HOSTS: w.sftp.knownHosts, RAAS_CATALOG_URL: w.catalog.url, ...over };
 }
 
 /** Queries the catalog database (recon) as the superuser. */
@@ -83,9 +83,9 @@ function expectNoSecrets(w: World, out: string): void {
 }
 
 describe('examples/sources/reconjob.yaml', { timeout: 240_000 }, () => {
-  it('is a valid manifest with its Secret and ConfigMap', async () => {
+  it('is a valid manifest with its Secrets and ConfigMap', async () => {
     const docs = parseAllDocuments(await readFile(EXAMPLE, 'utf8')).map((d) => d.toJS() as { kind: string });
-    expect(docs.map((d) => d.kind)).toEqual(['Secret', 'ConfigMap', 'ReconJob']);
+    expect(docs.map((d) => d.kind)).toEqual(['Secret', 'Secret', 'ConfigMap', 'ReconJob']);
     const r = await runCli(['validate', '-f', EXAMPLE]);
     expect(r.code).toBe(0);
   });
@@ -124,8 +124,8 @@ describe('examples/sources/reconjob.yaml', { timeout: 240_000 }, () => {
       ['changed host key', { PSP_SFTP_KNOWN_HOSTS: otherHost }, ['--date', '2024-01-01'], /spec\.left\.inputs\.refunds\.uri: the host key of \[127\.0\.0\.1\]:\d+ \(SHA256:\S+\) does NOT match spec\.left\.inputs\.refunds\.sftp\.knownHosts/],
       ['unknown host', { PSP_SFTP_KNOWN_HOSTS: '' }, ['--date', '2024-01-01'], /spec\.left\.inputs\.refunds\.sftp\.knownHostsEnv: environment variable PSP_SFTP_KNOWN_HOSTS is not set/],
       ['missing file', {}, ['--date', '2024-01-02'], /spec\.left\.inputs\.orders\.uri: no object matches|spec\.left\.inputs\.orders\.uri: s3:\/\/ledger\/orders\/dt=2024-01-02\/orders\.csv does not exist/],
-      ['catalog unreachable', { RECON_CATALOG_URL: w.catalog.url.replace(`:${w.pg.port}/`, `:${closed}/`) }, ['--date', '2024-01-01'], /^raas: catalog failed: spec\.output\.catalog: cannot reach the catalog database: connection refused/],
-      ['catalog password refused', { RECON_CATALOG_URL: w.catalog.url.replace(w.catalog.password, 'Wrong-Catalog-Pw') }, ['--date', '2024-01-01'], /spec\.output\.catalog: authentication refused/],
+      ['catalog unreachable', { RAAS_CATALOG_URL: w.catalog.url.replace(`:${w.pg.port}/`, `:${closed}/`) }, ['--date', '2024-01-01'], /^raas: catalog failed: spec\.output\.catalog: cannot reach the catalog database: connection refused/],
+      ['catalog password refused', { RAAS_CATALOG_URL: w.catalog.url.replace(w.catalog.password, 'Wrong-Catalog-Pw') }, ['--date', '2024-01-01'], /spec\.output\.catalog: authentication refused/],
     ];
     for (const [name, over, args, re] of cases) {
       const r = await runCli(['run', '-f', file, ...args], { env: envFor(w, over), timeoutMs: 120_000 });
