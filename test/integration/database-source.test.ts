@@ -2,7 +2,7 @@
 // here: a million-row table streamed to Parquet, exact decimals, timestamps as instants,
 // window values as bind parameters, a read-only transaction, and errors that name the
 // field without echoing the connection URL or its password.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -112,6 +112,17 @@ describe('postgres:// source', { timeout: 300_000 }, () => {
     });
   });
 
+  it('a query failing part-way through the rows leaves nothing staged', async (ctx: SkipContext) => {
+    const { reader } = await server(ctx);
+    const d = dest();
+    // The division fails at row 600000, after several batches were fetched and written.
+    const e = await stageErr({ ...base(reader.url), destDir: d, database: { fetchSize: 1000 }, query: bound('SELECT id, 1 / (id - 600000) AS x FROM ledger ORDER BY id', 'dollar') });
+    expect(e.field).toBe(QUERY_FIELD);
+    expect(e.message).toMatch(/division by zero \(SQLSTATE 22012\)/);
+    expect(await readdir(scratch)).not.toContain(path.basename(d));
+    expect((await readdir(scratch)).filter((f) => f.includes('staging'))).toEqual([]);
+  });
+
   it('runs the query read-only', async (ctx: SkipContext) => {
     const { pg } = await server(ctx);
     const e = await stageErr({ ...base(pg.adminUrl), destDir: dest(), query: bound('DELETE FROM ledger WHERE id = 1 RETURNING id', 'dollar') });
@@ -153,7 +164,7 @@ describe('mysql:// source (MariaDB)', { timeout: 300_000 }, () => {
   const server = sharedService(
     'MariaDB',
     async () => {
-      const db = await startMariadb();
+      const db = await startMariadb({ tls: true });
       await db.sql(`CREATE DATABASE shop; CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, amount DECIMAL(14,2), big DECIMAL(30,10), ts TIMESTAMP(0) NULL, local_ts DATETIME, status VARCHAR(10), n INT UNSIGNED)`);
       await db.sql(`SET time_zone = '+00:00'; INSERT INTO shop.orders SELECT seq, (seq % 100000) * 0.01 + 0.01, seq / 7, TIMESTAMP '2023-12-31 15:00:00' + INTERVAL (seq - 1) * 15 SECOND, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, IF(seq % 10 = 0, 'VOID', 'ok'), seq FROM shop.seq_1_to_1000000`);
       const reader = await db.createUser('reader', 'shop');
@@ -178,6 +189,16 @@ describe('mysql:// source (MariaDB)', { timeout: 300_000 }, () => {
     });
   });
 
+  it('verifies TLS against the given CA', async (ctx: SkipContext) => {
+    const { db, reader } = await server(ctx);
+    const ok = await stageSource({ ...base(reader.url), env: { SHOP_DB: reader.url, DB_CA: db.caPem ?? '' }, destDir: dest(), database: { tls: { mode: 'verify-full', caEnv: 'DB_CA' } }, query: bound('SELECT 1 AS x', 'question') });
+    expect(ok.files).toHaveLength(1);
+    const e = await stageErr({ ...base(reader.url), destDir: dest(), database: { tls: { mode: 'verify-full' } }, query: bound('SELECT 1 AS x', 'question') });
+    expect(e.field).toBe('spec.left.uri');
+    expect(e.message).toMatch(/TLS|certificate/i);
+    expect(e.message).not.toContain(reader.password);
+  });
+
   it('passes window values as bind parameters', async (ctx: SkipContext) => {
     const { reader } = await server(ctx);
     const staged = await stageSource({
@@ -189,6 +210,16 @@ describe('mysql:// source (MariaDB)', { timeout: 300_000 }, () => {
       const [r] = await q(`SELECT j, n::VARCHAR AS n FROM read_parquet('${staged.files[0]}')`);
       expect(r).toEqual({ j: "o'brien'); DROP TABLE ledger; --", n: '5760' });
     });
+  });
+
+  it('a query failing part-way through the rows leaves nothing staged', async (ctx: SkipContext) => {
+    const { reader } = await server(ctx);
+    const d = dest();
+    const e = await stageErr({ ...base(reader.url), destDir: d, database: { fetchSize: 1000 }, query: bound('SELECT id, IF(id = 600000, (SELECT 1 UNION SELECT 2), id) AS x FROM orders ORDER BY id', 'question') });
+    expect(e.field).toBe(QUERY_FIELD);
+    expect(e.message).toMatch(/more than 1 row/);
+    expect(await readdir(scratch)).not.toContain(path.basename(d));
+    expect((await readdir(scratch)).filter((f) => f.includes('staging'))).toEqual([]);
   });
 
   it('names the field and never echoes the URL or password', async (ctx: SkipContext) => {

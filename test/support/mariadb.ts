@@ -3,13 +3,15 @@
 // --user=root (its files are in a private temp dir); fixtures go through the admin socket.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, run, stopChild, waitForPort } from './net.ts';
 
 export interface MariadbTestServer {
   port: number;
+  /** PEM of the server certificate when started with tls. */
+  caPem: string | undefined;
   /** Runs SQL as root over the socket (fixtures). */
   sql(text: string, params?: unknown[]): Promise<unknown>;
   /** A user with a random password allowed to read database `db`; returns its URL. */
@@ -20,7 +22,7 @@ export interface MariadbTestServer {
 const MARIADBD = '/usr/sbin/mariadbd';
 const INSTALL_DB = '/usr/bin/mariadb-install-db';
 
-export async function startMariadb(): Promise<MariadbTestServer> {
+export async function startMariadb(opts: { tls?: boolean } = {}): Promise<MariadbTestServer> {
   await access(MARIADBD).catch(() => {
     throw new Error(`${MARIADBD} not found; install Debian's mariadb-server (scripts/install-test-services.sh)`);
   });
@@ -31,6 +33,15 @@ export async function startMariadb(): Promise<MariadbTestServer> {
     const data = path.join(dir, 'data');
     const socket = path.join(dir, 'mysqld.sock');
     await run(INSTALL_DB, ['--no-defaults', `--datadir=${data}`, `--user=${user}`, '--auth-root-authentication-method=socket', '--skip-test-db', '--skip-name-resolve'], { env: { ...process.env, HOME: dir } });
+    const tlsArgs: string[] = [];
+    let caPem: string | undefined;
+    if (opts.tls) {
+      const cert = path.join(dir, 'server.crt');
+      const key = path.join(dir, 'server.key');
+      await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+      caPem = await readFile(cert, 'utf8');
+      tlsArgs.push(`--ssl-cert=${cert}`, `--ssl-key=${key}`, `--ssl-ca=${cert}`);
+    }
     const port = await freePort();
     let output = '';
     const proc = spawn(
@@ -49,6 +60,7 @@ export async function startMariadb(): Promise<MariadbTestServer> {
         '--innodb-log-file-size=48M',
         '--innodb-flush-log-at-trx-commit=0',
         '--max-connections=30',
+        ...tlsArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -68,6 +80,7 @@ export async function startMariadb(): Promise<MariadbTestServer> {
     await sql('SELECT 1');
     return {
       port,
+      caPem,
       sql,
       createUser: async (name, db) => {
         const password = `pw-${randomBytes(10).toString('hex')}`;
