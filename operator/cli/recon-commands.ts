@@ -173,5 +173,10 @@ async function download(uri: string, dest: string): Promise<void> {
     }
     return;
   }
+  const scheme = schemeOf(uri);
+  if (scheme !== 'file') {
+    // Remote drops (sftp://, ftp://) need the job's credentials, which live in its Secrets.
+    throw new CommandError(`cannot download ${uri}: only s3:// and local results can be downloaded here; fetch ${scheme ?? 'these'} results with a client that has the job's credentials`);
+  }
   await copyFile(uri.replace(/^file:\/\//, ''), dest);
 }
