@@ -65,12 +65,32 @@ export async function createTestUser(prefix: string, home: string): Promise<Test
   if (process.getuid?.() !== 0) throw new Error('creating a test user needs root');
   const name = `${prefix}${randomBytes(3).toString('hex')}`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
-  await run('useradd', ['-M', '-d', home, '-s', '/bin/sh', name]);
+  // Test files run in parallel and useradd takes a lock on /etc/passwd: retry while it is held.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await run('useradd', ['-M', '-d', home, '-s', '/bin/sh', name]);
+      break;
+    } catch (err) {
+      if (attempt >= 40 || !/lock/i.test(String((err as { stderr?: unknown }).stderr ?? err))) throw err;
+      await new Promise((r) => setTimeout(r, 50 + attempt * 25));
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     const child = execFile('chpasswd', (err) => (err ? reject(err) : resolve()));
     child.stdin?.end(`${name}:${password}\n`);
   });
   const uid = Number((await run('id', ['-u', name])).stdout.trim());
   const gid = Number((await run('id', ['-g', name])).stdout.trim());
-  return { name, password, uid, gid, remove: async () => void (await run('userdel', [name]).catch(() => undefined)) };
+  const remove = async (): Promise<void> => {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      try {
+        await run('userdel', [name]);
+        return;
+      } catch (err) {
+        if (!/lock/i.test(String((err as { stderr?: unknown }).stderr ?? err))) return;
+        await new Promise((r) => setTimeout(r, 50 + attempt * 25));
+      }
+    }
+  };
+  return { name, password, uid, gid, remove };
 }
