@@ -75,10 +75,18 @@ export async function createTestUser(prefix: string, home: string): Promise<Test
       await new Promise((r) => setTimeout(r, 50 + attempt * 25));
     }
   }
-  await new Promise<void>((resolve, reject) => {
-    const child = execFile('chpasswd', (err) => (err ? reject(err) : resolve()));
-    child.stdin?.end(`${name}:${password}\n`);
-  });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const child = execFile('chpasswd', (err, _out, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve()));
+        child.stdin?.end(`${name}:${password}\n`);
+      });
+      break;
+    } catch (err) {
+      if (attempt >= 40 || !/lock/i.test(String((err as { stderr?: unknown }).stderr ?? err))) throw err;
+      await new Promise((r) => setTimeout(r, 50 + attempt * 25));
+    }
+  }
   const uid = Number((await run('id', ['-u', name])).stdout.trim());
   const gid = Number((await run('id', ['-g', name])).stdout.trim());
   const remove = async (): Promise<void> => {
