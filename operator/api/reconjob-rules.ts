@@ -16,6 +16,52 @@ const csvOnlyForCsv = (side: 'left' | 'right'): ValidationRule => ({
   reason: 'FieldValueForbidden',
 });
 
+const DB = (v: string): string => `(${['postgres', 'postgresql', 'mysql', 'mariadb'].map((x) => `${v}.startsWith('${x}://')`).join(' || ')})`;
+
+// uri vs inputs and what database URIs need; mirrors checkInputs in runner/spec/schema.ts.
+// startsWith keeps the cost constant per input (a regex over an unbounded uri would not).
+const sideInputs = (side: 'left' | 'right'): ValidationRule[] => [
+  {
+    rule: 'has(self.uri) != has(self.inputs)',
+    message: `spec.${side} needs exactly one of uri (one input) or inputs (several, joined by query)`,
+    reason: 'FieldValueInvalid',
+  },
+  {
+    rule: '!has(self.inputs) || (!has(self.format) && !has(self.csv) && !has(self.database))',
+    message: `spec.${side}.format, csv and database go on each input (spec.${side}.inputs.<name>) when the side has inputs`,
+    fieldPath: '.inputs',
+    reason: 'FieldValueForbidden',
+  },
+  {
+    rule: `!has(self.uri) || !${DB('self.uri')} || has(self.query)`,
+    message: `spec.${side}.query is required for a database uri: the SELECT to run in the database`,
+    fieldPath: '.query',
+    reason: 'FieldValueRequired',
+  },
+  {
+    rule: '!has(self.inputs) || (size(self.inputs) >= 1 && size(self.inputs) <= 16)',
+    message: `spec.${side}.inputs must name 1 to 16 inputs`,
+    fieldPath: '.inputs',
+    reason: 'FieldValueInvalid',
+  },
+];
+
+/** Rules on each named input (the map's values). */
+const eachInput = (side: 'left' | 'right'): ValidationRule[] => [
+  {
+    rule: `${DB('self.uri')} == has(self.query)`,
+    message: `spec.${side}.inputs.<name>.query is required for a database input (postgres://, mysql://) and only allowed there; transform files in spec.${side}.query`,
+    fieldPath: '.query',
+    reason: 'FieldValueInvalid',
+  },
+  {
+    rule: "!has(self.csv) || !has(self.format) || self.format == 'csv'",
+    message: `spec.${side}.inputs.<name>.csv only applies to format csv; remove csv or set format: csv`,
+    fieldPath: '.csv',
+    reason: 'FieldValueForbidden',
+  },
+];
+
 /** Rules keyed by path under spec (see CrdSchemaOptions.validations). */
 export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
   '': [
@@ -29,17 +75,26 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
     {
       // Names ignore case, as DuckDB identifiers do (zod: runner/spec/schema.ts).
       rule:
-        '!has(self.aggregate) || self.aggregate.measures.all(m, self.keys.all(k, k.column.lowerAscii() != m.as.lowerAscii() && (!has(k.right) || k.right.lowerAscii() != m.as.lowerAscii())))',
+        '!has(self.aggregate) || self.aggregate.measures.all(m, self.keys.all(k, k.column.lowerAscii() != m.__as__.lowerAscii() && (!has(k.right) || k.right.lowerAscii() != m.__as__.lowerAscii())))',
       message: 'spec.aggregate.measures[].as must differ from every key column (ignoring case); give the measure another name',
       fieldPath: '.aggregate.measures',
       reason: 'FieldValueInvalid',
     },
   ],
-  '.left': [csvOnlyForCsv('left')],
-  '.right': [csvOnlyForCsv('right')],
+  '.left': [csvOnlyForCsv('left'), ...sideInputs('left')],
+  '.right': [csvOnlyForCsv('right'), ...sideInputs('right')],
+  '.output.catalog': [
+    {
+      rule: 'has(self.urlEnv) != has(self.postgres)',
+      message: 'spec.output.catalog needs exactly one of urlEnv and postgres.secretRef: where the catalog connection URL comes from',
+      reason: 'FieldValueInvalid',
+    },
+  ],
+  '.left.inputs{}': eachInput('left'),
+  '.right.inputs{}': eachInput('right'),
   '.aggregate.measures': [
     {
-      rule: 'self.all(m, self.exists_one(n, n.as.lowerAscii() == m.as.lowerAscii()))',
+      rule: 'self.all(m, self.exists_one(n, n.__as__.lowerAscii() == m.__as__.lowerAscii()))',
       message: 'spec.aggregate.measures[].as must be unique (ignoring case); rename the measures that share a name',
     },
   ],

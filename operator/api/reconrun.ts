@@ -104,7 +104,7 @@ export const reconRunStatusSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Stage that failed: validate, render, stage, load, query, keys, compare, summaries, write, upload, or pod when the runner pod itself failed.'),
+      .describe('Stage that failed: validate, render, stage, load, query, keys, compare, summaries, write, upload, catalog, or pod when the runner pod itself failed.'),
     conditions: conditionsSchema.optional(),
     observedGeneration: observedGenerationSchema.optional(),
     notifications: z

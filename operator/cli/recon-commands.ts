@@ -12,6 +12,7 @@ import { backfillWindows } from '../desired/schedule.ts';
 import { API_GROUP, API_VERSION } from '../desired/types.ts';
 import type { Kube} from '../kube/client.ts';
 import { isConflict, isNotFound, VERSION } from '../kube/client.ts';
+import { schemeOf } from '../../runner/stage/schemes.ts';
 
 export class CommandError extends Error {}
 
@@ -156,7 +157,7 @@ export async function results(kube: Kube, opts: { namespace: string; run: string
 }
 
 async function download(uri: string, dest: string): Promise<void> {
-  if (/^s3:\/\//i.test(uri)) {
+  if (schemeOf(uri) === 's3') {
     // Loaded on first use: the operator process imports this module and never downloads,
     // so it need not carry the AWS SDK.
     const [{ GetObjectCommand }, { createS3Client, parseS3Uri }] = await Promise.all([import('@aws-sdk/client-s3'), import('../../runner/stage/s3-client.ts')]);
@@ -171,6 +172,11 @@ async function download(uri: string, dest: string): Promise<void> {
       s3.destroy();
     }
     return;
+  }
+  const scheme = schemeOf(uri);
+  if (scheme !== 'file') {
+    // Remote drops (sftp://, ftp://) need the job's credentials, which live in its Secrets.
+    throw new CommandError(`cannot download ${uri}: only s3:// and local results can be downloaded here; fetch ${scheme ?? 'these'} results with a client that has the job's credentials`);
   }
   await copyFile(uri.replace(/^file:\/\//, ''), dest);
 }

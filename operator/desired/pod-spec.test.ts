@@ -114,6 +114,14 @@ describe('podSpecForRun', () => {
     check(s, runner(s));
   });
 
+  it('passes the results catalog Secret as RAAS_CATALOG_URL, by reference only', () => {
+    const c = runner(podSpecForRun(reconJob({ output: { catalog: { postgres: { secretRef: { name: 'recon-db' } }, table: 'recon_runs' } } }), opts, []));
+    expect(c.env).toContainEqual({ name: 'RAAS_CATALOG_URL', valueFrom: { secretKeyRef: { name: 'recon-db', key: 'url' } } });
+    const withKey = runner(podSpecForRun(reconJob({ output: { catalog: { postgres: { secretRef: { name: 'recon-db', key: 'dsn' } } } } }), opts, []));
+    expect(withKey.env).toContainEqual({ name: 'RAAS_CATALOG_URL', valueFrom: { secretKeyRef: { name: 'recon-db', key: 'dsn' } } });
+    expect(runner(podSpecForRun(reconJob({ output: { catalog: { urlEnv: 'DB' } } }), opts, [])).env?.map((e) => e.name)).not.toContain('RAAS_CATALOG_URL');
+  });
+
   it('sets imagePullPolicy when given', () => {
     expect(runner(podSpecForRun(reconJob(), { ...opts, imagePullPolicy: 'IfNotPresent' }, [])).imagePullPolicy).toBe('IfNotPresent');
   });

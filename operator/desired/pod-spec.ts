@@ -4,6 +4,7 @@
 import type { V1EnvVar, V1PodSpec, V1SecurityContext } from './k8s-types.ts';
 import type { RunnerPolicy } from './runner-policy.ts';
 import type { StoredReconJob } from './types.ts';
+import { CATALOG_URL_ENV } from '../../runner/spec/connections.ts';
 
 export interface RunnerOptions {
   /** The operator's own image, used when spec.runner.image is not set. */
@@ -62,6 +63,12 @@ export function explicitRunEnv(runName: string, window: { start: string; end: st
   ];
 }
 
+/** The results catalog's connection URL, from the Secret that spec.output.catalog.postgres names. */
+function catalogEnv(job: StoredReconJob): V1EnvVar[] {
+  const ref = job.spec.output?.catalog?.postgres?.secretRef;
+  return ref ? [{ name: CATALOG_URL_ENV, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? 'url' } } }] : [];
+}
+
 export function podSpecForRun(job: StoredReconJob, opts: RunnerOptions, env: V1EnvVar[]): V1PodSpec {
   const runner = job.spec.runner;
   const resources = runner?.resources;
@@ -92,6 +99,7 @@ export function podSpecForRun(job: StoredReconJob, opts: RunnerOptions, env: V1E
           { name: 'RAAS_TERMINATION_LOG', value: TERMINATION_LOG },
           { name: 'RAAS_WORK_DIR', value: WORK_DIR },
           ...(runner?.memoryLimit ? [{ name: 'RAAS_MEMORY_LIMIT', value: runner.memoryLimit }] : []),
+          ...catalogEnv(job),
           ...env,
         ],
         ...(runner?.envFrom?.length

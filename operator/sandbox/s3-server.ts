@@ -20,6 +20,8 @@ export interface S3TestServer {
   /** What a runner needs to reach this server through createS3Client(env). */
   env: Record<string, string>;
   client: S3Client;
+  /** s3rver's storage directory (tests that need a broken object corrupt it here). */
+  directory: string;
   /** Every request received so far; waits until the server has reported all of them. */
   requests(): Promise<S3Request[]>;
   stop(): Promise<void>;
@@ -204,6 +206,7 @@ export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<
 
   return {
     endpoint,
+    directory,
     env: serverEnv,
     client,
     async requests() {

@@ -154,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--date <YYYY-MM-DD>', 'reconcile the period (spec.schedule.period, default Daily) containing this date')
     .option('--start <ISO>', 'explicit window start (with --end); without an offset it is read in spec.schedule.timeZone')
     .option('--end <ISO>', 'explicit window end, exclusive')
-    .option('--out <dir|s3://...>', 'write results here instead of spec.output.uri')
+    .option('--out <dir|s3://...|sftp://...>', 'write results here instead of spec.output.uri')
     .option('--json', 'print the full summary as JSON instead of the readable report')
     .option('--strict', 'exit 1 when the result is not balanced')
     .option('--explain', 'print every generated SQL statement on stderr')

@@ -14,9 +14,9 @@ export class FormatError extends Error {
 }
 
 /** The format a side is read as: declared, or told by the (first) file's extension. */
-export function detectFormat(src: SourceSpec, files: string[], field: string): SourceFormat {
+export function detectFormat(src: Pick<SourceSpec, 'format' | 'uri'>, files: string[], field: string): SourceFormat {
   if (src.format) return src.format;
-  const name = (files[0] ?? src.uri).toLowerCase().replace(/\.(gz|gzip|zst)$/, '');
+  const name = (files[0] ?? src.uri ?? '').toLowerCase().replace(/\.(gz|gzip|zst)$/, '');
   if (/\.(parquet|pq)$/.test(name)) return 'parquet';
   if (/\.(csv|tsv|txt)$/.test(name)) return 'csv';
   if (/\.(ndjson|jsonl)$/.test(name)) return 'ndjson';
@@ -59,10 +59,15 @@ export function readerSql(src: SourceSpec, format: SourceFormat, files: string[]
 
 /** `<side>_input`: the files as read, with probed decimal columns cast exactly. */
 export function inputViewSql(side: Side, reader: string, decimalColumns: ReadonlyArray<{ column: string; type: string }> = []): string {
+  return namedInputViewSql(`${side}_input`, reader, decimalColumns);
+}
+
+/** The view of one input of a side: `<side>_input` for a single uri, `<side>_input__<name>` for named inputs. */
+export function namedInputViewSql(view: string, reader: string, decimalColumns: ReadonlyArray<{ column: string; type: string }> = []): string {
   const replace = decimalColumns.length
     ? ` REPLACE (${decimalColumns.map((d) => `CAST(trim(CAST(${q(d.column)} AS VARCHAR)) AS ${d.type}) AS ${q(d.column)}`).join(', ')})`
     : '';
-  return `CREATE OR REPLACE TEMP VIEW ${side}_input AS SELECT *${replace} FROM ${reader}`;
+  return `CREATE OR REPLACE TEMP VIEW ${q(view)} AS SELECT *${replace} FROM ${reader}`;
 }
 
 export function stripTrailingSemicolons(sql: string): string {
@@ -81,6 +86,16 @@ function measureExpr(m: MeasureSpec, side: Side): string {
   const col = side === 'left' ? m.column : (m.right ?? m.column);
   if (m.fn === 'count') return col ? `count(${q(col)})` : 'count(*)';
   return `${m.fn}(${q(col!)})`;
+}
+
+/**
+ * `<side>_rows` for a side with named inputs: each input is a CTE of its name, so the
+ * user's query joins them as tables. Names are quoted; they are plain identifiers (zod).
+ */
+export function joinedRowsViewSql(side: Side, inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined): string {
+  const ctes = inputs.map((i) => `${q(i.name)} AS (SELECT * FROM ${q(i.view)})`).join(', ');
+  const body = renderedQuery ? stripTrailingSemicolons(renderedQuery) : `SELECT * FROM ${q(inputs[0]!.name)}`;
+  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS WITH ${ctes} SELECT * FROM (\n${body}\n)`;
 }
 
 /** `<side>_grouped`: summary reconciliation groups each side by its key columns first. */

@@ -1,34 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+// Publishing a run's files to its target, summary.json last (the commit marker). The
+// checks here are the same for every scheme; the writing is the scheme module's.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { formatBytes, plural } from '../stage/bytes.ts';
-import { createS3Client, describeS3Failure, formatS3Uri, parseS3Uri } from '../stage/s3-client.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Transports } from '../stage/schemes.ts';
+import type { ConnectionOptions, Env, PublishItem, PublishedResults } from '../stage/types.ts';
 
-export interface PublishOptions {
+export type { PublishedResults } from '../stage/types.ts';
+export { PART_SIZE, QUEUE_SIZE } from '../stage/s3.ts';
+
+export interface PublishOptions extends ConnectionOptions {
   localDir: string;
   /** Names relative to localDir (may contain "/"), in upload order. */
   files: string[];
   /** Name relative to localDir; published last because readers treat it as the commit marker. */
   summaryFile: string;
-  /** A local directory (path or file:// URL) or s3://bucket/prefix (trailing slash optional). */
+  /** A local directory (path or file:// URL), s3://bucket/prefix, sftp:// or ftp(s):// (trailing slash optional). */
   targetUri: string;
   s3?: S3Client;
+  /** A run's open transports (shares clients with staging); else opened and closed here. */
+  transports?: Transports;
+  env?: Env;
   onProgress?: (m: string) => void;
 }
 
-export interface PublishedResults {
-  /** The directory (absolute path) or s3://bucket/prefix/ the results are in. */
-  uri: string;
-  files: string[];
-  summaryUri: string;
-}
-
-export const PART_SIZE = 8 * 1024 * 1024;
-export const QUEUE_SIZE = 4;
 
 export class PublishError extends Error {
   override readonly name = 'PublishError';
@@ -41,11 +36,7 @@ export class PublishError extends Error {
   }
 }
 
-interface Item {
-  name: string;
-  src: string;
-  size: number;
-}
+type Item = PublishItem;
 
 export async function publishResults(opts: PublishOptions): Promise<PublishedResults> {
   const fail = (why: string, cause?: unknown): PublishError =>
@@ -76,143 +67,19 @@ export async function publishResults(opts: PublishOptions): Promise<PublishedRes
   }
   const summary = items.pop() as Item;
 
-  if (/^s3:\/\//i.test(opts.targetUri)) {
-    const s3 = opts.s3 ?? createS3Client();
-    try {
-      return await publishToS3(opts, items, summary, s3, fail);
-    } finally {
-      if (!opts.s3) s3.destroy();
-    }
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(opts.targetUri) && !/^file:\/\//i.test(opts.targetUri)) {
-    throw fail('only local directories, file:// and s3:// targets are supported');
-  }
-  return publishToDir(opts, items, summary, fail);
-}
-
-type Fail = (why: string, cause?: unknown) => PublishError;
-
-function totalLine(items: Item[], summary: Item, where: string): string {
-  const bytes = items.reduce((n, i) => n + i.size, summary.size);
-  return `published ${plural(items.length, 'file')} and ${summary.name} (${formatBytes(bytes)}) to ${where}`;
-}
-
-// ---------------------------------------------------------------------------------------
-// Local directory
-
-async function publishToDir(opts: PublishOptions, items: Item[], summary: Item, fail: Fail): Promise<PublishedResults> {
-  let dir: string;
+  const own = opts.transports ? undefined : new Transports(opts.env ?? process.env, { s3: opts.s3 });
+  const transports = opts.transports ?? (own as Transports);
   try {
-    dir = /^file:\/\//i.test(opts.targetUri) ? fileURLToPath(opts.targetUri) : path.resolve(opts.targetUri);
-  } catch (err) {
-    throw fail('not a valid file:// URL', err);
-  }
-  const summaryPath = path.join(dir, summary.name);
-  try {
-    await mkdir(dir, { recursive: true });
-    // A summary left by an earlier run would vouch for files this run is replacing.
-    await rm(summaryPath, { force: true });
-  } catch (err) {
-    throw fail(errorText(err), err);
-  }
-  const files: string[] = [];
-  for (const item of items) {
-    const dest = path.join(dir, item.name);
-    await copyAtomically(item.src, dest).catch((err: unknown) => {
-      throw fail(`writing ${item.name} failed: ${errorText(err)}`, err);
+    return await transports.publish({
+      targetUri: opts.targetUri,
+      items,
+      summary,
+      sftp: opts.sftp,
+      ftp: opts.ftp,
+      onProgress: opts.onProgress,
+      fail,
     });
-    files.push(dest);
+  } finally {
+    await own?.close();
   }
-  await copyAtomically(summary.src, summaryPath).catch((err: unknown) => {
-    throw fail(`writing ${summary.name} failed: ${errorText(err)}`, err);
-  });
-  opts.onProgress?.(totalLine(items, summary, dir));
-  return { uri: dir, files, summaryUri: summaryPath };
-}
-
-/** Same-directory temp file + rename: readers see the old file or the whole new one. */
-async function copyAtomically(src: string, dest: string): Promise<void> {
-  await mkdir(path.dirname(dest), { recursive: true });
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomUUID().slice(0, 8)}.tmp`);
-  try {
-    await copyFile(src, tmp);
-    await rename(tmp, dest);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return 'code' in err ? `${String(err.code)}: ${err.message}` : err.message;
-  return String(err);
-}
-
-// ---------------------------------------------------------------------------------------
-// S3
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.json': 'application/json',
-  '.csv': 'text/csv',
-  '.parquet': 'application/vnd.apache.parquet',
-  '.gz': 'application/gzip',
-};
-
-function s3Cause(err: unknown, bucket: string): string {
-  const f = describeS3Failure(err);
-  if (f.code === 'NoSuchBucket') return `bucket "${bucket}" does not exist (NoSuchBucket)`;
-  if (f.code === 'AccessDenied') return `access denied (AccessDenied); check the runner's credentials and the bucket policy`;
-  return `${f.code}: ${f.message}`;
-}
-
-async function publishToS3(
-  opts: PublishOptions,
-  items: Item[],
-  summary: Item,
-  s3: S3Client,
-  fail: Fail,
-): Promise<PublishedResults> {
-  let bucket: string;
-  let key: string;
-  try {
-    ({ bucket, key } = parseS3Uri(opts.targetUri));
-  } catch (err) {
-    throw fail(errorText(err), err);
-  }
-  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-  const summaryKey = prefix + summary.name;
-
-  // A summary left by an earlier run would vouch for objects this run is replacing. Deleting
-  // needs s3:DeleteObject, which a narrowly scoped runner may lack: then warn and go on,
-  // since the new summary will still land last.
-  try {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: summaryKey }));
-  } catch (err) {
-    const f = describeS3Failure(err);
-    if (f.code !== 'AccessDenied') throw fail(s3Cause(err, bucket), err);
-    opts.onProgress?.(`could not remove the previous ${summary.name} (AccessDenied); continuing`);
-  }
-
-  const upload = async (item: Item): Promise<string> => {
-    const objectKey = prefix + item.name;
-    const contentType = CONTENT_TYPES[path.extname(item.name).toLowerCase()] ?? 'application/octet-stream';
-    try {
-      await new Upload({
-        client: s3,
-        params: { Bucket: bucket, Key: objectKey, Body: createReadStream(item.src), ContentType: contentType },
-        partSize: PART_SIZE,
-        queueSize: QUEUE_SIZE,
-      }).done();
-    } catch (err) {
-      throw fail(`uploading ${item.name} failed: ${s3Cause(err, bucket)}`, err);
-    }
-    return formatS3Uri(bucket, objectKey);
-  };
-
-  const files: string[] = [];
-  for (const item of items) files.push(await upload(item));
-  const summaryUri = await upload(summary);
-  const uri = formatS3Uri(bucket, prefix);
-  opts.onProgress?.(totalLine(items, summary, uri));
-  return { uri, files, summaryUri };
 }

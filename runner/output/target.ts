@@ -14,7 +14,7 @@ export class OutputTargetError extends Error {
 }
 
 /** Schemes results can be published to besides local paths (file:// URLs are turned into paths). */
-export const OUTPUT_SCHEMES = ['s3'] as const;
+export const OUTPUT_SCHEMES = ['s3', 'sftp', 'ftp', 'ftps'] as const;
 
 /**
  * The target as publish understands it: `s3://…` as given, otherwise a local path
@@ -24,7 +24,7 @@ export function outputTarget(uri: string, field: string): string {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(uri)?.[1]?.toLowerCase();
   if (scheme === undefined) return uri;
   if ((OUTPUT_SCHEMES as readonly string[]).includes(scheme)) return uri;
-  const supported = 'a local directory, file:///absolute/path or s3://bucket/prefix/';
+  const supported = 'a local directory, file:///absolute/path, s3://bucket/prefix/, sftp://user@host/path/ or ftp(s)://user@host/path/';
   if (scheme === 'file') {
     try {
       return fileURLToPath(uri);

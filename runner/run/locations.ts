@@ -1,10 +1,11 @@
 // Where published files end up, known before they are published so that summary.json
-// (written before its own upload) can name them. Targets are s3:// URIs or local paths
-// (the runner turns file:// URLs into paths first).
+// (written before its own upload) can name them. Targets are remote URIs (s3://, sftp://,
+// ftp://) or local paths (the runner turns file:// URLs into paths first).
 import { join, resolve } from 'node:path';
+import { isRemote } from '../stage/schemes.ts';
 
 export function resultLocations(targetUri: string, files: string[], summaryFile: string): { uri: string; files: string[]; summaryUri: string } {
-  if (/^s3:\/\//i.test(targetUri)) {
+  if (isRemote(targetUri)) {
     const base = targetUri.endsWith('/') ? targetUri : `${targetUri}/`;
     return { uri: base, files: files.map((f) => `${base}${f}`), summaryUri: `${base}${summaryFile}` };
   }

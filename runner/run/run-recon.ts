@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { fileURLToPath } from 'node:url';
 import {
   castProbeSql,
   copyResultSql,
@@ -28,20 +28,22 @@ import { classifyType } from '../compare/column-types.ts';
 import { describeCsvError, firstRaggedLine } from '../compare/load-errors.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
 import { checkUserSelect } from '../compare/user-sql.ts';
-import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
-import type { ReconJob, SourceFormat } from '../spec/schema.ts';
+import { detectFormat, groupedViewSql, joinedRowsViewSql, namedInputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
+import { quoteIdent } from '../compare/sql-text.ts';
+import type { ReconJob, SourceFormat, SourceSpec } from '../spec/schema.ts';
+import { writeCatalog } from '../output/catalog.ts';
 import { publishResults } from '../output/publish.ts';
 import { outputTarget } from '../output/target.ts';
-import { createS3Client } from '../stage/s3-client.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
-import { stageSource } from '../stage/stage-source.ts';
+import { isRemote, Transports } from '../stage/schemes.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
 import type { ReconWindow } from '../window/window.ts';
 import { Duck, duckMessage } from './duck.ts';
 import { resultLocations } from './locations.ts';
+import { planSide, type PlannedInput, type SidePlan } from './side-inputs.ts';
 import { expectationsFrom, isBalanced, type Counts, type RunSummary } from './summary.ts';
 
-export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload';
+export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload' | 'catalog';
 
 export class RunError extends Error {
   constructor(
@@ -112,40 +114,45 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     runName: opts.runName,
   });
   const rendered = await step('render', undefined, async () => ({
-    leftUri: renderText(spec.left.uri, vars, 'spec.left.uri'),
-    rightUri: renderText(spec.right.uri, vars, 'spec.right.uri'),
-    leftQuery: spec.left.query ? renderSql(spec.left.query, vars, 'spec.left.query') : undefined,
-    rightQuery: spec.right.query ? renderSql(spec.right.query, vars, 'spec.right.query') : undefined,
+    sides: { left: planSide(spec.left, 'left', vars), right: planSide(spec.right, 'right', vars) } as Record<Side, SidePlan>,
     outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? 'raas-out/{{ job.name }}/{{ window.startDate }}/', vars, '--out')),
     summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
   }));
-  const isS3 = (u: string) => /^s3:\/\//i.test(u);
   // Relative output paths: --out and the default are relative to the working directory,
   // spec.output.uri to the manifest (like the inputs).
-  const outPath = await step('validate', undefined, async () => outputTarget(rendered.outUri, opts.outUri ? '--out' : spec.output?.uri ? 'spec.output.uri' : '--out'));
-  const outUri = isS3(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
+  const outPath = await step('validate', undefined, async () => {
+    const target = outputTarget(rendered.outUri, opts.outUri ? '--out' : spec.output?.uri ? 'spec.output.uri' : '--out');
+    return /^file:\/\//i.test(target) ? fileURLToPath(target) : target;
+  });
+  const outUri = isRemote(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
-  let s3: S3Client | undefined;
-  const s3Client = () => (s3 ??= createS3Client(env));
+  const transports = new Transports(env);
   let duck: Duck | undefined;
   try {
     // ---- stage
     const tStage = performance.now();
-    const staged: Record<Side, string[]> = { left: [], right: [] };
+    // Files per input, by side, in plan order.
+    const staged: Record<Side, Array<{ input: PlannedInput; files: string[]; format?: 'parquet' }>> = { left: [], right: [] };
     for (const side of ['left', 'right'] as const) {
-      const uri = side === 'left' ? rendered.leftUri : rendered.rightUri;
-      const res = await step('stage', undefined, () =>
-        stageSource({
-          uri,
-          field: `spec.${side}.uri`,
-          baseDir: opts.baseDir,
-          destDir: join(workDir, 'input', side),
-          ...(isS3(uri) ? { s3: s3Client() } : {}),
-          onProgress: (m) => progress(`stage    ${side} (${names[side]}): ${m}`),
-        }),
-      );
-      staged[side] = res.files;
+      for (const input of rendered.sides[side].inputs) {
+        const label = rendered.sides[side].named ? `${side} (${names[side]}.${input.name})` : `${side} (${names[side]})`;
+        const res = await step('stage', undefined, () =>
+          transports.stage({
+            uri: input.uri,
+            field: input.field,
+            baseDir: opts.baseDir,
+            destDir: join(workDir, 'input', side, input.name),
+            sftp: input.sftp,
+            ftp: input.ftp,
+            database: input.database,
+            query: input.dbQuery,
+            ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
+            onProgress: (m) => progress(`stage    ${label}: ${m}`),
+          }),
+        );
+        staged[side].push({ input, files: res.files, ...(res.format ? { format: res.format } : {}) });
+      }
     }
     const stageMs = ms(tStage);
 
@@ -163,35 +170,38 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     };
     const readFiles: Record<Side, string[]> = { left: [], right: [] };
     const inputRows: Record<Side, number> = { left: 0, right: 0 };
-    const noRows = (side: Side) => `${side === 'left' ? rendered.leftUri : rendered.rightUri} has no rows (the file is empty or holds only a header)`;
+    const noRows = (side: Side) => `${rendered.sides[side].inputs.map((i) => i.uri).join(', ')} has no rows (the file is empty or holds only a header)`;
     for (const side of ['left', 'right'] as const) {
-      const src = spec[side];
-      const field = `spec.${side}`;
-      await step('load', `${field}.uri`, async () => {
-        const format: SourceFormat = detectFormat(src, staged[side], field);
-        try {
-          readFiles[side] = await loadSide(db, run, side, src, format, staged[side], workDir);
-          const rows = await db.one(`SELECT count(*) AS n FROM ${side}_input`);
-          inputRows[side] = numberOf(rows.n);
-          progress(`load     ${side} (${names[side]}): ${inputRows[side]} row(s) as ${format}`);
-        } catch (err) {
-          if (format !== 'csv') throw err;
-          const msg = duckMessage(err);
-          const ragged = /sniffing file|detect the CSV parsing dialect/i.test(msg) ? await findRagged(staged[side], src.csv?.delimiter ?? ',', src.csv?.quote ?? '"') : undefined;
-          const line = describeCsvError(msg, field, ragged);
-          throw line ? new RunError('load', line) : err;
-        }
-      });
+      for (const { input, files, format: fixed } of staged[side]) {
+        const field = input.field.replace(/\.uri$/, '');
+        await step('load', input.field, async () => {
+          const format: SourceFormat = fixed ?? detectFormat(input.spec, files, field);
+          const label = rendered.sides[side].named ? `${names[side]}.${input.name}` : names[side];
+          try {
+            readFiles[side].push(...(await loadInput(db, run, side, input.view, input.spec, format, files, workDir)));
+            const rows = await db.one(`SELECT count(*) AS n FROM ${quoteIdent(input.view)}`);
+            inputRows[side] += numberOf(rows.n);
+            progress(`load     ${side} (${label}): ${numberOf(rows.n)} row(s) as ${format}`);
+          } catch (err) {
+            if (format !== 'csv') throw err;
+            const msg = duckMessage(err);
+            const ragged = /sniffing file|detect the CSV parsing dialect/i.test(msg) ? await findRagged(files, input.spec.csv?.delimiter ?? ',', input.spec.csv?.quote ?? '"') : undefined;
+            const line = describeCsvError(msg, field, ragged);
+            throw line ? new RunError('load', line) : err;
+          }
+        });
+      }
     }
     await step('load', undefined, () => db.lockDown([...readFiles.left, ...readFiles.right], [localOut]));
 
     // ---- per-side query and (summary mode) grouping
     for (const side of ['left', 'right'] as const) {
-      const query = side === 'left' ? rendered.leftQuery : rendered.rightQuery;
+      const sp = rendered.sides[side];
+      const query = sp.duckQuery;
       await step('query', `spec.${side}.query (${names[side]})`, async () => {
-        if (query) checkUserSelect(await db.parseTree(query), `spec.${side}.query`, ['source']);
+        if (query) checkUserSelect(await db.parseTree(query), `spec.${side}.query`, sp.named ? sp.inputs.map((i) => i.name) : ['source']);
         try {
-          await run(rowsViewSql(side, query));
+          await run(sp.named ? joinedRowsViewSql(side, sp.inputs, query) : rowsViewSql(side, query));
         } catch (err) {
           // The query sits on line 2 of the statement that wraps it; report the user's line.
           const text = duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`);
@@ -395,34 +405,48 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         files: [resultName],
         summaryFile: 'summary.json',
         targetUri: outUri,
-        ...(isS3(outUri) ? { s3: s3Client() } : {}),
+        transports,
+        sftp: spec.output?.sftp,
+        ftp: spec.output?.ftp,
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );
     summary.results = { ...summary.results, uri: published.uri, files: published.files, summaryUri: published.summaryUri };
+    const catalog = spec.output?.catalog;
+    if (catalog) {
+      // After publishing: the catalog names published files. A failure here fails the run
+      // (stage catalog); re-running the window replaces both the files and the rows.
+      await step('catalog', 'spec.output.catalog', () =>
+        writeCatalog({ spec: catalog, summary, resultFile: join(localOut, resultName), resultFormat: outFormat, env, onProgress: progress }),
+      );
+    }
     progress(`done     results at ${published.uri}`);
     return summary;
   } finally {
     duck?.close();
+    await transports.close();
     await rm(workDir, { recursive: true, force: true });
   }
 }
 
-async function loadSide(
+/** One input's reader view; returns the files DuckDB may read (exact JSON copies replace the originals). */
+async function loadInput(
   db: Duck,
   run: (sql: string) => Promise<void>,
   side: Side,
-  src: ReconJob['spec']['left'],
+  view: string,
+  src: Pick<SourceSpec, 'csv'>,
   format: SourceFormat,
   staged: string[],
   workDir: string,
 ): Promise<string[]> {
+  const rel = quoteIdent(view);
   // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
   // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
   let files = staged;
   let exactFields: string[] = [];
   if (format === 'json' || format === 'ndjson') {
-    const dir = join(workDir, 'exact', side);
+    const dir = join(workDir, 'exact', view);
     await mkdir(dir, { recursive: true });
     files = [];
     const fields = new Set<string>();
@@ -436,9 +460,9 @@ async function loadSide(
   }
   // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
   // then re-read as text and cast to a DECIMAL wide enough for every value.
-  await run(inputViewSql(side, readerSql(src, format, files)));
+  await run(namedInputViewSql(view, readerSql(src, format, files)));
   if (format === 'parquet') return files;
-  const described = await db.describe(`${side}_input`);
+  const described = await db.describe(rel);
   const floats =
     format === 'csv'
       ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
@@ -449,30 +473,31 @@ async function loadSide(
   if (format === 'csv') {
     const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && c.type.toUpperCase() !== 'TIMESTAMP_NS').map((c) => c.name);
     if (stamps.length) {
-      await run(`CREATE OR REPLACE TEMP VIEW ${side}_stamps AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
+      const stampsView = `__raas_stamps_${view}`;
+      await run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(stampsView)} AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
       for (const column of stamps) {
-        const r = await db.one(fractionDigitsSql(`${side}_stamps`, column));
+        const r = await db.one(fractionDigitsSql(stampsView, column));
         if (numberOf(r.digits) > 6) nanos.push(column);
       }
     }
   }
   if (floats.length === 0 && nanos.length === 0) return files;
   const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos]) : readerSql(src, format, files);
-  await run(inputViewSql(side, reader));
+  await run(namedInputViewSql(view, reader));
   const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
   for (const column of floats) {
     // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
     // has one spelling) stay text, exactly as written; anything else that wide is refused.
     const wholeJson = format !== 'csv';
-    const shape = await probeNumeric(db, `${side}_input`, side, column, side, undefined, wholeJson);
+    const shape = await probeNumeric(db, view, side, column, side, undefined, wholeJson);
     if (shape.intDigits + shape.scale > 38) {
       if (shape.scale === 0) continue;
-      await probeNumeric(db, `${side}_input`, side, column, side);
+      await probeNumeric(db, view, side, column, side);
     }
     const precision = Math.min(38, shape.intDigits + shape.scale);
     decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
   }
-  await run(inputViewSql(side, reader, decimals));
+  await run(namedInputViewSql(view, reader, decimals));
   return files;
 }
 

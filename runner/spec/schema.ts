@@ -5,6 +5,7 @@
 // as OutOfSync forever (DESIGN §2). Defaults are applied in code by `resolveDefaults`.
 import { z } from 'zod';
 import { PERIODS, WEEKDAYS } from '../window/window.ts';
+import { catalogSchema, databaseOptionsSchema, ftpOptionsSchema, sftpOptionsSchema } from './connections.ts';
 
 export const FORMATS = ['parquet', 'csv', 'json', 'ndjson'] as const;
 export const OUTPUT_FORMATS = ['parquet', 'csv'] as const;
@@ -42,17 +43,47 @@ export const csvOptionsSchema = z
   })
   .describe('CSV reading options; only for format csv. Files ending in .gz are decompressed transparently.');
 
+const URI_HELP =
+  'A local path (relative to the manifest when run locally; globs such as data/*.csv allowed), ' +
+  's3://bucket/prefix/*.parquet (globs allowed; endpoint and credentials from the standard AWS_* environment variables), ' +
+  'an https:// URL, sftp://user@host[:port]/path/*.csv (see sftp), ftp://[user@]host[:port]/path or ftps://... (see ftp), ' +
+  'or a database: postgres://$VAR or mysql://$VAR, where VAR is an environment variable from a Secret holding the connection URL (see database; the query runs in the database). ' +
+  'Templates such as {{ window.startDate }} are inserted as text.';
+
+export const inputSchema = z
+  .strictObject({
+    uri: z.string().min(1).describe(`Where this input is. ${URI_HELP}`),
+    format: z
+      .enum(FORMATS)
+      .optional()
+      .describe('File format: parquet, csv, json or ndjson. Default: from the file extension (database inputs are always read as their query\'s columns).'),
+    csv: csvOptionsSchema.optional(),
+    query: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Database inputs only (and required for them): the SELECT run in the database. Templates become bind parameters ($1 or ?), never SQL text.'),
+    sftp: sftpOptionsSchema.optional(),
+    ftp: ftpOptionsSchema.optional(),
+    database: databaseOptionsSchema.optional(),
+  })
+  .describe('One named input of a side; the side\'s query reads it as a table of this name.');
+
 export const sourceSchema = z
   .strictObject({
     name: z.string().min(1).max(63).optional().describe('Display name of this side in reports and messages. Default "left" or "right".'),
     uri: z
       .string()
       .min(1)
-      .describe(
-        'Where the data is: a local path (relative to the manifest when run locally; globs such as data/*.csv allowed), ' +
-          's3://bucket/prefix/*.parquet (globs allowed; endpoint and credentials from the standard AWS_* environment variables), ' +
-          'or an https:// URL. Templates such as {{ window.startDate }} are inserted as text.',
-      ),
+      .optional()
+      .describe(`Where the data is (give uri or inputs, not both). ${URI_HELP}`),
+    inputs: z
+      .record(
+        z.string().max(63).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'input names must be plain identifiers: letters, digits and _, not starting with a digit' }),
+        inputSchema,
+      )
+      .optional()
+      .describe('Several named inputs instead of one uri (at most 16), each any scheme; the query joins them by name, e.g. SELECT ... FROM orders o LEFT JOIN refunds r USING (id). Give uri or inputs, not both.'),
     format: z
       .enum(FORMATS)
       .optional()
@@ -63,9 +94,13 @@ export const sourceSchema = z
       .min(1)
       .optional()
       .describe(
-        'Optional DuckDB SQL run over this side before comparing; the input is the table "source". Templates are inserted as ' +
-          "quoted SQL literals, e.g. WHERE day >= {{ window.startDate }}::DATE. Functions such as regexp_extract are available.",
+        'Optional DuckDB SQL run over this side before comparing; the input is the table "source" (with inputs: each input by its name). Templates are inserted as ' +
+          "quoted SQL literals, e.g. WHERE day >= {{ window.startDate }}::DATE. Functions such as regexp_extract are available. " +
+          'For a postgres:// or mysql:// uri the query is required and runs in the database instead, with templates as bind parameters.',
       ),
+    sftp: sftpOptionsSchema.optional(),
+    ftp: ftpOptionsSchema.optional(),
+    database: databaseOptionsSchema.optional(),
   })
   .describe('One side of the comparison.');
 
@@ -125,8 +160,11 @@ export const outputSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Where result files and summary.json go: a directory path or s3://bucket/prefix/. Templates inserted as text. Default ./raas-out/{{ job.name }}/{{ window.startDate }}/ when run locally.'),
+      .describe('Where result files and summary.json go: a directory path, s3://bucket/prefix/, sftp://user@host[:port]/dir/ (see sftp) or ftp(s)://... (see ftp); each file is written under a temporary name and renamed, summary.json last. Templates inserted as text. Default ./raas-out/{{ job.name }}/{{ window.startDate }}/ when run locally.'),
     format: z.enum(OUTPUT_FORMATS).optional().describe('Result file format: parquet or csv. Default parquet.'),
+    sftp: sftpOptionsSchema.optional(),
+    ftp: ftpOptionsSchema.optional(),
+    catalog: catalogSchema.optional(),
   })
   .describe('Where and how the result table is written.');
 
@@ -327,9 +365,42 @@ export const reconJobSpecSchema = z
       if (src.csv && src.format && src.format !== 'csv') {
         ctx.addIssue({ code: 'custom', path: [side, 'csv'], message: `only applies to format csv, but format is ${src.format}; remove csv or set format: csv` });
       }
+      checkInputs(src, side, ctx);
     }
   })
   .describe('What to compare, how, and how often.');
+
+// Lower case, as the CRD's CEL rule (startsWith) sees it; the runner itself reads any case.
+const DATABASE_URI = /^(postgres|postgresql|mysql|mariadb):\/\//;
+
+/** uri vs inputs, and what a database URI needs (mirrored as CEL in operator/api/reconjob-rules.ts). */
+function checkInputs(src: z.infer<typeof sourceSchema>, side: 'left' | 'right', ctx: z.core.$RefinementCtx): void {
+  const names = src.inputs ? Object.keys(src.inputs) : [];
+  if (src.uri === undefined && src.inputs === undefined) {
+    ctx.addIssue({ code: 'custom', path: [side, 'uri'], message: 'is required: give uri (one input) or inputs (several, joined by query)' });
+  }
+  if (src.uri !== undefined && src.inputs !== undefined) {
+    ctx.addIssue({ code: 'custom', path: [side, 'inputs'], message: 'cannot be used together with uri; keep one of them' });
+  }
+  if (src.inputs !== undefined && (names.length < 1 || names.length > 16)) {
+    ctx.addIssue({ code: 'custom', path: [side, 'inputs'], message: `must name 1 to 16 inputs, got ${names.length}` });
+  }
+  if (src.inputs && (src.format || src.csv || src.database)) {
+    ctx.addIssue({ code: 'custom', path: [side, src.format ? 'format' : src.csv ? 'csv' : 'database'], message: 'goes on each input (inputs.<name>) when the side has inputs' });
+  }
+  if (src.uri !== undefined && DATABASE_URI.test(src.uri) && !src.query) {
+    ctx.addIssue({ code: 'custom', path: [side, 'query'], message: 'is required for a database uri: the SELECT to run in the database' });
+  }
+  for (const name of names) {
+    const input = src.inputs![name]!;
+    const db = DATABASE_URI.test(input.uri);
+    if (db && !input.query) ctx.addIssue({ code: 'custom', path: [side, 'inputs', name, 'query'], message: 'is required for a database input: the SELECT to run in the database' });
+    if (!db && input.query) ctx.addIssue({ code: 'custom', path: [side, 'inputs', name, 'query'], message: `only applies to database inputs (postgres:// or mysql://); transform files in spec.${side}.query` });
+    if (input.csv && input.format && input.format !== 'csv') {
+      ctx.addIssue({ code: 'custom', path: [side, 'inputs', name, 'csv'], message: `only applies to format csv, but format is ${input.format}; remove csv or set format: csv` });
+    }
+  }
+}
 
 export const metadataSchema = z
   .looseObject({
@@ -354,6 +425,7 @@ export const reconJobSchema = z.looseObject({
 export type ReconJob = z.infer<typeof reconJobSchema>;
 export type ReconJobSpec = z.infer<typeof reconJobSpecSchema>;
 export type SourceSpec = z.infer<typeof sourceSchema>;
+export type InputSpec = z.infer<typeof inputSchema>;
 export type CompareColumnSpec = z.infer<typeof compareColumnSchema>;
 export type ToleranceSpec = z.infer<typeof toleranceSchema>;
 export type MeasureSpec = z.infer<typeof measureSchema>;

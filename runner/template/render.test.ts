@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { windowForDate } from '../window/window.ts';
-import { TemplateError, renderSql, renderText, sqlStringLiteral, templateVars, type TemplateVars } from './render.ts';
+import { TemplateError, renderSql, renderSqlBound, renderText, sqlStringLiteral, templateVars, type TemplateVars } from './render.ts';
 
 const vars: TemplateVars = templateVars({
   window: windowForDate('2024-01-01', { period: 'Daily', timeZone: 'Asia/Tokyo' }),
@@ -331,5 +331,22 @@ describe('TemplateError', () => {
     expect(err.name).toBe('TemplateError');
     expect(err.message).toBe('spec.left.uri: boom');
     expect(err.field).toBe('spec.left.uri');
+  });
+});
+
+describe('renderSqlBound', () => {
+  const vars = templateVars({
+    window: { start: '2024-01-01T00:00:00+09:00', end: '2024-01-02T00:00:00+09:00', startDate: '2024-01-01', endDate: '2024-01-02' } as never,
+    jobName: "o'brien",
+    jobNamespace: 'ns',
+    runName: 'r',
+  });
+  it('turns every value into a bind parameter, never text', () => {
+    const q = 'SELECT * FROM t WHERE ts >= {{ window.start }} AND ts < {{ window.end }} AND job = {{ job.name }}';
+    expect(renderSqlBound(q, vars, 'f', 'dollar')).toEqual({ sql: 'SELECT * FROM t WHERE ts >= $1 AND ts < $2 AND job = $3', params: ['2024-01-01T00:00:00+09:00', '2024-01-02T00:00:00+09:00', "o'brien"] });
+    expect(renderSqlBound(q, vars, 'f', 'question').sql).toBe('SELECT * FROM t WHERE ts >= ? AND ts < ? AND job = ?');
+  });
+  it('keeps the quoting checks of renderSql', () => {
+    expect(() => renderSqlBound("SELECT '{{ window.start }}'", vars, 'spec.left.query', 'dollar')).toThrow(/spec\.left\.query/);
   });
 });

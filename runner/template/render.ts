@@ -51,6 +51,30 @@ export function renderText(template: string, vars: TemplateVars, field: string):
 
 /** Renders SQL; every value becomes a quoted, escaped string literal. */
 export function renderSql(template: string, vars: TemplateVars, field: string): string {
+  return renderSqlWith(template, vars, field, sqlStringLiteral);
+}
+
+export interface BoundSql {
+  sql: string;
+  /** Values for the placeholders, in order. */
+  params: string[];
+}
+
+/**
+ * Renders SQL for a database that runs it itself (postgres://, mysql:// sources): every
+ * value becomes a bind parameter ($1, $2... or ?), never text in the statement. The same
+ * checks as renderSql apply (no placeholders inside quotes or comments).
+ */
+export function renderSqlBound(template: string, vars: TemplateVars, field: string, style: 'dollar' | 'question'): BoundSql {
+  const params: string[] = [];
+  const sql = renderSqlWith(template, vars, field, (value) => {
+    params.push(value);
+    return style === 'dollar' ? `$${params.length}` : '?';
+  });
+  return { sql, params };
+}
+
+function renderSqlWith(template: string, vars: TemplateVars, field: string, emit: (value: string) => string): string {
   let out = '';
   let pos = 0;
   let i = 0;
@@ -64,7 +88,7 @@ export function renderSql(template: string, vars: TemplateVars, field: string): 
     if (template.startsWith('{{', i)) {
       copyThrough(i);
       const ph = readPlaceholder(template, i, field);
-      out += sqlStringLiteral(lookup(ph, vars, template, field));
+      out += emit(lookup(ph, vars, template, field));
       i = pos = ph.end;
       continue;
     }

@@ -144,12 +144,16 @@ type RuleKey = string;
  * timestamp (so `self.end > self.start` compares instants, and `timestamp(self.end)` would
  * be a type error on a real API server).
  */
+// Kubernetes escapes property names that are CEL keywords: `as` is `self.__as__` in a rule.
+const CEL_RESERVED = new Set(['as', 'break', 'const', 'continue', 'else', 'false', 'for', 'function', 'if', 'import', 'in', 'let', 'loop', 'package', 'namespace', 'null', 'return', 'true', 'var', 'void', 'while']);
+const celKey = (k: string) => (CEL_RESERVED.has(k) ? `__${k}__` : k);
+
 function celTyped(schema: JSONSchemaProps | undefined, value: unknown): unknown {
   if (!schema) return value;
   if (typeof value === 'string' && schema.format === 'date-time') return new Date(value);
   if (Array.isArray(value)) return value.map((v) => celTyped(schema.items, v));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, celTyped(schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined), v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [celKey(k), celTyped(schema.properties?.[k] ?? (typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined), v)]));
   }
   return value;
 }
@@ -166,8 +170,10 @@ function celFailures(schema: JSONSchemaProps, value: unknown, path: string, seen
   if (Array.isArray(value) && schema.items) value.forEach((v, i) => failures.push(...celFailures(schema.items!, v, `${path}[${i}]`, seen)));
   else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
-      const child = schema.properties?.[k] ?? schema.additionalProperties;
-      if (child) failures.push(...celFailures(child, v, `${path}.${k}`, seen));
+      const own = schema.properties?.[k];
+      const child = own ?? schema.additionalProperties;
+      // Map values share one schema node, named {} as in nodes(), so their rules count once.
+      if (child) failures.push(...celFailures(child, v, own ? `${path}.${k}` : `${path}{}`, seen));
     }
   }
   return failures;
@@ -202,6 +208,27 @@ const jobCases: { name: string; spec: object; status?: object; valid: boolean; f
   { name: 'csv options without format', spec: { ...jobSpec, right: { uri: 'x.csv.gz', csv: { header: false } } }, valid: true },
   { name: 'csv options with parquet on the left', spec: { ...jobSpec, left: { ...source, format: 'parquet', csv: {} } }, valid: false, field: 'spec.left.csv' },
   { name: 'csv options with json on the right', spec: { ...jobSpec, right: { uri: 'r.json', format: 'json', csv: {} } }, valid: false, field: 'spec.right.csv' },
+  { name: 'named inputs of any scheme', spec: { ...jobSpec, left: { inputs: { orders: { uri: 's3://b/o.parquet' }, refunds: { uri: 'sftp://u@h/r.csv', csv: { delimiter: ';' } }, fx: { uri: 'postgres://$DB', query: 'SELECT 1' } }, query: 'SELECT * FROM orders' } }, valid: true },
+  { name: 'uri and inputs', spec: { ...jobSpec, left: { uri: 'a.csv', inputs: { a: { uri: 'a.csv' } } } }, valid: false, field: 'spec.left' },
+  { name: 'neither uri nor inputs', spec: { ...jobSpec, right: { name: 'r' } }, valid: false, field: 'spec.right' },
+  { name: 'format beside inputs', spec: { ...jobSpec, left: { inputs: { a: { uri: 'a.csv' } }, format: 'csv' } }, valid: false, field: 'spec.left.format' },
+  { name: 'no inputs at all', spec: { ...jobSpec, left: { inputs: {} } }, valid: false, field: 'spec.left.inputs' },
+  { name: 'seventeen inputs', spec: { ...jobSpec, left: { inputs: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`i${i}`, { uri: `${i}.csv` }])) } }, valid: false, field: 'spec.left.inputs' },
+  { name: 'left database uri without a query', spec: { ...jobSpec, left: { uri: 'postgres://$DB' } }, valid: false, field: 'spec.left.query' },
+  { name: 'right with inputs', spec: { ...jobSpec, right: { inputs: { s: { uri: 'ftps://h/s.csv', format: 'csv', csv: {} } } } }, valid: true },
+  { name: 'right csv beside inputs', spec: { ...jobSpec, right: { inputs: { s: { uri: 's.csv' } }, csv: {} } }, valid: false, field: 'spec.right.format, csv' },
+  { name: 'right with no inputs', spec: { ...jobSpec, right: { inputs: {} } }, valid: false, field: 'spec.right.inputs' },
+  { name: 'right database input without a query', spec: { ...jobSpec, right: { inputs: { s: { uri: 'mysql://$DB' } } } }, valid: false, field: 'spec.right.inputs.<name>.query' },
+  { name: 'right input csv options with json', spec: { ...jobSpec, right: { inputs: { s: { uri: 's.json', format: 'json', csv: {} } } } }, valid: false, field: 'spec.right.inputs.<name>.csv' },
+  { name: 'catalog by Secret', spec: { ...jobSpec, output: { catalog: { postgres: { secretRef: { name: 'recon-db' } }, table: 'recon_runs', rows: 'recon_rows' } } }, valid: true },
+  { name: 'catalog by variable', spec: { ...jobSpec, output: { catalog: { urlEnv: 'RECON_DB' } } }, valid: true },
+  { name: 'catalog with both', spec: { ...jobSpec, output: { catalog: { urlEnv: 'RECON_DB', postgres: { secretRef: { name: 'recon-db' } } } } }, valid: false, field: 'spec.output.catalog' },
+  { name: 'catalog with neither', spec: { ...jobSpec, output: { catalog: { table: 't' } } }, valid: false, field: 'spec.output.catalog' },
+  { name: 'database uri with a query', spec: { ...jobSpec, right: { uri: 'mysql://$DB', query: 'SELECT 1 AS id' } }, valid: true },
+  { name: 'database uri without a query', spec: { ...jobSpec, right: { uri: 'postgres://$DB' } }, valid: false, field: 'spec.right.query' },
+  { name: 'database input without a query', spec: { ...jobSpec, left: { inputs: { a: { uri: 'postgresql://$DB' } } } }, valid: false, field: 'spec.left.inputs.<name>.query' },
+  { name: 'file input with a query', spec: { ...jobSpec, left: { inputs: { a: { uri: 'a.csv', query: 'SELECT 1' } } } }, valid: false, field: 'spec.left.inputs.<name>.query' },
+  { name: 'input csv options with parquet', spec: { ...jobSpec, left: { inputs: { a: { uri: 'a.parquet', format: 'parquet', csv: {} } } } }, valid: false, field: 'spec.left.inputs.<name>.csv' },
   {
     name: 'unique summary names',
     spec: { ...jobSpec, summaries: [{ name: 'a', sql: 'SELECT 1' }, { name: 'b', sql: 'SELECT 2' }] },
@@ -262,7 +289,7 @@ describe('CEL rules agree with zod', () => {
         ".spec.right: !has(self.csv) || !has(self.format) || self.format == 'csv'",
         ".spec.aggregate.measures[]: self.fn == 'count' || has(self.column)",
         '.spec.summaries: self.all(s, self.exists_one(t, t.name.lowerAscii() == s.name.lowerAscii()))',
-        '.spec.aggregate.measures: self.all(m, self.exists_one(n, n.as.lowerAscii() == m.as.lowerAscii()))',
+        '.spec.aggregate.measures: self.all(m, self.exists_one(n, n.__as__.lowerAscii() == m.__as__.lowerAscii()))',
       ]),
     );
     expect(rulesIn(schemaOf(run))).toContain('.spec.window: self.end > self.start');

@@ -1,0 +1,178 @@
+// ftp:// and ftps:// (explicit TLS; implicit with ftp.implicitTls) sources and targets,
+// with basic-ftp. The password comes from an environment variable named in the spec
+// (filled from a runner.envFrom Secret). FTPS verifies the server certificate against the
+// system roots or ftp.caEnv unless ftp.insecureSkipTlsVerify says otherwise. One control
+// connection per stage or publish call.
+import { randomUUID } from 'node:crypto';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Client, FileType, FTPError } from 'basic-ftp';
+import { expandRemoteGlob, summarize, type RemoteEntry } from './glob.ts';
+import { errorText, totalLine } from './publish-text.ts';
+import { parseRemoteUri, remoteUri, type RemoteLocation } from './remote-uri.ts';
+import { optionsFieldOf } from './sftp.ts';
+import { StageError, type Env, type FtpOptions, type PublishRequest, type PublishedResults, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+
+export function openFtpScheme(): SchemeSession {
+  return { stage: stageFtp, publish: publishFtp, close: async () => {} };
+}
+
+const TIMEOUT_MS = 30_000;
+
+function secretFrom(env: Env, name: string | undefined, field: string): string | undefined {
+  if (name === undefined) return undefined;
+  const v = env[name];
+  if (v === undefined || v === '') throw new StageError(`${field}: environment variable ${name} is not set; add it to a Secret listed in spec.runner.envFrom`, field);
+  return v;
+}
+
+async function connect(uri: string, field: string, opts: FtpOptions | undefined, env: Env): Promise<{ client: Client; loc: RemoteLocation }> {
+  const of = optionsFieldOf(field, 'ftp');
+  const loc = parseRemoteUri(uri, field, of);
+  if (loc.scheme === 'sftp') throw new StageError(`${field}: not an ftp:// URI`, field);
+  const o = opts ?? {};
+  const password = secretFrom(env, o.passwordEnv, `${of}.passwordEnv`);
+  if (loc.user && password === undefined) {
+    throw new StageError(`${of}.passwordEnv: required for user "${loc.user}"; name a variable from a Secret listed in spec.runner.envFrom`, of);
+  }
+  const ca = secretFrom(env, o.caEnv, `${of}.caEnv`);
+  const tls = loc.scheme === 'ftps';
+  const client = new Client(TIMEOUT_MS);
+  try {
+    await client.access({
+      host: loc.host,
+      port: loc.port,
+      user: loc.user ?? 'anonymous',
+      password: password ?? 'anonymous@',
+      secure: tls ? (o.implicitTls ? 'implicit' : true) : false,
+      ...(tls ? { secureOptions: { ...(ca ? { ca } : {}), rejectUnauthorized: o.insecureSkipTlsVerify !== true, servername: /^[\d.:]+$/.test(loc.host) ? undefined : loc.host } } : {}),
+    });
+  } catch (err) {
+    client.close();
+    throw new StageError(`${field}: ${connectFailure(err, loc, of, o)}`, field, { cause: err });
+  }
+  return { client, loc };
+}
+
+function connectFailure(err: unknown, loc: RemoteLocation, of: string, o: FtpOptions): string {
+  const code = (err as { code?: unknown }).code;
+  const where = `${loc.host}:${loc.port}`;
+  if (err instanceof FTPError && (code === 530 || code === 430)) {
+    return `authentication refused for user "${loc.user ?? 'anonymous'}" on ${where} (FTP ${code}); check the user in the URI and the Secret variable ${o.passwordEnv ?? '(none: set ' + of + '.passwordEnv)'}`;
+  }
+  if (code === 'ECONNREFUSED') return `cannot reach ${where}: connection refused; check the host and port in the URI`;
+  if (code === 'ENOTFOUND') return `cannot reach ${where}: the host name does not resolve; check the host in the URI`;
+  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || /timeout/i.test(errorText(err))) return `cannot reach ${where}: timed out; check the host, the port and the runner's network`;
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS/.test(code)) {
+    return `the TLS certificate of ${where} is not trusted (${code}); give its CA in ${of}.caEnv`;
+  }
+  return `cannot connect to ${where}: ${errorText(err)}`;
+}
+
+function ftpFailure(err: unknown, what: string, verb: 'reading' | 'writing'): string {
+  if (err instanceof FTPError) {
+    // 550 means "file unavailable": missing or not permitted; the listing told us it exists.
+    if (err.code === 550) return `cannot ${verb === 'reading' ? 'read' : 'write'} ${what} (FTP 550 ${err.message.replace(/^550 /, '')}); check that it exists and that the user has ${verb === 'reading' ? 'read' : 'write'} permission`;
+    return `${verb} ${what} failed (FTP ${err.code} ${err.message.replace(/^\d+ /, '')})`;
+  }
+  return `${verb} ${what} failed: ${errorText(err)}`;
+}
+
+function entryOf(f: { name: string; type: FileType; size: number }): RemoteEntry {
+  return { name: f.name, kind: f.type === FileType.File ? 'file' : f.type === FileType.Directory ? 'dir' : 'other', size: f.size };
+}
+
+async function stageFtp(req: StageRequest): Promise<StagedFiles> {
+  const { field } = req;
+  const { client, loc } = await connect(req.uri, field, req.ftp, req.env);
+  try {
+    const list = async (dir: string): Promise<RemoteEntry[] | undefined> => {
+      try {
+        // cd first: a LIST of a missing directory is an empty listing on many servers.
+        await client.cd(dir);
+      } catch (err) {
+        if (err instanceof FTPError && err.code === 550) return undefined;
+        throw err;
+      }
+      return (await client.list()).map(entryOf);
+    };
+    const statPath = async (p: string): Promise<RemoteEntry | undefined> => {
+      const entries = await list(path.posix.dirname(p));
+      return entries?.find((e) => e.name === path.posix.basename(p));
+    };
+    let found;
+    try {
+      found = await expandRemoteGlob(loc.path, list, statPath);
+    } catch (err) {
+      throw new StageError(`${field}: ${ftpFailure(err, `${loc.display}${loc.path}`, 'reading')}`, field, { cause: err });
+    }
+    if (found.isDirectory) throw new StageError(`${field}: "${req.uri}" is a directory; name the files, e.g. "${req.uri.replace(/\/?$/, '/*.csv')}"`, field);
+    if (found.matches.length === 0) throw new StageError(`${field}: no file matches "${req.uri}" (looked in ${remoteUri(loc, found.lookedIn)})`, field);
+    const files: string[] = [];
+    let bytes = 0;
+    for (const m of found.matches) {
+      const dest = path.join(req.destDir, ...m.rel.split('/'));
+      await mkdir(path.dirname(dest), { recursive: true });
+      try {
+        await client.downloadTo(dest, m.path);
+      } catch (err) {
+        throw new StageError(`${field}: ${ftpFailure(err, remoteUri(loc, m.path), 'reading')}`, field, { cause: err });
+      }
+      const size = (await stat(dest)).size;
+      if (size !== m.size) throw new StageError(`${field}: download of ${remoteUri(loc, m.path)} was cut short: ${size} of ${m.size} bytes`, field);
+      bytes += size;
+      files.push(dest);
+    }
+    req.onProgress?.(summarize(files, bytes, 'file', remoteUri(loc, found.lookedIn)));
+    return { files, bytes };
+  } finally {
+    client.close();
+  }
+}
+
+async function publishFtp(req: PublishRequest): Promise<PublishedResults> {
+  let conn;
+  try {
+    conn = await connect(req.targetUri, 'spec.output.uri', req.ftp, req.env);
+  } catch (err) {
+    throw req.fail(err instanceof Error ? err.message.replace(/^spec\.output\.uri: /, '') : String(err), err);
+  }
+  const { client, loc } = conn;
+  const dir = loc.path.replace(/\/+$/, '') || '/';
+  const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+  try {
+    try {
+      await client.ensureDir(dir);
+      await client.cd('/');
+      // A summary left by an earlier run would vouch for files this run is replacing.
+      await client.remove(join(req.summary.name), true);
+    } catch (err) {
+      throw req.fail(ftpFailure(err, remoteUri(loc, dir), 'writing'), err);
+    }
+    const put = async (name: string, src: string): Promise<string> => {
+      const final = join(name);
+      const tmp = join(`.${path.posix.basename(name)}.${randomUUID().slice(0, 8)}.tmp`);
+      try {
+        if (name.includes('/')) {
+          await client.ensureDir(path.posix.dirname(final));
+          await client.cd('/');
+        }
+        await client.uploadFrom(src, tmp);
+        // RNFR/RNTO is a rename(2) on the server: readers see the old file or the whole new one.
+        await client.rename(tmp, final);
+      } catch (err) {
+        await client.remove(tmp, true).catch(() => undefined);
+        throw req.fail(`uploading ${name} failed: ${ftpFailure(err, remoteUri(loc, final), 'writing')}`, err);
+      }
+      return remoteUri(loc, final);
+    };
+    const files: string[] = [];
+    for (const item of req.items) files.push(await put(item.name, item.src));
+    const summaryUri = await put(req.summary.name, req.summary.src);
+    const uri = remoteUri(loc, dir === '/' ? '/' : `${dir}/`);
+    req.onProgress?.(totalLine(req.items, req.summary, uri));
+    return { uri, files, summaryUri };
+  } finally {
+    client.close();
+  }
+}

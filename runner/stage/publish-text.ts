@@ -1,0 +1,13 @@
+// Message fragments shared by the publishers. Pure.
+import { formatBytes, plural } from './bytes.ts';
+import type { PublishItem } from './types.ts';
+
+export function totalLine(items: PublishItem[], summary: PublishItem, where: string): string {
+  const bytes = items.reduce((n, i) => n + i.size, summary.size);
+  return `published ${plural(items.length, 'file')} and ${summary.name} (${formatBytes(bytes)}) to ${where}`;
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return 'code' in err ? `${String(err.code)}: ${err.message}` : err.message;
+  return String(err);
+}
