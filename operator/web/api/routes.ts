@@ -2,7 +2,7 @@
 // decisions (authz.ts, listing.ts) and write JSON or problem+json. Paths are shaped like
 // the Kubernetes API's so people can guess them.
 import { KubeConfig } from '@kubernetes/client-node';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { backfill, CommandError, rerun } from '../../cli/recon-commands.ts';
 import { Kube } from '../../kube/client.ts';
 import { canCreate, canRead, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
