@@ -69,7 +69,7 @@ export async function startPrometheus(o: { targets: string[]; ruleFile: string; 
     await waitFor('Prometheus ready', async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok, 30_000);
   } catch (err) {
     await stop();
-    throw new Error(`prometheus did not start: ${(err as Error).message}\n${log}`);
+    throw new Error(`prometheus did not start: ${(err as Error).message}\n${log}`, { cause: err });
   }
   return {
     url,

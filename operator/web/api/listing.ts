@@ -220,16 +220,25 @@ export interface PageOf<T> {
   metadata: { continue?: string; remainingItemCount?: number };
 }
 
+export interface KeyedRun {
+  key: string[];
+  item: RunItem;
+}
+
+/** Runs with their sort keys, in page order: computed once per cache version by the routes. */
+export function sortRuns(runs: Iterable<RunItem>): KeyedRun[] {
+  const keyed = [...runs].map((item) => ({ key: runSortKey(item), item }));
+  return keyed.sort((a, b) => (keyLess(a.key, b.key) ? -1 : keyLess(b.key, a.key) ? 1 : 0));
+}
+
 /** Filter, order and cut one page; `continue` is set when more items follow. */
-export function pageRuns(runs: Iterable<RunItem>, filter: RunFilter, page: Page): PageOf<RunItem> {
-  const keyed: Array<{ key: string[]; item: RunItem }> = [];
-  for (const r of runs) {
-    if (!matches(r, filter)) continue;
-    const key = runSortKey(r);
-    if (page.after && !keyLess(page.after, key)) continue;
-    keyed.push({ key, item: r });
+export function pageRuns(runs: Iterable<RunItem> | { sorted: readonly KeyedRun[] }, filter: RunFilter, page: Page): PageOf<RunItem> {
+  const sorted = 'sorted' in runs ? runs.sorted : sortRuns(runs);
+  const keyed: KeyedRun[] = [];
+  for (const k of sorted) {
+    if (page.after && !keyLess(page.after, k.key)) continue;
+    if (matches(k.item, filter)) keyed.push(k);
   }
-  keyed.sort((a, b) => (keyLess(a.key, b.key) ? -1 : keyLess(b.key, a.key) ? 1 : 0));
   const items = keyed.slice(0, page.limit);
   const rest = keyed.length - items.length;
   return {

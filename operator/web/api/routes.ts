@@ -19,7 +19,9 @@ import {
   parseLimit,
   parseRunQuery,
   runItem,
+  sortRuns,
   type JobObject,
+  type KeyedRun,
   type RunItem,
   type RunObject,
 } from './listing.ts';
@@ -53,6 +55,18 @@ export interface ApiResponse {
 }
 
 const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });
+
+// Every run as an API item, in page order, rebuilt only when the watch cache changed: a
+// page of a 10,000-run list is then a scan, not a sort.
+const sortedCache = new WeakMap<Store, { version: number; sorted: KeyedRun[] }>();
+function sortedRuns(store: Store): KeyedRun[] {
+  const v = store.version();
+  const hit = sortedCache.get(store);
+  if (hit && hit.version === v) return hit.sorted;
+  const sorted = sortRuns(store.runs().map(runItem));
+  sortedCache.set(store, { version: v, sorted });
+  return sorted;
+}
 
 async function reviewsFor(ctx: ApiContext, caller: Caller, namespaces: string[], verb: Verb): Promise<Review[]> {
   const out: Review[] = [];
@@ -228,8 +242,8 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
     const allowed = new Set(visible);
     if (parts[0] === 'reconruns') {
       const { filter, page } = parseRunQuery(query);
-      const items = allRuns().filter((r) => allowed.has(r.metadata.namespace)).map(runItem);
-      return ok({ kind: 'ReconRunList', ...pageRuns(items, filter, page) });
+      const sorted = sortedRuns(ctx.store).filter((k) => allowed.has(k.item.namespace));
+      return ok({ kind: 'ReconRunList', ...pageRuns({ sorted }, filter, page) });
     }
     const page = parseJobQuery(query);
     const byJob = runsByJob(allRuns().filter((r) => allowed.has(r.metadata.namespace)));
@@ -248,7 +262,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
     const runs = allRuns().filter((r) => r.metadata.namespace === ns);
     if (kind === 'reconruns') {
       const { filter, page } = parseRunQuery(query);
-      return ok({ kind: 'ReconRunList', ...pageRuns(runs.map(runItem), filter, page) });
+      return ok({ kind: 'ReconRunList', ...pageRuns({ sorted: sortedRuns(ctx.store).filter((k) => k.item.namespace === ns) }, filter, page) });
     }
     const page = parseJobQuery(query);
     const byJob = runsByJob(runs);

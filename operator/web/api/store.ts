@@ -14,6 +14,8 @@ export interface Store {
   run(namespace: string, name: string): RunObject | undefined;
   /** Every namespace holding a ReconJob or ReconRun (the candidates for `list`). */
   namespaces(): string[];
+  /** Changes whenever any cached object changes (keys derived caches). */
+  version(): number;
   /** Resolves when both informers have listed once. */
   synced(): Promise<void>;
   stop(): Promise<void>;
@@ -40,15 +42,18 @@ export function informerStore(kc: KubeConfig): Store {
         const k = key(o.metadata.namespace, o.metadata.name);
         if (kind === 'delete') into.delete(k);
         else into.set(k, o);
+        version++;
       },
     });
   const informers = [make('reconjobs', jobs), make('reconruns', runs)];
+  let version = 0;
   let started: Promise<void> | undefined;
   return {
     jobs: () => [...jobs.values()],
     runs: () => [...runs.values()],
     job: (ns, name) => jobs.get(key(ns, name)),
     run: (ns, name) => runs.get(key(ns, name)),
+    version: () => version,
     namespaces() {
       const set = new Set<string>();
       for (const j of jobs.values()) set.add(j.metadata.namespace);
@@ -82,6 +87,7 @@ export function staticStore(jobList: JobObject[], runList: RunObject[]): Store {
     job: (ns, name) => jobs.get(key(ns, name)),
     run: (ns, name) => runs.get(key(ns, name)),
     namespaces: () => [...new Set([...jobList, ...runList].map((o) => o.metadata.namespace))].sort(),
+    version: () => 0,
     synced: async () => undefined,
     stop: async () => undefined,
   };
