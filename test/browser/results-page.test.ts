@@ -4,14 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { launchChromium, screenshotDir } from '../support/browser.ts';
 import { sharedService } from '../support/require-service.ts';
 import { webEnvForFile, type WebEnv } from '../support/web-env.ts';
 
 const world = webEnvForFile();
 const browser = sharedService('headless Chromium', launchChromium, (b) => b.close());
-afterAll(() => undefined);
 
 // Secure cookies are kept for http://localhost (a trustworthy origin), as for https.
 const origin = (w: WebEnv) => w.web.url.replace('127.0.0.1', 'localhost');

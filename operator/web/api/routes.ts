@@ -132,11 +132,16 @@ export interface HistoryPoint {
   diffTotals?: Record<string, string>;
 }
 
-/** Runs first; a summary.json adds the windows whose ReconRuns were pruned. Oldest first. */
-export function mergeHistory(runs: readonly RunItem[], summaries: ReadonlyArray<{ summary: Json }>): HistoryPoint[] {
+/**
+ * Runs first; a summary.json adds the windows whose ReconRuns were pruned. Oldest first.
+ * Only summaries that name this job (and, when they carry one, this namespace) count: an
+ * output prefix is user-written and could point at another team's results.
+ */
+export function mergeHistory(job: { namespace: string; name: string }, runs: readonly RunItem[], summaries: ReadonlyArray<{ summary: Json }>): HistoryPoint[] {
   const byWindow = new Map<string, HistoryPoint>();
   const newestRun = [...runs].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
   for (const s of summaries) {
+    if (s.summary.job !== job.name || (s.summary.namespace !== undefined && s.summary.namespace !== job.namespace)) continue;
     const w = s.summary.window as { start?: unknown; end?: unknown } | undefined;
     if (typeof w?.start !== 'string' || typeof w.end !== 'string') continue;
     const p: HistoryPoint = { window: { start: w.start, end: w.end }, source: 'summary', phase: 'Succeeded' };
@@ -301,7 +306,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
     if (sub === 'history' && parts.length === 5) {
       const prefix = outputPrefix(job);
       const summaries = prefix ? await ctx.results.summaries(prefix, ctx.maxHistory ?? 400).catch(() => []) : [];
-      return ok({ kind: 'ReconJobHistory', namespace: ns, job: name, timeZone: job.spec.schedule?.timeZone ?? 'UTC', items: mergeHistory(runs, summaries) });
+      return ok({ kind: 'ReconJobHistory', namespace: ns, job: name, timeZone: job.spec.schedule?.timeZone ?? 'UTC', items: mergeHistory({ namespace: ns, name }, runs, summaries) });
     }
     throw new HttpProblem(404, 'no such API path; see /api/openapi.json');
   }
