@@ -21,6 +21,7 @@ async function signIn(b: Browser, w: WebEnv, token: string): Promise<Page> {
   await page.goto(`${origin(w)}/`);
   await page.waitForURL(/\/signin$/);
   await page.getByLabel('Token').fill(token);
+  await page.screenshot({ path: join(screenshotDir, '0-signin.png') });
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${origin(w)}/`, { timeout: 15_000 }).catch(async (err: unknown) => {
     throw new Error(`sign-in did not reach the jobs page: at ${page.url()}: ${(await page.locator('body').textContent())?.slice(0, 300)}`, { cause: err });
