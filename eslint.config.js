@@ -16,6 +16,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // The results page's script runs in the browser (operator/web/page, shipped unbuilt).
+  { files: ['operator/web/page/**/*.js'], languageOptions: { globals: { ...globals.browser } } },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

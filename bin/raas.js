@@ -10,7 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 
 // Commands that talk to Kubernetes live in operator/; the runner never imports them.
-const KUBE_COMMANDS = new Set(['operator', 'sandbox', 'backfill', 'rerun', 'runs', 'results']);
+const KUBE_COMMANDS = new Set(['operator', 'sandbox', 'web', 'backfill', 'rerun', 'runs', 'results']);
 const args = process.argv.slice(2);
 if (KUBE_COMMANDS.has(args[0] ?? '')) {
   const { main } = await import('../operator/cli/main.ts');

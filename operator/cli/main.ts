@@ -94,6 +94,29 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
       }
     });
 
+  program
+    .command('web')
+    .description('serve the results page (/) and API (/api/v1) for people and systems that never use kubectl; every request is authenticated with TokenReview and authorized with SubjectAccessReview')
+    .option('--kubeconfig <path>', 'kubeconfig file (default: in-cluster or $KUBECONFIG)')
+    .option('--port <n>', 'HTTP port (default $RAAS_WEB_PORT or 8080)')
+    .option('--host <h>', 'address to listen on (default $RAAS_HTTP_HOST or 0.0.0.0)')
+    .action(async (flags: { kubeconfig?: string; port?: string; host?: string }) => {
+      try {
+        const { webConfigFromEnv } = await import('../web/config.ts');
+        const { startWeb } = await import('../web/server.ts');
+        const web = await startWeb(await webConfigFromEnv(process.env, flags));
+        out(`raas web: ${web.url}`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
+        });
+        await web.stop();
+      } catch (err) {
+        fail(err instanceof Error ? err.message : String(err));
+        exitCode = 2;
+      }
+    });
+
   common(program.command('backfill').description('create one ReconRun per period from --from to --to (inclusive); applying it twice creates nothing new'))
     .argument('<job>', 'ReconJob name')
     .requiredOption('--from <YYYY-MM-DD>', 'first date')

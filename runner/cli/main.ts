@@ -141,6 +141,7 @@ export async function main(argv: string[]): Promise<number> {
       '\nKubernetes commands (also as `kubectl recon <command>`):\n' +
         '  operator            run the controller\n' +
         '  sandbox             try the operator without a cluster (API test server + job simulator + S3)\n' +
+        '  web                 serve the results page and API (TokenReview/SubjectAccessReview sign-in)\n' +
         '  backfill <job>      one ReconRun per period, --from D --to D\n' +
         '  rerun <job>         run the period containing --date D again\n' +
         '  runs <job>          list a job\'s runs\n' +

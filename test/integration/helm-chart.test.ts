@@ -49,8 +49,19 @@ async function valuesFile(values: Record<string, unknown>): Promise<string> {
   return path;
 }
 
-/** `helm template` -> parsed manifests; fails the test with helm's stderr when it fails. */
+/**
+ * `helm template` -> parsed manifests of the operator (the results page's objects, component
+ * web, are checked on their own by renderWeb); fails the test with helm's stderr when it fails.
+ */
 async function render(ctx: SkipContext, values: Record<string, unknown> = {}, extra: string[] = []): Promise<Manifest[]> {
+  return (await renderAll(ctx, values, extra)).filter((o) => (o.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/component'] !== 'web');
+}
+
+async function renderWeb(ctx: SkipContext, values: Record<string, unknown> = {}): Promise<Manifest[]> {
+  return (await renderAll(ctx, values)).filter((o) => (o.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/component'] === 'web');
+}
+
+async function renderAll(ctx: SkipContext, values: Record<string, unknown> = {}, extra: string[] = []): Promise<Manifest[]> {
   const args = ['template', RELEASE, CHART, '--namespace', NS, '--kube-version', KUBE_VERSION, '-f', await valuesFile(values), ...extra];
   const res = helm(ctx, args);
   expect(res.stderr + (res.status === 0 ? '' : `\nhelm exited ${res.status}`)).not.toMatch(/Error|helm exited/);
@@ -329,6 +340,44 @@ describe.sequential('helm chart charts/raas', () => {
 
     const pdb = one(objs, 'PodDisruptionBudget');
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deploy.spec.selector.matchLabels } });
+  });
+
+  it('renders the results page and API (raas web) hardened like the operator, with read-only RBAC', async (ctx) => {
+    const objs = await renderWeb(ctx);
+    expect(objs.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ServiceAccount']);
+    const deploy = one(objs, 'Deployment');
+    expect(deploy.metadata.name).toBe('raas-web');
+    const pod = deploy.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('raas-web');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } });
+    const c = pod.containers[0];
+    expect(c.args).toEqual(['web']);
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(c.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    const env = envOf(c);
+    expect(env.get('RAAS_HTTP_HOST')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    expect(env.get('RAAS_WEB_PORT')?.value).toBe('8080');
+    const svc = one(objs, 'Service');
+    expect(svc.spec.selector).toEqual(deploy.spec.selector.matchLabels);
+    // The operator's Service and PodDisruptionBudget never select web pods.
+    const operatorSvc = one(await render(ctx), 'Service');
+    expect(operatorSvc.spec.selector['app.kubernetes.io/component']).toBe('operator');
+    expect(deploy.spec.selector.matchLabels['app.kubernetes.io/component']).toBe('web');
+    // Read and review only: reruns are created with the caller's own token.
+    expect(one(objs, 'ClusterRole').rules).toEqual([
+      { apiGroups: ['raas.dev'], resources: ['reconjobs', 'reconruns'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    expect(one(objs, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'raas-web', namespace: NS }]);
+
+    const withIngress = await renderWeb(ctx, { web: { ingress: { enabled: true, host: 'raas.example.com', tls: [{ hosts: ['raas.example.com'], secretName: 'raas-tls' }] }, envFrom: [{ secretRef: { name: 's3-creds' } }] } });
+    const ing = one(withIngress, 'Ingress');
+    expect(ing.spec.rules[0]).toMatchObject({ host: 'raas.example.com', http: { paths: [{ path: '/', backend: { service: { name: 'raas-web', port: { name: 'http' } } } }] } });
+    expect(one(withIngress, 'Deployment').spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: 's3-creds' } }]);
+    expect(await renderWeb(ctx, { web: { enabled: false } })).toEqual([]);
+    const bad = helm(ctx, ['template', RELEASE, CHART, '--set', 'web.replicas=2']);
+    expect(bad.status).not.toBe(0);
   });
 
   it('passes Kafka settings to the operator, credentials only from a Secret', async (ctx) => {

@@ -49,7 +49,7 @@ describe('helm install on the real control plane', { timeout: 300_000 }, () => {
       const rollout = await run(KUBECTL, ['-n', 'raas-system', 'rollout', 'status', 'deploy/raas', '--timeout=150s'], henv);
       expect(rollout.code, `${rollout.out}${rollout.err}\n${env.outputs.slice(-2).join('\n')}`).toBe(0);
       expect(rollout.out).toMatch(/successfully rolled out/);
-      const pods = (await env.list('v1/pods', 'raas-system', 'app.kubernetes.io/name=raas')).map((p) => String((p.metadata as { name: string }).name));
+      const pods = (await env.list('v1/pods', 'raas-system', 'app.kubernetes.io/name=raas,app.kubernetes.io/component=operator')).map((p) => String((p.metadata as { name: string }).name));
       expect(pods).toHaveLength(2);
 
       const lease = await waitFor('a leader', async () => {
@@ -74,7 +74,7 @@ describe('helm install on the real control plane', { timeout: 300_000 }, () => {
 
       const uninstall = await run(helm!, ['uninstall', 'raas', '-n', 'raas-system', '--wait', '--timeout', '60s'], henv);
       expect(uninstall.code, uninstall.err).toBe(0);
-      await waitFor('the operator pods gone', async () => (await env.list('v1/pods', 'raas-system', 'app.kubernetes.io/name=raas')).length === 0, 90_000);
+      await waitFor('the operator and web pods gone', async () => (await env.list('v1/pods', 'raas-system', 'app.kubernetes.io/name=raas')).length === 0, 90_000);
     } finally {
       await rm(home, { recursive: true, force: true });
     }

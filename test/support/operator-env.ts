@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { configFromEnv, startOperator, type RunningOperator } from '../../operator/main.ts';
 import { Kube, loadKubeConfig } from '../../operator/kube/client.ts';
 import type { RetryPolicy } from '../../operator/notify/routing.ts';
+import type { ControlPlaneUser } from '../../operator/sandbox/control-plane.ts';
 import { startTestCluster, waitFor, type TestCluster } from './cluster.ts';
 import { startS3Server, type S3TestServer } from './s3-server.ts';
 import { sharedService, type SkipContext } from './require-service.ts';
@@ -47,10 +48,12 @@ export interface OperatorEnvOptions {
   chartValues?: string[];
   /** Extra env for the operator (configFromEnv). */
   operatorEnv?: Record<string, string>;
+  /** Token-authenticated users of the control plane (cp.userTokens[name]). */
+  users?: ControlPlaneUser[];
 }
 
-export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues'> = {}): Promise<ClusterEnv> {
-  const cluster = await startTestCluster();
+export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues' | 'users'> = {}): Promise<ClusterEnv> {
+  const cluster = await startTestCluster(opts.users ? { users: opts.users } : {});
   let s3: S3TestServer | undefined;
   try {
     s3 = await startS3Server({ buckets: ['ledger', 'psp', 'results'] });

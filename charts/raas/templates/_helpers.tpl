@@ -85,3 +85,29 @@ Checks that cannot be expressed in values.schema.json.
 {{- fail (printf "leaderElection.enabled=false with replicaCount=%d: without a Lease every replica would reconcile, creating Jobs twice. Enable leader election or set replicaCount=1." (int .Values.replicaCount)) }}
 {{- end }}
 {{- end }}
+
+{{/*
+The results page and API (`raas web`): its own name, ServiceAccount and selector labels,
+so the web pods never match the operator's Service or PodDisruptionBudget.
+*/}}
+{{- define "raas.webName" -}}
+{{- printf "%s-web" (include "raas.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "raas.webSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "raas.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: web
+{{- end }}
+
+{{- define "raas.webLabels" -}}
+helm.sh/chart: {{ include "raas.chart" . }}
+{{ include "raas.webSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: raas
+{{- end }}
+
+{{- define "raas.webServiceAccountName" -}}
+{{- default (include "raas.webName" .) .Values.web.serviceAccount.name }}
+{{- end }}
