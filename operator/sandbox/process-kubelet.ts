@@ -262,7 +262,7 @@ export class ProcessKubelet {
       }
       let restartCount = 0;
       let ready = false;
-      const baseStatus = (): Json => ({ hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP, podIPs: [{ ip: podIP }], startTime: startedAt, qosClass: 'BestEffort' });
+      const baseStatus = (): Json => ({ hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP, podIPs: [{ ip: podIP }], startTime: startedAt });
       const running = (since: string) =>
         this.patchStatus(ns, name, {
           ...baseStatus(),

@@ -51,6 +51,19 @@ describe('helm install on the real control plane', { timeout: 300_000 }, () => {
       expect(rollout.out).toMatch(/successfully rolled out/);
       const pods = (await env.list('v1/pods', 'raas-system', 'app.kubernetes.io/name=raas,app.kubernetes.io/component=operator')).map((p) => String((p.metadata as { name: string }).name));
       expect(pods).toHaveLength(2);
+      // The web Deployment rolls out too, and every pod reports what a kubelet reports.
+      const webRollout = await run(KUBECTL, ['-n', 'raas-system', 'rollout', 'status', 'deploy/raas-web', '--timeout=120s'], henv);
+      expect(webRollout.code, `${webRollout.out}${webRollout.err}`).toBe(0);
+      const all = await env.list('v1/pods', 'raas-system', 'app.kubernetes.io/name=raas');
+      for (const p of all) expect(p.status, String((p.metadata as { name: string }).name)).toMatchObject({ phase: 'Running', podIP: expect.stringMatching(/^127\./) });
+      const web = all.find((p) => (p.metadata as { labels?: Record<string, string> }).labels?.['app.kubernetes.io/component'] === 'web');
+      expect(web).toBeDefined();
+      const webIp = String((web!.status as { podIP: string }).podIP);
+      expect((await fetch(`http://${webIp}:8080/healthz`)).status).toBe(200);
+      // Without a token the API says 401, as it would behind the Service.
+      const anon = await fetch(`http://${webIp}:8080/api/v1/reconruns`);
+      expect(anon.status).toBe(401);
+      expect(anon.headers.get('content-type')).toMatch(/application\/problem\+json/);
 
       const lease = await waitFor('a leader', async () => {
         const l = await env.get('coordination.k8s.io/v1/leases', 'raas-system', 'raas-leader');
