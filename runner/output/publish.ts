@@ -22,6 +22,8 @@ export interface PublishOptions extends ConnectionOptions {
   transports?: Transports;
   env?: Env;
   onProgress?: (m: string) => void;
+  /** Refuses the publish given the summary.json already at the target (overwrite-guard.ts). */
+  guard?: (existingSummary: string | undefined) => void;
 }
 
 
@@ -77,6 +79,7 @@ export async function publishResults(opts: PublishOptions): Promise<PublishedRes
       sftp: opts.sftp,
       ftp: opts.ftp,
       onProgress: opts.onProgress,
+      guard: opts.guard,
       fail,
     });
   } finally {

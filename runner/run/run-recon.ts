@@ -33,6 +33,7 @@ import { quoteIdent } from '../compare/sql-text.ts';
 import type { ReconJob, SourceFormat, SourceSpec } from '../spec/schema.ts';
 import { writeCatalog } from '../output/catalog.ts';
 import { publishResults } from '../output/publish.ts';
+import { defaultOutputFolder, overwriteGuard } from '../output/overwrite-guard.ts';
 import { outputTarget } from '../output/target.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
 import { isRemote, Transports } from '../stage/schemes.ts';
@@ -115,7 +116,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   });
   const rendered = await step('render', undefined, async () => ({
     sides: { left: planSide(spec.left, 'left', vars), right: planSide(spec.right, 'right', vars) } as Record<Side, SidePlan>,
-    outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? 'raas-out/{{ job.name }}/{{ window.startDate }}/', vars, '--out')),
+    outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? `raas-out/{{ job.name }}/${defaultOutputFolder(opts.window)}/`, vars, '--out')),
     summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
   }));
   // Relative output paths: --out and the default are relative to the working directory,
@@ -408,6 +409,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         transports,
         sftp: spec.output?.sftp,
         ftp: spec.output?.ftp,
+        guard: overwriteGuard(opts.window, outUri),
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );

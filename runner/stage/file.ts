@@ -1,7 +1,7 @@
 // Local paths and file:// URLs: sources are used in place (globs walked with pruning);
 // a target directory gets each file through a temp file and a rename.
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
@@ -109,6 +109,11 @@ async function publishToDir(opts: PublishRequest): Promise<PublishedResults> {
   const summaryPath = path.join(dir, summary.name);
   try {
     await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw fail(errorText(err), err);
+  }
+  opts.guard?.(await readFile(summaryPath, 'utf8').catch(() => undefined));
+  try {
     // A summary left by an earlier run would vouch for files this run is replacing.
     await rm(summaryPath, { force: true });
   } catch (err) {

@@ -3,6 +3,7 @@
 // (filled from a runner.envFrom Secret). FTPS verifies the server certificate against the
 // system roots or ftp.caEnv unless ftp.insecureSkipTlsVerify says otherwise. One control
 // connection per stage or publish call.
+import { Writable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -140,10 +141,22 @@ async function publishFtp(req: PublishRequest): Promise<PublishedResults> {
   const { client, loc } = conn;
   const dir = loc.path.replace(/\/+$/, '') || '/';
   const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+  let existing: string | undefined;
   try {
     try {
       await client.ensureDir(dir);
       await client.cd('/');
+      if (req.guard) {
+        const chunks: Buffer[] = [];
+        const sink = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) });
+        const found = await client.downloadTo(sink, join(req.summary.name)).then(() => true, () => false);
+        existing = found ? Buffer.concat(chunks).toString('utf8') : undefined;
+      }
+    } catch (err) {
+      throw req.fail(ftpFailure(err, remoteUri(loc, dir), 'writing'), err);
+    }
+    req.guard?.(existing);
+    try {
       // A summary left by an earlier run would vouch for files this run is replacing.
       await client.remove(join(req.summary.name), true);
     } catch (err) {

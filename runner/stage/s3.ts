@@ -203,6 +203,17 @@ async function publishToS3(opts: PublishRequest, s3: S3Client): Promise<Publishe
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
   const summaryKey = prefix + summary.name;
 
+  if (opts.guard) {
+    let existing: string | undefined;
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: summaryKey }));
+      existing = await got.Body?.transformToString('utf8');
+    } catch (err) {
+      const f = describeS3Failure(err);
+      if (f.code !== 'NoSuchKey' && f.code !== 'NotFound') throw fail(s3Cause(err, bucket), err);
+    }
+    opts.guard(existing);
+  }
   // A summary left by an earlier run would vouch for objects this run is replacing. Deleting
   // needs s3:DeleteObject, which a narrowly scoped runner may lack: then warn and go on,
   // since the new summary will still land last.

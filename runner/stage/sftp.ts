@@ -194,9 +194,16 @@ async function publishSftp(req: PublishRequest): Promise<PublishedResults> {
   const { client, loc } = conn;
   const dir = loc.path.replace(/\/+$/, '') || '/';
   const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+  let existing: string | undefined;
   try {
     try {
       await client.mkdir(dir, true);
+      existing = req.guard && (await client.exists(join(req.summary.name))) === '-' ? String(await client.get(join(req.summary.name))) : undefined;
+    } catch (err) {
+      throw req.fail(sftpFailure(err, remoteUri(loc, dir)).replace('reading', 'writing to'), err);
+    }
+    req.guard?.(existing);
+    try {
       // A summary left by an earlier run would vouch for files this run is replacing.
       await client.delete(join(req.summary.name), true);
     } catch (err) {

@@ -92,6 +92,11 @@ export interface PublishRequest extends ConnectionOptions {
   onProgress?: ((m: string) => void) | undefined;
   /** Builds the error every failure is reported as. */
   fail: (why: string, cause?: unknown) => Error;
+  /**
+   * Called with the text of the summary.json already at the target (undefined when there is
+   * none) before anything is written; throws to refuse the publish (output/overwrite-guard.ts).
+   */
+  guard?: ((existingSummary: string | undefined) => void) | undefined;
 }
 
 export interface PublishedResults {
