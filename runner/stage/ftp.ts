@@ -148,7 +148,12 @@ async function publishFtp(req: PublishRequest): Promise<PublishedResults> {
       await client.cd('/');
       if (req.guard) {
         const chunks: Buffer[] = [];
-        const sink = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) });
+        const sink = new Writable({
+          write(c: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void) {
+            chunks.push(c);
+            done();
+          },
+        });
         const found = await client.downloadTo(sink, join(req.summary.name)).then(() => true, () => false);
         existing = found ? Buffer.concat(chunks).toString('utf8') : undefined;
       }

@@ -14,7 +14,7 @@ const QUICKSTART = 'examples/quickstart/reconjob.yaml';
 const s3 = sharedService('S3 test server (s3rver)', () => startS3Server({ buckets: ['results'] }), (s) => s.stop());
 
 async function manifestWithOutput(dir: string, uri: string): Promise<string> {
-  const text = (await readFile(QUICKSTART, 'utf8')).replace(/\n  output:\n/, `\n  output:\n    uri: "${uri}"\n`);
+  const text = (await readFile(QUICKSTART, 'utf8')).replace(/\n {2}output:\n/, `\n  output:\n    uri: "${uri}"\n`);
   const file = join(process.cwd(), 'examples', 'quickstart', `.overwrite-${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, text);
   return file;
