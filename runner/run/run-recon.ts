@@ -26,7 +26,6 @@ import { finalizePlan, probeKey, resolveColumns, type ComparePlan, type NumericS
 import { detectFormat, groupedViewSql, inputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
 import type { ReconJob, SourceFormat } from '../spec/schema.ts';
 import { publishResults } from '../output/publish.ts';
-import { createS3Client } from '../stage/s3-client.ts';
 import { stageSource } from '../stage/stage-source.ts';
 import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
 import type { ReconWindow } from '../window/window.ts';
@@ -120,7 +119,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
   let s3: S3Client | undefined;
-  const s3Client = () => (s3 ??= createS3Client(env));
+  // One client for staging and publishing; the SDK is imported only when a URI is s3://.
+  const s3Client = async () => (s3 ??= (await import('../stage/s3-client.ts')).createS3Client(env));
   let duck: Duck | undefined;
   try {
     // ---- stage
@@ -128,13 +128,13 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const staged: Record<Side, string[]> = { left: [], right: [] };
     for (const side of ['left', 'right'] as const) {
       const uri = side === 'left' ? rendered.leftUri : rendered.rightUri;
-      const res = await step('stage', undefined, () =>
+      const res = await step('stage', undefined, async () =>
         stageSource({
           uri,
           field: `spec.${side}.uri`,
           baseDir: opts.baseDir,
           destDir: join(workDir, 'input', side),
-          ...(isS3(uri) ? { s3: s3Client() } : {}),
+          ...(isS3(uri) ? { s3: await s3Client() } : {}),
           onProgress: (m) => progress(`stage    ${side} (${names[side]}): ${m}`),
         }),
       );
@@ -330,13 +330,13 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     summary.results = { ...summary.results, ...planned };
     summary.timings.writeMs = ms(tWrite);
     await writeFile(join(localOut, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    const published = await step('upload', 'spec.output.uri', () =>
+    const published = await step('upload', 'spec.output.uri', async () =>
       publishResults({
         localDir: localOut,
         files: [resultName],
         summaryFile: 'summary.json',
         targetUri: outUri,
-        ...(isS3(outUri) ? { s3: s3Client() } : {}),
+        ...(isS3(outUri) ? { s3: await s3Client() } : {}),
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );

@@ -1,0 +1,105 @@
+// `npm run build` (also the `prepare` step of `npm ci`): compiles every shipped module under
+// runner/ and operator/ to JavaScript in dist/, so no transpiler runs when a command starts
+// (docs/adr/0020-compiled-build-with-source-fallback.md).
+//
+// Every non-test .ts file is an entry point, so a new entry point (a `raas web`, say) is
+// built without touching this file; code shared between entry points lands in chunks once
+// (module identity, e.g. `instanceof RunError`, is kept). Third-party packages are bundled
+// too: Node's ESM loader parses every CommonJS dependency with its export lexer at start,
+// which for DuckDB's API and commander cost more than the work of a 10k-row recon.
+//
+// Plain JavaScript on purpose: it must run before anything is compiled, without tsx.
+import { build } from 'esbuild';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newestSourceMtime, SOURCE_DIRS, STAMP_FILE } from '../bin/entry.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'dist');
+
+// Packages left to Node at run time: native bindings cannot be bundled, and pino resolves
+// its worker-thread transports by file path.
+const EXTERNAL = ['@duckdb/node-bindings', '@duckdb/node-bindings-*', 'pino', 'thread-stream'];
+
+async function sources(dir) {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await sources(path)));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/** A module that imports from test/ (today only `raas sandbox`, built from the test servers). */
+const TEST_IMPORT = /\bfrom\s+['"](?:\.\.\/)+test\//;
+const EXPORTED = /^export\s+(?:async\s+)?(?:function\*?|const|let|class)\s+([A-Za-z_$][\w$]*)/gm;
+
+/**
+ * Shipped code never imports test/ (STYLE). A module that does is a developer tool that runs
+ * from a source checkout only (bin/raas.js starts `sandbox` from the sources): it is not
+ * compiled, and a compiled module importing it gets a stub whose exports throw one clear
+ * line instead of a copy of test/support. Any other import of test/ fails the build.
+ */
+function shippedOnly(sourceOnly) {
+  return {
+    name: 'shipped-only',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        if (sourceOnly.has(target)) return { path: target, namespace: 'source-only' };
+        if (relative(ROOT, target).split(sep)[0] === 'test') {
+          return { errors: [{ text: `${relative(ROOT, args.importer)} imports ${args.path}: shipped code must not import test/` }] };
+        }
+        return undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'source-only' }, async (args) => {
+        const names = [...(await readFile(args.path, 'utf8')).matchAll(EXPORTED)].map((m) => m[1]);
+        const why = JSON.stringify(`${relative(ROOT, args.path)} runs from a source checkout only (it uses test/support); start it with node bin/raas.js there`);
+        return { contents: names.map((n) => `export function ${n}() { throw new Error(${why}); }`).join('\n'), loader: 'js' };
+      });
+    },
+  };
+}
+
+const started = performance.now();
+// Taken before compiling, so an edit made while the build runs counts as newer than dist/.
+const newest = newestSourceMtime(ROOT);
+const entryPoints = [];
+const sourceOnly = new Set();
+for (const dir of SOURCE_DIRS) {
+  for (const file of await sources(join(ROOT, dir))) {
+    if (TEST_IMPORT.test(await readFile(file, 'utf8'))) sourceOnly.add(file);
+    else entryPoints.push(file);
+  }
+}
+entryPoints.sort();
+// A failed build leaves no stamp behind, so bin/ falls back to the sources, never to a half-built dist/.
+await rm(OUT, { recursive: true, force: true });
+await mkdir(OUT, { recursive: true });
+const result = await build({
+  entryPoints,
+  outdir: OUT,
+  outbase: ROOT,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  external: EXTERNAL,
+  plugins: [shippedOnly(sourceOnly)],
+  chunkNames: 'chunks/[name]-[hash]',
+  // Bundled CommonJS packages call require() for Node built-ins and the external packages;
+  // ESM has no require, so every output file gets one bound to its own location.
+  banner: { js: "import { createRequire as __raasCreateRequire } from 'node:module'; const require = __raasCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  sourcemap: false,
+  logLevel: 'warning',
+  metafile: true,
+});
+const files = Object.keys(result.metafile.outputs).length;
+// Written last: its presence says the build finished; its content is what bin/ compares
+// the sources' modification times against.
+await writeFile(join(OUT, STAMP_FILE), `${JSON.stringify({ newestSourceMtimeMs: newest, builtAt: new Date().toISOString() })}\n`);
+process.stderr.write(`build: ${entryPoints.length} modules -> ${files} files in dist/; source-only: ${[...sourceOnly].map((f) => relative(ROOT, f)).join(', ') || 'none'} (${Math.round(performance.now() - started)} ms)\n`);
