@@ -19,7 +19,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist');
 
 // Packages left to Node at run time: native bindings cannot be bundled, and pino resolves
-// its worker-thread transports by file path.
+// its worker-thread transports by file path. Packages imported with import() stay external
+// too (see shippedOnly).
 const EXTERNAL = ['@duckdb/node-bindings', '@duckdb/node-bindings-*', 'pino', 'thread-stream'];
 
 async function sources(dir) {
@@ -33,6 +34,8 @@ async function sources(dir) {
 }
 
 /** A module that imports from test/ (today only `raas sandbox`, built from the test servers). */
+/** `import('pkg')` of a package (not a relative path or a node: built-in). */
+const DYNAMIC_PACKAGE = /\bimport\(\s*['"]((?:@[\w.-]+\/)?[\w-][\w.-]*)(?:\/[^'"]*)?['"]\s*\)/g;
 const TEST_IMPORT = /\bfrom\s+['"](?:\.\.\/)+test\//;
 const EXPORTED = /^export\s+(?:async\s+)?(?:function\*?|const|let|class)\s+([A-Za-z_$][\w$]*)/gm;
 
@@ -68,9 +71,16 @@ const started = performance.now();
 const newest = newestSourceMtime(ROOT);
 const entryPoints = [];
 const sourceOnly = new Set();
+// A package some module imports with import() is loaded lazily on purpose (the AWS SDK for
+// s3://, kafkajs on the first send) and stays external everywhere: bundling it saves nothing
+// when it is loaded, a bundled CommonJS package seen through import() exposes only
+// `default`, and a static importer must share the same copy (instanceof checks).
+const lazy = new Set();
 for (const dir of SOURCE_DIRS) {
   for (const file of await sources(join(ROOT, dir))) {
-    if (TEST_IMPORT.test(await readFile(file, 'utf8'))) sourceOnly.add(file);
+    const text = await readFile(file, 'utf8');
+    for (const m of text.matchAll(DYNAMIC_PACKAGE)) if (m[1] !== 'node' && !m[1].startsWith('node:')) lazy.add(m[1]);
+    if (TEST_IMPORT.test(text)) sourceOnly.add(file);
     else entryPoints.push(file);
   }
 }
@@ -87,7 +97,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  external: EXTERNAL,
+  external: [...EXTERNAL, ...[...lazy].flatMap((p) => [p, `${p}/*`])],
   plugins: [shippedOnly(sourceOnly)],
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS packages call require() for Node built-ins and the external packages;
@@ -102,4 +112,4 @@ const files = Object.keys(result.metafile.outputs).length;
 // Written last: its presence says the build finished; its content is what bin/ compares
 // the sources' modification times against.
 await writeFile(join(OUT, STAMP_FILE), `${JSON.stringify({ newestSourceMtimeMs: newest, builtAt: new Date().toISOString() })}\n`);
-process.stderr.write(`build: ${entryPoints.length} modules -> ${files} files in dist/; source-only: ${[...sourceOnly].map((f) => relative(ROOT, f)).join(', ') || 'none'} (${Math.round(performance.now() - started)} ms)\n`);
+process.stderr.write(`build: ${entryPoints.length} modules -> ${files} files in dist/; lazy (external): ${[...lazy].sort().join(', ')}; source-only: ${[...sourceOnly].map((f) => relative(ROOT, f)).join(', ') || 'none'} (${Math.round(performance.now() - started)} ms)\n`);
