@@ -18,6 +18,7 @@ import type { RunSummary } from '../../runner/run/summary.ts';
 import type { BaselineVariant } from './baseline-sql.ts';
 import { ensureBenchData, type BenchData } from './generate-data.ts';
 import { measure, type Measured } from './measure.ts';
+import { benchManifestYaml, compileBenchScript, ensureBuild } from './common.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TARGET_RATIO = 1.3;
@@ -78,26 +79,6 @@ function parseOptions(): Options {
   };
 }
 
-function manifestYaml(): string {
-  // Paths are relative to the manifest, which sits next to the data in the cache dir.
-  return `apiVersion: raas.dev/v1alpha1
-kind: ReconJob
-metadata:
-  name: bench
-spec:
-  left: { name: left, uri: left.parquet, format: parquet }
-  right: { name: right, uri: right.parquet, format: parquet }
-  keys:
-    - { column: id }
-  compare:
-    - { column: amount }
-    - { column: qty }
-    - { column: status }
-    - { column: booked_on }
-  output: { mode: AllDiffs, format: parquet }
-`;
-}
-
 async function parquetRows(file: string): Promise<number> {
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
@@ -139,8 +120,8 @@ async function runBaseline(variant: BaselineVariant, data: BenchData, scratch: s
   const temp = join(scratch, `${variant}-spill`);
   await rm(out, { force: true });
   await rm(temp, { recursive: true, force: true });
-  // Started through tsx like bin/raas.js, so both pay the same loader start-up.
-  const args = ['--import', 'tsx', join(ROOT, 'test/bench/baseline-child.ts'), variant, data.left, data.right, out, temp];
+  // Compiled like bin/raas.js runs, so neither side pays for a transpiler at start.
+  const args = [baselineChild, variant, data.left, data.right, out, temp];
   if (opts.memoryLimit) args.push(opts.memoryLimit);
   const m = await measure(process.execPath, args, { cwd: ROOT });
   checkExit(variant, m);
@@ -167,12 +148,16 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
+let baselineChild = '';
+
 async function main(): Promise<void> {
   const opts = parseOptions();
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const build = ensureBuild(log);
+  baselineChild = compileBenchScript(join(ROOT, 'test/bench/baseline-child.ts'));
   const data = await ensureBenchData(join(ROOT, '.tmp/bench'), opts.rows, log);
   const manifest = join(data.dir, 'reconjob.yaml');
-  await writeFile(manifest, manifestYaml());
+  await writeFile(manifest, benchManifestYaml());
   const scratch = join(data.dir, 'out');
   await mkdir(scratch, { recursive: true });
 
@@ -181,6 +166,7 @@ async function main(): Promise<void> {
       `${opts.repeat} run(s) each, ${availableParallelism()} CPU(s), ${mb(totalmem())} RAM` +
       `${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}${data.cached ? ' (cached inputs)' : ''}`,
   );
+  console.log(`raas runs ${build}; the baselines are compiled the same way.`);
   console.log('Timings are noisy when other work shares the CPUs; medians over --repeat runs.\n');
 
   const samples: Record<Variant, Sample[]> = { raas: [], naive: [], fair: [] };
