@@ -144,6 +144,14 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
 
     // ---- load: reader views, exact decimals for CSV/JSON, then lock down
     const tCompare = performance.now();
+    // Per-step clock for summary.timings.steps: each mark() returns the time since the last.
+    let tStep = tCompare;
+    const mark = () => {
+      const now = performance.now();
+      const d = Math.round(now - tStep);
+      tStep = now;
+      return d;
+    };
     const localOut = join(workDir, 'out');
     await mkdir(localOut, { recursive: true });
     duck = await step('load', undefined, () =>
@@ -180,6 +188,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
     }
     const rel = (side: Side) => (spec.aggregate ? `${side}_grouped` : `${side}_rows`);
+    const loadMs = mark();
 
     // ---- plan
     const leftCols = await step('query', `spec.left.query (${names.left})`, () => db.describe(rel('left')));
@@ -195,6 +204,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       `compare  keys: ${plan.keys.map((k) => (k.left.name === k.right.name ? k.name : `${k.left.name}=${k.right.name}`)).join(', ')}; ` +
         `columns: ${plan.compares.map((c) => c.name).join(', ') || '(none: keys only)'}`,
     );
+
+    const planMs = mark();
 
     // ---- key checks
     const counts = await step('keys', undefined, async () => {
@@ -232,6 +243,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       `keys     left ${counts.leftRows} row(s), ${counts.nullLeft} null key(s), ${counts.dupKeysLeft} duplicated key(s); ` +
         `right ${counts.rightRows} row(s), ${counts.nullRight} null key(s), ${counts.dupKeysRight} duplicated key(s)`,
     );
+
+    const keysMs = mark();
 
     // ---- compare
     const stats = await step('compare', undefined, async () => {
@@ -286,6 +299,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         `duplicate keys ${counts.dupKeysLeft + counts.dupKeysRight}, null keys ${counts.nullLeft + counts.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
     );
 
+    const joinMs = mark();
+
     // ---- summaries over the result table
     await run(resultTableViewSql(plan, mode));
     const summaries: Record<string, string | null> = {};
@@ -301,6 +316,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         return value === null || value === undefined ? null : stringifyValue(value);
       });
     }
+    const summariesMs = mark();
     const compareMs = ms(tCompare);
 
     // ---- write locally, then publish with summary.json last
@@ -323,7 +339,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       diffTotals,
       summaries,
       results: { uri: outUri, files: [], summaryUri: '', mode, format: outFormat },
-      timings: { stageMs, compareMs, writeMs: 0 },
+      timings: { stageMs, compareMs, writeMs: 0, steps: { loadMs, planMs, keysMs, joinMs, summariesMs } },
     };
     // summary.json names the final locations and is published last: it is the commit marker.
     const planned = resultLocations(outUri, [resultName], 'summary.json');

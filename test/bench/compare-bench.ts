@@ -197,9 +197,15 @@ async function main(): Promise<void> {
       `null keys ${c.nullKeysLeft}/${c.nullKeysRight}`,
   );
   console.log(`raas mismatched by column: ${JSON.stringify(summary!.mismatchedByColumn)}; diff totals: ${JSON.stringify(summary!.diffTotals)}`);
+  // Where a run's time goes, from its own --json timings (medians); "outside" is the whole
+  // process's wall time minus the timed stages: node, module loading, DuckDB start and exit.
+  const step = (f: (t: RunSummary['timings']) => number | undefined) => median(raasTimings.map((t) => f(t) ?? 0));
+  const timed = raasTimings.map((t) => t.stageMs + t.compareMs + t.writeMs);
+  const outside = median(samples.raas.map((x, i) => x.wallMs - timed[i]!));
   console.log(
-    `raas internal timings (median): stage ${median(raasTimings.map((t) => t.stageMs))} ms, ` +
-      `compare ${median(raasTimings.map((t) => t.compareMs))} ms, write ${median(raasTimings.map((t) => t.writeMs))} ms\n`,
+    `raas per-stage profile (median ms, from --json timings): stage ${step((t) => t.stageMs)}, load+query ${step((t) => t.steps?.loadMs)}, ` +
+      `plan ${step((t) => t.steps?.planMs)}, key checks ${step((t) => t.steps?.keysMs)}, compare join ${step((t) => t.steps?.joinMs)}, ` +
+      `summaries ${step((t) => t.steps?.summariesMs)}, write+publish ${step((t) => t.writeMs)}, outside runRecon (start-up, exit) ${Math.round(outside)}\n`,
   );
 
   const cpus = (v: Variant) => samples[v].flatMap((s) => (s.cpuMs !== undefined ? [s.cpuMs] : []));
