@@ -6,7 +6,7 @@
 // disagree on the number of diff rows (a benchmark of a wrong answer is worthless) or a
 // run fails; missing the performance target is reported, not failed.
 //
-//   npm run bench -- [--rows N] [--repeat R] [--memory-limit 2GB]
+//   npm run bench:engine -- [--rows N] [--repeat R] [--memory-limit 2GB] [--variants raas,naive,fair]
 //   BENCH_ROWS=1000000 npm run bench
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -33,6 +33,7 @@ const LABEL: Record<Variant, string> = {
 };
 
 interface Options {
+  variants: Variant[];
   rows: number;
   repeat: number;
   memoryLimit?: string;
@@ -64,6 +65,7 @@ function parseOptions(): Options {
       rows: { type: 'string' },
       repeat: { type: 'string', default: '3' },
       'memory-limit': { type: 'string' },
+      variants: { type: 'string', default: VARIANTS.join(',') },
     },
     strict: true,
   });
@@ -72,7 +74,11 @@ function parseOptions(): Options {
   if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.test(memoryLimit)) {
     fail(`--memory-limit "${memoryLimit}" must be a size such as 512MB or 2GB`);
   }
+  const variants = values.variants.split(',').map((v) => v.trim()) as Variant[];
+  for (const v of variants) if (!VARIANTS.includes(v)) fail(`--variants entry "${v}" must be one of ${VARIANTS.join(', ')}`);
+  if (!variants.includes('raas')) fail('--variants must include raas (the ratios are against it)');
   return {
+    variants,
     rows: positiveInt(rowsText, values.rows ? '--rows' : 'BENCH_ROWS'),
     repeat: positiveInt(values.repeat, '--repeat'),
     ...(memoryLimit ? { memoryLimit } : {}),
@@ -173,7 +179,7 @@ async function main(): Promise<void> {
   let summary: RunSummary | undefined;
   const raasTimings: Array<RunSummary['timings']> = [];
   for (let r = 1; r <= opts.repeat; r++) {
-    for (const v of VARIANTS) {
+    for (const v of opts.variants) {
       let s: Sample;
       if (v === 'raas') {
         const res = await runRaas(data, manifest, join(scratch, 'raas'), opts);
@@ -218,7 +224,7 @@ async function main(): Promise<void> {
   const raas = stat('raas');
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : 'n/a');
   const rows: string[][] = [['variant', 'median wall', 'min wall', 'median CPU', 'peak RSS (max)', 'diff rows', 'raas/this wall', 'min wall', 'CPU']];
-  for (const v of VARIANTS) {
+  for (const v of opts.variants) {
     const m = stat(v);
     rows.push([
       LABEL[v],
@@ -236,7 +242,7 @@ async function main(): Promise<void> {
 
   // Every run of every variant must have written the same number of diff rows.
   const counts = new Map<string, number>();
-  for (const v of VARIANTS) samples[v].forEach((s, i) => counts.set(`${LABEL[v]} run ${i + 1}`, s.diffRows));
+  for (const v of opts.variants) samples[v].forEach((s, i) => counts.set(`${LABEL[v]} run ${i + 1}`, s.diffRows));
   const distinct = new Set(counts.values());
   if (distinct.size !== 1) {
     console.error('\n!!!!!!!! MISMATCH: the variants disagree on the number of diff rows !!!!!!!!');
@@ -247,7 +253,7 @@ async function main(): Promise<void> {
 
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
   console.log('\nDESIGN §7 targets (reported, not enforced):');
-  for (const b of ['fair', 'naive'] as const) {
+  for (const b of (['fair', 'naive'] as const).filter((x) => opts.variants.includes(x))) {
     const r = raas.wall / stat(b).wall;
     console.log(`  time   raas / ${LABEL[b].padEnd(26)} <= ${TARGET_RATIO}x   measured ${r.toFixed(2)}x (median wall)   ${verdict(r <= TARGET_RATIO)}`);
   }
