@@ -10,13 +10,16 @@
 //
 // Plain JavaScript on purpose: it must run before anything is compiled, without tsx.
 import { build } from 'esbuild';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newestSourceMtime, SOURCE_DIRS, STAMP_FILE } from '../bin/entry.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'dist');
+// Built next to dist/ and swapped in at the end, so a command started during a build sees
+// either the old complete build, no build (and runs the sources), or the new one.
+const TMP_OUT = join(ROOT, `.dist-build-${process.pid}`);
 
 // Packages left to Node at run time: native bindings cannot be bundled, and pino resolves
 // its worker-thread transports by file path. Packages imported with import() stay external
@@ -85,12 +88,11 @@ for (const dir of SOURCE_DIRS) {
   }
 }
 entryPoints.sort();
-// A failed build leaves no stamp behind, so bin/ falls back to the sources, never to a half-built dist/.
-await rm(OUT, { recursive: true, force: true });
-await mkdir(OUT, { recursive: true });
+await rm(TMP_OUT, { recursive: true, force: true });
+await mkdir(TMP_OUT, { recursive: true });
 const result = await build({
   entryPoints,
-  outdir: OUT,
+  outdir: TMP_OUT,
   outbase: ROOT,
   bundle: true,
   splitting: true,
@@ -107,9 +109,19 @@ const result = await build({
   sourcemap: false,
   logLevel: 'warning',
   metafile: true,
+})
+.catch(async (err) => {
+  await rm(TMP_OUT, { recursive: true, force: true });
+  throw err;
 });
 const files = Object.keys(result.metafile.outputs).length;
 // Written last: its presence says the build finished; its content is what bin/ compares
 // the sources' modification times against.
-await writeFile(join(OUT, STAMP_FILE), `${JSON.stringify({ newestSourceMtimeMs: newest, builtAt: new Date().toISOString() })}\n`);
+await writeFile(join(TMP_OUT, STAMP_FILE), `${JSON.stringify({ newestSourceMtimeMs: newest, builtAt: new Date().toISOString() })}\n`);
+const OLD = join(ROOT, `.dist-old-${process.pid}`);
+await rename(OUT, OLD).catch((err) => {
+  if (err.code !== 'ENOENT') throw err;
+});
+await rename(TMP_OUT, OUT);
+await rm(OLD, { recursive: true, force: true });
 process.stderr.write(`build: ${entryPoints.length} modules -> ${files} files in dist/; lazy (external): ${[...lazy].sort().join(', ')}; source-only: ${[...sourceOnly].map((f) => relative(ROOT, f)).join(', ') || 'none'} (${Math.round(performance.now() - started)} ms)\n`);
