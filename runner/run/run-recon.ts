@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   copyResultSql,
+  groupedProofSql,
+  reconFromGroupedSql,
+  reconGroupedSql,
   dupKeysTableSql,
   duplicateKeysSql,
   duplicateStatsSql,
@@ -213,12 +216,29 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       await run(keyedViewSql(plan, 'right', rel('right')));
       const ls = await db.one(keyStatsSql(plan, 'left'));
       const rs = await db.one(keyStatsSql(plan, 'right'));
-      const p = await db.one(keyProfileSql(plan));
-      const unique =
-        numberOf(p.lp) === numberOf(ls.row_count) - numberOf(ls.null_keys) &&
-        numberOf(p.rp) === numberOf(rs.row_count) - numberOf(rs.null_keys) &&
-        numberOf(p.lo) === numberOf(p.lod) &&
-        numberOf(p.ro) === numberOf(p.rod);
+      const nonNullLeft = numberOf(ls.row_count) - numberOf(ls.null_keys);
+      const nonNullRight = numberOf(rs.row_count) - numberOf(rs.null_keys);
+      let unique: boolean;
+      // Set when the grouped compare join proved the keys unique: its plain matches.
+      let plainMatches: number | undefined;
+      let groupedMs = 0;
+      if (mode !== 'Full') {
+        // The compare join proves the keys unique in the same pass (build-sql.ts,
+        // reconGroupedSql), instead of a second, key-only join (issue 11). Full mode keeps
+        // every key, so grouping would be one group per key: it keeps the key-only proof.
+        const t0 = performance.now();
+        await run(reconGroupedSql(plan));
+        groupedMs = performance.now() - t0;
+        const g = await db.one(groupedProofSql(plan));
+        const plain = numberOf(g.plain);
+        unique = numberOf(g.max_n) <= 1 && plain + numberOf(g.gl) === nonNullLeft && plain + numberOf(g.gr) === nonNullRight;
+        if (unique) plainMatches = plain;
+        else await run('DROP TABLE recon_grouped');
+      } else {
+        const p = await db.one(keyProfileSql(plan));
+        unique =
+          numberOf(p.lp) === nonNullLeft && numberOf(p.rp) === nonNullRight && numberOf(p.lo) === numberOf(p.lod) && numberOf(p.ro) === numberOf(p.rod);
+      }
       let ld: Record<string, unknown> = { dup_keys: 0, dup_rows: 0 };
       let rd: Record<string, unknown> = { dup_keys: 0, dup_rows: 0 };
       if (!unique) {
@@ -236,6 +256,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         dupRowsLeft: numberOf(ld.dup_rows),
         dupKeysRight: numberOf(rd.dup_keys),
         dupRowsRight: numberOf(rd.dup_rows),
+        plainMatches,
+        groupedMs,
       };
     });
     const hasDups = counts.dupKeysLeft + counts.dupKeysRight > 0;
@@ -244,7 +266,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         `right ${counts.rightRows} row(s), ${counts.nullRight} null key(s), ${counts.dupKeysRight} duplicated key(s)`,
     );
 
-    const keysMs = mark();
+    // The grouped compare join ran inside the key checks; its time is the join's.
+    const keysMs = mark() - Math.round(counts.groupedMs);
 
     // ---- compare
     const stats = await step('compare', undefined, async () => {
@@ -255,8 +278,13 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         if (counts.dupKeysRight > 0) setAsideLeft = numberOf((await db.one(setAsideCountSql(plan, 'left'))).n);
         if (counts.dupKeysLeft > 0) setAsideRight = numberOf((await db.one(setAsideCountSql(plan, 'right'))).n);
       }
-      await run(reconTableSql(plan, { mode, excludeDuplicates: hasDups }));
-      if (hasDups) await run(insertDuplicatesSql(plan));
+      if (counts.plainMatches !== undefined) {
+        await run(reconFromGroupedSql(plan));
+        await run('DROP TABLE recon_grouped');
+      } else {
+        await run(reconTableSql(plan, { mode, excludeDuplicates: hasDups }));
+        if (hasDups) await run(insertDuplicatesSql(plan));
+      }
       const s = await db.one(reconStatsSql(plan));
       return { s, setAsideLeft, setAsideRight };
     });
@@ -269,7 +297,12 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const matched = oneToOneLeft - mismatched - leftOnly;
     const matchedFromRight = oneToOneRight - mismatched - rightOnly;
     const storedMatched = numberOf(stats.s.stored_matched);
-    if (matched !== matchedFromRight || matched < storedMatched || (mode === 'Full' && matched !== storedMatched)) {
+    if (
+      matched !== matchedFromRight ||
+      matched < storedMatched ||
+      (mode === 'Full' && matched !== storedMatched) ||
+      (counts.plainMatches !== undefined && matched !== counts.plainMatches + storedMatched)
+    ) {
       throw new RunError(
         'compare',
         `internal consistency check failed: matched keys ${matched} (from the left) vs ${matchedFromRight} (from the right), ${storedMatched} stored; no result was written. Please report this with the spec.`,
@@ -299,7 +332,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         `duplicate keys ${counts.dupKeysLeft + counts.dupKeysRight}, null keys ${counts.nullLeft + counts.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
     );
 
-    const joinMs = mark();
+    const joinMs = mark() + Math.round(counts.groupedMs);
 
     // ---- summaries over the result table
     await run(resultTableViewSql(plan, mode));
