@@ -218,7 +218,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       const rs = await db.one(keyStatsSql(plan, 'right'));
       const nonNullLeft = numberOf(ls.row_count) - numberOf(ls.null_keys);
       const nonNullRight = numberOf(rs.row_count) - numberOf(rs.null_keys);
-      let unique: boolean;
+      let unique: boolean | undefined;
       // Set when the grouped compare join proved the keys unique: its plain matches.
       let plainMatches: number | undefined;
       let groupedMs = 0;
@@ -227,14 +227,24 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         // reconGroupedSql), instead of a second, key-only join (issue 11). Full mode keeps
         // every key, so grouping would be one group per key: it keeps the key-only proof.
         const t0 = performance.now();
-        await run(reconGroupedSql(plan));
-        groupedMs = performance.now() - t0;
-        const g = await db.one(groupedProofSql(plan));
-        const plain = numberOf(g.plain);
-        unique = numberOf(g.max_n) <= 1 && plain + numberOf(g.gl) === nonNullLeft && plain + numberOf(g.gr) === nonNullRight;
-        if (unique) plainMatches = plain;
-        else await run('DROP TABLE recon_grouped');
-      } else {
+        try {
+          await run(reconGroupedSql(plan));
+          groupedMs = performance.now() - t0;
+          const g = await db.one(groupedProofSql(plan));
+          const plain = numberOf(g.plain);
+          unique = numberOf(g.max_n) <= 1 && plain + numberOf(g.gl) === nonNullLeft && plain + numberOf(g.gr) === nonNullRight;
+          if (unique) plainMatches = plain;
+          else await run('DROP TABLE recon_grouped');
+        } catch (err) {
+          // One group per differing key: when most keys differ, the grouping's state may not
+          // fit memoryLimit where the two-pass path (which spills) does. Take that path.
+          if (!/out of memory/i.test(duckMessage(err))) throw err;
+          progress(`keys     one-pass check exceeded the memory limit (many differing keys); checking keys in a second pass`);
+          await run('DROP TABLE IF EXISTS recon_grouped');
+          groupedMs = 0;
+        }
+      }
+      if (unique === undefined) {
         const p = await db.one(keyProfileSql(plan));
         unique =
           numberOf(p.lp) === nonNullLeft && numberOf(p.rp) === nonNullRight && numberOf(p.lo) === numberOf(p.lod) && numberOf(p.ro) === numberOf(p.rod);
