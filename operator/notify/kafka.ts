@@ -3,7 +3,8 @@
 // fast: a broker that is down must cost a delivery a few seconds, not a minute of kafkajs'
 // default retries, because the caller has its own backoff (routing.ts) and records each
 // attempt in status.
-import { Kafka, Partitioners, logLevel, type LogEntry, type Producer, type SASLOptions } from 'kafkajs';
+import type * as KafkaJs from 'kafkajs';
+import type { Kafka, LogEntry, Producer, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -60,16 +61,22 @@ export interface KafkaMessage {
 }
 
 export class KafkaSink {
-  private readonly kafka: Kafka;
+  private kafka: Kafka | undefined;
   private producer: Promise<Producer> | undefined;
   private closed = false;
 
   constructor(
     readonly settings: KafkaSettings,
     private readonly log: Logger,
-  ) {
+  ) {}
+
+  // kafkajs is imported on the first send, so an operator without Kafka notifications
+  // never loads it (issue 11: start-up time and memory).
+  private async client(): Promise<{ kafka: Kafka; lib: typeof KafkaJs }> {
+    const lib = await import('kafkajs');
+    const { settings } = this;
     const requestTimeout = settings.requestTimeoutMs ?? 5_000;
-    this.kafka = new Kafka({
+    this.kafka ??= new lib.Kafka({
       clientId: settings.clientId,
       brokers: settings.brokers,
       ssl: settings.ssl,
@@ -82,9 +89,10 @@ export class KafkaSink {
       retry: { retries: 1, initialRetryTime: 200, maxRetryTime: 1_000 },
       // kafkajs logs every failed connection as an error; the failure is already reported
       // once per attempt (status, Event, metric, one warn line), so its own lines are debug.
-      logLevel: logLevel.WARN,
+      logLevel: lib.logLevel.WARN,
       logCreator: () => (entry: LogEntry) => this.log.debug({ kafkajs: entry.namespace, ...entry.log }, entry.log.message),
     });
+    return { kafka: this.kafka, lib };
   }
 
   /** Sends one message; resolves when the broker acknowledged it (acks from all in-sync replicas). */
@@ -109,10 +117,11 @@ export class KafkaSink {
   }
 
   private async connect(): Promise<Producer> {
-    const producer = this.kafka.producer({
+    const { kafka, lib } = await this.client();
+    const producer = kafka.producer({
       // The default partitioner of kafkajs 2 (murmur2, as the Java client); named so kafkajs
       // does not warn about the change from 1.x on every start.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: lib.Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: true,
       // Enough for a topic the broker auto-creates on first use to get its leader (about a
       // second); a broker that refuses connections still fails within seconds.

@@ -1,12 +1,12 @@
 // `raas web`: the results page (/) and API (/api/v1) over node:http. Every request is
 // authenticated with TokenReview and every namespace authorized with SubjectAccessReview
 // (api/reviews.ts); the page's assets are plain files shipped in the package (page/).
+import { packageRoot } from '../sandbox/binaries.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { handleApi, type ApiContext, type Caller } from './api/routes.ts';
 import { ParamError } from './api/listing.ts';
@@ -16,7 +16,8 @@ import { kubeReviewer, type Reviewer } from './api/reviews.ts';
 import { informerStore, type Store } from './api/store.ts';
 import { cookie, parseCookies, randomId, sameSecret, SESSION_COOKIE, Sessions, SIGNIN_COOKIE } from './session.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// From the package root, not this module's folder: the compiled build moves the module.
+const here = join(packageRoot(), 'operator', 'web');
 export const OPENAPI_PATH = join(here, 'api', 'openapi.json');
 const PAGE_DIR = join(here, 'page');
 

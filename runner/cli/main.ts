@@ -4,11 +4,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseReconJob, SpecError } from '../spec/load.ts';
-import { RunError, runRecon } from '../run/run-recon.ts';
-import { compactFailure, compactSummary } from '../run/summary.ts';
-import { formatSummary } from './format-summary.ts';
-import { chooseWindow } from './choose-window.ts';
+
+// Everything a command does is imported when the command runs, so `raas --help` (and a
+// mistyped flag) loads commander only, not zod, yaml, luxon or DuckDB (issue 11).
+async function commandModules() {
+  const [load, recon, summary, format, window] = await Promise.all([
+    import('../spec/load.ts'),
+    import('../run/run-recon.ts'),
+    import('../run/summary.ts'),
+    import('./format-summary.ts'),
+    import('./choose-window.ts'),
+  ]);
+  return { ...load, ...recon, ...summary, ...format, ...window };
+}
+type CommandModules = Awaited<ReturnType<typeof commandModules>>;
 
 const EXIT_OK = 0;
 const EXIT_UNBALANCED = 1;
@@ -42,7 +51,8 @@ interface RunFlags {
   quiet?: boolean;
 }
 
-async function loadManifest(file: string | undefined) {
+async function loadManifest(m: CommandModules, file: string | undefined) {
+  const { parseReconJob, RunError } = m;
   if (file === undefined) {
     // In a runner pod the operator passes the ReconJob through the environment (operator/README.md).
     const text = process.env.RAAS_MANIFEST;
@@ -61,11 +71,13 @@ async function loadManifest(file: string | undefined) {
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
+  const m = await commandModules();
+  const { chooseWindow, compactFailure, compactSummary, formatSummary, runRecon, RunError, SpecError } = m;
   const progress = flags.quiet ? undefined : (line: string) => stderr(`[raas] ${line}`);
   let jobName: string | undefined;
   let runName: string | undefined;
   try {
-    const { job, baseDir } = await loadManifest(flags.file);
+    const { job, baseDir } = await loadManifest(m, flags.file);
     jobName = job.metadata.name;
     const { window, how } = (() => {
       try {
@@ -118,8 +130,9 @@ async function runCommand(flags: RunFlags): Promise<number> {
 }
 
 async function validateCommand(flags: { file: string }): Promise<number> {
+  const m = await commandModules();
   try {
-    const { job } = await loadManifest(flags.file);
+    const { job } = await loadManifest(m, flags.file);
     process.stdout.write(`${flags.file}: valid ReconJob "${job.metadata.name}"\n`);
     return EXIT_OK;
   } catch (err) {

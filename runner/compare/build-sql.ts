@@ -19,6 +19,7 @@ const PRESENT = `${INTERNAL_PREFIX}present`;
 const DUP_SIDE = `${INTERNAL_PREFIX}dup_side`;
 const IN_LEFT = `${INTERNAL_PREFIX}in_left`;
 const IN_RIGHT = `${INTERNAL_PREFIX}in_right`;
+const RECON_N = `${INTERNAL_PREFIX}recon_n`;
 const eqAlias = (i: number) => `${INTERNAL_PREFIX}eq${i}`;
 const NUMBER_PATTERN = '^[+-]?([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$';
 
@@ -179,12 +180,19 @@ export function publicColumns(plan: ComparePlan): string[] {
   ];
 }
 
-export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }): string {
+/** The pieces of the compare statement, shared by reconTableSql and the grouped variant. */
+function reconParts(plan: ComparePlan, excludeDuplicates: boolean) {
   const side = (s: 'l' | 'r') => {
     const rel = s === 'l' ? 'left_keyed' : 'right_keyed';
-    const anti = opts.excludeDuplicates ? ` ANTI JOIN dup_keys d ON ${keyJoinCondition(plan, 's', 'd')}` : '';
+    const anti = excludeDuplicates ? ` ANTI JOIN dup_keys d ON ${keyJoinCondition(plan, 's', 'd')}` : '';
     return `SELECT s.* FROM ${rel} s${anti} WHERE ${keysNotNull(plan, 's')}`;
   };
+  /** Columns of the joined rows besides the keys, by name. */
+  const valueColumns = [
+    IN_LEFT,
+    IN_RIGHT,
+    ...plan.compares.flatMap((c, i) => [eqAlias(i), q(`${c.name}_left`), q(`${c.name}_right`), ...(c.decimal ? [q(`${c.name}_diff`)] : [])]),
+  ];
   const inner = [
     ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${q(k.name)}`),
     `l.${PRESENT} AS ${IN_LEFT}`,
@@ -213,12 +221,55 @@ export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; exclu
     `NULL::VARCHAR AS ${DUP_SIDE}`,
   ];
   const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${q(`${c.name}_diff`)} <> 0`] : []));
+  const joined = `SELECT ${inner.join(', ')} FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}`;
+  return { joined, valueColumns, status, diffs, outer };
+}
+
+export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }): string {
+  const { joined, outer, diffs } = reconParts(plan, opts.excludeDuplicates);
   const keep = opts.mode === 'Full' ? '' : ` WHERE recon_status <> 'match'${diffs.map((d) => ` OR ${d}`).join('')}`;
+  return `CREATE OR REPLACE TEMP TABLE recon AS SELECT ${outer.join(', ')} FROM (${joined})${keep}`;
+}
+
+/**
+ * The compare join and the proof that no key repeats in one pass (issue 11), for every
+ * mode but Full. The joined rows are grouped by `CASE WHEN <row is kept> THEN key END`:
+ * each row reconTableSql would store becomes a group of its own key (a group of more
+ * than one row means a repeated key), and every plain match falls into the one group
+ * whose keys are NULL (real keys are never NULL here), whose RECON_N counts them. With
+ * those counts, groupedProofSql gives the same proof as keyProfileSql without a second
+ * join. Duplicates are not excluded: when the proof fails, the run takes the duplicate path.
+ */
+export function reconGroupedSql(plan: ComparePlan): string {
+  const { joined, valueColumns, status, diffs } = reconParts(plan, false);
+  const kept = `coalesce((${status}) <> 'match'${diffs.map((d) => ` OR ${d}`).join('')}, false)`;
+  const cols = [
+    ...plan.keys.map((k) => `CASE WHEN ${kept} THEN ${q(k.name)} END AS ${q(k.name)}`),
+    `count(*) AS ${RECON_N}`,
+    // One row per kept group once the proof holds, so any_value is that row's value.
+    ...valueColumns.map((c) => `any_value(${c}) AS ${c}`),
+  ];
+  return `CREATE OR REPLACE TEMP TABLE recon_grouped AS SELECT ${cols.join(', ')} FROM (${joined}) GROUP BY ALL`;
+}
+
+/**
+ * One row: `plain` plain matches, `max_n` the most joined rows any kept key has, `gl`/`gr`
+ * kept keys present on the left/right. No key repeats exactly when max_n <= 1 and
+ * plain + gl and plain + gr equal the sides' rows with non-NULL keys (as in keyProfileSql:
+ * a key with a left and b right rows gives a*b joined rows).
+ */
+export function groupedProofSql(plan: ComparePlan): string {
+  const k = q(plan.keys[0]!.name);
   return (
-    `CREATE OR REPLACE TEMP TABLE recon AS SELECT ${outer.join(', ')} FROM (` +
-    `SELECT ${inner.join(', ')} FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}` +
-    `)${keep}`
+    `SELECT coalesce(sum(${RECON_N}) FILTER (WHERE ${k} IS NULL), 0) AS plain, coalesce(max(${RECON_N}) FILTER (WHERE ${k} IS NOT NULL), 0) AS max_n, ` +
+    `count(*) FILTER (WHERE ${k} IS NOT NULL AND ${IN_LEFT}) AS gl, count(*) FILTER (WHERE ${k} IS NOT NULL AND ${IN_RIGHT}) AS gr FROM recon_grouped`
   );
+}
+
+/** The recon table from the grouped pass, once groupedProofSql proved the keys unique. */
+export function reconFromGroupedSql(plan: ComparePlan): string {
+  const { outer } = reconParts(plan, false);
+  return `CREATE OR REPLACE TEMP TABLE recon AS SELECT ${outer.join(', ')} FROM recon_grouped WHERE ${q(plan.keys[0]!.name)} IS NOT NULL`;
 }
 
 export function insertDuplicatesSql(plan: ComparePlan): string {

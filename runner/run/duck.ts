@@ -1,5 +1,6 @@
-// The DuckDB edge: an on-disk database with a memory limit and a spill directory, so
-// inputs larger than RAM complete, and a lock-down step that leaves user SQL unable to
+// The DuckDB edge: an in-memory database with a memory limit and a spill directory, so
+// inputs larger than RAM complete (DuckDB spills an in-memory database's temp tables and
+// operator state to temp_directory), and a lock-down step that leaves user SQL unable to
 // read anything but the staged inputs or to change the configuration.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { join } from 'node:path';
@@ -31,7 +32,10 @@ export class Duck {
     };
     if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
     if (opts.threads) config.threads = String(opts.threads);
-    const instance = await DuckDBInstance.create(join(opts.workDir, 'recon.duckdb'), config);
+    // In memory, not a file in workDir: with a database file DuckDB's joins ran at the same
+    // CPU time but ~1.5x the wall time at 10M rows (issue 11, measured in `npm run bench`),
+    // and nothing here needs to outlive the process. Spilling is unchanged: temp_directory.
+    const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
     // Timestamps without a zone are read as UTC, the same on every machine.
     await conn.run(`SET TimeZone = 'UTC'`);

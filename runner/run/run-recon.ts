@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 import {
   castProbeSql,
   copyResultSql,
+  groupedProofSql,
+  reconFromGroupedSql,
+  reconGroupedSql,
   dupKeysTableSql,
   duplicateKeysSql,
   duplicateStatsSql,
@@ -159,6 +162,14 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
 
     // ---- load: reader views, exact decimals for CSV/JSON, then lock down
     const tCompare = performance.now();
+    // Per-step clock for summary.timings.steps: each mark() returns the time since the last.
+    let tStep = tCompare;
+    const mark = () => {
+      const now = performance.now();
+      const d = Math.round(now - tStep);
+      tStep = now;
+      return d;
+    };
     const localOut = join(workDir, 'out');
     await mkdir(localOut, { recursive: true });
     duck = await step('load', undefined, () =>
@@ -212,6 +223,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       if (spec.aggregate) await step('query', `spec.aggregate (${side})`, () => run(groupedViewSql(spec, side)));
     }
     const rel = (side: Side) => (spec.aggregate ? `${side}_grouped` : `${side}_rows`);
+    const loadMs = mark();
 
     // ---- plan
     const leftCols = await step('query', `spec.left.query (${names.left})`, () => db.describe(rel('left')));
@@ -254,18 +266,47 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         `columns: ${plan.compares.map((c) => c.name).join(', ') || '(none: keys only)'}`,
     );
 
+    const planMs = mark();
+
     // ---- key checks
     const counts = await step('keys', undefined, async () => {
       await run(keyedViewSql(plan, 'left', rel('left')));
       await run(keyedViewSql(plan, 'right', rel('right')));
       const ls = await db.one(keyStatsSql(plan, 'left'));
       const rs = await db.one(keyStatsSql(plan, 'right'));
-      const p = await db.one(keyProfileSql(plan));
-      const unique =
-        numberOf(p.lp) === numberOf(ls.row_count) - numberOf(ls.null_keys) &&
-        numberOf(p.rp) === numberOf(rs.row_count) - numberOf(rs.null_keys) &&
-        numberOf(p.lo) === numberOf(p.lod) &&
-        numberOf(p.ro) === numberOf(p.rod);
+      const nonNullLeft = numberOf(ls.row_count) - numberOf(ls.null_keys);
+      const nonNullRight = numberOf(rs.row_count) - numberOf(rs.null_keys);
+      let unique: boolean | undefined;
+      // Set when the grouped compare join proved the keys unique: its plain matches.
+      let plainMatches: number | undefined;
+      let groupedMs = 0;
+      if (mode !== 'Full') {
+        // The compare join proves the keys unique in the same pass (build-sql.ts,
+        // reconGroupedSql), instead of a second, key-only join (issue 11). Full mode keeps
+        // every key, so grouping would be one group per key: it keeps the key-only proof.
+        const t0 = performance.now();
+        try {
+          await run(reconGroupedSql(plan));
+          groupedMs = performance.now() - t0;
+          const g = await db.one(groupedProofSql(plan));
+          const plain = numberOf(g.plain);
+          unique = numberOf(g.max_n) <= 1 && plain + numberOf(g.gl) === nonNullLeft && plain + numberOf(g.gr) === nonNullRight;
+          if (unique) plainMatches = plain;
+          else await run('DROP TABLE recon_grouped');
+        } catch (err) {
+          // One group per differing key: when most keys differ, the grouping's state may not
+          // fit memoryLimit where the two-pass path (which spills) does. Take that path.
+          if (!/out of memory/i.test(duckMessage(err))) throw err;
+          progress(`keys     one-pass check exceeded the memory limit (many differing keys); checking keys in a second pass`);
+          await run('DROP TABLE IF EXISTS recon_grouped');
+          groupedMs = 0;
+        }
+      }
+      if (unique === undefined) {
+        const p = await db.one(keyProfileSql(plan));
+        unique =
+          numberOf(p.lp) === nonNullLeft && numberOf(p.rp) === nonNullRight && numberOf(p.lo) === numberOf(p.lod) && numberOf(p.ro) === numberOf(p.rod);
+      }
       let ld: Record<string, unknown> = { dup_keys: 0, dup_rows: 0 };
       let rd: Record<string, unknown> = { dup_keys: 0, dup_rows: 0 };
       if (!unique) {
@@ -283,6 +324,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         dupRowsLeft: numberOf(ld.dup_rows),
         dupKeysRight: numberOf(rd.dup_keys),
         dupRowsRight: numberOf(rd.dup_rows),
+        plainMatches,
+        groupedMs,
       };
     });
     const hasDups = counts.dupKeysLeft + counts.dupKeysRight > 0;
@@ -290,6 +333,9 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       `keys     left ${counts.leftRows} row(s), ${counts.nullLeft} null key(s), ${counts.dupKeysLeft} duplicated key(s); ` +
         `right ${counts.rightRows} row(s), ${counts.nullRight} null key(s), ${counts.dupKeysRight} duplicated key(s)`,
     );
+
+    // The grouped compare join ran inside the key checks; its time is the join's.
+    const keysMs = mark() - Math.round(counts.groupedMs);
 
     // ---- compare
     const stats = await step('compare', undefined, async () => {
@@ -300,8 +346,13 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         if (counts.dupKeysRight > 0) setAsideLeft = numberOf((await db.one(setAsideCountSql(plan, 'left'))).n);
         if (counts.dupKeysLeft > 0) setAsideRight = numberOf((await db.one(setAsideCountSql(plan, 'right'))).n);
       }
-      await run(reconTableSql(plan, { mode, excludeDuplicates: hasDups }));
-      if (hasDups) await run(insertDuplicatesSql(plan));
+      if (counts.plainMatches !== undefined) {
+        await run(reconFromGroupedSql(plan));
+        await run('DROP TABLE recon_grouped');
+      } else {
+        await run(reconTableSql(plan, { mode, excludeDuplicates: hasDups }));
+        if (hasDups) await run(insertDuplicatesSql(plan));
+      }
       const s = await db.one(reconStatsSql(plan));
       return { s, setAsideLeft, setAsideRight };
     });
@@ -314,7 +365,12 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const matched = oneToOneLeft - mismatched - leftOnly;
     const matchedFromRight = oneToOneRight - mismatched - rightOnly;
     const storedMatched = numberOf(stats.s.stored_matched);
-    if (matched !== matchedFromRight || matched < storedMatched || (mode === 'Full' && matched !== storedMatched)) {
+    if (
+      matched !== matchedFromRight ||
+      matched < storedMatched ||
+      (mode === 'Full' && matched !== storedMatched) ||
+      (counts.plainMatches !== undefined && matched !== counts.plainMatches + storedMatched)
+    ) {
       throw new RunError(
         'compare',
         `internal consistency check failed: matched keys ${matched} (from the left) vs ${matchedFromRight} (from the right), ${storedMatched} stored; no result was written. Please report this with the spec.`,
@@ -354,6 +410,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     );
     for (const w of warnings) progress(`compare  warning: ${w}`);
 
+    const joinMs = mark() + Math.round(counts.groupedMs);
+
     // ---- summaries over the result table
     await run(resultTableViewSql(plan, mode));
     const summaries: Record<string, string | null> = {};
@@ -370,6 +428,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         return value === null || value === undefined ? null : stringifyValue(value);
       });
     }
+    const summariesMs = mark();
     const compareMs = ms(tCompare);
 
     // ---- write locally, then publish with summary.json last
@@ -393,14 +452,14 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       summaries,
       results: { uri: outUri, files: [], summaryUri: '', mode, format: outFormat },
       ...(warnings.length ? { warnings } : {}),
-      timings: { stageMs, compareMs, writeMs: 0 },
+      timings: { stageMs, compareMs, writeMs: 0, steps: { loadMs, planMs, keysMs, joinMs, summariesMs } },
     };
     // summary.json names the final locations and is published last: it is the commit marker.
     const planned = resultLocations(outUri, [resultName], 'summary.json');
     summary.results = { ...summary.results, ...planned };
     summary.timings.writeMs = ms(tWrite);
     await writeFile(join(localOut, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    const published = await step('upload', 'spec.output.uri', () =>
+    const published = await step('upload', 'spec.output.uri', async () =>
       publishResults({
         localDir: localOut,
         files: [resultName],

@@ -25,9 +25,22 @@ export interface RunSummary {
   diffTotals: Record<string, string>;
   summaries: Record<string, string | null>;
   results: { uri: string; files: string[]; summaryUri: string; mode: string; format: string };
-  timings: { stageMs: number; compareMs: number; writeMs: number };
+  timings: Timings;
   /** Why a completed run is not balanced although its counts are (e.g. nothing was compared). */
   warnings?: string[];
+}
+
+/**
+ * Milliseconds per stage. `compareMs` covers everything between staging and writing; `steps`
+ * splits it (issue 11: where the time of a run goes): reading the inputs and the per-side
+ * queries, planning (describe, numeric probes), the NULL/duplicate key checks, the compare
+ * join itself, and the summaries.
+ */
+export interface Timings {
+  stageMs: number;
+  compareMs: number;
+  writeMs: number;
+  steps?: { loadMs: number; planMs: number; keysMs: number; joinMs: number; summariesMs: number };
 }
 
 /** Every count within its limit (DESIGN §5); duplicate and null limits cover both sides together. */

@@ -1,7 +1,7 @@
 // Runs one baseline statement in its own process, so the benchmark measures its wall
 // time and peak RSS exactly as it measures the raas CLI. Prints {"rows": n} on stdout.
 //
-//   node --import tsx test/bench/baseline-child.ts <naive|fair> <left> <right> <out> <tempDir> [memoryLimit]
+//   node .tmp/bench/baseline-child.mjs (compiled by the bench from this file) <naive|fair> <left> <right> <out> <tempDir> [memoryLimit]
 import { DuckDBInstance } from '@duckdb/node-api';
 import { baselineSql, type BaselineVariant } from './baseline-sql.ts';
 

@@ -6,7 +6,7 @@
 // disagree on the number of diff rows (a benchmark of a wrong answer is worthless) or a
 // run fails; missing the performance target is reported, not failed.
 //
-//   npm run bench -- [--rows N] [--repeat R] [--memory-limit 2GB]
+//   npm run bench:engine -- [--rows N] [--repeat R] [--memory-limit 2GB] [--variants raas,naive,fair]
 //   BENCH_ROWS=1000000 npm run bench
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +18,7 @@ import type { RunSummary } from '../../runner/run/summary.ts';
 import type { BaselineVariant } from './baseline-sql.ts';
 import { ensureBenchData, type BenchData } from './generate-data.ts';
 import { measure, type Measured } from './measure.ts';
+import { benchManifestYaml, compileBenchScript, ensureBuild } from './common.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TARGET_RATIO = 1.3;
@@ -32,6 +33,7 @@ const LABEL: Record<Variant, string> = {
 };
 
 interface Options {
+  variants: Variant[];
   rows: number;
   repeat: number;
   memoryLimit?: string;
@@ -63,6 +65,7 @@ function parseOptions(): Options {
       rows: { type: 'string' },
       repeat: { type: 'string', default: '3' },
       'memory-limit': { type: 'string' },
+      variants: { type: 'string', default: VARIANTS.join(',') },
     },
     strict: true,
   });
@@ -71,31 +74,15 @@ function parseOptions(): Options {
   if (memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.test(memoryLimit)) {
     fail(`--memory-limit "${memoryLimit}" must be a size such as 512MB or 2GB`);
   }
+  const variants = values.variants.split(',').map((v) => v.trim()) as Variant[];
+  for (const v of variants) if (!VARIANTS.includes(v)) fail(`--variants entry "${v}" must be one of ${VARIANTS.join(', ')}`);
+  if (!variants.includes('raas')) fail('--variants must include raas (the ratios are against it)');
   return {
+    variants,
     rows: positiveInt(rowsText, values.rows ? '--rows' : 'BENCH_ROWS'),
     repeat: positiveInt(values.repeat, '--repeat'),
     ...(memoryLimit ? { memoryLimit } : {}),
   };
-}
-
-function manifestYaml(): string {
-  // Paths are relative to the manifest, which sits next to the data in the cache dir.
-  return `apiVersion: raas.dev/v1alpha1
-kind: ReconJob
-metadata:
-  name: bench
-spec:
-  left: { name: left, uri: left.parquet, format: parquet }
-  right: { name: right, uri: right.parquet, format: parquet }
-  keys:
-    - { column: id }
-  compare:
-    - { column: amount }
-    - { column: qty }
-    - { column: status }
-    - { column: booked_on }
-  output: { mode: AllDiffs, format: parquet }
-`;
 }
 
 async function parquetRows(file: string): Promise<number> {
@@ -139,8 +126,8 @@ async function runBaseline(variant: BaselineVariant, data: BenchData, scratch: s
   const temp = join(scratch, `${variant}-spill`);
   await rm(out, { force: true });
   await rm(temp, { recursive: true, force: true });
-  // Started through tsx like bin/raas.js, so both pay the same loader start-up.
-  const args = ['--import', 'tsx', join(ROOT, 'test/bench/baseline-child.ts'), variant, data.left, data.right, out, temp];
+  // Compiled like bin/raas.js runs, so neither side pays for a transpiler at start.
+  const args = [baselineChild, variant, data.left, data.right, out, temp];
   if (opts.memoryLimit) args.push(opts.memoryLimit);
   const m = await measure(process.execPath, args, { cwd: ROOT });
   checkExit(variant, m);
@@ -167,12 +154,16 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
+let baselineChild = '';
+
 async function main(): Promise<void> {
   const opts = parseOptions();
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const build = ensureBuild(log);
+  baselineChild = compileBenchScript(join(ROOT, 'test/bench/baseline-child.ts'));
   const data = await ensureBenchData(join(ROOT, '.tmp/bench'), opts.rows, log);
   const manifest = join(data.dir, 'reconjob.yaml');
-  await writeFile(manifest, manifestYaml());
+  await writeFile(manifest, benchManifestYaml());
   const scratch = join(data.dir, 'out');
   await mkdir(scratch, { recursive: true });
 
@@ -181,13 +172,14 @@ async function main(): Promise<void> {
       `${opts.repeat} run(s) each, ${availableParallelism()} CPU(s), ${mb(totalmem())} RAM` +
       `${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}${data.cached ? ' (cached inputs)' : ''}`,
   );
+  console.log(`raas runs ${build}; the baselines are compiled the same way.`);
   console.log('Timings are noisy when other work shares the CPUs; medians over --repeat runs.\n');
 
   const samples: Record<Variant, Sample[]> = { raas: [], naive: [], fair: [] };
   let summary: RunSummary | undefined;
   const raasTimings: Array<RunSummary['timings']> = [];
   for (let r = 1; r <= opts.repeat; r++) {
-    for (const v of VARIANTS) {
+    for (const v of opts.variants) {
       let s: Sample;
       if (v === 'raas') {
         const res = await runRaas(data, manifest, join(scratch, 'raas'), opts);
@@ -211,9 +203,15 @@ async function main(): Promise<void> {
       `null keys ${c.nullKeysLeft}/${c.nullKeysRight}`,
   );
   console.log(`raas mismatched by column: ${JSON.stringify(summary!.mismatchedByColumn)}; diff totals: ${JSON.stringify(summary!.diffTotals)}`);
+  // Where a run's time goes, from its own --json timings (medians); "outside" is the whole
+  // process's wall time minus the timed stages: node, module loading, DuckDB start and exit.
+  const step = (f: (t: RunSummary['timings']) => number | undefined) => median(raasTimings.map((t) => f(t) ?? 0));
+  const timed = raasTimings.map((t) => t.stageMs + t.compareMs + t.writeMs);
+  const outside = median(samples.raas.map((x, i) => x.wallMs - timed[i]!));
   console.log(
-    `raas internal timings (median): stage ${median(raasTimings.map((t) => t.stageMs))} ms, ` +
-      `compare ${median(raasTimings.map((t) => t.compareMs))} ms, write ${median(raasTimings.map((t) => t.writeMs))} ms\n`,
+    `raas per-stage profile (median ms, from --json timings): stage ${step((t) => t.stageMs)}, load+query ${step((t) => t.steps?.loadMs)}, ` +
+      `plan ${step((t) => t.steps?.planMs)}, key checks ${step((t) => t.steps?.keysMs)}, compare join ${step((t) => t.steps?.joinMs)}, ` +
+      `summaries ${step((t) => t.steps?.summariesMs)}, write+publish ${step((t) => t.writeMs)}, outside runRecon (start-up, exit) ${Math.round(outside)}\n`,
   );
 
   const cpus = (v: Variant) => samples[v].flatMap((s) => (s.cpuMs !== undefined ? [s.cpuMs] : []));
@@ -226,7 +224,7 @@ async function main(): Promise<void> {
   const raas = stat('raas');
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : 'n/a');
   const rows: string[][] = [['variant', 'median wall', 'min wall', 'median CPU', 'peak RSS (max)', 'diff rows', 'raas/this wall', 'min wall', 'CPU']];
-  for (const v of VARIANTS) {
+  for (const v of opts.variants) {
     const m = stat(v);
     rows.push([
       LABEL[v],
@@ -244,7 +242,7 @@ async function main(): Promise<void> {
 
   // Every run of every variant must have written the same number of diff rows.
   const counts = new Map<string, number>();
-  for (const v of VARIANTS) samples[v].forEach((s, i) => counts.set(`${LABEL[v]} run ${i + 1}`, s.diffRows));
+  for (const v of opts.variants) samples[v].forEach((s, i) => counts.set(`${LABEL[v]} run ${i + 1}`, s.diffRows));
   const distinct = new Set(counts.values());
   if (distinct.size !== 1) {
     console.error('\n!!!!!!!! MISMATCH: the variants disagree on the number of diff rows !!!!!!!!');
@@ -255,7 +253,7 @@ async function main(): Promise<void> {
 
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
   console.log('\nDESIGN §7 targets (reported, not enforced):');
-  for (const b of ['fair', 'naive'] as const) {
+  for (const b of (['fair', 'naive'] as const).filter((x) => opts.variants.includes(x))) {
     const r = raas.wall / stat(b).wall;
     console.log(`  time   raas / ${LABEL[b].padEnd(26)} <= ${TARGET_RATIO}x   measured ${r.toFixed(2)}x (median wall)   ${verdict(r <= TARGET_RATIO)}`);
   }

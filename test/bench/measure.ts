@@ -8,7 +8,8 @@
 // last ≤50 ms before exit are not seen, which only matters if RSS rises while exiting.
 //
 // CPU: when /usr/bin/time exists the command runs under it, which reports the child's
-// user+system CPU seconds from wait4(). On a shared machine wall time swings with other
+// user+system CPU seconds from wait4(); for process trees whose children are never waited
+// for (pyspark's JVM) the sum of the tree's /proc counters is used when it is larger. On a shared machine wall time swings with other
 // people's work; CPU time barely does, so it is the steadier figure for ratios.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { join } from 'node:path';
 
 export interface Measured {
   wallMs: number;
+  /** True when the command was killed for running past opts.timeoutMs. */
+  timedOut?: boolean;
   peakRssBytes: number;
   /** User + system CPU of the command, when /usr/bin/time could tell. */
   cpuMs?: number;
@@ -36,6 +39,19 @@ function statusField(pid: number, field: 'VmHWM'): number {
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     // The process exited between listing and reading: it no longer holds memory.
+    return 0;
+  }
+}
+
+/** User + system CPU (ms) a process has used so far, from /proc/<pid>/stat; 0 once it is gone. */
+function cpuSoFar(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may contain spaces): utime is the
+    // 14th field overall, stime the 15th, in clock ticks (100 per second on Linux).
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
     return 0;
   }
 }
@@ -70,20 +86,38 @@ function treeOf(root: number): number[] {
   return [...seen];
 }
 
-export async function measure(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Measured> {
+export async function measure(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Measured> {
   const useTime = existsSync(GNU_TIME);
   const timeFile = join(tmpdir(), `raas-bench-time-${process.pid}-${Date.now()}`);
   const [cmd, argv] = useTime ? [GNU_TIME, ['-f', '%U %S', '-o', timeFile, command, ...args]] : [command, args];
   const t0 = performance.now();
-  const child = spawn(cmd, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so a timeout can stop the whole tree (a JVM under pyspark too).
+  const child = spawn(cmd, argv, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.timeoutMs !== undefined });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${command}`);
+  let timedOut = false;
+  const killer =
+    opts.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }, opts.timeoutMs);
   let peak = 0;
+  // Last CPU time seen per process of the tree: GNU time counts only children that were
+  // waited for, and a JVM that pyspark starts is not, so the tree's own counters are
+  // summed too and the larger figure reported.
+  const cpuByPid = new Map<number, number>();
   const sample = () => {
     // The time wrapper itself (a few MB) is not part of what is measured.
     const pids = treeOf(pid).filter((p) => !useTime || p !== pid);
     const sum = pids.reduce((acc, p) => acc + statusField(p, 'VmHWM'), 0);
     if (sum > peak) peak = sum;
+    for (const p of pids) cpuByPid.set(p, Math.max(cpuByPid.get(p) ?? 0, cpuSoFar(p)));
   };
   const timer = setInterval(sample, POLL_MS);
   const stdout: Buffer[] = [];
@@ -96,6 +130,7 @@ export async function measure(command: string, args: string[], opts: { cwd?: str
   });
   const wallMs = performance.now() - t0;
   clearInterval(timer);
+  if (killer) clearTimeout(killer);
   let cpuMs: number | undefined;
   if (useTime) {
     try {
@@ -106,8 +141,11 @@ export async function measure(command: string, args: string[], opts: { cwd?: str
     }
     await rm(timeFile, { force: true });
   }
+  const treeCpuMs = [...cpuByPid.values()].reduce((a, b) => a + b, 0);
+  if (cpuMs !== undefined && treeCpuMs > cpuMs) cpuMs = treeCpuMs;
   return {
     wallMs,
+    ...(timedOut ? { timedOut } : {}),
     peakRssBytes: peak,
     ...(cpuMs !== undefined ? { cpuMs } : {}),
     exitCode,
