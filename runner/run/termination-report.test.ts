@@ -20,6 +20,8 @@ const summary = (columns: number, nameLength = 8): RunSummary => ({
 describe('termination report schema', () => {
   it.each([
     ['a small summary', compactSummary(summary(3))],
+    ['a summary with per-step timings (what the runner writes)', compactSummary({ ...summary(3), timings: { stageMs: 1, compareMs: 2, writeMs: 3, steps: { loadMs: 1, planMs: 1, keysMs: 0, joinMs: 1, summariesMs: 0 } } })],
+    ['a summary with warnings', compactSummary({ ...summary(0), warnings: ['no column was compared'] })],
     ['a truncated summary', compactSummary(summary(400, 40))],
     ['a failure', compactFailure('stage', 'spec.left.uri: s3://ledger/x.csv does not exist', { job: 'orders', run: 'r' })],
     ['a long failure', compactFailure('query', 'x'.repeat(5_000))],

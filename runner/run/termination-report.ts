@@ -41,7 +41,8 @@ export const succeededReportSchema = z.object({
   diffTotals: z.record(z.string(), z.string()).optional(),
   summaries: z.record(z.string(), z.string().nullable()).optional(),
   results: z.object({ uri: z.string(), summaryUri: z.string().optional(), files: z.array(z.string()).optional() }).optional(),
-  timings: z.record(z.string(), z.number()).optional(),
+  // Per-stage milliseconds, with nested per-step detail (summary.ts Timings); not read by the operator.
+  timings: z.record(z.string(), z.union([z.number(), z.record(z.string(), z.number())])).optional(),
   /** Detail was dropped to fit TERMINATION_MESSAGE_BYTES; summary.json has all of it. */
   truncated: z.boolean().optional(),
   /** Why a run is unbalanced although its counts are not (e.g. no column compared). */

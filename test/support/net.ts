@@ -3,22 +3,13 @@
 // system users for servers that authenticate against the OS (sshd, vsftpd).
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { promisify } from 'node:util';
 
 export const run = promisify(execFile);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** The same free-port helper the control plane uses. */
+export { freePort } from '../../operator/sandbox/control-plane.ts';
 
 /** Resolves once 127.0.0.1:port accepts a connection; rejects on the deadline or if `child` exits. */
 export async function waitForPort(port: number, child: ChildProcess, timeoutMs: number, output: () => string): Promise<void> {
