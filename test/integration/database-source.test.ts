@@ -63,13 +63,19 @@ describe('postgres:// source', { timeout: 300_000 }, () => {
     'PostgreSQL',
     async () => {
       const pg = await startPostgres({ tls: true });
-      await pg.sql(`CREATE TABLE ledger (id bigint PRIMARY KEY, amount numeric(14,2), ratio numeric, ts timestamptz, local_ts timestamp, status text, ok boolean)`);
-      // A million rows, 4 a minute from 2023-12-31 15:00 UTC (= 2024-01-01 00:00+09:00) on.
-      await pg.sql(`INSERT INTO ledger SELECT g, (g % 100000) * 0.01 + 0.01, g / 7.0, timestamptz '2023-12-31 15:00:00+00' + (g - 1) * interval '15 seconds', timestamp '2024-01-01 00:00:00' + g * interval '1 second', CASE WHEN g % 10 = 0 THEN 'VOID' ELSE 'ok' END, g % 2 = 0 FROM generate_series(1, 1000000) g`);
-      await pg.sql(`CREATE TABLE secret_stuff (x int)`);
-      const reader = await pg.createUser('reader');
-      await pg.sql(`REVOKE ALL ON secret_stuff FROM reader`);
-      return { pg, reader };
+      try {
+        await pg.sql(`CREATE TABLE ledger (id bigint PRIMARY KEY, amount numeric(14,2), ratio numeric, ts timestamptz, local_ts timestamp, status text, ok boolean)`);
+        // A million rows, 4 a minute from 2023-12-31 15:00 UTC (= 2024-01-01 00:00+09:00) on.
+        await pg.sql(`INSERT INTO ledger SELECT g, (g % 100000) * 0.01 + 0.01, g / 7.0, timestamptz '2023-12-31 15:00:00+00' + (g - 1) * interval '15 seconds', timestamp '2024-01-01 00:00:00' + g * interval '1 second', CASE WHEN g % 10 = 0 THEN 'VOID' ELSE 'ok' END, g % 2 = 0 FROM generate_series(1, 1000000) g`);
+        await pg.sql(`CREATE TABLE secret_stuff (x int)`);
+        const reader = await pg.createUser('reader');
+        await pg.sql(`REVOKE ALL ON secret_stuff FROM reader`);
+        return { pg, reader };
+      } catch (err) {
+        // A fixture that fails after the server started must not leave it running.
+        await pg.stop();
+        throw err;
+      }
     },
     ({ pg }) => pg.stop(),
   );
@@ -165,10 +171,15 @@ describe('mysql:// source (MariaDB)', { timeout: 300_000 }, () => {
     'MariaDB',
     async () => {
       const db = await startMariadb({ tls: true });
-      await db.sql(`CREATE DATABASE shop; CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, amount DECIMAL(14,2), big DECIMAL(30,10), ts TIMESTAMP(0) NULL, local_ts DATETIME, status VARCHAR(10), n INT UNSIGNED)`);
-      await db.sql(`SET time_zone = '+00:00'; INSERT INTO shop.orders SELECT seq, (seq % 100000) * 0.01 + 0.01, seq / 7, TIMESTAMP '2023-12-31 15:00:00' + INTERVAL (seq - 1) * 15 SECOND, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, IF(seq % 10 = 0, 'VOID', 'ok'), seq FROM shop.seq_1_to_1000000`);
-      const reader = await db.createUser('reader', 'shop');
-      return { db, reader };
+      try {
+        await db.sql(`CREATE DATABASE shop; CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, amount DECIMAL(14,2), big DECIMAL(30,10), ts TIMESTAMP(0) NULL, local_ts DATETIME, status VARCHAR(10), n INT UNSIGNED)`);
+        await db.sql(`SET time_zone = '+00:00'; INSERT INTO shop.orders SELECT seq, (seq % 100000) * 0.01 + 0.01, seq / 7, TIMESTAMP '2023-12-31 15:00:00' + INTERVAL (seq - 1) * 15 SECOND, TIMESTAMP '2024-01-01 00:00:00' + INTERVAL seq SECOND, IF(seq % 10 = 0, 'VOID', 'ok'), seq FROM shop.seq_1_to_1000000`);
+        const reader = await db.createUser('reader', 'shop');
+        return { db, reader };
+      } catch (err) {
+        await db.stop();
+        throw err;
+      }
     },
     ({ db }) => db.stop(),
   );

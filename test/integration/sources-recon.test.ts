@@ -37,16 +37,28 @@ afterAll(async () => {
 const world = sharedService<World>(
   'S3, sshd and PostgreSQL',
   async () => {
-    const [s3, sftp, pg] = await Promise.all([startS3Server({ buckets: ['ledger'] }), startSftpServer(), startPostgres()]);
-    await s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: 'orders/dt=2024-01-01/orders.csv', Body: await readFile(path.join(QUICKSTART, 'orders/dt=2024-01-01/orders.csv')) }));
-    await sftp.put('outbound/settlements/2024-01-01.csv.gz', await readFile(path.join(QUICKSTART, 'settlements/2024-01-01.csv.gz')));
-    // The provider refunded 10.00 of ORD-007: the ledger's net amount then matches the settlement.
-    await sftp.put('outbound/refunds/2024-01-01.csv', 'id,amount\nORD-20240101-007,10.00\n');
-    await pg.sql('CREATE DATABASE recon');
-    await pg.sql(`CREATE ROLE recon_writer LOGIN PASSWORD 'catalog-Secret-Pw-9'`);
-    await pg.sql('ALTER DATABASE recon OWNER TO recon_writer');
-    const catalog = { url: `postgres://recon_writer:catalog-Secret-Pw-9@127.0.0.1:${pg.port}/recon`, password: 'catalog-Secret-Pw-9' };
-    return { s3, sftp, pg, catalog };
+    // Started one by one, so a failure stops what did start instead of leaking it.
+    const started: Array<{ stop(): Promise<void> }> = [];
+    try {
+      const s3 = await startS3Server({ buckets: ['ledger'] });
+      started.push(s3);
+      const sftp = await startSftpServer();
+      started.push(sftp);
+      const pg = await startPostgres();
+      started.push(pg);
+      await s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: 'orders/dt=2024-01-01/orders.csv', Body: await readFile(path.join(QUICKSTART, 'orders/dt=2024-01-01/orders.csv')) }));
+      await sftp.put('outbound/settlements/2024-01-01.csv.gz', await readFile(path.join(QUICKSTART, 'settlements/2024-01-01.csv.gz')));
+      // The provider refunded 10.00 of ORD-007: the ledger's net amount then matches the settlement.
+      await sftp.put('outbound/refunds/2024-01-01.csv', 'id,amount\nORD-20240101-007,10.00\n');
+      await pg.sql('CREATE DATABASE recon');
+      await pg.sql(`CREATE ROLE recon_writer LOGIN PASSWORD 'catalog-Secret-Pw-9'`);
+      await pg.sql('ALTER DATABASE recon OWNER TO recon_writer');
+      const catalog = { url: `postgres://recon_writer:catalog-Secret-Pw-9@127.0.0.1:${pg.port}/recon`, password: 'catalog-Secret-Pw-9' };
+      return { s3, sftp, pg, catalog };
+    } catch (err) {
+      for (const s of started.reverse()) await s.stop().catch(() => undefined);
+      throw err;
+    }
   },
   async (w) => {
     await Promise.all([w.s3.stop(), w.sftp.stop(), w.pg.stop()]);
