@@ -45,6 +45,7 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private lastRenew = 0;
+  private inflight: Promise<void> | undefined;
 
   constructor(private readonly o: LeaderElectionOptions) {}
 
@@ -53,12 +54,16 @@ export class LeaderElector {
   }
 
   start(): void {
-    void this.tick();
+    this.inflight = this.tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    // A renewal under way must finish before the hand-over: otherwise it lands after the
+    // lease was released and this stopped replica "leads" again (found on the real API
+    // server under load, where a renewal takes longer than the test's retry period).
+    await this.inflight?.catch(() => undefined);
     if (this.leading) {
       this.setLeading(false);
       // Hand over at once instead of making the other replica wait for expiry.
@@ -76,6 +81,7 @@ export class LeaderElector {
   }
 
   private setLeading(v: boolean): void {
+    if (v && this.stopped) return;
     if (v === this.leading) return;
     this.leading = v;
     this.o.log?.(v ? 'became leader' : 'stopped leading', { lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity });
@@ -95,7 +101,9 @@ export class LeaderElector {
     const duration = (this.o.leaseDurationSeconds ?? 15) * 1000;
     if (this.leading && Date.now() - this.lastRenew > duration) this.setLeading(false);
     if (!this.stopped) {
-      this.timer = setTimeout(() => void this.tick(), this.o.retryPeriodMs ?? 2000);
+      this.timer = setTimeout(() => {
+        this.inflight = this.tick();
+      }, this.o.retryPeriodMs ?? 2000);
       this.timer.unref();
     }
   }

@@ -279,10 +279,16 @@ async function openPostgres(url: string, sql: string, params: string[], o: Datab
     await client.query(`SET DateStyle = 'ISO, YMD'`);
     await client.query('BEGIN TRANSACTION READ ONLY');
     const cursor = client.query(new Cursor(sql, params, { rowMode: 'array' }));
+    let failed = false;
     const read = () =>
       new Promise<{ rows: unknown[][]; fields: Array<{ name: string; dataTypeID: number; dataTypeModifier: number }> }>((resolve, reject) => {
         // The callback gets no result once the cursor is done; the fields are known by then.
-        cursor.read(fetch, (err, rows, result) => (err ? reject(err) : resolve({ rows: rows as unknown[][], fields: (result ?? (cursor as unknown as { _result: typeof result })._result)?.fields ?? [] })));
+        cursor.read(fetch, (err, rows, result) => {
+          if (err) {
+            failed = true;
+            reject(err);
+          } else resolve({ rows: rows as unknown[][], fields: (result ?? (cursor as unknown as { _result: typeof result })._result)?.fields ?? [] });
+        });
       });
     const first = await read();
     let pending: unknown[][] | undefined = first.rows;
@@ -301,8 +307,13 @@ async function openPostgres(url: string, sql: string, params: string[], o: Datab
     return {
       rows,
       close: async () => {
-        await cursor.close().catch(() => undefined);
-        await client.query('ROLLBACK').catch(() => undefined);
+        // After a query error the cursor is finished: its close() can wait forever for a
+        // server answer that already came, so only the connection is ended (the server
+        // rolls the read-only transaction back when it goes).
+        if (!failed) {
+          await cursor.close().catch(() => undefined);
+          await client.query('ROLLBACK').catch(() => undefined);
+        }
         await client.end();
       },
     };
