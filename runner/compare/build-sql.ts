@@ -21,6 +21,7 @@ const IN_LEFT = `${INTERNAL_PREFIX}in_left`;
 const IN_RIGHT = `${INTERNAL_PREFIX}in_right`;
 const RECON_N = `${INTERNAL_PREFIX}recon_n`;
 const eqAlias = (i: number) => `${INTERNAL_PREFIX}eq${i}`;
+const carryAlias = (i: number) => `${INTERNAL_PREFIX}carry${i}`;
 const NUMBER_PATTERN = '^[+-]?([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$';
 
 export function keyAlias(i: number): string {
@@ -75,6 +76,7 @@ export function keyedViewSql(plan: ComparePlan, side: Side, relation: string): s
     ...plan.keys.map((k, i) => `${coercedExpr(k, side)} AS ${keyAlias(i)}`),
     ...plan.compares.map((c, i) => `${coercedExpr(c, side)} AS ${valueAlias(i)}`),
     ...plan.compares.flatMap((c, i) => (hasOriginal(c) ? [`${q(side === 'left' ? c.left.name : c.right.name)} AS ${originalAlias(i)}`] : [])),
+    ...(plan.carried ?? []).map((c, i) => `${q(side === 'left' ? c.left.name : c.right.name)} AS ${carryAlias(i)}`),
     `true AS ${PRESENT}`,
   ];
   return `CREATE OR REPLACE TEMP VIEW ${side}_keyed AS SELECT ${cols.join(', ')} FROM ${q(relation)}`;
@@ -177,7 +179,13 @@ export function publicColumns(plan: ComparePlan): string[] {
     'recon_status',
     'recon_mismatched',
     ...plan.compares.flatMap((c) => [`${c.name}_left`, `${c.name}_right`, ...(c.decimal ? [`${c.name}_diff`] : [])]),
+    ...carriedColumns(plan),
   ];
+}
+
+/** The result columns of spec.output.columns: <c>_left, <c>_right, after the compared ones. */
+function carriedColumns(plan: ComparePlan): string[] {
+  return (plan.carried ?? []).flatMap((c) => [`${c.name}_left`, `${c.name}_right`]);
 }
 
 /** The pieces of the compare statement, shared by reconTableSql and the grouped variant. */
@@ -192,6 +200,7 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean) {
     IN_LEFT,
     IN_RIGHT,
     ...plan.compares.flatMap((c, i) => [eqAlias(i), q(`${c.name}_left`), q(`${c.name}_right`), ...(c.decimal ? [q(`${c.name}_diff`)] : [])]),
+    ...carriedColumns(plan).map(q),
   ];
   const inner = [
     ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${q(k.name)}`),
@@ -203,6 +212,7 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean) {
       `${hasOriginal(c) ? `r.${originalAlias(i)}` : `r.${valueAlias(i)}`} AS ${q(`${c.name}_right`)}`,
       ...(c.decimal ? [`${diffExpr(c, i)} AS ${q(`${c.name}_diff`)}`] : []),
     ]),
+    ...(plan.carried ?? []).flatMap((c, i) => [`l.${carryAlias(i)} AS ${q(`${c.name}_left`)}`, `r.${carryAlias(i)} AS ${q(`${c.name}_right`)}`]),
   ];
   const allEqual = plan.compares.length ? plan.compares.map((_, i) => eqAlias(i)).join(' AND ') : 'true';
   const status =
@@ -218,6 +228,7 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean) {
     `${status} AS recon_status`,
     `${mismatched} AS recon_mismatched`,
     ...plan.compares.flatMap((c) => [q(`${c.name}_left`), q(`${c.name}_right`), ...(c.decimal ? [q(`${c.name}_diff`)] : [])]),
+    ...carriedColumns(plan).map(q),
     `NULL::VARCHAR AS ${DUP_SIDE}`,
   ];
   const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${q(`${c.name}_diff`)} <> 0`] : []));

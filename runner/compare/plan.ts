@@ -43,6 +43,7 @@ export interface ResolvedColumn {
 export interface ResolvedColumns {
   keys: ResolvedColumn[];
   compares: ResolvedColumn[];
+  carried: CarriedColumn[];
   /** Numeric columns whose width only the data can tell (text or float sides). */
   probes: Array<{ side: Side; column: string; field: string }>;
 }
@@ -52,9 +53,19 @@ export interface PlannedColumn extends ResolvedColumn {
   decimal?: { type: string; diffType: string; scale: number };
 }
 
+/** A column carried into the result from both sides, not compared (spec.output.columns). */
+export interface CarriedColumn {
+  /** Result columns are <name>_left and <name>_right. */
+  name: string;
+  left: Column;
+  right: Column;
+  field: string;
+}
+
 export interface ComparePlan {
   keys: PlannedColumn[];
   compares: PlannedColumn[];
+  carried?: CarriedColumn[];
 }
 
 /**
@@ -191,7 +202,17 @@ export function resolveColumns(
     claim(`${c.name}_right`, c.field);
     if (c.coercion.kind === 'numeric') claim(`${c.name}_diff`, c.field);
   }
-  return { keys, compares, probes };
+  const carried = (spec.output?.columns ?? []).map((c, i): CarriedColumn => {
+    const field = `spec.output.columns[${i}]`;
+    const left = findColumn(leftColumns, c.column, 'left', sideNames.left, `${field}.column`);
+    const right = findColumn(rightColumns, c.right ?? c.column, 'right', sideNames.right, c.right ? `${field}.right` : `${field}.column`);
+    return { name: c.column, left, right, field };
+  });
+  for (const c of carried) {
+    claim(`${c.name}_left`, c.field);
+    claim(`${c.name}_right`, c.field);
+  }
+  return { keys, compares, carried, probes };
 }
 
 /** Declared widths that together exceed what one exact DECIMAL holds: the data is asked how wide it really is. */
@@ -268,5 +289,5 @@ function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape
 
 export function finalizePlan(resolved: ResolvedColumns, probed: ReadonlyMap<string, NumericShape>): ComparePlan {
   const finish = (c: ResolvedColumn): PlannedColumn => (c.coercion.kind === 'numeric' ? { ...c, decimal: planDecimal(c, probed) } : { ...c });
-  return { keys: resolved.keys.map(finish), compares: resolved.compares.map(finish) };
+  return { keys: resolved.keys.map(finish), compares: resolved.compares.map(finish), carried: resolved.carried };
 }

@@ -160,11 +160,23 @@ export const outputSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Where result files and summary.json go: a directory path, s3://bucket/prefix/, sftp://user@host[:port]/dir/ (see sftp) or ftp(s)://... (see ftp); each file is written under a temporary name and renamed, summary.json last. Templates inserted as text. Default ./raas-out/{{ job.name }}/{{ window.startDate }}/ when run locally.'),
+      .describe('Where result files and summary.json go: a directory path, s3://bucket/prefix/, sftp://user@host[:port]/dir/ (see sftp) or ftp(s)://... (see ftp); each file is written under a temporary name and renamed, summary.json last. Templates inserted as text. Default when run locally: ./raas-out/{{ job.name }}/ and one folder per window (the start date for one whole day).'),
     format: z.enum(OUTPUT_FORMATS).optional().describe('Result file format: parquet or csv. Default parquet.'),
     sftp: sftpOptionsSchema.optional(),
     ftp: ftpOptionsSchema.optional(),
     catalog: catalogSchema.optional(),
+    columns: z
+      .array(
+        z
+          .strictObject({
+            column: columnName.describe('Column on the left side; the result gets <column>_left.'),
+            right: columnName.optional().describe('Column on the right side; the result gets <column>_right from it. Default: the same as column.'),
+          })
+          .describe('A column carried into the result table from both sides, not compared.'),
+      )
+      .max(64, { error: 'must list at most 64 carried columns' })
+      .optional()
+      .describe('Extra columns carried into the result table as <column>_left and <column>_right, in every output mode, without being compared (e.g. a merchant name next to a differing amount). Not with aggregate. Default none.'),
   })
   .describe('Where and how the result table is written.');
 
@@ -349,6 +361,9 @@ export const reconJobSpecSchema = z
       if (k.right !== undefined) keyNames.set(folded(k.right), `spec.keys[${i}].right`);
     });
     const measureNames = new Set<string>();
+    if (spec.aggregate && spec.output?.columns?.length) {
+      ctx.addIssue({ code: 'custom', path: ['output', 'columns'], message: 'cannot be used with aggregate: group rows hold only the keys and the measures; remove output.columns or compare row by row' });
+    }
     spec.aggregate?.measures.forEach((m, i) => {
       const key = keyNames.get(folded(m.as));
       if (key) ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'as'], message: `"${m.as}" is also the key column ${key} (names ignore letter case); give the measure another name` });
