@@ -2,7 +2,7 @@
 // (types only: nothing here loads the client at run time).
 //
 // The client declares timestamps as Date, but only objects it deserialises itself carry
-// Date values; objects from informer watch streams and the API test server carry the
+// Date values; objects from informer watch streams carry the
 // RFC 3339 strings of the wire. Every reader here accepts both (see Timestamp).
 export type {
   V1Container,

@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
       'after',
       '\nKubernetes commands (also as `kubectl recon <command>`):\n' +
         '  operator            run the controller\n' +
-        '  sandbox             try the operator without a cluster (API test server + job simulator + S3)\n' +
+        '  sandbox             try the operator without a cluster (a real control plane on loopback + S3)\n' +
         '  web                 serve the results page and API (TokenReview/SubjectAccessReview sign-in)\n' +
         '  backfill <job>      one ReconRun per period, --from D --to D\n' +
         '  rerun <job>         run the period containing --date D again\n' +
