@@ -4,6 +4,8 @@ import type { KubernetesObject, V1CronJob, V1Job, V1Pod } from '@kubernetes/clie
 import type { ReconJobStatus } from '../api/reconjob-status.ts';
 import { JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../desired/meta.ts';
 import type { ReconRun } from '../desired/types.ts';
+import type { Logger } from 'pino';
+import type { OperatorMetrics } from '../http/metrics.ts';
 import type { Kube } from '../kube/client.ts';
 import { objectKey, type Cache, type Manager } from '../kube/manager.ts';
 
@@ -79,4 +81,14 @@ export function makeCaches(manager: Manager, kube: Kube): Caches {
 /** The ReconJob that owns a CronJob (its controller reference). */
 export function reconJobOwner(obj: KubernetesObject): string | undefined {
   return obj.metadata?.ownerReferences?.find((r) => r.kind === 'ReconJob')?.name;
+}
+
+/** What every controller is built with (operator.ts passes one such object to each). */
+export interface ControllerDeps {
+  manager: Manager;
+  caches: Caches;
+  kube: Kube;
+  log: Logger;
+  workers: number;
+  metrics?: OperatorMetrics;
 }

@@ -3,7 +3,6 @@
 // runs (up to maxParallelRuns), history pruning, and the ReconJob's status. Level-based:
 // it is called with a key from its queue, never with an event, so a missed or repeated
 // event changes nothing.
-import type { Logger } from 'pino';
 import { describeIssue } from '../../runner/spec/load.ts';
 import { reconJobSpecSchema, type ReconJobSpec } from '../../runner/spec/schema.ts';
 import { assertTimeZone } from '../../runner/window/window.ts';
@@ -18,22 +17,15 @@ import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
 import { normalizeCron } from '../desired/schedule.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
-import type { OperatorMetrics } from '../http/metrics.ts';
-import { isConflict, isNotFound, type Kube, type V1CronJob } from '../kube/client.ts';
-import { objectKey, splitKey, type Manager } from '../kube/manager.ts';
+import { isConflict, isNotFound, type V1CronJob } from '../kube/client.ts';
+import { objectKey, splitKey } from '../kube/manager.ts';
 import type { WorkQueue } from '../kube/work-queue.ts';
-import { JOBS_BY_NAMESPACE, reconJobOwner, RUNS_BY_RECONJOB, type Caches, type CronJobObject } from './caches.ts';
+import { JOBS_BY_NAMESPACE, reconJobOwner, RUNS_BY_RECONJOB, type ControllerDeps, type CronJobObject } from './caches.ts';
 import { jobStatusInvalid, jobStatusValid, sameStatus } from './job-status.ts';
 import { errText } from './errors.ts';
 
-export interface ReconJobControllerOptions {
-  manager: Manager;
-  caches: Caches;
-  kube: Kube;
+export interface ReconJobControllerOptions extends ControllerDeps {
   runner: RunnerOptions;
-  log: Logger;
-  workers: number;
-  metrics?: OperatorMetrics;
 }
 
 export class ReconJobController {

@@ -2,7 +2,6 @@
 // (operator/desired/run-status.ts), records and starts notification deliveries, and emits
 // the run's Events and metrics on a phase change. Level-based and keyed, like every
 // controller here; notification retries come back through the queue, never as a wait.
-import type { Logger } from 'pino';
 import { notifySchema } from '../../runner/spec/schema.ts';
 import { z } from 'zod';
 import type { NotificationRecord, ReconRunStatus } from '../api/reconrun.ts';
@@ -10,26 +9,19 @@ import { RUN_LABEL } from '../desired/meta.ts';
 import { runJobName, scheduledRunName } from '../desired/names.ts';
 import { runStatusFromJob } from '../desired/run-status.ts';
 import { API_VERSION } from '../desired/types.ts';
-import type { OperatorMetrics } from '../http/metrics.ts';
 import { isConflict, isNotFound, type Kube } from '../kube/client.ts';
-import { objectKey, splitKey, type Manager } from '../kube/manager.ts';
+import { objectKey, splitKey } from '../kube/manager.ts';
 import type { WorkQueue } from '../kube/work-queue.ts';
 import type { RunRef } from '../notify/events.ts';
 import type { DestinationClass } from '../notify/destination.ts';
 import type { KafkaSettings } from '../notify/kafka.ts';
 import { Notifier } from '../notify/notifier.ts';
 import { withNewEvents, type Delivery, type RetryPolicy } from '../notify/routing.ts';
-import { PODS_BY_JOB, podJobNames, type Caches, type JobObject, type PodObject, type ReconRunObject } from './caches.ts';
+import { PODS_BY_JOB, podJobNames, type ControllerDeps, type JobObject, type PodObject, type ReconRunObject } from './caches.ts';
 import { sameStatus } from './job-status.ts';
 import { errText } from './errors.ts';
 
-export interface ReconRunControllerOptions {
-  manager: Manager;
-  caches: Caches;
-  kube: Kube;
-  log: Logger;
-  workers: number;
-  metrics?: OperatorMetrics;
+export interface ReconRunControllerOptions extends ControllerDeps {
   /** Notification sinks' settings (operator/notify); without Kafka, kafka sinks record a failure. */
   notify?: { kafka?: KafkaSettings; retry?: Partial<RetryPolicy>; webhookTimeoutMs?: number; allowDestinations?: ReadonlySet<DestinationClass> };
   /** A phase change wakes the run's ReconJob (lastRun, activeRuns, admission). */

@@ -3,26 +3,18 @@
 // `kubectl get reconruns` like any other. Keyed by the Job (`namespace/job name`);
 // creating the run is idempotent (a 409 means it exists), and once it exists the run's
 // own controller takes over.
-import type { Logger } from 'pino';
 import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
 import { childLabels, controllerRef, JOB_LABEL, RUN_LABEL } from '../desired/meta.ts';
 import { scheduledRunName } from '../desired/names.ts';
 import { windowForScheduledJob } from '../desired/schedule.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
-import type { OperatorMetrics } from '../http/metrics.ts';
-import { isConflict, type Kube } from '../kube/client.ts';
-import { objectKey, splitKey, type Manager } from '../kube/manager.ts';
+import { isConflict } from '../kube/client.ts';
+import { objectKey, splitKey } from '../kube/manager.ts';
 import type { WorkQueue } from '../kube/work-queue.ts';
-import { reconJobOwner, type Caches, type JobObject } from './caches.ts';
+import { reconJobOwner, type ControllerDeps, type JobObject } from './caches.ts';
 import { errText } from './errors.ts';
 
-export interface ScheduledMirrorOptions {
-  manager: Manager;
-  caches: Caches;
-  kube: Kube;
-  log: Logger;
-  workers: number;
-  metrics?: OperatorMetrics;
+export interface ScheduledMirrorOptions extends ControllerDeps {
   /** The mirrored run exists: let its controller look at it. */
   enqueueRun: (namespace: string, name: string) => void;
 }
