@@ -7,7 +7,6 @@ import { Transports } from '../stage/schemes.ts';
 import type { ConnectionOptions, Env, PublishItem, PublishedResults } from '../stage/types.ts';
 
 export type { PublishedResults } from '../stage/types.ts';
-export { PART_SIZE, QUEUE_SIZE } from '../stage/s3.ts';
 
 export interface PublishOptions extends ConnectionOptions {
   localDir: string;
