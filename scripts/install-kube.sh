@@ -35,11 +35,19 @@ install_etcd() {
   if [[ -z "$etcd_path" && -x /usr/bin/etcd ]]; then etcd_path=/usr/bin/etcd; fi
   if [[ -z "$etcd_path" ]] && command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
     echo "install-kube: installing etcd-server from Debian"
+    local before
+    before="$(pgrep -x etcd || true)"
     (apt-get install -y --no-install-recommends etcd-server >/dev/null 2>&1 ||
       { apt-get update >/dev/null && apt-get install -y --no-install-recommends etcd-server >/dev/null; }) || true
     # The package starts a system etcd on :2379; the tests use their own ports, but stop it
-    # so nothing listens that the project did not start.
-    (systemctl stop etcd 2>/dev/null || service etcd stop 2>/dev/null || pkill -x etcd 2>/dev/null) || true
+    # so nothing listens that the project did not start. Only the etcd the package started:
+    # an etcd that was running before (a kind cluster's, a developer's own) is left alone.
+    if ! systemctl stop etcd 2>/dev/null; then
+      local pid
+      for pid in $(pgrep -x etcd || true); do
+        grep -qx "$pid" <<<"$before" || kill "$pid" 2>/dev/null || true
+      done
+    fi
     etcd_path="$(command -v etcd || true)"
   fi
   if [[ -z "$etcd_path" ]]; then
@@ -53,21 +61,29 @@ install_etcd() {
 
 install_etcd
 
+# The control plane, plus the real node's kubelet and the scheduler that binds pods to it.
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
+
 if [[ -n "${KUBEBUILDER_ASSETS:-}" && -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]]; then
-  for b in kube-apiserver kube-controller-manager; do
+  for b in "${BINARIES[@]}"; do
     [[ -x "$KUBEBUILDER_ASSETS/$b" ]] && ln -sf "$KUBEBUILDER_ASSETS/$b" "$BIN_DIR/$b"
   done
   echo "install-kube: using KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS"
   exit 0
 fi
 
-if have_version "$BIN_DIR/kube-apiserver" && have_version "$BIN_DIR/kube-controller-manager"; then
+have_all() { # $1 folder -> 0 when every binary there reports KUBE_VERSION
+  local b
+  for b in "${BINARIES[@]}"; do have_version "$1/$b" || return 1; done
+}
+
+if have_all "$BIN_DIR"; then
   echo "install-kube: Kubernetes $KUBE_VERSION already in $BIN_DIR"
   exit 0
 fi
 
-if have_version "$CACHE_DIR/kube-apiserver" && have_version "$CACHE_DIR/kube-controller-manager"; then
-  cp "$CACHE_DIR/kube-apiserver" "$CACHE_DIR/kube-controller-manager" "$BIN_DIR/"
+if have_all "$CACHE_DIR"; then
+  for b in "${BINARIES[@]}"; do cp "$CACHE_DIR/$b" "$BIN_DIR/"; done
   echo "install-kube: Kubernetes $KUBE_VERSION copied from $CACHE_DIR"
   exit 0
 fi
@@ -79,7 +95,7 @@ fi
 
 mkdir -p "$CACHE_DIR/src"
 cd "$CACHE_DIR/src"
-echo "install-kube: building Kubernetes $KUBE_VERSION with $(go version) (about 10 minutes on 2 cores)"
+echo "install-kube: building Kubernetes $KUBE_VERSION with $(go version) (about 15 minutes on 2 cores)"
 start=$(date +%s)
 export GOFLAGS="-mod=mod -buildvcs=false"
 
@@ -108,6 +124,8 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
 go mod tidy -e >/dev/null 2>&1 || true
@@ -118,7 +136,8 @@ for v in "gitVersion=$KUBE_VERSION" "gitMajor=1" "gitMinor=$minor" "gitTreeState
   ldflags+=" -X k8s.io/component-base/version.$v -X k8s.io/client-go/pkg/version.$v"
 done
 CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$CACHE_DIR/" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-cp "$CACHE_DIR/kube-apiserver" "$CACHE_DIR/kube-controller-manager" "$BIN_DIR/"
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet
+for b in "${BINARIES[@]}"; do cp "$CACHE_DIR/$b" "$BIN_DIR/"; done
 echo "install-kube: built in $(( $(date +%s) - start ))s"
 "$BIN_DIR/kube-apiserver" --version
