@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nversions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`);
-  console.log('\nmarkdown (for the README):\n' + markdown.join('\n'));
+  console.log('\nmarkdown (for docs/performance.md):\n' + markdown.join('\n'));
   if (disagreements) process.exit(1);
 }
 
