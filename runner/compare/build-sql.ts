@@ -12,6 +12,7 @@
 //                  outside Full mode; their count is derived and cross-checked (see engine).
 import type { OutputMode } from '../spec/schema.ts';
 import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
+import { normalizeType } from './column-types.ts';
 import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
@@ -41,15 +42,16 @@ export function coercedExpr(col: PlannedColumn, side: Side): string {
   switch (col.coercion.kind) {
     case 'numeric': {
       const target = col.decimal!.type;
-      if (src.type.toUpperCase() === target) return ref;
-      const t = src.type.toUpperCase();
+      const t = normalizeType(src.type);
+      // Integers on both sides compare as they are; the cast to the DECIMAL is on output only.
+      if (t === target || col.decimal!.integers) return ref;
       if (t === 'VARCHAR') return `CAST(trim(${ref}) AS ${target})`;
       // Floats go through their shortest text form, so 0.3 read from JSON is 0.3 exactly.
       if (t === 'DOUBLE' || t === 'FLOAT' || t === 'REAL') return `CAST(CAST(${ref} AS VARCHAR) AS ${target})`;
       return `CAST(${ref} AS ${target})`;
     }
     case 'cast':
-      return `CAST(${ref} AS ${col.coercion.type})`;
+      return normalizeType(src.type) === normalizeType(col.coercion.type) ? ref : `CAST(${ref} AS ${col.coercion.type})`;
     case 'same':
       return ref;
     case 'text':
@@ -168,6 +170,13 @@ export function decimalTypeFor(text: string): string {
   return `DECIMAL(${intDigits + frac.length},${frac.length})`;
 }
 
+/** A compared column's value as the result shows it: the original text when normalised, the DECIMAL for numbers. */
+function outputValue(col: PlannedColumn, i: number, alias: 'l' | 'r'): string {
+  if (hasOriginal(col)) return `${alias}.${originalAlias(i)}`;
+  if (col.decimal?.integers) return `CAST(${alias}.${valueAlias(i)} AS ${col.decimal.type})`;
+  return `${alias}.${valueAlias(i)}`;
+}
+
 function diffExpr(col: PlannedColumn, i: number): string {
   const d = col.decimal!;
   return `CAST(r.${valueAlias(i)} AS ${d.diffType}) - CAST(l.${valueAlias(i)} AS ${d.diffType})`;
@@ -208,8 +217,8 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean) {
     `r.${PRESENT} AS ${IN_RIGHT}`,
     ...plan.compares.flatMap((c, i) => [
       `${equalsExpr(c, i)} AS ${eqAlias(i)}`,
-      `${hasOriginal(c) ? `l.${originalAlias(i)}` : `l.${valueAlias(i)}`} AS ${q(`${c.name}_left`)}`,
-      `${hasOriginal(c) ? `r.${originalAlias(i)}` : `r.${valueAlias(i)}`} AS ${q(`${c.name}_right`)}`,
+      `${outputValue(c, i, 'l')} AS ${q(`${c.name}_left`)}`,
+      `${outputValue(c, i, 'r')} AS ${q(`${c.name}_right`)}`,
       ...(c.decimal ? [`${diffExpr(c, i)} AS ${q(`${c.name}_diff`)}`] : []),
     ]),
     ...(plan.carried ?? []).flatMap((c, i) => [`l.${carryAlias(i)} AS ${q(`${c.name}_left`)}`, `r.${carryAlias(i)} AS ${q(`${c.name}_right`)}`]),

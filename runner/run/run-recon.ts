@@ -27,7 +27,7 @@ import {
   resultTableViewSql,
   setAsideCountSql,
 } from '../compare/build-sql.ts';
-import { classifyType } from '../compare/column-types.ts';
+import { castNeedsProbe, classifyType, normalizeType } from '../compare/column-types.ts';
 import { describeCsvError, firstRaggedLine } from '../compare/load-errors.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
 import { checkUserSelect } from '../compare/user-sql.ts';
@@ -251,7 +251,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       const type = c.coercion.type;
       for (const side of ['left', 'right'] as const) {
         const col = side === 'left' ? c.left : c.right;
-        if (col.type.toUpperCase() === type) continue;
+        if (!castNeedsProbe(col.type, type)) continue;
         const r = await step('compare', undefined, () => db.one(castProbeSql(rel(side), col.name, type)));
         if (numberOf(r.bad) > 0) {
           throw new RunError(
@@ -532,7 +532,7 @@ async function loadInput(
   // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
   const nanos: string[] = [];
   if (format === 'csv') {
-    const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && c.type.toUpperCase() !== 'TIMESTAMP_NS').map((c) => c.name);
+    const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS').map((c) => c.name);
     if (stamps.length) {
       const stampsView = `__raas_stamps_${view}`;
       await run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(stampsView)} AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
