@@ -105,7 +105,7 @@ export function decideCoercion(leftRaw: string, rightRaw: string, wantsNumeric: 
   if (temporal(l) || temporal(r)) {
     const classes = [l, r];
     if (classes.every((c) => temporal(c) || c === 'text')) {
-      // The finer precision wins (DESIGN §5): next to nanoseconds, both sides are read as
+      // The finer precision wins (docs/design.md, Compare semantics): next to nanoseconds, both sides are read as
       // TIMESTAMP_NS (text with an offset and TIMESTAMPTZ become UTC instants, the session zone).
       // One temporal type on both sides compares as it is: no cast, nothing to probe.
       if (leftType === rightType && l !== 'text') return { kind: 'same', type: leftType };
