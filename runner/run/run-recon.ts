@@ -468,7 +468,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         transports,
         sftp: spec.output?.sftp,
         ftp: spec.output?.ftp,
-        guard: overwriteGuard(opts.window, outUri),
+        guard: overwriteGuard(opts.window, outUri, { job: job.metadata.name, namespace: job.metadata.namespace }),
         onProgress: (m) => progress(`upload   ${m}`),
       }),
     );
