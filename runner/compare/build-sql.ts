@@ -332,8 +332,10 @@ export function reconStatsSql(plan: ComparePlan): string {
 }
 
 export function copyResultSql(path: string, format: 'parquet' | 'csv'): string {
-  const opts = format === 'parquet' ? `(FORMAT parquet, COMPRESSION zstd)` : `(FORMAT csv, HEADER true)`;
-  return `COPY (SELECT * FROM result_table) TO ${quoteLiteral(path)} ${opts}`;
+  if (format === 'parquet') return `COPY (SELECT * FROM result_table) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`;
+  // CSV has no lists: DuckDB would print [a, Amount (EUR), b], which no reader can split back
+  // when a name holds ", " or brackets. A JSON array of strings is parsed, never split.
+  return `COPY (SELECT * REPLACE (CAST(to_json(recon_mismatched) AS VARCHAR) AS recon_mismatched) FROM result_table) TO ${quoteLiteral(path)} (FORMAT csv, HEADER true)`;
 }
 
 /** Asks the data how wide a text or float column's numbers are, and whether any is not a number. */
