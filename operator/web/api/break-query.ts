@@ -205,8 +205,9 @@ export function breakListSql(source: string, src: BreakSource, work: readonly Br
   if (q.maxAmount !== undefined) where.push(`${num('b_amount')} <= ${num(quoteLiteral(q.maxAmount))}`);
   if (q.search) {
     const needle = `lower(${quoteLiteral(q.search)})`;
-    const hay = [...src.keys.filter((k) => names.has(k)).map((k) => text(k)), 'b_id'];
-    where.push(`(${hay.map((h) => `contains(lower(coalesce(${h}, '')), ${needle})`).join(' OR ')})`);
+    // Part of any key value, or a whole break id (ids are hashes: a digit would match most of them).
+    const keys = src.keys.filter((k) => names.has(k)).map((k) => `contains(lower(coalesce(${text(k)}, '')), ${needle})`);
+    where.push(`(${[...keys, `lower(b_id) = ${needle}`].join(' OR ')})`);
   }
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
 
