@@ -65,8 +65,8 @@ describe('break store on PostgreSQL', { timeout: 120_000 }, () => {
       const n = await c.query<{ n: string }>("SELECT count(*)::text AS n FROM raas_break_events WHERE actor = 'mallory'");
       expect(n.rows[0]!.n).toBe('0');
       // What a run reads to keep closed breaks closed.
-      const closed = await c.query("SELECT break_id, state, closed_fingerprint FROM raas_breaks WHERE namespace = 'finance' AND job = 'orders' ORDER BY break_id");
-      expect(closed.rows).toEqual([{ break_id: 'b1', state: 'open', closed_fingerprint: null }, { break_id: 'b2', state: 'open', closed_fingerprint: null }]);
+      const closed = await c.query("SELECT break_id, state, version FROM raas_breaks WHERE namespace = 'finance' AND job = 'orders' ORDER BY break_id");
+      expect(closed.rows).toEqual([{ break_id: 'b1', state: 'open', version: null }, { break_id: 'b2', state: 'open', version: null }]);
     } finally {
       await c.end();
     }
@@ -78,6 +78,22 @@ describe('break store on PostgreSQL', { timeout: 120_000 }, () => {
     expect(results.filter((r) => r.event).length).toBe(1);
     expect(results.filter((r) => r.conflict).length).toBe(3);
     expect((await store.events('finance', 'orders', 'b3')).length).toBe(1);
+  });
+
+  it('writes closures into the table a job names, where its runs read them with the runner\'s own query', async (ctx) => {
+    const { store, url } = await world(ctx);
+    await store.record({ ...base, breakId: 'b9', actor: 'alice', fingerprint: 'v9', table: 'recon.closures', action: { action: 'close', reason: 'explained' } });
+    expect((await store.work('finance', 'orders', 'recon.closures')).map((w) => [w.breakId, w.closed?.fingerprint])).toEqual([['b9', 'v9']]);
+    const { default: pgm } = await import('pg');
+    const c = new pgm.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query("SELECT break_id, version FROM \"recon\".\"closures\" WHERE namespace = $1 AND job = $2 AND state = 'closed' AND version IS NOT NULL", ['finance', 'orders']);
+      expect(r.rows).toEqual([{ break_id: 'b9', version: 'v9' }]);
+    } finally {
+      await c.end();
+    }
+    await expect(store.work('finance', 'orders', 'x; DROP TABLE y')).rejects.toThrow(/not a plain/);
   });
 
   it('reports an unreachable catalog as such, without its password', async () => {

@@ -138,6 +138,27 @@ describe('break list over a result file', () => {
     }
   });
 
+  it('reads the runner\'s ledger columns: version as the fingerprint, recon_amount_* as money, a run-time closure reopened since', async () => {
+    const file = join(dir, 'ledger.csv');
+    await writeFile(file, [
+      'id,recon_status,amount_left,amount_right,recon_break_id,recon_break_version,recon_break_state,recon_amount_left,recon_amount_right,recon_currency_left,recon_currency_right',
+      '7,mismatch,,,x7,v7,closed,100.10,100.05,EUR,EUR',
+      '8,left_only,,,x8,v8,new,-25.5,,USD,',
+    ].join('\n'));
+    const source2 = `read_csv([${quoteLiteral(file)}], all_varchar = true, header = true)`;
+    const cols = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source2}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+    const src2: BreakSource = { columns: cols.map((c) => ({ name: c.column_name, type: c.column_type })), keys: ['id'], amount: { column: 'amount' } };
+    const run = async (work: BreakWork[]) => {
+      const rows = (await conn.runAndReadAll(breakListSql(source2, src2, work, q('sort=id')).select)).getRowObjectsJson() as Array<Record<string, unknown>>;
+      return rows.map((r) => [r.b_id, r.b_state, r.b_amount, r.b_currency]);
+    };
+    expect(await run([])).toEqual([['x7', 'closed', '0.05', 'EUR'], ['x8', 'new', '25.5', 'USD']]);
+    // Reopened on the page after the run: open now; closed again for this version: closed.
+    expect((await run([{ breakId: 'x7', comments: 0 }]))[0]![1]).toBe('open');
+    expect((await run([{ breakId: 'x7', comments: 0, closed: { reason: 'explained', by: 'a', at: 'x', run: 'r', fingerprint: 'v7' } }]))[0]![1]).toBe('closed');
+    expect(((await conn.runAndReadAll(breakRowSql(source2, src2, 'x8'))).getRowObjectsJson()[0] as { b_fp: string }).b_fp).toBe('v8');
+  });
+
   it('refuses a sort by a column the result does not have, and quotes hostile names and searches', async () => {
     expect(() => breakListSql(source, src, [], q('sort=nope'))).toThrow(ParamError);
     const r = await list(`q=${encodeURIComponent("'; DROP TABLE x; --")}`);

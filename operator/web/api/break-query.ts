@@ -120,10 +120,12 @@ export function valueColumns(columns: readonly ResultColumn[]): string[] {
 }
 
 /**
- * The break's data as one hash: its status and every left/right value, sorted by column
- * name, NULL as empty. A closure holds while this is unchanged (docs/user-guide/working-breaks.md).
+ * The break's version: the runner's `recon_break_version` (a hash of its compared values and
+ * amounts) when the job has a break ledger, else a hash of its status and every left/right
+ * value, sorted by column name, NULL as empty. A closure holds for one version only.
  */
 export function fingerprintSql(columns: readonly ResultColumn[]): string {
+  if (columns.some((c) => c.name === 'recon_break_version')) return `coalesce(${text('recon_break_version')}, '')`;
   const parts = [`coalesce(CAST(recon_status AS VARCHAR), '')`, ...valueColumns(columns).map((c) => `coalesce(${text(c)}, '')`)];
   return `md5(concat_ws('|', ${parts.join(', ')}))`;
 }
@@ -137,22 +139,32 @@ export function breakIdSql(src: BreakSource): string {
   return `'k-' || substr(md5(concat_ws('|', ${keys.map((k) => `coalesce(${text(k)}, '')`).join(', ')})), 1, 24)`;
 }
 
-/** The amount at stake of one break row, as text: left-only its left amount, right-only its right, a mismatch |diff|. */
+/** "0.0500000000" -> "0.05": a computed difference shown as people write it. */
+const trimZeros = (sql: string) => `regexp_replace(regexp_replace(${sql}, '(\\.[0-9]*?)0+$', '\\1'), '\\.$', '')`;
+
+/**
+ * The amount at stake of one break row, as text: left-only its left amount, right-only its
+ * right amount, a mismatch |right - left|. The runner's `recon_amount_*` columns when it
+ * wrote them, else the job's amount column.
+ */
 export function amountSql(src: BreakSource): string {
   const names = new Set(src.columns.map((c) => c.name));
   const a = src.amount?.column;
-  if (!a) return 'NULL';
-  const col = (suffix: string) => (names.has(`${a}_${suffix}`) ? `ltrim(${text(`${a}_${suffix}`)}, '-')` : 'NULL');
-  return `CASE recon_status WHEN 'left_only' THEN ${col('left')} WHEN 'right_only' THEN ${col('right')} WHEN 'mismatch' THEN ${col('diff')} ELSE NULL END`;
+  const [l, r] = names.has('recon_amount_left') ? ['recon_amount_left', 'recon_amount_right'] : a ? [`${a}_left`, `${a}_right`] : [];
+  if (!l || !r || (!names.has(l) && !names.has(r))) return 'NULL';
+  const col = (c: string) => (names.has(c) ? `ltrim(${text(c)}, '-')` : 'NULL');
+  const diffCol = a && names.has(`${a}_diff`) && l !== 'recon_amount_left' ? col(`${a}_diff`) : undefined;
+  const computed = names.has(l) && names.has(r) ? trimZeros(`CAST(abs(${num(text(r))} - ${num(text(l))}) AS VARCHAR)`) : 'NULL';
+  return `CASE recon_status WHEN 'left_only' THEN ${col(l)} WHEN 'right_only' THEN ${col(r)} WHEN 'mismatch' THEN ${diffCol ?? computed} ELSE NULL END`;
 }
 
 export function currencySql(src: BreakSource): string {
   const names = new Set(src.columns.map((c) => c.name));
+  const pick = (l: string, r: string) => `coalesce(${names.has(l) ? text(l) : 'NULL'}, ${names.has(r) ? text(r) : 'NULL'})`;
+  if (names.has('recon_currency_left') || names.has('recon_currency_right')) return pick('recon_currency_left', 'recon_currency_right');
   const c = src.amount?.currency;
   if (!c) return 'NULL';
-  if (names.has(`${c}_left`) || names.has(`${c}_right`)) {
-    return `coalesce(${names.has(`${c}_left`) ? text(`${c}_left`) : 'NULL'}, ${names.has(`${c}_right`) ? text(`${c}_right`) : 'NULL'})`;
-  }
+  if (names.has(`${c}_left`) || names.has(`${c}_right`)) return pick(`${c}_left`, `${c}_right`);
   return names.has(c) ? text(c) : 'NULL';
 }
 
@@ -190,7 +202,10 @@ export function breakListSql(source: string, src: BreakSource, work: readonly Br
   FROM ${source} WHERE recon_status <> 'match'`;
   const joined = `SELECT s.*, w.b_owner, coalesce(w.b_comments, 0) AS b_comments, w.b_last_comment,
     CASE WHEN w.b_closed_fp = s.b_fp THEN w.b_closed_reason END AS b_closed_reason,
-    CASE WHEN w.b_closed_fp = s.b_fp THEN 'closed' ELSE s.b_run_state END AS b_state,
+    CASE WHEN w.b_closed_fp = s.b_fp THEN 'closed'
+         -- The run saw a closure that someone has since reopened: open now.
+         WHEN s.b_run_state = 'closed' AND w.b_id IS NOT NULL THEN 'open'
+         ELSE s.b_run_state END AS b_state,
     (w.b_closed_fp IS NOT NULL AND w.b_closed_fp <> s.b_fp) AS b_changed
   FROM base s LEFT JOIN work w ON w.b_id = s.b_id`;
 

@@ -69,7 +69,9 @@ export interface BreakCounts {
   new: number;
   persisting: number;
   resolved: number;
+  closed?: number;
   oldestOpenSince?: string;
+  oldestAgeDays?: number;
 }
 
 export type Badge = 'balanced' | 'unbalanced' | 'failed' | 'running' | 'overdue' | 'pending' | 'invalid';
@@ -211,7 +213,15 @@ export function runItem(o: RunObject): RunItem {
   if (byAge) item.atStakeByAge = byAge;
   const b = loose.breaks as Partial<BreakCounts> | undefined;
   if (b && typeof b === 'object' && typeof b.open === 'number') {
-    item.breaks = { open: b.open, new: b.new ?? 0, persisting: b.persisting ?? 0, resolved: b.resolved ?? 0, ...(typeof b.oldestOpenSince === 'string' ? { oldestOpenSince: b.oldestOpenSince } : {}) };
+    item.breaks = {
+      open: b.open,
+      new: b.new ?? 0,
+      persisting: b.persisting ?? 0,
+      resolved: b.resolved ?? 0,
+      ...(typeof b.closed === 'number' ? { closed: b.closed } : {}),
+      ...(typeof b.oldestOpenSince === 'string' ? { oldestOpenSince: b.oldestOpenSince } : {}),
+      ...(typeof b.oldestAgeDays === 'number' ? { oldestAgeDays: b.oldestAgeDays } : {}),
+    };
   }
   const files = [...(s.results?.files ?? []), ...(s.results?.summaryUri ? [s.results.summaryUri] : [])].map(fileName);
   if (files.length) item.files = files;

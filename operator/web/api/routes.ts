@@ -242,6 +242,12 @@ function parseRowQuery(q: URLSearchParams): { statuses?: ReconStatus[]; column?:
   return { ...(statuses.length ? { statuses: statuses as ReconStatus[] } : {}), ...(column !== undefined ? { column } : {}), limit, offset };
 }
 
+/** The state table the job's runs read closures from (spec.output.catalog.breaks, default raas_breaks). */
+function breaksTable(job: JobObject | undefined): string | undefined {
+  const t = (job?.spec.output as { catalog?: { breaks?: unknown } } | undefined)?.catalog?.breaks;
+  return typeof t === 'string' ? t : undefined;
+}
+
 /** What the job says about its result files, for the break list: key columns and money column. */
 function breakSource(job: JobObject | undefined): (columns: ResultColumn[]) => BreakSource {
   const spec = (job?.spec ?? {}) as { keys?: Array<{ column?: unknown }>; amount?: { column?: unknown; currency?: unknown } };
@@ -285,9 +291,11 @@ async function breakAction(ctx: ApiContext, caller: Caller, ns: string, name: st
   const action = parseBreakAction(await readBody(req));
   const results = run.status?.results;
   if (!results?.summaryUri) throw new HttpProblem(404, `ReconRun ${name} has no results (phase ${run.status?.phase ?? 'Pending'})`);
-  const fingerprint = await ctx.results.breakFingerprint(results.files ?? [], breakSource(ctx.store.job(ns, run.spec.jobRef.name)), id);
+  const job = ctx.store.job(ns, run.spec.jobRef.name);
+  const fingerprint = await ctx.results.breakFingerprint(results.files ?? [], breakSource(job), id);
   if (fingerprint === undefined) throw new HttpProblem(404, `break ${id} is not in run ${name}`);
-  const r = await ctx.breaks.record({ namespace: ns, job: run.spec.jobRef.name, breakId: id, run: name, actor: caller.user.username, fingerprint, action });
+  const table = breaksTable(job);
+  const r = await ctx.breaks.record({ namespace: ns, job: run.spec.jobRef.name, breakId: id, run: name, actor: caller.user.username, fingerprint, action, ...(table ? { table } : {}) });
   if (r.conflict) throw new HttpProblem(409, r.conflict);
   return ok({ kind: 'ReconBreakEvent', event: r.event, work: r.work }, 201);
 }
@@ -419,7 +427,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
     let info = await workInfo(ctx, caller, ns);
     if (ctx.breaks) {
       try {
-        work = await ctx.breaks.work(ns, run.spec.jobRef.name);
+        work = await ctx.breaks.work(ns, run.spec.jobRef.name, breaksTable(job));
       } catch (err) {
         // The list still shows what the result files say; the page says why owners and closures are missing.
         info = { enabled: false, allowed: false, reason: `${(err as Error).message}; owners, comments and closures are not shown` };
