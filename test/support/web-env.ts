@@ -38,10 +38,15 @@ async function put(e: OperatorEnv, bucket: string, key: string, body: string) {
   await e.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
-export async function startWebEnv(): Promise<WebEnv> {
+export interface WebEnvOptions {
+  /** More token users (their RBAC is the test's to bind); tokens in env.cluster.cp.userTokens. */
+  users?: Array<{ name: string; groups?: string[] }>;
+}
+
+export async function startWebEnv(o: WebEnvOptions = {}): Promise<WebEnv> {
   const helm = findHelm();
   if (!helm) throw new Error('helm is not installed (scripts/install-helm.sh); the web server runs under the chart RBAC it renders');
-  const env = await startOperatorEnv({ users: [{ name: 'alice', groups: ['finance-team'] }, { name: 'bob' }, { name: 'carol' }] });
+  const env = await startOperatorEnv({ users: [{ name: 'alice', groups: ['finance-team'] }, { name: 'bob' }, { name: 'carol' }, ...(o.users ?? [])] });
   let web: RunningWeb | undefined;
   try {
     const c = env.cluster;
@@ -165,6 +170,6 @@ subjects: [ { kind: ServiceAccount, name: reporting, namespace: finance } ]
   }
 }
 
-export function webEnvForFile(): (ctx: SkipContext) => Promise<WebEnv> {
-  return sharedService('the Kubernetes control plane (scripts/install-kube.sh) and helm', () => startWebEnv(), (w) => w.stop());
+export function webEnvForFile(o: WebEnvOptions = {}): (ctx: SkipContext) => Promise<WebEnv> {
+  return sharedService('the Kubernetes control plane (scripts/install-kube.sh) and helm', () => startWebEnv(o), (w) => w.stop());
 }
