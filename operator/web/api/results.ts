@@ -13,6 +13,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { quoteIdent, quoteLiteral } from '../../../runner/compare/sql-text.ts';
 import { createS3Client, parseS3Uri, type Env } from '../../../runner/stage/s3-client.ts';
+import { breakListSql, breakRowSql, type BreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
+import type { BreakWork } from './breaks.ts';
 
 export class ResultError extends Error {
   constructor(
@@ -60,6 +62,10 @@ export interface Results {
   open(uri: string): Promise<{ body: Readable; size?: number }>;
   readJson(uri: string): Promise<Record<string, unknown>>;
   rows(uris: string[], q: RowQuery): Promise<RowPage>;
+  /** The run's breaks, filtered, sorted and paged (break-query.ts), every value as text. */
+  breaks(uris: string[], source: (columns: ResultColumn[]) => BreakSource, work: readonly BreakWork[], q: BreakQuery): Promise<RowPage>;
+  /** The fingerprint of one break in the run, or undefined when the run has no such break. */
+  breakFingerprint(uris: string[], source: (columns: ResultColumn[]) => BreakSource, id: string): Promise<string | undefined>;
   /** Every summary.json under a prefix (newest key last), at most `max`. */
   summaries(prefix: string, max: number): Promise<SummaryFile[]>;
   close(): Promise<void>;
@@ -147,7 +153,40 @@ export function openResults(o: ResultsOptions = {}): Results {
     return p;
   }
 
+  /** A DuckDB table expression over the result files and their columns. */
+  async function tableOf(uris: string[]): Promise<{ source: string; columns: ResultColumn[]; csv: boolean }> {
+    const files = await Promise.all(uris.map(local));
+    const csv = files.every((f) => /\.csv(\.gz)?$/i.test(f));
+    const list = `[${files.map(quoteLiteral).join(', ')}]`;
+    // CSV stays text (all_varchar): a decimal is returned exactly as the runner wrote it.
+    const source = csv ? `read_csv(${list}, all_varchar = true, header = true)` : `read_parquet(${list})`;
+    const { conn } = await db();
+    const describe = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+    return { source, csv, columns: describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) })) };
+  }
+
   return {
+    async breaks(uris, make, work, q) {
+      if (!uris.length) return { columns: [], rows: [], total: 0 };
+      const { source, columns, csv } = await tableOf(uris);
+      const { select, count } = breakListSql(source, make(columns), work, q);
+      const { conn } = await db();
+      const [page, n] = await Promise.all([conn.runAndReadAll(select), conn.runAndReadAll(count)]);
+      return {
+        columns: columns.map((c) => ({ name: c.name, type: csv ? 'VARCHAR' : c.type })),
+        rows: page.getRowObjectsJson() as Array<Record<string, string | string[] | null>>,
+        total: Number((n.getRowObjectsJson()[0] as { n: string }).n),
+      };
+    },
+
+    async breakFingerprint(uris, make, id) {
+      if (!uris.length) return undefined;
+      const { source, columns } = await tableOf(uris);
+      const { conn } = await db();
+      const rows = (await conn.runAndReadAll(breakRowSql(source, make(columns), id))).getRowObjectsJson() as Array<{ b_fp: string }>;
+      return rows[0]?.b_fp;
+    },
+
     async open(uri) {
       if (isS3(uri)) {
         const { bucket, key } = parseS3Uri(uri);
