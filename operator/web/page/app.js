@@ -427,11 +427,13 @@ async function breaksBlock(ns, name, run) {
         button.disabled = true;
         try {
           await post(`${runPath(ns, name)}/breaks/${enc(b.id)}`, body);
-          status.textContent = `Saved: ${body.action}`;
-          say(status.textContent);
+          // Re-render the list and this break first, then say so: the forms are fresh when "Saved" shows.
           await load(current);
           const again = last.items.find((x) => x.id === b.id);
           if (again) await openBreak(again);
+          const now = detail.querySelector('#break-action-status') ?? status;
+          now.textContent = `Saved: ${body.action}`;
+          say(now.textContent);
         } catch (e) {
           status.textContent = `Not saved: ${e.message}`;
         } finally {
