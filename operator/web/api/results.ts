@@ -73,6 +73,18 @@ export interface Results {
 
 const isS3 = (uri: string) => /^s3:\/\//i.test(uri);
 
+/**
+ * `recon_mismatched` as a list of names, whatever file it came from: Parquet keeps the
+ * list; CSV holds a JSON array (parsed, so `Amount (EUR)` or `a, b` stay one name). CSV
+ * files written before the JSON form hold DuckDB's `[a, b]` text, which is split on ", "
+ * as a last resort (exact for names without ", ").
+ */
+export function mismatchedListSql(type: string | undefined): string {
+  if (type === undefined) return '[]::VARCHAR[]';
+  if (type.endsWith('[]')) return 'CAST(recon_mismatched AS VARCHAR[])';
+  return `CASE WHEN json_valid(recon_mismatched) THEN from_json(recon_mismatched, '["VARCHAR"]') ELSE string_split(trim(recon_mismatched, '[] '), ', ') END`;
+}
+
 export function openResults(o: ResultsOptions = {}): Results {
   let s3: S3Client | undefined;
   const client = () => (s3 ??= createS3Client(o.s3Env ?? process.env));
@@ -212,24 +224,25 @@ export function openResults(o: ResultsOptions = {}): Results {
       const describe = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
       const columns = describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
       const names = new Set(columns.map((c) => c.name));
+      const mismatched = mismatchedListSql(columns.find((c) => c.name === 'recon_mismatched')?.type);
       const where: string[] = [];
       if (q.statuses?.length) where.push(`recon_status IN (${q.statuses.map(quoteLiteral).join(', ')})`);
       if (q.column !== undefined) {
         if (!names.has(`${q.column}_left`)) throw new ResultError(400, `column "${q.column}" is not a compared column of this run; use one of: ${columns.filter((c) => c.name.endsWith('_left')).map((c) => c.name.slice(0, -5)).join(', ') || '(none)'}`);
-        const mm = columns.find((c) => c.name === 'recon_mismatched');
-        const listExpr = mm && mm.type.endsWith('[]') ? 'recon_mismatched' : `string_split(trim(recon_mismatched, '[] '), ', ')`;
-        where.push(`list_contains(${listExpr}, ${quoteLiteral(q.column)})`);
+        where.push(`list_contains(${mismatched}, ${quoteLiteral(q.column)})`);
       }
       const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
       // Every value as text (lists as lists of text): money never passes through a float.
-      const select = columns.map((c) => (c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`)).join(', ');
+      const select = columns
+        .map((c) => (c.name === 'recon_mismatched' ? `${mismatched} AS recon_mismatched` : c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`))
+        .join(', ');
       const [page, count] = await Promise.all([
         conn.runAndReadAll(`SELECT ${select} FROM ${source} ${filter} LIMIT ${q.limit} OFFSET ${q.offset}`),
         conn.runAndReadAll(`SELECT count(*)::VARCHAR AS n FROM ${source} ${filter}`),
       ]);
       const rows = page.getRowObjectsJson() as Array<Record<string, string | string[] | null>>;
       const total = Number((count.getRowObjectsJson()[0] as { n: string }).n);
-      return { columns: columns.map((c) => ({ name: c.name, type: csv ? 'VARCHAR' : c.type })), rows, total };
+      return { columns: columns.map((c) => ({ name: c.name, type: c.name === 'recon_mismatched' ? 'VARCHAR[]' : csv ? 'VARCHAR' : c.type })), rows, total };
     },
 
     async summaries(prefix, max) {

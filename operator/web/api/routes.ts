@@ -33,6 +33,7 @@ import {
   type RunObject,
 } from './listing.ts';
 import { HttpProblem } from './problem.ts';
+import { AccessRefused, checkCommittedSummary, runOutputLocation, servableFiles } from './result-access.ts';
 import { RECON_STATUSES, ResultError, type ReconStatus, type Results } from './results.ts';
 import type { Reviewer } from './reviews.ts';
 import type { Store } from './store.ts';
@@ -147,14 +148,14 @@ export interface HistoryPoint {
 
 /**
  * Runs first; a summary.json adds the windows whose ReconRuns were pruned. Oldest first.
- * Only summaries that name this job (and, when they carry one, this namespace) count: an
- * output prefix is user-written and could point at another team's results.
+ * Only summaries that name this job and this namespace count: an output prefix is
+ * user-written and could point at another team's results.
  */
 export function mergeHistory(job: { namespace: string; name: string }, runs: readonly RunItem[], summaries: ReadonlyArray<{ summary: Json }>): HistoryPoint[] {
   const byWindow = new Map<string, HistoryPoint>();
   const newestRun = [...runs].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
   for (const s of summaries) {
-    if (s.summary.job !== job.name || (s.summary.namespace !== undefined && s.summary.namespace !== job.namespace)) continue;
+    if (s.summary.job !== job.name || s.summary.namespace !== job.namespace) continue;
     const w = s.summary.window as { start?: unknown; end?: unknown } | undefined;
     if (typeof w?.start !== 'string' || typeof w.end !== 'string') continue;
     const p: HistoryPoint = { window: { start: w.start, end: w.end }, source: 'summary', phase: 'Succeeded' };
@@ -403,14 +404,31 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
   }
   const results = run.status?.results;
   const noResults = () => new HttpProblem(404, `ReconRun ${name} has no results (phase ${item.phase})`);
-  if (sub === 'summary' && parts.length === 5) {
+  // A run's status says where its files are, but a status is only as good as the pod that
+  // wrote it: files are served only from the run's own output location, and only when the
+  // summary committed there names this namespace, job and window (result-access.ts).
+  const committed = async (): Promise<{ summary: Json; files: string[] }> => {
     if (!results?.summaryUri) throw noResults();
-    return ok(await ctx.results.readJson(results.summaryUri));
+    const job = ctx.store.job(ns, run.spec.jobRef.name);
+    const ref = { namespace: ns, name, job: run.spec.jobRef.name, window: run.spec.window };
+    try {
+      const location = runOutputLocation(ref, job && { output: job.spec.output, timeZone: job.spec.schedule?.timeZone });
+      const files = servableFiles(location, [...(results.files ?? []), results.summaryUri]);
+      const summary = await ctx.results.readJson(`${location}summary.json`);
+      checkCommittedSummary(ref, summary, location);
+      return { summary, files };
+    } catch (err) {
+      if (err instanceof AccessRefused) throw new HttpProblem(err.status, err.message);
+      throw err;
+    }
+  };
+  if (sub === 'summary' && parts.length === 5) {
+    return ok((await committed()).summary);
   }
   if (sub === 'rows' && parts.length === 5) {
     const q = parseRowQuery(query);
-    if (!results?.summaryUri) throw noResults();
-    const page = await ctx.results.rows(results.files ?? [], q);
+    const { files } = await committed();
+    const page = await ctx.results.rows(files.slice(0, -1), q);
     const next = q.offset + page.rows.length;
     return ok({
       kind: 'ReconRowList',
@@ -459,7 +477,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
   }
   if (sub === 'files' && parts.length === 6) {
     const file = segment('file', parts[5]!);
-    const uris = [...(results?.files ?? []), ...(results?.summaryUri ? [results.summaryUri] : [])];
+    const uris = results?.summaryUri ? (await committed()).files : [];
     const uri = uris.find((u) => fileName(u) === file);
     if (!uri) throw new HttpProblem(404, `${JSON.stringify(file.slice(0, 100))} is not one of the run's files${uris.length ? `: ${uris.map(fileName).join(', ')}` : ''}`);
     const { body, size } = await ctx.results.open(uri);
