@@ -39,6 +39,9 @@ export const PURE = [
   'operator/sandbox/pod/**',
   'operator/web/api/authz.ts',
   'operator/web/api/listing.ts',
+  'operator/web/api/labels.ts',
+  'operator/web/api/breaks.ts',
+  'operator/web/api/break-query.ts',
 ];
 
 /** Packages a pure module may import: computation only (parsing, dates, hashing, paths as text). */

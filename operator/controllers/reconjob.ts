@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { runsToStart } from '../desired/admission.ts';
 import { applyIsNoop, content, firstDifference, withAppliedHash } from '../desired/apply-skip.ts';
-import { desiredCronJob } from '../desired/desired-cronjob.ts';
+import { desiredCronJob, suspendWhileNotReady } from '../desired/desired-cronjob.ts';
 import { desiredRunJob, type StoredReconRun } from '../desired/desired-run-job.ts';
 import { JOB_LABEL } from '../desired/meta.ts';
 import { cronJobName, runJobName } from '../desired/names.ts';
@@ -80,7 +80,14 @@ export class ReconJobController {
     const { entry } = s;
     const problems = entry.parsed.valid ? runnerPolicyProblems(entry.parsed.job.spec.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image) : entry.parsed.problems;
     if (entry.parsed.valid && !problems.length) return entry.parsed.job;
-    const status = jobStatusInvalid(entry.metadata.generation ?? 0, entry.status, problems, s.now);
+    // A job that is not Ready runs nothing on schedule: its CronJob (if any) is suspended.
+    const cached = this.o.caches.cronJobs.get(s.ns, cronJobName(s.name));
+    const suspend = suspendWhileNotReady(cached);
+    if (suspend) {
+      await this.o.kube.mergePatchCronJob(s.ns, cronJobName(s.name), suspend);
+      s.log.info({ cronjob: cronJobName(s.name) }, 'CronJob suspended while the ReconJob is not Ready');
+    }
+    const status = jobStatusInvalid(entry.metadata.generation ?? 0, entry.status, problems, s.now, { cronJobSuspended: cached !== undefined });
     if (!sameStatus(status, entry.status)) {
       s.log.warn({ problems }, 'invalid ReconJob spec');
       await this.o.kube.replaceStatus('reconjobs', { ...entry.raw, status });

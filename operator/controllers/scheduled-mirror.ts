@@ -1,10 +1,11 @@
-// The scheduled-Job mirror (DESIGN §4.3): each Job a ReconJob's CronJob creates becomes a
+// The scheduled-Job mirror (docs/design.md, Scheduled-Job mirror): each Job a ReconJob's CronJob creates becomes a
 // ReconRun (trigger Scheduled) named after the Job, so scheduled runs show in
 // `kubectl get reconruns` like any other. Keyed by the Job (`namespace/job name`);
 // creating the run is idempotent (a 409 means it exists), and once it exists the run's
 // own controller takes over.
 import { childLabels, controllerRef, JOB_LABEL, RUN_LABEL } from '../desired/meta.ts';
 import { scheduledRunName } from '../desired/names.ts';
+import { controlledBy } from '../desired/ownership.ts';
 import { windowForScheduledJob } from '../desired/schedule.ts';
 import { API_VERSION } from '../desired/types.ts';
 import { isConflict } from '../kube/client.ts';
@@ -50,6 +51,8 @@ export class ScheduledMirrorController {
     const owner = k8sJob.metadata?.labels?.[JOB_LABEL] ? k8sJob.metadata.ownerReferences?.find((r) => r.kind === 'CronJob') : undefined;
     if (!owner) return;
     const cron = caches.cronJobs.get(ns, owner.name);
+    // Only Jobs the CronJob controls (by uid): a user who may create Jobs can copy its name and labels.
+    if (!controlledBy(k8sJob, cron)) return;
     const reconJobName = cron ? reconJobOwner(cron) : undefined;
     const reconJob = reconJobName ? caches.reconJobs.get(ns, reconJobName) : undefined;
     if (!reconJob) return;

@@ -1,4 +1,4 @@
-// The CronJob that runs a scheduled ReconJob (DESIGN §4.1), as a complete object for
+// The CronJob that runs a scheduled ReconJob (docs/design.md, Schedule), as a complete object for
 // server-side apply: every field the operator owns is set here, so a field dropped from
 // this function is removed from the cluster on the next apply.
 import type { V1CronJob } from './k8s-types.ts';
@@ -30,6 +30,19 @@ export function jobHistoryLimit(runsKept: number): number {
   return Math.min(Math.max(runsKept, 1), MAX_JOB_HISTORY);
 }
 
+/**
+ * While a ReconJob is not Ready (its spec is invalid or refused by the runner policy) its
+ * CronJob still holds the last spec that was valid, which nobody can see any more; it must
+ * not fire that. The merge patch that suspends it, or undefined when there is no CronJob or
+ * it is suspended already. Only `suspend` changes: the template is not rebuilt from a spec
+ * that did not validate. A later apply of desiredCronJob gives `suspend` back to the
+ * user's schedule.suspend.
+ */
+export function suspendWhileNotReady(existing: Pick<V1CronJob, 'spec'> | undefined): { spec: { suspend: true } } | undefined {
+  if (!existing || existing.spec?.suspend === true) return undefined;
+  return { spec: { suspend: true } };
+}
+
 export function desiredCronJob(job: StoredReconJob, opts: RunnerOptions): V1CronJob | undefined {
   const schedule = job.spec.schedule;
   if (!schedule) return undefined;
@@ -56,7 +69,7 @@ export function desiredCronJob(job: StoredReconJob, opts: RunnerOptions): V1Cron
         metadata: { labels: { ...labels }, ...childAnnotations(opts) },
         spec: {
           // A retry would run the whole recon again and notify twice; a failed run is
-          // reported once, and re-running it is creating a new ReconRun (DESIGN §4.2).
+          // reported once, and re-running it is creating a new ReconRun (docs/design.md, Manual runs and backfills).
           backoffLimit: 0,
           activeDeadlineSeconds: job.spec.runner?.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS,
           // No ttlSecondsAfterFinished: the history limits above prune these Jobs, and a
