@@ -442,8 +442,9 @@ export class ProcessKubelet {
       let exe = p.exe;
       let args = p.args;
       if (p.serviceAccountHostDir) {
-        // A private mount namespace puts the token where client libraries look for it.
-        args = ['--mount', '--propagation', 'private', '/bin/sh', '-c', 'mkdir -p "$0" 2>/dev/null; mount --bind "$1" "$0" && shift 2 && exec "$@"', SERVICE_ACCOUNT_DIR, p.serviceAccountHostDir, exe, ...args];
+        // A private mount namespace puts the token where client libraries look for it. In the
+        // script $0 is the mount point and $1 the folder; after one shift "$@" is the command.
+        args = ['--mount', '--propagation', 'private', '/bin/sh', '-c', 'mkdir -p "$0" 2>/dev/null; mount --bind "$1" "$0" && shift 1 && exec "$@"', SERVICE_ACCOUNT_DIR, p.serviceAccountHostDir, exe, ...args];
         exe = 'unshare';
       }
       const logFile = join(p.dir, 'container.log');

@@ -68,7 +68,9 @@ describe('process kubelet through an API-server outage', { timeout: 240_000 }, (
     await mkdir(gates, { recursive: true });
     try {
       await cluster.create('v1/pods', NS, pod('through-outage', `/app/.tmp/kubelet-gates-${process.pid}/one`));
-      await waitFor('the pod Running', async () => phaseOf(await cluster.get('v1/pods', NS, 'through-outage')) === 'Running');
+      await waitFor('the pod Running', async () => phaseOf(await cluster.get('v1/pods', NS, 'through-outage')) === 'Running').catch(async (err: unknown) => {
+        throw new Error(`${(err as Error).message}\nkubelet log:\n${logs.join('\n')}\npod: ${JSON.stringify(await cluster.get('v1/pods', NS, 'through-outage'))}`);
+      });
 
       // Restart kube-apiserver; open the gate only once the server is really down, so the
       // container's exit (and its status write) falls into the outage.
