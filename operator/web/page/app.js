@@ -324,8 +324,16 @@ const isKey = (name) => !name.startsWith('recon_') && !/_(left|right|diff)$/.tes
 function fmtCell(name, v) {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.join(', ');
-  // A CSV result file writes the list of differing columns as "[amount, status]".
-  if (name === 'recon_mismatched') return String(v).replace(/^\[|\]$/g, '');
+  // A CSV result file writes the list of differing columns as JSON text, ["amount","status"].
+  if (name === 'recon_mismatched') {
+    try {
+      const list = JSON.parse(String(v));
+      if (Array.isArray(list)) return list.join(', ');
+    } catch {
+      // older files: [amount, status]
+    }
+    return String(v).replace(/^\[|\]$/g, '');
+  }
   return /_(diff|left|right)$/.test(name) && /^-?\d+(\.\d+)?$/.test(v) ? money(v) : v;
 }
 
@@ -427,11 +435,13 @@ async function breaksBlock(ns, name, run) {
         button.disabled = true;
         try {
           await post(`${runPath(ns, name)}/breaks/${enc(b.id)}`, body);
-          status.textContent = `Saved: ${body.action}`;
-          say(status.textContent);
+          // Re-render the list and this break first, then say so: the forms are fresh when "Saved" shows.
           await load(current);
           const again = last.items.find((x) => x.id === b.id);
           if (again) await openBreak(again);
+          const now = detail.querySelector('#break-action-status') ?? status;
+          now.textContent = `Saved: ${body.action}`;
+          say(now.textContent);
         } catch (e) {
           status.textContent = `Not saved: ${e.message}`;
         } finally {
