@@ -4,7 +4,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { backfill, CommandError, rerun } from '../../cli/recon-commands.ts';
+import { ActionError, backfill, rerun } from '../../actions/runs.ts';
 import { Kube } from '../../kube/client.ts';
 import { canCreate, canRead, canWork, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
 import { nextBreakToken, parseBreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
@@ -215,7 +215,7 @@ async function act(ctx: ApiContext, caller: Caller, fn: (kube: Kube) => Promise<
     const r = await fn(userKube(ctx, caller.token));
     return ok(r, r.created.length ? 201 : 200);
   } catch (err) {
-    if (err instanceof CommandError) throw new HttpProblem(400, err.message);
+    if (err instanceof ActionError) throw new HttpProblem(400, err.message);
     const code = (err as { code?: unknown }).code;
     if (code === 403) throw new HttpProblem(403, forbiddenDetail('create'));
     if (code === 409) throw new HttpProblem(409, 'a run with that name exists already; try again in a second');
