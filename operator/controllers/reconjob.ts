@@ -13,6 +13,7 @@ import { desiredRunJob, type StoredReconRun } from '../desired/desired-run-job.t
 import { JOB_LABEL } from '../desired/meta.ts';
 import { cronJobName, runJobName } from '../desired/names.ts';
 import { DEFAULT_RUNNER_POLICY, runnerPolicyProblems } from '../desired/runner-policy.ts';
+import { sparkPolicyProblems } from '../desired/spark-driver.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
 import { normalizeCron } from '../desired/schedule.ts';
@@ -69,7 +70,7 @@ export class ReconJobController {
     const generation = job.metadata.generation ?? 0;
     const parsed = reconJobSpecSchema.safeParse(job.spec);
     const problems = parsed.success
-      ? [...scheduleProblems(parsed.data), ...runnerPolicyProblems(parsed.data.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image)]
+      ? [...scheduleProblems(parsed.data), ...runnerPolicyProblems(parsed.data.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image), ...sparkPolicyProblems(parsed.data, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image)]
       : parsed.error.issues.map((i) => describeIssue({ ...i, path: ['spec', ...i.path] }, { spec: job.spec }));
     if (!parsed.success || problems.length) {
       const status = jobStatusInvalid(generation, job.status, problems, now);
