@@ -134,6 +134,8 @@ class Driver:
             # Never round a decimal result to fit: fail instead (the plan sizes every DECIMAL).
             .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
             .config("spark.sql.caseSensitive", "false")
+            # Inferred timestamps without an offset are local date-times, as DuckDB's CSV sniffer reads them.
+            .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
             .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
             .config("spark.sql.shuffle.partitions", os.environ.get("RAAS_SPARK_SHUFFLE_PARTITIONS", "8"))
             .config("spark.hadoop.fs.s3a.path.style.access", "true")
@@ -202,6 +204,10 @@ class Driver:
                 "nullValue": o.get("nullString", ""),
             }
             df = reader.options(**opts).csv(files)
+            # DuckDB's CSV sniffer reads whole numbers as BIGINT; Spark infers INT where they fit.
+            from pyspark.sql import functions as F
+            from pyspark.sql.types import IntegerType, LongType
+            df = df.select(*[(F.col(f"`{f.name}`").cast(LongType()).alias(f.name) if isinstance(f.dataType, IntegerType) else F.col(f"`{f.name}`")) for f in df.schema.fields])
             if o.get("skipRows"):
                 raise UserSqlError("csv.skipRows is not supported by the spark engine yet; remove it or use engine: duckdb")
             if strings:
