@@ -1,6 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for the operator (`raas operator`) and the runner (`raas run`).
+# One image for the operator (`raas operator`) and the runner (`raas run`), and a larger
+# one for runners of engine: spark jobs (Java and pyspark; Spark's executors use it too).
 #   docker build -t raas:0.1.0 .
+#   docker build --target raas-spark -t raas-spark:0.1.0 .
 # The TypeScript is compiled to dist/ in a build stage (esbuild, `npm run build`); the image
 # runs that build and carries no sources and no transpiler (docs/adr/0020).
 #
@@ -38,7 +40,7 @@ RUN --mount=type=secret,id=npmca \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
-FROM ${NODE_IMAGE} AS raas
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     TMPDIR=/tmp
 # Written directly: a minimal Debian base has no useradd (the passwd package is optional).
@@ -62,3 +64,20 @@ COPY operator/web/api/openapi.json ./operator/web/api/openapi.json
 USER 10001:10001
 ENTRYPOINT ["node", "/app/bin/raas.js"]
 CMD ["--help"]
+
+# The Spark runner: the runtime plus Java 17 and pyspark (keep the pin in step with
+# scripts/install-spark.sh). The runner pod is the Spark driver; executor pods run this
+# image too (spec.spark.image), started by Spark's own Kubernetes scheduler.
+FROM runtime AS raas-spark
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openjdk-17-jre-headless python3 python3-venv procps \
+ && rm -rf /var/lib/apt/lists/* \
+ && python3 -m venv /opt/raas-spark \
+ && /opt/raas-spark/bin/pip install --no-cache-dir pyspark==4.3.0
+COPY runner/engine/spark_driver.py ./runner/engine/spark_driver.py
+ENV RAAS_SPARK_PYTHON=/opt/raas-spark/bin/python
+USER 10001:10001
+
+# `raas` (operator and runner), the default target: the last stage, without Java.
+FROM runtime AS raas

@@ -11,6 +11,7 @@ import { desiredRunJob, type StoredReconRun } from '../desired/desired-run-job.t
 import { JOB_LABEL } from '../desired/meta.ts';
 import { cronJobName, runJobName } from '../desired/names.ts';
 import { DEFAULT_RUNNER_POLICY, runnerPolicyProblems } from '../desired/runner-policy.ts';
+import { sparkPolicyProblems } from '../desired/spark-driver.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
@@ -78,7 +79,10 @@ export class ReconJobController {
   /** The parsed spec (from the cache) and the operator's runner policy; an invalid job gets Ready=False and stops here. */
   private async validate(s: Step): Promise<StoredReconJob | undefined> {
     const { entry } = s;
-    const problems = entry.parsed.valid ? runnerPolicyProblems(entry.parsed.job.spec.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image) : entry.parsed.problems;
+    const policy = this.o.runner.policy ?? DEFAULT_RUNNER_POLICY;
+    const problems = entry.parsed.valid
+      ? [...runnerPolicyProblems(entry.parsed.job.spec.runner, policy, this.o.runner.image), ...sparkPolicyProblems(entry.parsed.job.spec, policy, this.o.runner.image)]
+      : entry.parsed.problems;
     if (entry.parsed.valid && !problems.length) return entry.parsed.job;
     // A job that is not Ready runs nothing on schedule: its CronJob (if any) is suspended.
     const cached = this.o.caches.cronJobs.get(s.ns, cronJobName(s.name));

@@ -5,6 +5,7 @@ import type { V1EnvVar, V1PodSpec, V1SecurityContext } from './k8s-types.ts';
 import type { RunnerPolicy } from './runner-policy.ts';
 import type { StoredReconJob } from './types.ts';
 import { CATALOG_URL_ENV } from '../../runner/spec/connections.ts';
+import { sparkDriverEnv } from './spark-driver.ts';
 
 export interface RunnerOptions {
   /** The operator's own image, used when spec.runner.image is not set. */
@@ -101,6 +102,7 @@ export function podSpecForRun(job: StoredReconJob, opts: RunnerOptions, env: V1E
           ...(runner?.memoryLimit ? [{ name: 'RAAS_MEMORY_LIMIT', value: runner.memoryLimit }] : []),
           ...catalogEnv(job),
           ...env,
+          ...(job.spec.engine === 'spark' ? sparkDriverEnv(job, runner?.image ?? opts.image) : []),
         ],
         ...(runner?.envFrom?.length
           ? {

@@ -48,6 +48,7 @@ interface RunFlags {
   explain?: boolean;
   memoryLimit?: string;
   threads?: string;
+  engine?: 'duckdb' | 'spark';
   quiet?: boolean;
 }
 
@@ -101,6 +102,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
       runName,
       baseDir,
       ...(flags.out ? { outUri: flags.out } : {}),
+      ...(flags.engine ? { engine: flags.engine } : {}),
       ...(memoryLimit ? { memoryLimit } : {}),
       ...(flags.threads ? { threads: Number(flags.threads) } : job.spec.runner?.threads ? { threads: job.spec.runner.threads } : {}),
       ...(progress ? { progress } : {}),
@@ -163,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
 
   program
     .command('run')
-    .description('run one reconciliation locally with the embedded DuckDB')
+    .description('run one reconciliation locally (embedded DuckDB, or Spark with --engine spark)')
     .option('-f, --file <manifest>', 'ReconJob manifest (YAML), the same file kubectl applies (default: $RAAS_MANIFEST)')
     .option('--date <YYYY-MM-DD>', 'reconcile the period (spec.schedule.period, default Daily) containing this date')
     .option('--start <ISO>', 'explicit window start (with --end); without an offset it is read in spec.schedule.timeZone')
@@ -174,8 +176,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--explain', 'print every generated SQL statement on stderr')
     .addOption(new Option('--memory-limit <size>', 'DuckDB memory limit, e.g. 2GB (default: spec.runner.memoryLimit or 80% of RAM)'))
     .option('--threads <n>', 'DuckDB threads (default: spec.runner.threads or all CPUs)')
+    .addOption(new Option('--engine <engine>', 'compare engine, overriding spec.engine (spark runs local[*] unless RAAS_SPARK_MASTER is set)').choices(['duckdb', 'spark']))
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (flags: RunFlags) => {
+      // A spark run's driver process is unreferenced: when the CLI exits, its stdin closes
+      // and the driver (and its JVM) stop.
       exitCode = await runCommand(flags);
     });
 

@@ -247,7 +247,8 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean, d: Dialect) {
 export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }, d: Dialect = duckdb): string {
   const { joined, outer, diffs } = reconParts(plan, opts.excludeDuplicates, d);
   const keep = opts.mode === 'Full' ? '' : ` WHERE recon_status <> 'match'${diffs.map((x) => ` OR ${x}`).join('')}`;
-  const compared = `SELECT ${outer.join(', ')} FROM (${joined})${keep}`;
+  // The filter reads the projection's names from outside it (Spark resolves no SELECT alias in WHERE).
+  const compared = keep ? `SELECT * FROM (SELECT ${outer.join(', ')} FROM (${joined}))${keep}` : `SELECT ${outer.join(', ')} FROM (${joined})`;
   // Duplicated keys were kept out of the join; each gets one `duplicate` row.
   return d.createTable('recon', opts.excludeDuplicates ? `SELECT * FROM (${compared}) UNION ALL ${duplicateRowsSql(plan, d)}` : compared);
 }

@@ -21,7 +21,8 @@ export interface Dialect {
   createView(name: string, select: string): string;
   /** A table (materialised once) the later statements read several times. */
   createTable(name: string, select: string): string;
-  dropTable(name: string): string;
+  /** Frees a table no later statement reads; undefined where that cannot be done safely. */
+  dropTable(name: string): string | undefined;
   readonly antiJoin: string;
   readonly semiJoin: string;
   /** An empty list of text. */
@@ -117,7 +118,9 @@ export const spark: Dialect = {
   createView: (name, select) => `CREATE OR REPLACE TEMPORARY VIEW ${name} AS ${select}`,
   // CACHE TABLE … AS makes a temporary view and materialises it at once.
   createTable: (name, select) => `CACHE TABLE ${name} AS ${select}`,
-  dropTable: (name) => `DROP VIEW IF EXISTS ${name}`,
+  // A cached view built on another reads it by name when re-resolved: dropping the source
+  // would break it. Tables stay until the run's session closes.
+  dropTable: () => undefined,
   antiJoin: 'LEFT ANTI JOIN',
   semiJoin: 'LEFT SEMI JOIN',
   emptyTextList: 'CAST(array() AS ARRAY<STRING>)',

@@ -54,3 +54,9 @@ export interface Engine {
   message(err: unknown): string;
   close(): Promise<void>;
 }
+
+/** Drops a table the run no longer reads, where the engine can. */
+export async function dropTable(engine: Engine, name: string): Promise<void> {
+  const sql = engine.dialect.dropTable(name);
+  if (sql) await engine.run(sql);
+}

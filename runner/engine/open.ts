@@ -6,7 +6,10 @@ import type { Engine, EngineName } from './engine.ts';
 
 export async function openEngine(name: EngineName, ctx: RunContext): Promise<Engine> {
   const { opts, workDir } = ctx;
-  if (name === 'spark') throw new Error('the spark engine is not available in this build; use engine: duckdb');
+  if (name === 'spark') {
+    const { SparkEngine } = await import('./spark.ts');
+    return SparkEngine.open({ env: ctx.env, progress: ctx.progress, ...(opts.onSql ? { onSql: opts.onSql } : {}) });
+  }
   return DuckEngine.open({
     workDir,
     ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),

@@ -61,7 +61,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     return /^file:\/\//i.test(target) ? fileURLToPath(target) : target;
   });
   const outUri = isRemote(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
-  const engineName = opts.engine ?? 'duckdb';
+  const engineName = opts.engine ?? spec.engine ?? 'duckdb';
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
   const ctx: RunContext = {

@@ -305,6 +305,15 @@ export const runnerSchema = z
   })
   .describe('How runner pods run.');
 
+export const sparkSchema = z
+  .strictObject({
+    executors: z.number().int().min(1).max(1000).optional().describe('Spark executor pods for a spark run on Kubernetes. Default 2.'),
+    executorCores: z.number().int().min(1).max(64).optional().describe('CPU cores per executor. Default 1.'),
+    executorMemory: memorySize.optional().describe('Memory per executor (Spark heap), e.g. 4GB. Default 2GB.'),
+    image: z.string().min(1).optional().describe("Executor container image (the raas-spark image). Default: the runner's image."),
+  })
+  .describe('Spark settings for engine: spark on Kubernetes (the runner pod is the Spark driver and Spark starts executor pods). Ignored for engine: duckdb.');
+
 export const historySchema = z
   .strictObject({
     successfulRuns: nonNegativeInt.optional().describe('Succeeded ReconRuns kept. Default 30.'),
@@ -336,6 +345,13 @@ export const reconJobSpecSchema = z
     schedule: scheduleSchema.optional(),
     notify: z.array(notifySchema).optional().describe('Notifications sent when runs finish.'),
     runner: runnerSchema.optional(),
+    engine: z
+      .enum(['duckdb', 'spark'])
+      .optional()
+      .describe(
+        'The compare engine. duckdb (default): embedded, one pod, fastest up to what one machine holds. spark: Spark SQL, local or with executor pods on Kubernetes, for data no single pod holds; query and summaries SQL are then Spark SQL.',
+      ),
+    spark: sparkSchema.optional(),
     history: historySchema.optional(),
     maxParallelRuns: z.number().int().min(1).optional().describe('Most runs of this job executing at once; others wait Pending. Default 2.'),
   })

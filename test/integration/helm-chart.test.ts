@@ -403,7 +403,10 @@ describe.sequential('helm chart charts/raas', () => {
 
   it('matches the Dockerfile: non-root user 10001 and the raas.js entrypoint', async () => {
     const dockerfile = await readFile(join(repoRoot, 'Dockerfile'), 'utf8');
-    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\}$/m);
+    expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
+    // The default target is the last stage: the small image; raas-spark is built with --target.
+    expect(dockerfile.trim().split('\n').filter((l) => l.startsWith('FROM ')).at(-1)).toBe('FROM runtime AS raas');
+    expect(dockerfile).toMatch(/^FROM runtime AS raas-spark$/m);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);

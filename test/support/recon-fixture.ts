@@ -58,7 +58,7 @@ export async function readResult(file: string): Promise<{ rows: ResultRow[]; col
 export async function reconcile(
   files: Record<string, string | Buffer>,
   spec: Record<string, unknown>,
-  opts: { start?: string; end?: string; name?: string; keep?: boolean } = {},
+  opts: { start?: string; end?: string; name?: string; keep?: boolean; engine?: 'duckdb' | 'spark' } = {},
 ): Promise<FixtureRun> {
   const dir = await makeTempDir();
   try {
@@ -74,6 +74,7 @@ export async function reconcile(
       runName: 'test-run',
       baseDir: dir,
       outUri: out,
+      ...(opts.engine ? { engine: opts.engine } : {}),
     });
     const file = summary.results.files[0]!;
     const { rows, columns } = await readResult(file);

@@ -3,7 +3,7 @@
 // that every key is classified exactly once. Counts come from here and nowhere else.
 import { dupKeysTableSql, reconFromGroupedSql, reconStatsSql, reconTableSql, setAsideCountSql } from '../../compare/build-sql.ts';
 import type { Column, ComparePlan } from '../../compare/plan.ts';
-import type { Engine } from '../../engine/engine.ts';
+import { dropTable, type Engine } from '../../engine/engine.ts';
 import { expectationsFrom, isBalanced, type Counts } from '../summary.ts';
 import { numberOf, RunError, type RunContext } from '../context.ts';
 import type { KeyCounts } from './keys.ts';
@@ -30,7 +30,7 @@ export async function compareRows(ctx: RunContext, engine: Engine, plan: Compare
     }
     if (keys.plainMatches !== undefined) {
       await engine.run(reconFromGroupedSql(plan, d));
-      await engine.run(d.dropTable('recon_grouped'));
+      await dropTable(engine, 'recon_grouped');
     } else {
       await engine.run(reconTableSql(plan, { mode, excludeDuplicates: hasDups }, d));
     }

@@ -12,7 +12,7 @@ import {
   reconGroupedSql,
 } from '../../compare/build-sql.ts';
 import type { ComparePlan } from '../../compare/plan.ts';
-import type { Engine } from '../../engine/engine.ts';
+import { dropTable, type Engine } from '../../engine/engine.ts';
 import { numberOf, type RunContext } from '../context.ts';
 import type { Loaded } from './load.ts';
 
@@ -55,13 +55,13 @@ export async function checkKeys(ctx: RunContext, engine: Engine, plan: ComparePl
         const plain = numberOf(g.plain);
         unique = numberOf(g.max_n) <= 1 && plain + numberOf(g.gl) === nonNullLeft && plain + numberOf(g.gr) === nonNullRight;
         if (unique) plainMatches = plain;
-        else await engine.run(d.dropTable('recon_grouped'));
+        else await dropTable(engine, 'recon_grouped');
       } catch (err) {
         // One group per differing key: when most keys differ, the grouping's state may not
         // fit memoryLimit where the two-pass path (which spills) does. Take that path.
         if (!/out of memory/i.test(engine.message(err))) throw err;
         ctx.progress(`keys     one-pass check exceeded the memory limit (many differing keys); checking keys in a second pass`);
-        await engine.run(d.dropTable('recon_grouped'));
+        await dropTable(engine, 'recon_grouped');
         groupedMs = 0;
       }
     }

@@ -1,0 +1,34 @@
+// Where the Spark engine finds what scripts/install-spark.sh installed, and the one line
+// that says what is missing.
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+/** Keep in step with PYSPARK_VERSION in scripts/install-spark.sh. */
+export const PYSPARK_VERSION = '4.3.0';
+
+export interface SparkInstall {
+  python: string;
+  /** Jars added to the session (S3A), empty when not installed. */
+  jars: string[];
+}
+
+function cacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'raas', 'spark');
+}
+
+/** The Python with pyspark and the S3A jars, or an Error whose message is one line naming the fix. */
+export function findSpark(env: NodeJS.ProcessEnv): SparkInstall | Error {
+  const python = env.RAAS_SPARK_PYTHON || join(cacheDir(env), `pyspark-${PYSPARK_VERSION}`, 'bin', 'python');
+  if (!existsSync(python)) {
+    return new Error(`the spark engine needs pyspark ${PYSPARK_VERSION}: run scripts/install-spark.sh (installs it in ${join(cacheDir(env), `pyspark-${PYSPARK_VERSION}`)}), or set RAAS_SPARK_PYTHON to a Python that has it`);
+  }
+  const java = env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : 'java';
+  if (spawnSync(java, ['-version'], { stdio: 'ignore' }).status !== 0) {
+    return new Error(`the spark engine needs Java 17: ${env.JAVA_HOME ? `JAVA_HOME (${env.JAVA_HOME}) has no working bin/java` : 'no java on PATH'}; install a JDK 17 (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME`);
+  }
+  const jarDir = join(cacheDir(env), 's3-jars');
+  const jars = existsSync(jarDir) ? readdirSync(jarDir).filter((f) => f.endsWith('.jar')).map((f) => join(jarDir, f)) : [];
+  return { python, jars };
+}

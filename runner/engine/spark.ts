@@ -1,0 +1,246 @@
+// The Spark engine: a pyspark driver process (spark_driver.py) that this module talks to
+// over stdin/stdout, one JSON object per line (docs/adr/0110-spark-engine-driver.md). One
+// driver (one JVM, one SparkContext) serves the whole Node process; each run opens its own
+// Spark session in it, so temporary views never leak between runs. The master is local[*]
+// unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { classifyType } from '../compare/column-types.ts';
+import { spark as sparkDialect } from '../compare/dialect.ts';
+import { UserSqlError } from '../compare/user-sql.ts';
+import { probeNumeric } from '../run/probes.ts';
+import type { Engine, EngineColumn, LoadRequest, Row } from './engine.ts';
+import { findSpark } from './spark-install.ts';
+
+interface Answer {
+  id: number;
+  result?: unknown;
+  error?: string;
+  kind?: string;
+}
+
+class DriverError extends Error {
+  constructor(
+    message: string,
+    readonly kind?: string,
+  ) {
+    super(message);
+    this.name = 'SparkError';
+  }
+}
+
+/** The driver script: next to this module in the source tree, or under runner/engine from the package root. */
+function driverScript(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 5; i++, dir = dirname(dir)) {
+    for (const candidate of [join(dir, 'spark_driver.py'), join(dir, 'runner', 'engine', 'spark_driver.py')]) {
+      if (existsSync(candidate)) return candidate;
+    }
+  }
+  throw new Error('internal: runner/engine/spark_driver.py is missing from this installation');
+}
+
+/** One pyspark process; requests are answered in order. */
+class SparkDriver {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private exited: Error | undefined;
+  private stderrTail: string[] = [];
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
+
+  static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string }> {
+    const found = findSpark(env);
+    if (found instanceof Error) throw found;
+    const conf: Record<string, string> = JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>;
+    if (found.jars.length) conf['spark.jars'] = [conf['spark.jars'], ...found.jars].filter(Boolean).join(',');
+    const child = spawn(found.python, ['-u', driverScript()], {
+      env: { ...env, PYSPARK_PYTHON: found.python, RAAS_SPARK_CONF: JSON.stringify(conf) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const driver = new SparkDriver(child);
+    const ready = new Promise<{ version: string; master: string }>((resolve, reject) => {
+      driver.waiting.set(0, { resolve: (v) => resolve(v as { version: string; master: string }), reject });
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => driver.answer(line));
+    createInterface({ input: child.stderr }).on('line', (line) => {
+      driver.stderrTail.push(line);
+      if (driver.stderrTail.length > 20) driver.stderrTail.shift();
+    });
+    child.on('exit', (code, signal) => {
+      driver.exited = new Error(`the Spark driver exited (${signal ?? `code ${code}`}): ${driver.stderrTail.slice(-3).join(' | ') || 'no output'}`);
+      for (const w of driver.waiting.values()) w.reject(driver.exited);
+      driver.waiting.clear();
+      if (shared === started) shared = undefined;
+    });
+    child.on('error', (err) => {
+      driver.exited = err;
+      for (const w of driver.waiting.values()) w.reject(err);
+      driver.waiting.clear();
+    });
+    driver.hold(true);
+    try {
+      return { driver, ...(await ready) };
+    } finally {
+      driver.hold(false);
+    }
+  }
+
+  /**
+   * A shared driver must not keep a finished Node process alive, but a pending request
+   * must: the process and its pipes are referenced exactly while an answer is awaited.
+   */
+  hold(on: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as Array<{ ref?: () => void; unref?: () => void }>;
+    for (const h of handles) (on ? h.ref : h.unref)?.call(h);
+  }
+
+  private answer(line: string): void {
+    let a: Answer;
+    try {
+      a = JSON.parse(line) as Answer;
+    } catch {
+      return; // not ours (a library printing to stdout despite the redirect)
+    }
+    const w = this.waiting.get(a.id);
+    if (!w) return;
+    this.waiting.delete(a.id);
+    if (this.waiting.size === 0) this.hold(false);
+    if (a.error !== undefined) w.reject(new DriverError(a.error, a.kind));
+    else w.resolve(a.result);
+  }
+
+  request<T>(op: string, args: Record<string, unknown>): Promise<T> {
+    if (this.exited) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.waiting.size === 0) this.hold(true);
+      this.waiting.set(id, { resolve: (v) => resolve(v as T), reject });
+      this.child.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`);
+    });
+  }
+
+  stop(): void {
+    this.child.stdin.end();
+    this.child.kill('SIGTERM');
+  }
+}
+
+let shared: Promise<{ driver: SparkDriver; version: string; master: string }> | undefined;
+let started: typeof shared;
+
+function sharedDriver(env: NodeJS.ProcessEnv) {
+  if (!shared) {
+    started = SparkDriver.start(env);
+    shared = started;
+    shared.catch(() => {
+      if (shared === started) shared = undefined;
+    });
+  }
+  return shared;
+}
+
+/** Stops the shared driver (the CLI calls this after a run, so the process exits at once). */
+export async function stopSpark(): Promise<void> {
+  const s = shared;
+  shared = undefined;
+  if (s) (await s.catch(() => undefined))?.driver.stop();
+}
+
+export class SparkEngine implements Engine {
+  readonly name = 'spark';
+  readonly dialect = sparkDialect;
+
+  private constructor(
+    private readonly driver: SparkDriver,
+    private readonly sid: string,
+    private readonly onSql?: (sql: string) => void,
+  ) {}
+
+  static async open(opts: { env: NodeJS.ProcessEnv; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
+    const { driver, version, master } = await sharedDriver(opts.env);
+    const sid = await driver.request<string>('open', {});
+    opts.progress?.(`load     Spark ${version} (${master})`);
+    return new SparkEngine(driver, sid, opts.onSql);
+  }
+
+  async run(sql: string): Promise<void> {
+    this.onSql?.(sql);
+    await this.driver.request('run', { sid: this.sid, sql });
+  }
+
+  rows(sql: string): Promise<Row[]> {
+    return this.driver.request<Row[]>('rows', { sid: this.sid, sql });
+  }
+
+  async one(sql: string): Promise<Row> {
+    const rows = await this.rows(sql);
+    if (rows.length !== 1) throw new Error(`internal: expected one row from ${sql.slice(0, 80)}…, got ${rows.length}`);
+    return rows[0]!;
+  }
+
+  describe(relation: string): Promise<EngineColumn[]> {
+    return this.driver.request<EngineColumn[]>('describe', { sid: this.sid, relation });
+  }
+
+  async checkSelect(sql: string, field: string, allowed: readonly string[]): Promise<void> {
+    try {
+      await this.driver.request('check', { sid: this.sid, sql, allowed });
+    } catch (err) {
+      if (err instanceof DriverError && err.kind === 'user_sql') throw new UserSqlError(field, err.message);
+      throw err;
+    }
+  }
+
+  async loadInput(req: LoadRequest): Promise<string[]> {
+    const base = { sid: this.sid, view: req.view, format: req.format, files: req.files, csv: req.src.csv ?? {} };
+    await this.driver.request('load', base);
+    if (req.format !== 'csv') return req.files;
+    // Columns Spark inferred as floating point are read again as text, and the runner sizes
+    // an exact DECIMAL for them from the data (as it does for DuckDB's CSV reader).
+    const described = await this.describe(req.view);
+    const floats = described.filter((c) => classifyType(this.dialect.canonicalType(c.type)) === 'float').map((c) => c.name);
+    if (floats.length === 0) return req.files;
+    const raw = `${req.view}__raw`;
+    await this.driver.request('load', { ...base, view: raw, stringColumns: floats });
+    const casts = new Map<string, string>();
+    for (const column of floats) {
+      const shape = await probeNumeric(this, raw, req.side, column, req.side);
+      const precision = Math.min(38, shape.intDigits + shape.scale);
+      casts.set(column, `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})`);
+    }
+    const cols = described.map((c) => {
+      const type = casts.get(c.name);
+      const id = this.dialect.ident(c.name);
+      return type ? `CAST(trim(${id}) AS ${type}) AS ${id}` : id;
+    });
+    await this.run(this.dialect.createView(this.dialect.ident(req.view), `SELECT ${cols.join(', ')} FROM ${this.dialect.ident(raw)}`));
+    return req.files;
+  }
+
+  /** Spark has no file sandbox to lock: user SQL may read only the names the parser check allows (checkSelect). */
+  async lockDown(): Promise<void> {}
+
+  textRows(sql: string, limit: number): Promise<Array<Array<string | null>>> {
+    return this.driver.request('text_rows', { sid: this.sid, sql, limit });
+  }
+
+  writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void> {
+    return this.driver.request('write', { sid: this.sid, relation, path, format });
+  }
+
+  message(err: unknown): string {
+    const text = err instanceof Error ? err.message : String(err);
+    // Spark messages carry a JVM stack trace and a SQL excerpt after the first lines.
+    const lines = text.split('\n').map((l) => l.trim());
+    const cut = lines.findIndex((l) => /^(JVM stacktrace:|== SQL|at org\.|Traceback)/.test(l));
+    return (cut > 0 ? lines.slice(0, cut) : lines.slice(0, 3)).filter(Boolean).join(' | ');
+  }
+
+  async close(): Promise<void> {
+    await this.driver.request('close', { sid: this.sid }).catch(() => {});
+  }
+}

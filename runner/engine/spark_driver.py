@@ -1,0 +1,279 @@
+"""The Spark side of raas's Spark engine: a pyspark driver the TypeScript runner talks to
+over stdin/stdout, one JSON object per line each way (see runner/engine/spark.ts and
+docs/adr/0110-spark-engine-driver.md). Each request names an operation; each answer has
+the request's id and either "result" or "error". Every decision about the data is made in
+TypeScript: this process runs SQL, reads inputs, parses user SQL and writes results.
+
+One SparkContext serves the process; each run gets its own session (its own temporary
+views and settings), so a test process can share one JVM between many runs.
+"""
+import decimal
+import glob
+import json
+import os
+import shutil
+import sys
+import traceback
+import uuid
+
+from pyspark.sql import SparkSession
+
+# Plan nodes a read-only SELECT may contain (Spark's logical plan classes, by simple name).
+QUERY_NODES = {
+    "Project", "Filter", "Aggregate", "Join", "UnresolvedWith", "SubqueryAlias", "Sort",
+    "GlobalLimit", "LocalLimit", "Offset", "Distinct", "Union", "Intersect", "Except",
+    "Window", "WithWindowDefinition", "OneRowRelation", "UnresolvedHint", "Generate",
+    "Pivot", "Unpivot", "LateralJoin", "Tail", "Sample", "Deduplicate", "LocalRelation",
+    "UnresolvedInlineTable", "UnresolvedSubqueryColumnAliases", "CTERelationRef",
+    "UnresolvedTVFAliases", "Expand", "LateralSubquery",
+}
+SAFE_TABLE_FUNCTIONS = {"range", "explode", "explode_outer", "inline", "inline_outer", "posexplode", "posexplode_outer", "stack"}
+# Functions that reach outside the query: Java methods, files, the session.
+UNSAFE_FUNCTIONS = {"reflect", "java_method", "try_reflect", "input_file_name", "current_user", "session_user"}
+
+
+class UserSqlError(Exception):
+    pass
+
+
+def simple(cls):
+    return cls.rsplit(".", 1)[-1]
+
+
+def check_select(spark, sql, allowed):
+    """Raises UserSqlError unless `sql` is one read-only SELECT reading only `allowed` (or its own WITH names)."""
+    parser = spark._jsparkSession.sessionState().sqlParser()
+    try:
+        plan = parser.parsePlan(sql)
+    except Exception as e:  # noqa: BLE001 - py4j wraps the ParseException
+        msg = str(e).strip().splitlines()
+        first = next((l for l in msg if l.strip() and not l.startswith("==")), "does not parse")
+        raise UserSqlError(f"does not parse as Spark SQL: {first.strip()}")
+    nodes = json.loads(plan.toJSON())
+    allowed_names = {a.lower() for a in allowed}
+    ctes = set()
+
+    def visit(v):
+        if isinstance(v, list):
+            for x in v:
+                visit(x)
+            return
+        if not isinstance(v, dict):
+            return
+        cls = v.get("class", "")
+        if cls.startswith("org.apache.spark.sql.catalyst.plans.logical.") and simple(cls) not in QUERY_NODES:
+            raise UserSqlError(f"must be one read-only SELECT statement (reading {', '.join(allowed)}); {simple(cls)} is not allowed")
+        if simple(cls) == "UnresolvedWith":
+            for rel in v.get("cteRelations", []):
+                if isinstance(rel, dict) and isinstance(rel.get("_1"), str):
+                    ctes.add(rel["_1"].lower())
+        if simple(cls) == "UnresolvedRelation":
+            parts = v.get("multipartIdentifier", "").strip("[]").split(", ")
+            if len(parts) != 1 or (parts[0].lower() not in allowed_names and parts[0].lower() not in ctes):
+                raise UserSqlError(f'reads "{".".join(parts)}", which it may not; read only {", ".join(allowed)} (and names your own WITH clause defines)')
+        if simple(cls) == "UnresolvedTableValuedFunction":
+            name = v.get("name", "").strip("[]").split(", ")[-1].lower()
+            if name not in SAFE_TABLE_FUNCTIONS:
+                raise UserSqlError(f"calls the table function {name}(), which user SQL may not use; read only {', '.join(allowed)}")
+        if simple(cls) == "UnresolvedFunction":
+            name = str(v.get("nameParts", "")).strip("[]").split(", ")[-1].lower()
+            if name in UNSAFE_FUNCTIONS:
+                raise UserSqlError(f"calls {name}(), which user SQL may not use")
+        for x in v.values():
+            visit(x)
+
+    # CTE names first (a WITH may come after its use in the JSON order), then the check.
+    def collect(v):
+        if isinstance(v, list):
+            for x in v:
+                collect(x)
+        elif isinstance(v, dict):
+            if simple(v.get("class", "")) == "UnresolvedWith":
+                for rel in v.get("cteRelations", []):
+                    if isinstance(rel, dict) and isinstance(rel.get("_1"), str):
+                        ctes.add(rel["_1"].lower())
+            for x in v.values():
+                collect(x)
+
+    collect(nodes)
+    visit(nodes)
+
+
+def text_of(v):
+    """A value as DuckDB's CAST(... AS VARCHAR) spells it, for the types the runner reads back."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, decimal.Decimal):
+        return format(v, "f")
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def json_value(v):
+    if isinstance(v, decimal.Decimal):
+        return format(v, "f")
+    if isinstance(v, (list, tuple)):
+        return [json_value(x) for x in v]
+    if isinstance(v, (int, float, str, bool)) or v is None:
+        return v
+    return str(v)
+
+
+class Driver:
+    def __init__(self):
+        master = os.environ.get("RAAS_SPARK_MASTER", "local[*]")
+        builder = (
+            SparkSession.builder.master(master)
+            .appName(os.environ.get("RAAS_SPARK_APP_NAME", "raas"))
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.ansi.enabled", "true")
+            # Never round a decimal result to fit: fail instead (the plan sizes every DECIMAL).
+            .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
+            .config("spark.sql.caseSensitive", "false")
+            # Inferred timestamps without an offset are local date-times, as DuckDB's CSV sniffer reads them.
+            .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
+            .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+            .config("spark.sql.shuffle.partitions", os.environ.get("RAAS_SPARK_SHUFFLE_PARTITIONS", "8"))
+            .config("spark.hadoop.fs.s3a.path.style.access", "true")
+        )
+        for item in json.loads(os.environ.get("RAAS_SPARK_CONF", "{}")).items():
+            builder = builder.config(item[0], item[1])
+        self.spark = builder.getOrCreate()
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.sessions = {}
+
+    def session(self, sid):
+        s = self.sessions.get(sid)
+        if s is None:
+            raise RuntimeError(f"internal: no Spark session {sid}")
+        return s
+
+    def op_open(self, req):
+        sid = uuid.uuid4().hex
+        self.sessions[sid] = self.spark.newSession()
+        return sid
+
+    def op_close(self, req):
+        s = self.sessions.pop(req["sid"], None)
+        if s is not None:
+            for t in s.catalog.listTables():
+                if t.isTemporary:
+                    s.catalog.dropTempView(t.name)
+        return None
+
+    def op_run(self, req):
+        self.session(req["sid"]).sql(req["sql"]).collect()
+        return None
+
+    def op_rows(self, req):
+        rows = self.session(req["sid"]).sql(req["sql"]).collect()
+        return [{k: json_value(v) for k, v in r.asDict().items()} for r in rows]
+
+    def op_text_rows(self, req):
+        rows = self.session(req["sid"]).sql(req["sql"]).limit(req["limit"]).collect()
+        return [[text_of(v) for v in r] for r in rows]
+
+    def op_describe(self, req):
+        df = self.session(req["sid"]).table(req["relation"])
+        return [{"name": f.name, "type": f.dataType.simpleString()} for f in df.schema.fields]
+
+    def op_check(self, req):
+        check_select(self.session(req["sid"]), req["sql"], req["allowed"])
+        return None
+
+    def op_load(self, req):
+        s = self.session(req["sid"])
+        fmt, files = req["format"], req["files"]
+        reader = s.read
+        if fmt == "parquet":
+            df = reader.parquet(*files)
+        elif fmt == "csv":
+            o = req.get("csv") or {}
+            strings = set(req.get("stringColumns") or [])
+            opts = {
+                "header": str(o.get("header", True)).lower(),
+                "sep": o.get("delimiter", ","),
+                "quote": o.get("quote", '"'),
+                "escape": o.get("escape", o.get("quote", '"')),
+                "inferSchema": "true",
+                "mode": "FAILFAST",
+                "nullValue": o.get("nullString", ""),
+            }
+            df = reader.options(**opts).csv(files)
+            # DuckDB's CSV sniffer reads whole numbers as BIGINT; Spark infers INT where they fit.
+            from pyspark.sql import functions as F
+            from pyspark.sql.types import IntegerType, LongType
+            df = df.select(*[(F.col(f"`{f.name}`").cast(LongType()).alias(f.name) if isinstance(f.dataType, IntegerType) else F.col(f"`{f.name}`")) for f in df.schema.fields])
+            if o.get("skipRows"):
+                raise UserSqlError("csv.skipRows is not supported by the spark engine yet; remove it or use engine: duckdb")
+            if strings:
+                # Columns inference took for floating point: read again as text, so the
+                # runner can size an exact DECIMAL for them.
+                from pyspark.sql.types import StringType, StructField, StructType
+                schema = StructType([StructField(f.name, StringType() if f.name in strings else f.dataType, True) for f in df.schema.fields])
+                df = reader.options(**{**opts, "inferSchema": "false"}).schema(schema).csv(files)
+        elif fmt in ("json", "ndjson"):
+            df = reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files)
+        else:
+            raise RuntimeError(f"internal: unknown format {fmt}")
+        df.createOrReplaceTempView(req["view"])
+        return None
+
+    def op_write(self, req):
+        s = self.session(req["sid"])
+        df = s.table(req["relation"])
+        path, fmt = req["path"], req["format"]
+        tmp = path + ".spark"
+        if fmt == "csv":
+            from pyspark.sql import functions as F
+            from pyspark.sql.types import ArrayType
+            # CSV has no lists: written as DuckDB writes them, [a, b].
+            df = df.select(*[
+                (F.concat(F.lit("["), F.array_join(F.col(f"`{f.name}`"), ", "), F.lit("]")).alias(f.name) if isinstance(f.dataType, ArrayType) else F.col(f"`{f.name}`"))
+                for f in df.schema.fields
+            ])
+            df.coalesce(1).write.mode("overwrite").option("header", "true").csv(tmp)
+        else:
+            df.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(tmp)
+        parts = sorted(glob.glob(os.path.join(tmp, "part-*")))
+        if len(parts) != 1:
+            raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
+        shutil.move(parts[0], path)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+
+
+def main():
+    out = sys.stdout
+    # Spark and py4j may print to stdout; answers go to the real stdout only.
+    sys.stdout = sys.stderr
+    try:
+        driver = Driver()
+    except Exception as e:  # noqa: BLE001
+        out.write(json.dumps({"id": 0, "error": f"Spark did not start: {e}"}) + "\n")
+        out.flush()
+        return
+    out.write(json.dumps({"id": 0, "result": {"version": driver.spark.version, "master": driver.spark.sparkContext.master}}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        try:
+            result = getattr(driver, "op_" + req["op"])(req)
+            answer = {"id": req["id"], "result": result}
+        except UserSqlError as e:
+            answer = {"id": req["id"], "error": str(e), "kind": "user_sql"}
+        except Exception as e:  # noqa: BLE001 - every failure goes back to the runner as text
+            text = str(e).strip() or traceback.format_exc()
+            answer = {"id": req["id"], "error": text}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

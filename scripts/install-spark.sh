@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what `raas run --engine spark` and the Spark tests need, cached outside the clone:
+#   ${XDG_CACHE_HOME:-~/.cache}/raas/spark/pyspark-<version>/   a Python venv with pyspark
+#   ${XDG_CACHE_HOME:-~/.cache}/raas/spark/s3-jars/             hadoop-aws and the AWS SDK (for s3://)
+# pyspark comes from PyPI (the wheel carries Spark itself); the S3A jars from Maven Central
+# through mvn (scripts/spark/pom.xml). Java 17 must be on PATH to run Spark.
+# Idempotent: each part writes a stamp last, so an interrupted install is redone.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Keep in step with runner/engine/spark-install.ts (where the runner looks).
+PYSPARK_VERSION=4.3.0
+CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/raas/spark"
+VENV="$CACHE/pyspark-$PYSPARK_VERSION"
+JARS="$CACHE/s3-jars"
+POM="$ROOT/scripts/spark/pom.xml"
+
+mkdir -p "$CACHE"
+if [[ -f "$VENV/.installed" ]]; then
+  echo "install-spark: pyspark $PYSPARK_VERSION already in $VENV"
+else
+  command -v python3 >/dev/null || { echo "install-spark: python3 is not on PATH; install Python 3.10+ (e.g. apt-get install python3-venv)" >&2; exit 1; }
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  nice -n 10 "$VENV/bin/pip" install --quiet --disable-pip-version-check "pyspark==$PYSPARK_VERSION"
+  echo "pyspark==$PYSPARK_VERSION" > "$VENV/.installed"
+  echo "install-spark: pyspark $PYSPARK_VERSION installed in $VENV"
+fi
+
+pom_hash="$(sha256sum "$POM" | cut -d' ' -f1)"
+if [[ -f "$JARS/.installed" && "$(cat "$JARS/.installed")" == "$pom_hash" ]]; then
+  echo "install-spark: S3A jars already in $JARS"
+else
+  command -v mvn >/dev/null || { echo "install-spark: mvn is not on PATH; install Maven (e.g. apt-get install maven) and re-run" >&2; exit 1; }
+  tmp="$(mktemp -d "$CACHE/s3-jars.tmp.XXXXXX")"
+  trap 'rm -rf "$tmp"' EXIT
+  log="$CACHE/s3-jars-mvn.log"
+  if ! nice -n 10 mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "install-spark: mvn failed (log above, also in $log)" >&2
+    exit 1
+  fi
+  rm -rf "$JARS"
+  mv "$tmp" "$JARS"
+  trap - EXIT
+  echo "$pom_hash" > "$JARS/.installed"
+  echo "install-spark: $(ls "$JARS"/*.jar | wc -l) S3A jars in $JARS"
+fi
+command -v java >/dev/null || echo "install-spark: warning: no 'java' on PATH; Spark needs Java 17 to run" >&2

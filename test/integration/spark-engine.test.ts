@@ -1,0 +1,116 @@
+// Both engines, one answer: the same specs on the same files through DuckDB and through
+// Spark (local, one Spark driver shared by this test process) give the same summary
+// counts, per-column mismatches, exact diff totals, summaries and result rows. Needs
+// pyspark and Java (scripts/install-spark.sh); skips without them, fails under CI=true.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { findSpark } from '../../runner/engine/spark-install.ts';
+import { reconcile, type FixtureRun } from '../support/recon-fixture.ts';
+import { requireService } from '../support/require-service.ts';
+
+const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+async function sparkAvailable(ctx: { skip: (note?: string) => never }): Promise<void> {
+  await requireService(
+    'Spark (pyspark + Java)',
+    async () => {
+      const found = findSpark(process.env);
+      if (found instanceof Error) throw found;
+    },
+    ctx,
+  );
+}
+
+/** What must be identical between engines: everything but timings and locations. */
+function answer(run: FixtureRun) {
+  const s = run.summary;
+  const rows = run.rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).sort();
+  return { balanced: s.balanced, counts: s.counts, mismatchedByColumn: s.mismatchedByColumn, diffTotals: s.diffTotals, summaries: s.summaries, warnings: s.warnings, columns: run.columns, rows };
+}
+
+const basic = {
+  'l.csv': csv('id,amount,status', '1,10.00,A', '2,20.00,B', '3,30.00,C', '4,40.00,D'),
+  'r.csv': csv('id,amount,status', '1,10.00,A', '2,21.00,B', '3,30.00,X', '5,50.00,E'),
+};
+const dups = {
+  'l.csv': csv('id,v', '1,a', '1,a', '2,b', '2,b', '4,d', '5,e', '6,f', '6,g'),
+  'r.csv': csv('id,v', '1,a', '2,b', '2,b', '3,c', '3,c', '4,d', '4,d', '5,e'),
+};
+const both = { left: { uri: 'l.csv' }, right: { uri: 'r.csv' } };
+
+const cases: Array<[string, Record<string, string>, Record<string, unknown>]> = [
+  ['counts, statuses and a summary', basic, { ...both, keys: [{ column: 'id' }], summaries: [{ name: 'net', sql: 'SELECT sum(amount_diff) FROM result_table' }, { name: 'rows', sql: 'SELECT count(*) FROM result_table' }] }],
+  ['composite keys with different names', {
+    'l.csv': csv('merchant,day,total', 'm1,2024-01-01,5', 'm1,2024-01-02,6', 'm2,2024-01-01,7'),
+    'r.csv': csv('shop,date,total', 'm1,2024-01-01,5', 'm1,2024-01-02,8', 'm2,2024-01-02,7'),
+  }, { ...both, keys: [{ column: 'merchant', right: 'shop' }, { column: 'day', right: 'date' }] }],
+  ['NULL keys', { 'l.csv': csv('a,b,v', '1,x,1', ',x,2', '1,,3', ',,4'), 'r.csv': csv('a,b,v', '1,x,1', ',y,2') }, { ...both, keys: [{ column: 'a' }, { column: 'b' }], expect: { maxNullKeys: 4 } }],
+  ['duplicate keys, AllDiffs', dups, { ...both, keys: [{ column: 'id' }] }],
+  ['duplicate keys, Full', dups, { ...both, keys: [{ column: 'id' }], output: { mode: 'Full' } }],
+  ['duplicate keys, LeftDiffs', dups, { ...both, keys: [{ column: 'id' }], output: { mode: 'LeftDiffs' } }],
+  ['tolerance and normalize', {
+    'l.csv': csv('id,amount,name', '1,10.00,Ab', '2,20.004,a  b', '3,30,x'),
+    'r.csv': csv('id,amount,name', '1,10.01,ab', '2,20.00,A B', '3,31,x'),
+  }, { ...both, keys: [{ column: 'id' }], compare: [{ column: 'amount', tolerance: { absolute: 0.01 } }, { column: 'name', normalize: ['lower', 'collapseWhitespace'] }] }],
+  ['a side query and relative tolerance', basic, { left: { uri: 'l.csv', query: "SELECT id, amount * 1 AS amount, status FROM source WHERE status <> 'D'" }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }], compare: [{ column: 'amount', tolerance: { relative: 0.05 } }] }],
+  ['summary reconciliation', {
+    'l.csv': csv('acct,amount', 'a,1.50', 'a,2.50', 'b,3.00'),
+    'r.csv': csv('acct,amount', 'a,4.00', 'b,3.10', 'c,1'),
+  }, { ...both, keys: [{ column: 'acct' }], aggregate: { measures: [{ fn: 'sum', column: 'amount', as: 'total' }, { fn: 'count', as: 'n' }] } }],
+];
+
+describe.each(cases)('both engines: %s', (_name, files, spec) => {
+  it('same counts, mismatches, diff totals, summaries and rows', async (ctx) => {
+    await sparkAvailable(ctx);
+    const duck = await reconcile(files, spec, { engine: 'duckdb' });
+    const spark = await reconcile(files, spec, { engine: 'spark' });
+    expect(answer(spark)).toEqual(answer(duck));
+  }, 600_000);
+});
+
+describe('user SQL on the spark engine is checked on Spark\'s own parser', () => {
+  it.for<[string, RegExp]>([
+    ['SELECT * FROM source; SELECT 1', /spec\.left\.query: does not parse as Spark SQL/],
+    ['SELECT * FROM secret_table', /spec\.left\.query: reads "secret_table", which it may not/],
+    ['SELECT * FROM parquet.`/etc/passwd`', /spec\.left\.query: reads "parquet\.\/etc\/passwd", which it may not/],
+    ["SELECT reflect('java.lang.System', 'exit', 1) AS id FROM source", /spec\.left\.query: calls reflect\(\)/],
+    ['INSERT INTO source SELECT * FROM source', /spec\.left\.query: must be one read-only SELECT/],
+  ])('%s is refused', { timeout: 600_000 }, async ([query, message], ctx) => {
+    await sparkAvailable(ctx);
+    await expect(reconcile(basic, { left: { uri: 'l.csv', query }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] }, { engine: 'spark' })).rejects.toThrow(message);
+  });
+});
+
+describe('raas run --engine spark', () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const raas = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync(process.execPath, [join(root, 'bin', 'raas.js'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 600_000 });
+
+  it('says in one line what is missing', () => {
+    const r = raas(['run', '-f', 'examples/quickstart/reconjob.yaml', '--date', '2024-01-01', '--engine', 'spark', '--out', join(tmpdir(), 'raas-spark-missing')], { ...process.env, RAAS_SPARK_PYTHON: '/nonexistent/python' });
+    expect(r.status).toBe(2);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('raas:'));
+    expect(lines).toEqual([expect.stringMatching(/^raas: load failed: the spark engine needs pyspark 4\.3\.0: run scripts\/install-spark\.sh/)]);
+  });
+
+  // covers docs block spark-local-run (with --out, so the checkout stays clean)
+  it('installs Spark and reconciles the quick start with the same counts as DuckDB', async (ctx) => {
+    await sparkAvailable(ctx);
+    expect(spawnSync('bash', [join(root, 'scripts', 'install-spark.sh')], { encoding: 'utf8' }).status).toBe(0);
+    const outDir = await mkdtemp(join(tmpdir(), 'raas-spark-cli-'));
+    try {
+      const run = (engine: string) => raas(['run', '-f', 'examples/quickstart/reconjob.yaml', '--date', '2024-01-01', '--engine', engine, '--out', join(outDir, engine), '--json', '-q']);
+      const spark = run('spark');
+      expect(spark.stderr).toBe('');
+      const duck = run('duckdb');
+      const counts = (r: ReturnType<typeof run>) => (JSON.parse(r.stdout) as { counts: unknown }).counts;
+      expect(counts(spark)).toEqual(counts(duck));
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  }, 900_000);
+});
