@@ -104,6 +104,9 @@ export function reconRunCrd(): CustomResourceDefinition {
       { name: 'MISMATCHED', type: 'integer', jsonPath: '.status.counts.mismatched', description: 'Keys with a differing value.' },
       { name: 'LEFT-ONLY', type: 'integer', jsonPath: '.status.counts.leftOnly', description: 'Keys only on the left.' },
       { name: 'RIGHT-ONLY', type: 'integer', jsonPath: '.status.counts.rightOnly', description: 'Keys only on the right.' },
+      { name: 'AT STAKE', type: 'string', jsonPath: '.status.moneyAtStake', description: 'Money at stake per currency over the open breaks (spec.amount).' },
+      { name: 'OPEN BREAKS', type: 'integer', jsonPath: '.status.breaks.open', description: 'Breaks open after this run.', priority: 1 },
+      { name: 'MATCHED LATE', type: 'integer', jsonPath: '.status.counts.matchedLate', description: 'Keys matched against open items of earlier windows (spec.carryForward).', priority: 1 },
       AGE,
     ],
   });
