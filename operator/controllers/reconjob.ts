@@ -102,9 +102,10 @@ export class ReconJobController {
     }
 
     const runs = caches.reconRuns.byIndex(RUNS_BY_RECONJOB, k);
-    // Admission: start Pending manual/backfill runs up to the per-job cap, oldest first.
+    // Admission: start Pending manual/backfill runs up to the per-job cap, oldest first; a
+    // carry-forward job's runs one at a time in window order.
     const existingJobs = new Set(caches.jobs.byIndex(JOBS_BY_NAMESPACE, ns).map((j) => j.metadata!.name!));
-    for (const run of runsToStart(runs, parsed.data.maxParallelRuns ?? 2, existingJobs)) {
+    for (const run of runsToStart(runs, parsed.data.maxParallelRuns ?? 2, existingJobs, { inWindowOrder: parsed.data.carryForward !== undefined })) {
       if (!run.metadata.uid) continue;
       try {
         await kube.createJob(desiredRunJob(run as StoredReconRun, stored, this.o.runner));
