@@ -134,6 +134,7 @@ export class ReconJobController {
         ...(last.balanced !== undefined ? { balanced: last.balanced } : {}),
         ...(last.completionTime ? { completionTime: last.completionTime } : {}),
         ...(last.counts ? { counts: last.counts } : {}),
+        ...(last.breaks ? { breaks: last.breaks } : {}),
       });
     }
     if (!sameStatus(status, job.status)) {
