@@ -1,0 +1,137 @@
+// The DuckDB engine: the embedded database (run/duck.ts) behind the Engine seam, with the
+// DuckDB-only parts of loading: reader views, exact decimals for CSV and JSON numbers, and
+// nanosecond timestamps in CSV.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fractionDigitsSql } from '../compare/build-sql.ts';
+import { classifyType, normalizeType } from '../compare/column-types.ts';
+import { duckdb } from '../compare/dialect.ts';
+import { namedInputViewSql, readerSql } from '../compare/source-sql.ts';
+import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
+import { checkUserSelect } from '../compare/user-sql.ts';
+import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
+import { numberOf } from '../run/context.ts';
+import { probeNumeric } from '../run/probes.ts';
+import { copyJsonExact } from '../stage/json-exact.ts';
+import type { Engine, EngineColumn, LoadRequest, Row } from './engine.ts';
+
+export class DuckEngine implements Engine {
+  readonly name = 'duckdb';
+  readonly dialect = duckdb;
+
+  private constructor(
+    private readonly db: Duck,
+    private readonly onSql?: (sql: string) => void,
+  ) {}
+
+  static async open(opts: DuckOptions & { onSql?: (sql: string) => void }): Promise<DuckEngine> {
+    return new DuckEngine(await Duck.open(opts), opts.onSql);
+  }
+
+  async run(sql: string): Promise<void> {
+    this.onSql?.(sql);
+    await this.db.exec(sql);
+  }
+
+  rows(sql: string): Promise<Row[]> {
+    return this.db.rows(sql);
+  }
+
+  one(sql: string): Promise<Row> {
+    return this.db.one(sql);
+  }
+
+  describe(relation: string): Promise<EngineColumn[]> {
+    return this.db.describe(relation);
+  }
+
+  async checkSelect(sql: string, field: string, allowed: readonly string[]): Promise<void> {
+    checkUserSelect(await this.db.parseTree(sql), field, allowed);
+  }
+
+  lockDown(files: string[], dirs: string[]): Promise<void> {
+    return this.db.lockDown(files, dirs);
+  }
+
+  async textRows(sql: string, limit: number): Promise<Array<Array<string | null>>> {
+    const rows = await this.db.rows(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${sql}\n) LIMIT ${limit}`);
+    return rows.map((r) => Object.values(r).map((v) => (v === null || v === undefined ? null : String(v))));
+  }
+
+  async writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void> {
+    const opts = format === 'parquet' ? `(FORMAT parquet, COMPRESSION zstd)` : `(FORMAT csv, HEADER true)`;
+    await this.run(`COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(path)} ${opts}`);
+  }
+
+  message(err: unknown): string {
+    return duckMessage(err);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  /** One input's reader view; returns the files DuckDB may read (exact JSON copies replace the originals). */
+  async loadInput(req: LoadRequest): Promise<string[]> {
+    const { view, src, format, files: staged, side, workDir } = req;
+    const rel = quoteIdent(view);
+    // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
+    // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
+    let files = staged;
+    let exactFields: string[] = [];
+    if (format === 'json' || format === 'ndjson') {
+      const dir = join(workDir, 'exact', view);
+      await mkdir(dir, { recursive: true });
+      files = [];
+      const fields = new Set<string>();
+      for (const [i, f] of staged.entries()) {
+        const dest = join(dir, `${i}.json`);
+        const r = await copyJsonExact(f, dest);
+        r.numericFields.forEach((n) => fields.add(n));
+        files.push(dest);
+      }
+      exactFields = [...fields];
+    }
+    // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
+    // then re-read as text and cast to a DECIMAL wide enough for every value.
+    await this.run(namedInputViewSql(view, readerSql(src, format, files)));
+    if (format === 'parquet') return files;
+    const described = await this.db.describe(rel);
+    const floats =
+      format === 'csv'
+        ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
+        : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text').map((c) => c.name);
+    // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
+    // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
+    const nanos: string[] = [];
+    if (format === 'csv') {
+      const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS').map((c) => c.name);
+      if (stamps.length) {
+        const stampsView = `__raas_stamps_${view}`;
+        await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(stampsView)} AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
+        for (const column of stamps) {
+          const r = await this.db.one(fractionDigitsSql(stampsView, column));
+          if (numberOf(r.digits) > 6) nanos.push(column);
+        }
+      }
+    }
+    if (floats.length === 0 && nanos.length === 0) return files;
+    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos]) : readerSql(src, format, files);
+    await this.run(namedInputViewSql(view, reader));
+    const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
+    for (const column of floats) {
+      // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
+      // has one spelling) stay text, exactly as written; anything else that wide is refused.
+      const wholeJson = format !== 'csv';
+      const shape = await probeNumeric(this, view, side, column, side, undefined, wholeJson);
+      if (shape.intDigits + shape.scale > 38) {
+        if (shape.scale === 0) continue;
+        await probeNumeric(this, view, side, column, side);
+      }
+      const precision = Math.min(38, shape.intDigits + shape.scale);
+      decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
+    }
+    await this.run(namedInputViewSql(view, reader, decimals));
+    return files;
+  }
+}
