@@ -63,6 +63,12 @@ describe('moneyAtStake', () => {
 
   it('is empty when nothing is open', () => expect(moneyAtStake([])).toEqual({ atStake: {}, atStakeByAge: {} }));
 
+  it('writes zeros at the amounts\' scale', () => {
+    const { atStake, atStakeByAge } = moneyAtStake([{ currency: 'EUR', kind: 'left_only', bucket: '0-1', amount: '1.50' }], 2);
+    expect(atStake.EUR).toEqual({ leftOnly: '1.50', rightOnly: '0.00', mismatched: '0.00' });
+    expect(atStakeByAge.EUR!['>30']).toBe('0.00');
+  });
+
   it('prints one line per currency with something at stake', () => {
     expect(moneyAtStakeLine(moneyAtStake(rows).atStake)).toBe('EUR 42.50, USD 348.00, XXX 6.25');
     expect(moneyAtStakeLine({ EUR: { leftOnly: '0.00', rightOnly: '0', mismatched: '0' } })).toBe('none');

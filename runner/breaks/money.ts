@@ -25,14 +25,18 @@ export function ageBucket(days: number): AgeBucket {
 
 const currencyKey = (c: string | null): string => (c === null || c.trim() === '' ? NO_CURRENCY : c.trim());
 
-/** atStake and atStakeByAge from the engine's totals; currencies in code order. */
-export function moneyAtStake(rows: readonly MoneyRow[]): { atStake: AtStake; atStakeByAge: AtStakeByAge } {
+/**
+ * atStake and atStakeByAge from the engine's totals; currencies in code order. `scale` is
+ * the amounts' decimal places, so a zero reads like the other amounts ("0.00").
+ */
+export function moneyAtStake(rows: readonly MoneyRow[], scale = 0): { atStake: AtStake; atStakeByAge: AtStakeByAge } {
   const atStake: AtStake = {};
   const byAge: AtStakeByAge = {};
+  const zero = scale > 0 ? `0.${'0'.repeat(scale)}` : '0';
   const currencies = [...new Set(rows.map((r) => currencyKey(r.currency)))].sort();
   for (const c of currencies) {
-    atStake[c] = { leftOnly: '0', rightOnly: '0', mismatched: '0' };
-    byAge[c] = { '0-1': '0', '2-7': '0', '8-30': '0', '>30': '0' };
+    atStake[c] = { leftOnly: zero, rightOnly: zero, mismatched: zero };
+    byAge[c] = { '0-1': zero, '2-7': zero, '8-30': zero, '>30': zero };
   }
   for (const r of rows) {
     const c = currencyKey(r.currency);

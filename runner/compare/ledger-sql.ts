@@ -14,33 +14,11 @@ import { MATCHED_LATE } from '../breaks/columns.ts';
 import { NO_CURRENCY } from '../run/termination-report.ts';
 import { coercedExpr, decimalTypeFor, keyAlias, modeFilter, publicColumns } from './build-sql.ts';
 import type { ComparePlan, PlannedColumn, Side } from './plan.ts';
-import { quoteIdent, quoteLiteral } from './sql-text.ts';
-
-/** What the ledger needs from an engine's SQL dialect. */
-export interface LedgerDialect {
-  readonly name: 'duckdb' | 'spark';
-  ident(name: string): string;
-  literal(value: string): string;
-  readonly text: string;
-  createView(name: string, select: string): string;
-  createTable(name: string, select: string): string;
-  readonly emptyTextList: string;
-  collapseWhitespace(expr: string): string;
-}
-
-export const duckdbLedger: LedgerDialect = {
-  name: 'duckdb',
-  ident: quoteIdent,
-  literal: quoteLiteral,
-  text: 'VARCHAR',
-  createView: (name, select) => `CREATE OR REPLACE TEMP VIEW ${name} AS ${select}`,
-  createTable: (name, select) => `CREATE OR REPLACE TEMP TABLE ${name} AS ${select}`,
-  emptyTextList: '[]::VARCHAR[]',
-  collapseWhitespace: (expr) => `regexp_replace(${expr}, '[ \\t\\n\\f\\r]+', ' ', 'g')`,
-};
+import { classifyType } from './column-types.ts';
+import { duckdb, type Dialect } from './dialect.ts';
 
 /** Whole days from the date `from` to the date `to` (both DATE expressions). */
-function daysBetween(d: LedgerDialect, from: string, to: string): string {
+function daysBetween(d: Dialect, from: string, to: string): string {
   return d.name === 'spark' ? `datediff(${to}, ${from})` : `date_diff('day', ${from}, ${to})`;
 }
 
@@ -70,8 +48,10 @@ export interface LedgerContext {
   /** Whether the previous window's open items were read (view carried_raw). */
   carried: boolean;
   money?: MoneyColumns;
-  /** Types of recon's columns by name (DESCRIBE recon), to read carried items as today's types. */
+  /** Types of recon's columns by name (DESCRIBE recon). */
   types: ReadonlyMap<string, string>;
+  /** Types of the carried open items' columns by name (DESCRIBE carried_raw). */
+  carriedTypes?: ReadonlyMap<string, string>;
 }
 
 /** The job's result columns besides keys, status and mismatched list: compared, then carried. */
@@ -94,22 +74,22 @@ export function requiredCarriedColumns(plan: ComparePlan, money: boolean): strin
 }
 
 /** Coerced keys and the side's money: joined to `recon` by key (a break's key is unique on its side). */
-export function moneyViewSql(plan: ComparePlan, side: Side, relation: string, money: MoneyColumns, d: LedgerDialect = duckdbLedger): string {
+export function moneyViewSql(plan: ComparePlan, side: Side, relation: string, money: MoneyColumns, d: Dialect = duckdb): string {
   const amount = d.ident(money.amount[side]);
   const cols = [
-    ...plan.keys.map((k, i) => `${coercedExpr(k, side)} AS ${keyAlias(i)}`),
+    ...plan.keys.map((k, i) => `${coercedExpr(k, side, d)} AS ${keyAlias(i)}`),
     `CAST(trim(CAST(${amount} AS ${d.text})) AS ${money.type}) AS amt`,
     `${money.currency ? `CAST(${d.ident(money.currency[side])} AS ${d.text})` : `CAST(NULL AS ${d.text})`} AS ccy`,
   ];
   return d.createView(`money_${side}`, `SELECT ${cols.join(', ')} FROM ${d.ident(relation)}`);
 }
 
-function keyEq(plan: ComparePlan, a: string, b: string, d: LedgerDialect, aliasB = false): string {
+function keyEq(plan: ComparePlan, a: string, b: string, d: Dialect, aliasB = false): string {
   return plan.keys.map((k, i) => `${a}.${d.ident(k.name)} = ${b}.${aliasB ? keyAlias(i) : d.ident(k.name)}`).join(' AND ');
 }
 
 /** This window's breaks, each with its id, version and (spec.amount) money. */
-export function ledgerNowSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDialect = duckdbLedger): string {
+export function ledgerNowSql(plan: ComparePlan, ctx: LedgerContext, d: Dialect = duckdb): string {
   const keys = plan.keys.map((k) => `r.${d.ident(k.name)}`);
   const values = valueColumns(plan).map((c) => `r.${d.ident(c)}`);
   const id = `md5(concat_ws(${d.literal(SEP)}, ${d.literal(ctx.namespace)}, ${d.literal(ctx.job)}, r.recon_status, ${keys.map((k) => `CAST(${k} AS ${d.text})`).join(', ')}))`;
@@ -126,17 +106,23 @@ export function ledgerNowSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDia
   return d.createTable('ledger_now', `SELECT ${cols.join(', ')} FROM recon r${joins} WHERE r.recon_status IN ${BREAK_KINDS}`);
 }
 
-/** The previous window's open items (view carried_raw) as today's column types. */
-export function ledgerCarriedSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDialect = duckdbLedger): string {
-  const typed = (c: string) => {
-    const t = ctx.types.get(c);
-    return t ? `CAST(${d.ident(c)} AS ${t}) AS ${d.ident(c)}` : d.ident(c);
+/**
+ * The previous window's open items (view carried_raw). A key read as another kind of type
+ * today (text then, numbers now) is cast to today's type so keys compare; values keep
+ * their own type, since today's DECIMAL is only as wide as today's data, and the engine
+ * widens both to a common type where they meet.
+ */
+export function ledgerCarriedSql(plan: ComparePlan, ctx: LedgerContext, d: Dialect = duckdb): string {
+  const key = (c: string) => {
+    const today = ctx.types.get(c);
+    const then = ctx.carriedTypes?.get(c);
+    return today && then && classifyType(today) !== classifyType(then) ? `CAST(${d.ident(c)} AS ${today}) AS ${d.ident(c)}` : d.ident(c);
   };
   const cols = [
-    ...plan.keys.map((k) => typed(k.name)),
+    ...plan.keys.map((k) => key(k.name)),
     'recon_status',
     'recon_mismatched',
-    ...valueColumns(plan).map(typed),
+    ...valueColumns(plan).map((c) => d.ident(c)),
     ...(ctx.money
       ? [
           `CAST(recon_amount_left AS ${ctx.money.type}) AS recon_amount_left`,
@@ -154,7 +140,7 @@ export function ledgerCarriedSql(plan: ComparePlan, ctx: LedgerContext, d: Ledge
 }
 
 /** The value one side of a late pair is compared as: normalised text as the compare does it. */
-function comparedAs(expr: string, col: PlannedColumn, d: LedgerDialect): string {
+function comparedAs(expr: string, col: PlannedColumn, d: Dialect): string {
   if (col.normalize.length === 0) return expr;
   let e = `CAST(${expr} AS ${d.text})`;
   for (const n of col.normalize) e = n === 'trim' ? `trim(${e})` : n === 'lower' ? `lower(${e})` : d.collapseWhitespace(e);
@@ -162,7 +148,7 @@ function comparedAs(expr: string, col: PlannedColumn, d: LedgerDialect): string 
 }
 
 /** The compare rule of one column on a late pair, as the compare statement applies it. */
-function lateEquals(col: PlannedColumn, l: string, r: string, d: LedgerDialect): string {
+function lateEquals(col: PlannedColumn, l: string, r: string, d: Dialect): string {
   const a = comparedAs(l, col, d);
   const b = comparedAs(r, col, d);
   if (!col.tolerance || !col.decimal) return `(${a} IS NOT DISTINCT FROM ${b})`;
@@ -178,7 +164,7 @@ function lateEquals(col: PlannedColumn, l: string, r: string, d: LedgerDialect):
  * `periods`, not closed, every compared value equal by the job's rules. A key of this window
  * resolves at most one carried item: the oldest.
  */
-export function ledgerLateSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDialect = duckdbLedger): string {
+export function ledgerLateSql(plan: ComparePlan, ctx: LedgerContext, d: Dialect = duckdb): string {
   // The left value of a pair comes from the carried item when it was left-only, else from
   // this window's row; the right value the other way round.
   const carriedLeft = `c.recon_status = 'left_only'`;
@@ -215,19 +201,19 @@ export function ledgerLateSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDi
 }
 
 /** Whether a break row (alias) is closed by a person for its current version (table ledger_closures). */
-function closedSql(alias: string, d: LedgerDialect): string {
+function closedSql(alias: string, d: Dialect): string {
   return `EXISTS (SELECT 1 FROM ledger_closures x WHERE x.break_id = ${alias}.recon_break_id AND x.${d.ident('version')} = ${alias}.recon_break_version)`;
 }
 
 /** The closures the catalog holds for this job (break id, version), as a small table. */
-export function closuresTableSql(closures: ReadonlyArray<{ breakId: string; version: string }>, d: LedgerDialect = duckdbLedger): string {
+export function closuresTableSql(closures: ReadonlyArray<{ breakId: string; version: string }>, d: Dialect = duckdb): string {
   if (closures.length === 0) return d.createTable('ledger_closures', `SELECT CAST(NULL AS ${d.text}) AS break_id, CAST(NULL AS ${d.text}) AS ${d.ident('version')} WHERE false`);
   const rows = closures.map((c) => `SELECT ${d.literal(c.breakId)} AS break_id, ${d.literal(c.version)} AS ${d.ident('version')}`);
   return d.createTable('ledger_closures', rows.join(' UNION ALL '));
 }
 
 /** Every break row after this run: this window's (new), carried (persisting), matched late (resolved); closed ones marked. */
-export function ledgerSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDialect = duckdbLedger): string {
+export function ledgerSql(plan: ComparePlan, ctx: LedgerContext, d: Dialect = duckdb): string {
   const keys = plan.keys.map((k) => d.ident(k.name));
   const values = valueColumns(plan).map((c) => d.ident(c));
   const money = ctx.money ? MONEY : [];
@@ -238,19 +224,19 @@ export function ledgerSql(plan: ComparePlan, ctx: LedgerContext, d: LedgerDialec
   const now =
     `SELECT ${[...keys.map((k) => `n.${k}`), 'n.recon_status', 'n.recon_mismatched', ...values.map((v) => `n.${v}`), 'n.recon_break_id', 'n.recon_break_version'].join(', ')}, ` +
     `CASE WHEN ${closedSql('n', d)} THEN 'closed' ELSE 'new' END AS recon_break_state, ${ws} AS recon_first_seen, CAST(NULL AS ${d.text}) AS recon_origin_window, ` +
-    `0 AS recon_age_days, 0 AS recon_age_periods${money.map((m) => `, n.${m}`).join('')} ` +
+    `CAST(0 AS INTEGER) AS recon_age_days, CAST(0 AS INTEGER) AS recon_age_periods${money.map((m) => `, n.${m}`).join('')} ` +
     `FROM ledger_now n${ctx.carried ? ` WHERE NOT ${lateOf('n', 'n.recon_status')}` : ''}`;
   if (!ctx.carried) return d.createTable('ledger', now);
   const resolvedIds = `EXISTS (SELECT 1 FROM ledger_late l WHERE l.recon_break_id = c.recon_break_id AND l.recon_first_seen = c.recon_first_seen)`;
   const persisting =
     `SELECT ${[...keys.map((k) => `c.${k}`), 'c.recon_status', 'c.recon_mismatched', ...values.map((v) => `c.${v}`), 'c.recon_break_id', 'c.recon_break_version'].join(', ')}, ` +
     `CASE WHEN ${closedSql('c', d)} THEN 'closed' ELSE 'persisting' END AS recon_break_state, c.recon_first_seen, c.recon_first_seen AS recon_origin_window, ` +
-    `${ageDays('c')} AS recon_age_days, c.recon_age_periods + 1 AS recon_age_periods${money.map((m) => `, c.${m}`).join('')} ` +
+    `CAST(${ageDays('c')} AS INTEGER) AS recon_age_days, CAST(c.recon_age_periods + 1 AS INTEGER) AS recon_age_periods${money.map((m) => `, c.${m}`).join('')} ` +
     `FROM ledger_carried c WHERE NOT ${resolvedIds}`;
   const late =
     `SELECT ${[...keys.map((k) => `l.${k}`), `${d.literal(MATCHED_LATE)} AS recon_status`, `${d.emptyTextList} AS recon_mismatched`, ...values.map((v) => `l.${v}`), 'l.recon_break_id', 'l.recon_break_version'].join(', ')}, ` +
     `'resolved' AS recon_break_state, l.recon_first_seen, l.recon_first_seen AS recon_origin_window, ` +
-    `${ageDays('l')} AS recon_age_days, l.recon_age_periods + 1 AS recon_age_periods${money.map((m) => `, l.${m}`).join('')} ` +
+    `CAST(${ageDays('l')} AS INTEGER) AS recon_age_days, CAST(l.recon_age_periods + 1 AS INTEGER) AS recon_age_periods${money.map((m) => `, l.${m}`).join('')} ` +
     `FROM ledger_late l`;
   return d.createTable('ledger', `${now} UNION ALL ${persisting} UNION ALL ${late}`);
 }
@@ -275,7 +261,7 @@ export function openFirstSeenSql(): string {
 }
 
 /** Money at stake of open breaks per currency, kind and age bucket, as exact text (money/moneyAtStake shapes it). */
-export function moneyAtStakeSql(d: LedgerDialect = duckdbLedger): string {
+export function moneyAtStakeSql(d: Dialect = duckdb): string {
   const cur = (c: string) => `coalesce(nullif(trim(${c}), ''), ${d.literal(NO_CURRENCY)})`;
   const bucket = `CASE WHEN recon_age_days <= 1 THEN '0-1' WHEN recon_age_days <= 7 THEN '2-7' WHEN recon_age_days <= 30 THEN '8-30' ELSE '>30' END`;
   const x =
@@ -292,7 +278,7 @@ export function moneyAtStakeSql(d: LedgerDialect = duckdbLedger): string {
 }
 
 /** The result table: the ledger's rows in place of recon's breaks, filtered by the output mode. */
-export function resultWithLedgerViewSql(plan: ComparePlan, mode: OutputMode, money: boolean, d: LedgerDialect = duckdbLedger): string {
+export function resultWithLedgerViewSql(plan: ComparePlan, mode: OutputMode, money: boolean, d: Dialect = duckdb): string {
   const pub = publicColumns(plan).map((c) => d.ident(c));
   const extra = [...LEDGER, ...(money ? MONEY : [])];
   const nulls = extra.map((c) => `NULL AS ${c}`);
@@ -306,7 +292,7 @@ export function resultWithLedgerViewSql(plan: ComparePlan, mode: OutputMode, mon
 }
 
 /** The open items this run leaves for the next window: every break row but the resolved ones. */
-export function openItemsViewSql(plan: ComparePlan, money: boolean, d: LedgerDialect = duckdbLedger): string {
+export function openItemsViewSql(plan: ComparePlan, money: boolean, d: Dialect = duckdb): string {
   const cols = ledgerRowColumns(plan, money).map((c) => d.ident(c));
   const order = plan.keys.map((k) => d.ident(k.name)).join(', ');
   return d.createView('open_items', `SELECT ${cols.join(', ')} FROM ledger WHERE recon_break_state <> 'resolved' ORDER BY ${order}, recon_status`);

@@ -48,7 +48,7 @@ export interface Timings {
   stageMs: number;
   compareMs: number;
   writeMs: number;
-  steps?: { loadMs: number; planMs: number; keysMs: number; joinMs: number; summariesMs: number };
+  steps?: { loadMs: number; planMs: number; keysMs: number; joinMs: number; ledgerMs?: number; summariesMs: number };
 }
 
 /** Every count within its limit (docs/design.md, Compare semantics); duplicate and null limits cover both sides together. */
