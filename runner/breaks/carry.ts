@@ -25,7 +25,7 @@ export function assertOnePeriod(window: ReconWindow, opts: PeriodOptions): void 
   const p = periodContaining(new Date(window.start), opts);
   if (!sameInstant(p.start, window.start) || !sameInstant(p.end, window.end)) {
     throw new CarryError(
-      `spec.carryForward: the window ${window.start} .. ${window.end} is not one ${opts.period} period in ${opts.timeZone} (that would be ${p.start} .. ${p.end}); ` +
+      `the window ${window.start} .. ${window.end} is not one ${opts.period} period in ${opts.timeZone} (that would be ${p.start} .. ${p.end}); ` +
         'a carry-forward job runs whole periods, one after another: use --date, or a window of exactly one period',
     );
   }
@@ -73,14 +73,14 @@ export function carryStart(
   if (committed.kind === 'this') return { kind: 'previous', window };
   if (committed.kind === 'other') {
     throw new CarryError(
-      `spec.carryForward: the previous window ${window.start} .. ${window.end} should be committed at ${uri}, but the summary.json there is of window ${committed.window.start} .. ${committed.window.end}; ` +
+      `the previous window ${window.start} .. ${window.end} should be committed at ${uri}, but the summary.json there is of window ${committed.window.start} .. ${committed.window.end}; ` +
         'each window needs a location of its own: put {{ window.startDate }} in spec.output.uri',
     );
   }
   const found = earlier().find((e) => e.committed.kind !== 'none');
   if (!found) return { kind: 'first' };
   throw new CarryError(
-    `spec.carryForward: the previous window ${window.startDate} (${window.start} .. ${window.end}) has no committed results at ${uri}, but ${found.window.startDate} has; ` +
+    `the previous window ${window.startDate} (${window.start} .. ${window.end}) has no committed results at ${uri}, but ${found.window.startDate} has; ` +
       `run ${window.startDate} first (its open items are this window's starting point)`,
   );
 }

@@ -10,7 +10,7 @@
 //   ledger_late    table: carried items matched by a this-window break of the other side
 //   ledger         table: every break row after this run (new, persisting, resolved, closed)
 import type { OutputMode } from '../spec/schema.ts';
-import { MATCHED_LATE } from '../breaks/columns.ts';
+import { LEDGER_COLUMNS, MATCHED_LATE, MONEY_COLUMNS } from '../breaks/columns.ts';
 import { NO_CURRENCY } from '../run/termination-report.ts';
 import { coercedExpr, decimalTypeFor, keyAlias, modeFilter, publicColumns } from './build-sql.ts';
 import type { ComparePlan, PlannedColumn, Side } from './plan.ts';
@@ -59,8 +59,8 @@ function valueColumns(plan: ComparePlan): string[] {
   return publicColumns(plan).slice(plan.keys.length + 2);
 }
 
-const MONEY = ['recon_amount_left', 'recon_amount_right', 'recon_currency_left', 'recon_currency_right'];
-const LEDGER = ['recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods'];
+const MONEY: readonly string[] = MONEY_COLUMNS;
+const LEDGER: readonly string[] = LEDGER_COLUMNS;
 
 /** Every column of a ledger row, in result order. */
 export function ledgerRowColumns(plan: ComparePlan, money: boolean): string[] {

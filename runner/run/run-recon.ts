@@ -110,7 +110,9 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     // ---- ledger: breaks with ids and ages, carried items matched late, money at stake
     const ledger = await buildLedger(ctx, eng, plan, loaded, columns, carry);
     // This window's keys that resolved a carried item are not left- or right-only any more.
-    const counts = { ...compared.counts, leftOnly: compared.counts.leftOnly - ledger.late.left, rightOnly: compared.counts.rightOnly - ledger.late.right, matchedLate: ledger.late.left + ledger.late.right };
+    const counts = spec.carryForward
+      ? { ...compared.counts, leftOnly: compared.counts.leftOnly - ledger.late.left, rightOnly: compared.counts.rightOnly - ledger.late.right, matchedLate: ledger.late.left + ledger.late.right }
+      : compared.counts;
     const balanced = compared.warnings.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
     const ledgerMs = clock.mark();
 

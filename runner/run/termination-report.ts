@@ -28,7 +28,7 @@ export const countsSchema = z.object({
   duplicateKeysRight: count('Keys that occur more than once on the right.'),
   nullKeysLeft: count('Rows on the left with a NULL in a key column.'),
   nullKeysRight: count('Rows on the right with a NULL in a key column.'),
-  // Optional so reports of runners that predate it still parse; this runner always writes it.
+  // Present with spec.carryForward (0 when nothing matched late); absent otherwise.
   matchedLate: count(
     'Keys of this window that matched an open item carried forward from an earlier window (spec.carryForward); they are counted here instead of as left-only or right-only, and the earlier break is resolved.',
   ).optional(),
