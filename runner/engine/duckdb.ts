@@ -59,8 +59,15 @@ export class DuckEngine implements Engine {
   }
 
   async writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void> {
-    const opts = format === 'parquet' ? `(FORMAT parquet, COMPRESSION zstd)` : `(FORMAT csv, HEADER true)`;
-    await this.run(`COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(path)} ${opts}`);
+    if (format === 'parquet') {
+      await this.run(`COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      return;
+    }
+    // CSV has no lists: DuckDB would print [a, Amount (EUR), b], which no reader can split back
+    // when a name holds ", " or brackets. A JSON array of strings is parsed, never split.
+    await this.run(
+      `COPY (SELECT * REPLACE (CAST(to_json(recon_mismatched) AS VARCHAR) AS recon_mismatched) FROM ${relation}) TO ${quoteLiteral(path)} (FORMAT csv, HEADER true)`,
+    );
   }
 
   message(err: unknown): string {

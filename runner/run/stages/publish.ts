@@ -42,7 +42,7 @@ export async function publish(ctx: RunContext, summary: RunSummary, written: { r
       transports: ctx.transports,
       sftp: spec.output?.sftp,
       ftp: spec.output?.ftp,
-      guard: overwriteGuard(ctx.opts.window, ctx.outUri),
+      guard: overwriteGuard(ctx.opts.window, ctx.outUri, { job: ctx.opts.job.metadata.name, namespace: ctx.opts.job.metadata.namespace }),
       onProgress: (m) => ctx.progress(`upload   ${m}`),
     }),
   );
