@@ -74,6 +74,7 @@ export function reconJobCrd(): CustomResourceDefinition {
       { name: 'SUSPENDED', type: 'boolean', jsonPath: '.spec.schedule.suspend', description: 'Whether scheduling is suspended.' },
       { name: 'LAST RUN', type: 'string', jsonPath: '.status.lastRun.name', description: 'The most recently started ReconRun.' },
       { name: 'LAST RESULT', type: 'string', jsonPath: '.status.lastRun.phase', description: 'Phase of the most recent ReconRun.' },
+      { name: 'AT STAKE', type: 'string', jsonPath: '.status.lastRun.moneyAtStake', description: 'Money at stake per currency after the most recent ReconRun (spec.amount).', priority: 1 },
       { name: 'BALANCED', type: 'boolean', jsonPath: '.status.lastRun.balanced', description: 'Whether the most recent ReconRun was balanced.', priority: 1 },
       { name: 'READY', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'The Ready condition.', priority: 1 },
       AGE,
@@ -104,6 +105,9 @@ export function reconRunCrd(): CustomResourceDefinition {
       { name: 'MISMATCHED', type: 'integer', jsonPath: '.status.counts.mismatched', description: 'Keys with a differing value.' },
       { name: 'LEFT-ONLY', type: 'integer', jsonPath: '.status.counts.leftOnly', description: 'Keys only on the left.' },
       { name: 'RIGHT-ONLY', type: 'integer', jsonPath: '.status.counts.rightOnly', description: 'Keys only on the right.' },
+      { name: 'AT STAKE', type: 'string', jsonPath: '.status.moneyAtStake', description: 'Money at stake per currency over the open breaks (spec.amount).' },
+      { name: 'OPEN BREAKS', type: 'integer', jsonPath: '.status.breaks.open', description: 'Breaks open after this run.', priority: 1 },
+      { name: 'MATCHED LATE', type: 'integer', jsonPath: '.status.counts.matchedLate', description: 'Keys matched against open items of earlier windows (spec.carryForward).', priority: 1 },
       AGE,
     ],
   });

@@ -73,12 +73,26 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
       reason: 'FieldValueForbidden',
     },
     {
+      rule: '!(has(self.carryForward) && has(self.aggregate))',
+      message: 'spec.carryForward cannot be used with spec.aggregate: group totals of one period are not items that settle in a later one; carry items forward in a row-by-row job',
+      fieldPath: '.carryForward',
+      reason: 'FieldValueForbidden',
+    },
+    {
       // Names ignore case, as DuckDB identifiers do (zod: runner/spec/schema.ts).
       rule:
         '!has(self.aggregate) || self.aggregate.measures.all(m, self.keys.all(k, k.column.lowerAscii() != m.__as__.lowerAscii() && (!has(k.right) || k.right.lowerAscii() != m.__as__.lowerAscii())))',
       message: 'spec.aggregate.measures[].as must differ from every key column (ignoring case); give the measure another name',
       fieldPath: '.aggregate.measures',
       reason: 'FieldValueInvalid',
+    },
+  ],
+  '.amount': [
+    {
+      rule: '!has(self.currencyRight) || has(self.currency)',
+      message: "spec.amount.currencyRight needs spec.amount.currency: name the left side's currency column too",
+      fieldPath: '.currencyRight',
+      reason: 'FieldValueRequired',
     },
   ],
   '.left': [csvOnlyForCsv('left'), ...sideInputs('left')],

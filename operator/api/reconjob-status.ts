@@ -3,6 +3,7 @@
 // from it (npm run gen).
 import { z } from 'zod';
 import { conditionsSchema, observedGenerationSchema, timestampSchema } from './common.ts';
+import { atStakeSchema, breaksSchema } from '../../runner/run/termination-report.ts';
 import { RUN_PHASES, runCountsSchema, runWindowSchema } from './reconrun.ts';
 
 export const lastRunSchema = z
@@ -13,8 +14,11 @@ export const lastRunSchema = z
     window: runWindowSchema,
     completionTime: timestampSchema.optional().describe('When it finished.'),
     counts: runCountsSchema.optional(),
+    atStake: atStakeSchema.optional(),
+    moneyAtStake: z.string().optional().describe('Money at stake per currency in one line, as on the ReconRun (e.g. "EUR 42.00, USD 337.55").'),
+    breaks: breaksSchema.optional(),
   })
-  .describe('The most recently started ReconRun of this job.');
+  .describe('The most recently finished ReconRun of this job (the most recently started while none has finished).');
 
 export const reconJobStatusSchema = z
   .object({

@@ -7,7 +7,7 @@
 // evaluate the CEL against the same objects as zod so the two cannot drift apart.
 import { z } from 'zod';
 import { metadataSchema, NOTIFY_EVENTS } from '../../runner/spec/schema.ts';
-import { countsSchema } from '../../runner/run/termination-report.ts';
+import { atStakeByAgeSchema, atStakeSchema, breaksSchema, countsSchema } from '../../runner/run/termination-report.ts';
 import { conditionsSchema, observedGenerationSchema, timestampSchema } from './common.ts';
 
 export const TRIGGERS = ['Scheduled', 'Manual', 'Backfill'] as const;
@@ -97,6 +97,13 @@ export const reconRunStatusSchema = z
       .record(z.string(), z.string())
       .optional()
       .describe('Values of the job\'s summaries as strings; a summary whose SQL returned NULL is left out.'),
+    atStake: atStakeSchema.optional(),
+    atStakeByAge: atStakeByAgeSchema.optional(),
+    moneyAtStake: z
+      .string()
+      .optional()
+      .describe('Money at stake per currency in one line for kubectl get (e.g. "EUR 42.00, USD 337.55"): leftOnly + rightOnly + mismatched of each currency. Absent without spec.amount.'),
+    breaks: breaksSchema.optional(),
     results: runResultsSchema.optional(),
     jobName: z.string().min(1).optional().describe('Name of the Kubernetes Job running the runner.'),
     message: z.string().optional().describe('Human-readable outcome; for a failed run, what went wrong.'),

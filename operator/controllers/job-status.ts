@@ -35,6 +35,9 @@ function lastRunOf(runs: readonly ReconRun[]): LastRun | undefined {
     window: pick.spec.window,
     ...(s?.completionTime ? { completionTime: s.completionTime } : {}),
     ...(s?.counts ? { counts: s.counts } : {}),
+    ...(s?.atStake ? { atStake: s.atStake } : {}),
+    ...(s?.moneyAtStake ? { moneyAtStake: s.moneyAtStake } : {}),
+    ...(s?.breaks ? { breaks: s.breaks } : {}),
   };
 }
 

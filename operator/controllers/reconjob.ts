@@ -121,10 +121,10 @@ export class ReconJobController {
     return undefined;
   }
 
-  /** Starts Pending manual/backfill runs up to the per-job cap, oldest first (runsToStart). */
+  /** Starts Pending manual/backfill runs up to the per-job cap, oldest first (runsToStart); a carry-forward job's runs one at a time in window order. */
   private async admitRuns(s: Step, job: StoredReconJob, runs: ReconRunObject[]): Promise<void> {
     const existingJobs = new Set(this.o.caches.jobs.byIndex(JOBS_BY_NAMESPACE, s.ns).map((j) => j.metadata!.name!));
-    for (const run of runsToStart(runs, job.spec.maxParallelRuns ?? 2, existingJobs)) {
+    for (const run of runsToStart(runs, job.spec.maxParallelRuns ?? 2, existingJobs, { inWindowOrder: job.spec.carryForward !== undefined })) {
       if (!run.metadata.uid) continue;
       try {
         await this.o.kube.createJob(desiredRunJob(run as StoredReconRun, job, this.o.runner));
@@ -161,6 +161,7 @@ export class ReconJobController {
         ...(last.balanced !== undefined ? { balanced: last.balanced } : {}),
         ...(last.completionTime ? { completionTime: last.completionTime } : {}),
         ...(last.counts ? { counts: last.counts } : {}),
+        ...(last.breaks ? { breaks: last.breaks } : {}),
       });
     }
     if (sameStatus(status, entry.status)) return;

@@ -144,6 +144,7 @@ export class ReconRunController {
         ...(status.startTime ? { startTime: status.startTime } : {}),
         ...(status.completionTime ? { completionTime: status.completionTime } : {}),
         ...(status.counts ? { counts: status.counts } : {}),
+        ...(status.breaks ? { breaks: status.breaks } : {}),
       });
     }
     this.o.log.info({ reconrun: k, phase: status.phase, balanced: status.balanced, counts: status.counts }, 'run phase changed');

@@ -54,4 +54,35 @@ describe('runsToStart', () => {
     expect(names(runsToStart(runs, 1, new Set([runJobName(long)])))).toEqual([]);
     expect(names(runsToStart(runs, 2, new Set([runJobName(long)])))).toEqual(['b']);
   });
+
+  describe('in window order (carryForward)', () => {
+    const day = (d: number) => ({ start: `2024-03-0${d}T00:00:00+00:00`, end: `2024-03-0${d + 1}T00:00:00+00:00` });
+    const forDay = (name: string, d: number, minute: number, extra: Parameters<typeof reconRun>[1] = {}): ReconRun => {
+      const r = reconRun(name, { created: at(minute), trigger: 'Backfill', ...extra });
+      return { ...r, spec: { ...r.spec, window: day(d) } };
+    };
+    const ordered: [string, ReconRun[], string[]][] = [
+      ['nothing pending', [], []],
+      ['one at a time, earliest window first, whatever the creation order', [forDay('d3', 3, 1), forDay('d1', 1, 3), forDay('d2', 2, 2)], ['d1']],
+      ['waits while any run of the job is under way', [forDay('d1', 1, 0, { phase: 'Running', jobName: 'd1' }), forDay('d2', 2, 1)], []],
+      ['waits while a run whose Job exists is still Pending', [forDay('d1', 1, 0, { phase: 'Pending', jobName: 'd1' }), forDay('d2', 2, 1)], []],
+      ['starts the next window once the earlier one finished', [forDay('d1', 1, 0, { phase: 'Succeeded', jobName: 'd1' }), forDay('d3', 3, 2), forDay('d2', 2, 1)], ['d2']],
+      ['a failed earlier window does not hold the later ones (the runner names the gap)', [forDay('d1', 1, 0, { phase: 'Failed', jobName: 'd1' }), forDay('d2', 2, 1)], ['d2']],
+      ['a rerun of an earlier window goes before later pending windows', [forDay('d2', 2, 1), forDay('d3', 3, 2), forDay('d1-rerun', 1, 5)], ['d1-rerun']],
+      ['two runs of one window: the older first', [forDay('b', 1, 2), forDay('a', 1, 3)], ['b']],
+      ['a live Scheduled run blocks, but is never started', [reconRun('orders-28400000', { trigger: 'Scheduled', phase: 'Running' }), forDay('d1', 1, 1)], []],
+    ];
+    it.each(ordered)('%s', (_name, runs, want) => {
+      expect(names(runsToStart(runs, 5, new Set(), { inWindowOrder: true }))).toEqual(want);
+    });
+
+    it('compares window starts as instants, not text', () => {
+      const early = forDay('early', 2, 1);
+      const late = forDay('late', 1, 0);
+      // 08:00 at +14:00 is 18:00 the day before in UTC: earlier as an instant, later as text.
+      early.spec.window = { start: '2024-03-01T08:00:00+14:00', end: '2024-03-02T08:00:00+14:00' };
+      late.spec.window = { start: '2024-03-01T00:00:00+00:00', end: '2024-03-02T00:00:00+00:00' };
+      expect(names(runsToStart([late, early], 5, new Set(), { inWindowOrder: true }))).toEqual(['early']);
+    });
+  });
 });

@@ -21,6 +21,7 @@ export function runsToStart(
   runs: readonly ReconRun[],
   maxParallelRuns: number = DEFAULT_MAX_PARALLEL_RUNS,
   existingJobs: ReadonlySet<string> = new Set(),
+  opts: { inWindowOrder?: boolean } = {},
 ): ReconRun[] {
   const live = runs.filter((r) => r.metadata.deletionTimestamp === undefined && !isFinished(r));
   // A Scheduled run is named after the CronJob-created Job it mirrors; it holds a slot only
@@ -29,10 +30,26 @@ export function runsToStart(
   const hasJob = (r: ReconRun): boolean =>
     r.spec.trigger === 'Scheduled' ? existingJobs.has(r.metadata.name) : Boolean(r.status?.jobName) || existingJobs.has(runJobName(r.metadata.name));
   const active = live.filter((r) => hasJob(r) || r.status?.phase === 'Running').length;
+  const waiting = live.filter((r) => r.spec.trigger !== 'Scheduled' && !hasJob(r) && (r.status?.phase ?? 'Pending') === 'Pending');
+  if (opts.inWindowOrder) {
+    // Carry-forward: each window reads the previous window's committed open items, so runs
+    // go one at a time, earliest window first; a later window never starts while any run of
+    // the job is under way (it might be the earlier window it depends on).
+    if (active > 0) return [];
+    const first = [...waiting].sort(byWindowThenCreation)[0];
+    return first ? [first] : [];
+  }
   // Never below 1 (the schema minimum): a cap of 0 would strand every run in Pending.
   const slots = Math.max(Math.max(1, Math.floor(maxParallelRuns)) - active, 0);
-  return live
-    .filter((r) => r.spec.trigger !== 'Scheduled' && !hasJob(r) && (r.status?.phase ?? 'Pending') === 'Pending')
-    .sort(byTimeThenName(created))
-    .slice(0, slots);
+  return waiting.sort(byTimeThenName(created)).slice(0, slots);
+}
+
+/** Earliest window start first (as instants, whatever their offsets); then creation time, then name. */
+function byWindowThenCreation(a: ReconRun, b: ReconRun): number {
+  const at = (r: ReconRun) => {
+    const t = Date.parse(r.spec.window.start);
+    return Number.isNaN(t) ? Number.POSITIVE_INFINITY : t;
+  };
+  if (at(a) !== at(b)) return at(a) < at(b) ? -1 : 1;
+  return byTimeThenName(created)(a, b);
 }

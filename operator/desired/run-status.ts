@@ -6,6 +6,7 @@
 // tail of its log (FallbackToLogsOnError), truncated, or missing. Nothing here throws on
 // it; what cannot be read becomes a message a person can act on.
 import { terminationReportSchema, type Counts, type SucceededReport } from '../../runner/run/termination-report.ts';
+import { moneyAtStakeLine } from '../../runner/breaks/money.ts';
 import type { Timestamp, V1ContainerStateTerminated, V1ContainerStatus, V1Job, V1JobCondition, V1Pod } from './k8s-types.ts';
 import { RUNNER_CONTAINER } from './pod-spec.ts';
 import type { Condition, ReconRunStatus, RunPhase } from './types.ts';
@@ -78,6 +79,9 @@ export function runStatusFromJob(
     ...(r?.mismatchedByColumn ? { mismatchedByColumn: r.mismatchedByColumn } : {}),
     ...(r?.diffTotals ? { diffTotals: r.diffTotals } : {}),
     ...(r?.summaries ? { summaries: nonNullSummaries(r.summaries) } : {}),
+    ...(r?.atStake ? { atStake: r.atStake, moneyAtStake: moneyAtStakeLine(r.atStake) } : {}),
+    ...(r?.atStakeByAge ? { atStakeByAge: r.atStakeByAge } : {}),
+    ...(r?.breaks ? { breaks: r.breaks } : {}),
     ...(r?.results
       ? {
           results: {
@@ -299,6 +303,7 @@ function countsOf(c: Counts): Counts {
     duplicateKeysRight: c.duplicateKeysRight,
     nullKeysLeft: c.nullKeysLeft,
     nullKeysRight: c.nullKeysRight,
+    ...(c.matchedLate !== undefined ? { matchedLate: c.matchedLate } : {}),
   };
 }
 

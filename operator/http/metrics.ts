@@ -12,6 +12,8 @@ export interface FinishedRun {
   startTime?: string;
   completionTime?: string;
   counts?: { left: number; right: number; mismatched: number; leftOnly: number; rightOnly: number };
+  /** The break ledger after the run (runner/run/termination-report.ts). */
+  breaks?: { open: number; oldestAgeDays?: number | undefined };
 }
 
 export class OperatorMetrics {
@@ -25,6 +27,8 @@ export class OperatorMetrics {
   private readonly lastRightOnly: Gauge<'namespace' | 'job'>;
   private readonly lastBalanced: Gauge<'namespace' | 'job'>;
   private readonly lastCompletion: Gauge<'namespace' | 'job'>;
+  private readonly openBreaks: Gauge<'namespace' | 'job'>;
+  private readonly oldestBreakDays: Gauge<'namespace' | 'job'>;
   private readonly nextSchedule: Gauge<'namespace' | 'job'>;
   private readonly notifications: Counter<'namespace' | 'job' | 'sink' | 'result'>;
   private readonly reconcileDuration: Histogram<'kind'>;
@@ -50,6 +54,13 @@ export class OperatorMetrics {
     this.lastRightOnly = new Gauge({ name: 'raas_last_run_right_only', help: 'Keys only in the target (right) source in the last finished run.', labelNames: ['namespace', 'job'], registers });
     this.lastBalanced = new Gauge({ name: 'raas_last_run_balanced', help: '1 when the last successful run was balanced, 0 when not.', labelNames: ['namespace', 'job'], registers });
     this.lastCompletion = new Gauge({ name: 'raas_last_run_completion_timestamp_seconds', help: 'When the last run finished (Unix seconds).', labelNames: ['namespace', 'job'], registers });
+    this.openBreaks = new Gauge({ name: 'raas_open_breaks', help: 'Breaks (left-only, right-only, mismatched keys) open after the last finished run, persisting ones included.', labelNames: ['namespace', 'job'], registers });
+    this.oldestBreakDays = new Gauge({
+      name: 'raas_oldest_open_break_age_days',
+      help: 'Age in days of the oldest break open after the last finished run (0 when none is open).',
+      labelNames: ['namespace', 'job'],
+      registers,
+    });
     this.nextSchedule = new Gauge({ name: 'raas_job_next_schedule_timestamp_seconds', help: 'When the next scheduled run is due (Unix seconds); absent for unscheduled or suspended jobs.', labelNames: ['namespace', 'job'], registers });
     this.notifications = new Counter({ name: 'raas_notifications_total', help: 'Notification deliveries by sink and result (delivered or failed).', labelNames: ['namespace', 'job', 'sink', 'result'], registers });
     this.reconcileDuration = new Histogram({
@@ -109,6 +120,10 @@ export class OperatorMetrics {
       this.lastLeftOnly.set(labels, r.counts.leftOnly);
       this.lastRightOnly.set(labels, r.counts.rightOnly);
     }
+    if (r.breaks) {
+      this.openBreaks.set(labels, r.breaks.open);
+      this.oldestBreakDays.set(labels, r.breaks.oldestAgeDays ?? 0);
+    }
   }
 
   setNextSchedule(namespace: string, job: string, next: Date | undefined): void {
@@ -131,7 +146,7 @@ export class OperatorMetrics {
   /** A deleted ReconJob's series go with it, so label sets stay bounded by the live jobs. */
   forgetJob(namespace: string, job: string): void {
     const labels = { namespace, job };
-    for (const g of [this.lastMismatched, this.lastLeftOnly, this.lastRightOnly, this.lastBalanced, this.lastCompletion, this.nextSchedule]) g.remove(labels);
+    for (const g of [this.lastMismatched, this.lastLeftOnly, this.lastRightOnly, this.lastBalanced, this.lastCompletion, this.nextSchedule, this.openBreaks, this.oldestBreakDays]) g.remove(labels);
     this.lastRows.remove({ ...labels, side: 'left' });
     this.lastRows.remove({ ...labels, side: 'right' });
   }

@@ -7,9 +7,11 @@
 // name is qualified) are created if missing; tables of the earlier key are migrated in
 // place (catalogMigrationSql).
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { Client as PgConnection } from 'pg';
 import { quoteLiteral } from '../compare/sql-text.ts';
 import { CATALOG_URL_ENV, type CatalogSpec } from '../spec/connections.ts';
 import { errorText } from '../stage/publish-text.ts';
+import { DEFAULT_BREAKS_TABLE } from '../breaks/columns.ts';
 import type { Env } from '../stage/types.ts';
 import type { RunSummary } from '../run/summary.ts';
 
@@ -146,11 +148,12 @@ export interface CatalogWrite {
   onProgress?: (m: string) => void;
 }
 
-export async function writeCatalog(w: CatalogWrite): Promise<{ rows: number }> {
-  const envName = w.spec.urlEnv ?? CATALOG_URL_ENV;
-  const url = w.env[envName];
+/** A client for the catalog of `spec` (not yet connected), and a scrub that hides its credentials in messages. */
+async function catalogClient(spec: CatalogSpec, env: Env): Promise<{ client: PgConnection; scrub: (m: string) => string }> {
+  const envName = spec.urlEnv ?? CATALOG_URL_ENV;
+  const url = env[envName];
   if (!url) {
-    throw w.spec.urlEnv
+    throw spec.urlEnv
       ? new CatalogError(`${FIELD}.urlEnv: environment variable ${envName} is not set; put the catalog's connection URL in a Secret listed in spec.runner.envFrom`, `${FIELD}.urlEnv`)
       : new CatalogError(`${FIELD}.postgres.secretRef: environment variable ${envName} is not set; in a cluster the operator sets it from the Secret, for raas run export it`, `${FIELD}.postgres.secretRef`);
   }
@@ -162,13 +165,42 @@ export async function writeCatalog(w: CatalogWrite): Promise<{ rows: number }> {
     // an unparsable URL fails in the driver; the scrub still covers the whole string
   }
   const scrub = (m: string) => secrets.filter((x) => x.length >= 3).reduce((acc, x) => acc.split(x).join('***'), m);
-  const runsTable = w.spec.table ?? 'raas_runs';
   const { default: pg } = await import('pg');
-  const mode = w.spec.tls?.mode;
-  const ca = w.spec.tls?.caEnv ? w.env[w.spec.tls.caEnv] : undefined;
+  const mode = spec.tls?.mode;
+  const ca = spec.tls?.caEnv ? env[spec.tls.caEnv] : undefined;
   const ssl = mode === 'disable' ? false : mode === 'require' ? { rejectUnauthorized: false } : mode === 'verify-full' || ca ? { rejectUnauthorized: true, ...(ca ? { ca } : {}) } : undefined;
   const client = new pg.Client({ connectionString: url, ...(ssl !== undefined ? { ssl } : {}) });
   client.on('error', () => undefined);
+  return { client, scrub };
+}
+
+/**
+ * The breaks of one job a person closed (docs/user-guide/breaks.md): id and the version the
+ * closure applies to. A missing table means nothing was closed; any other failure throws.
+ */
+export async function readClosures(spec: CatalogSpec, env: Env, namespace: string, job: string): Promise<Array<{ breakId: string; version: string }>> {
+  const table = spec.breaks ?? DEFAULT_BREAKS_TABLE;
+  const { client, scrub } = await catalogClient(spec, env);
+  try {
+    await client.connect();
+    const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(table).sql]);
+    if (!exists.rows[0]?.t) return [];
+    const r = await client.query<{ break_id: string; version: string }>(
+      `SELECT break_id, version FROM ${qualified(table).sql} WHERE namespace = $1 AND job = $2 AND state = 'closed' AND version IS NOT NULL`,
+      [namespace, job],
+    );
+    return r.rows.map((row) => ({ breakId: String(row.break_id), version: String(row.version) }));
+  } catch (err) {
+    if (err instanceof CatalogError) throw err;
+    throw new CatalogError(scrub(`${FIELD}.breaks: reading closed breaks from ${table} failed: ${describePgFailure(err)}`), `${FIELD}.breaks`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export async function writeCatalog(w: CatalogWrite): Promise<{ rows: number }> {
+  const { client, scrub } = await catalogClient(w.spec, w.env);
+  const runsTable = w.spec.table ?? 'raas_runs';
   let rows = 0;
   try {
     await client.connect();

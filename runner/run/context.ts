@@ -6,7 +6,7 @@ import type { Transports } from '../stage/schemes.ts';
 import type { ReconWindow } from '../window/window.ts';
 import type { SidePlan } from './side-inputs.ts';
 
-export type Stage = 'validate' | 'render' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'summaries' | 'write' | 'upload' | 'catalog';
+export type Stage = 'validate' | 'render' | 'carry' | 'stage' | 'load' | 'query' | 'keys' | 'compare' | 'ledger' | 'summaries' | 'write' | 'upload' | 'catalog';
 
 export class RunError extends Error {
   constructor(

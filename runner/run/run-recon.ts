@@ -1,6 +1,6 @@
 // One reconciliation run as named stages over an engine:
 //
-//   render -> stage -> load -> plan -> keys -> compare -> summaries -> publish
+//   render -> carry -> stage -> load -> plan -> keys -> compare -> ledger -> summaries -> publish
 //
 // Each stage is a module in stages/ that takes the RunContext, the Engine and what the
 // stages before it returned, and returns what the ones after it need. The engine (DuckDB
@@ -11,26 +11,26 @@
 // its stage (RunError).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Side } from '../compare/plan.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open.ts';
-import { defaultOutputFolder } from '../output/overwrite-guard.ts';
-import { outputTarget } from '../output/target.ts';
-import { isRemote, Transports } from '../stage/schemes.ts';
-import { renderSql, renderText, templateVars, type TemplateVars } from '../template/render.ts';
+import { Transports } from '../stage/schemes.ts';
+import { renderSql, templateVars, type TemplateVars } from '../template/render.ts';
 import { stepClock, stepWith, type Rendered, type RunContext, type RunOptions } from './context.ts';
 import { duckMessage } from './duck.ts';
+import { outputLocation, renderedOutUri } from './output-location.ts';
 import { planSide, type SidePlan } from './side-inputs.ts';
+import { readCarryState } from './stages/carry.ts';
 import { compareRows } from './stages/compare.ts';
+import { buildLedger } from './stages/ledger.ts';
 import { checkKeys } from './stages/keys.ts';
 import { loadSides } from './stages/load.ts';
 import { planCompare } from './stages/plan.ts';
 import { publish, writeResult } from './stages/publish.ts';
 import { stageInputs } from './stages/stage.ts';
 import { runSummaries } from './stages/summaries.ts';
-import type { RunSummary } from './summary.ts';
+import { expectationsFrom, isBalanced, type RunSummary } from './summary.ts';
 
 export { RunError, type RunOptions, type Stage } from './context.ts';
 
@@ -51,16 +51,12 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   });
   const rendered: Rendered = await step('render', undefined, async () => ({
     sides: { left: planSide(spec.left, 'left', vars), right: planSide(spec.right, 'right', vars) } as Record<Side, SidePlan>,
-    outUri: opts.outUri ?? (spec.output?.uri ? renderText(spec.output.uri, vars, 'spec.output.uri') : renderText(opts.defaultOutUri ?? `raas-out/{{ job.name }}/${defaultOutputFolder(opts.window)}/`, vars, '--out')),
+    outUri: renderedOutUri(opts, spec, opts.window, vars),
     summaries: (spec.summaries ?? []).map((s, i) => ({ name: s.name, sql: renderSql(s.sql, vars, `spec.summaries[${i}].sql`), field: `spec.summaries[${i}].sql` })),
   }));
   // Relative output paths: --out and the default are relative to the working directory,
   // spec.output.uri to the manifest (like the inputs).
-  const outPath = await step('validate', undefined, async () => {
-    const target = outputTarget(rendered.outUri, opts.outUri ? '--out' : spec.output?.uri ? 'spec.output.uri' : '--out');
-    return /^file:\/\//i.test(target) ? fileURLToPath(target) : target;
-  });
-  const outUri = isRemote(outPath) || isAbsolute(outPath) ? outPath : resolve(!opts.outUri && spec.output?.uri ? opts.baseDir : process.cwd(), outPath);
+  const outUri = await step('validate', undefined, async () => outputLocation(opts, spec, rendered.outUri));
   const engineName = opts.engine ?? spec.engine ?? 'duckdb';
 
   const workDir = await mkdtemp(join(opts.workDir ?? env.RAAS_WORK_DIR ?? tmpdir(), 'raas-run-'));
@@ -81,6 +77,9 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
   };
   let engine: Engine | undefined;
   try {
+    // ---- carry: the previous window's open items and the closed breaks
+    const carry = await readCarryState(ctx);
+
     // ---- stage
     const tStage = performance.now();
     const staged = await stageInputs(ctx);
@@ -92,7 +91,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     engine = await step('load', undefined, () => openEngine(engineName, ctx));
     const eng = engine;
     message = (err) => eng.message(err);
-    const loaded = await loadSides(ctx, eng, staged);
+    const loaded = await loadSides(ctx, eng, staged, carry.openItemsFile ? [{ view: 'carried_raw', file: carry.openItemsFile }] : []);
     const loadMs = clock.mark();
 
     // ---- plan
@@ -108,14 +107,23 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const compared = await compareRows(ctx, eng, plan, keys, columns);
     const joinMs = clock.mark() + Math.round(keys.groupedMs);
 
+    // ---- ledger: breaks with ids and ages, carried items matched late, money at stake
+    const ledger = await buildLedger(ctx, eng, plan, loaded, columns, carry);
+    // This window's keys that resolved a carried item are not left- or right-only any more.
+    const counts = spec.carryForward
+      ? { ...compared.counts, leftOnly: compared.counts.leftOnly - ledger.late.left, rightOnly: compared.counts.rightOnly - ledger.late.right, matchedLate: ledger.late.left + ledger.late.right }
+      : compared.counts;
+    const balanced = compared.warnings.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
+    const ledgerMs = clock.mark();
+
     // ---- summaries
-    const summaries = await runSummaries(ctx, eng, plan);
+    const summaries = await runSummaries(ctx, eng, plan, 'made');
     const summariesMs = clock.mark();
     const compareMs = clock.since();
 
     // ---- publish: the engine writes the result, then summary.json goes last
     const tWrite = performance.now();
-    const resultName = await writeResult(ctx, eng);
+    const written = await writeResult(ctx, eng, true);
     await eng.close();
     engine = undefined;
     const summary: RunSummary = {
@@ -123,16 +131,19 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       ...(job.metadata.namespace ? { namespace: job.metadata.namespace } : {}),
       run: opts.runName,
       window: { start: opts.window.start, end: opts.window.end },
-      balanced: compared.balanced,
-      counts: compared.counts,
+      balanced,
+      counts,
       mismatchedByColumn: compared.mismatchedByColumn,
       diffTotals: compared.diffTotals,
       summaries,
+      ...(ledger.atStake ? { atStake: ledger.atStake, atStakeByAge: ledger.atStakeByAge } : {}),
+      breaks: ledger.breaks,
+      openItems: { uri: '', count: ledger.openItems },
       results: { uri: outUri, files: [], summaryUri: '', mode: ctx.mode, format: ctx.outFormat },
       ...(compared.warnings.length ? { warnings: compared.warnings } : {}),
-      timings: { stageMs, compareMs, writeMs: 0, steps: { loadMs, planMs, keysMs, joinMs, summariesMs } },
+      timings: { stageMs, compareMs, writeMs: 0, steps: { loadMs, planMs, keysMs, joinMs, ledgerMs, summariesMs } },
     };
-    return await publish(ctx, summary, resultName, tWrite);
+    return await publish(ctx, summary, written, tWrite);
   } finally {
     await engine?.close().catch(() => {});
     await ctx.transports.close();

@@ -3,8 +3,8 @@
 
 // Counts and the termination report's shape are declared once, as zod, in
 // termination-report.ts (the operator parses the same schema).
-import type { Counts } from './termination-report.ts';
-export type { Counts };
+import type { AtStake, AtStakeByAge, BreakLedger, Counts } from './termination-report.ts';
+export type { AtStake, AtStakeByAge, BreakLedger, Counts };
 
 export interface Expectations {
   maxMismatched: number;
@@ -24,6 +24,14 @@ export interface RunSummary {
   mismatchedByColumn: Record<string, number>;
   diffTotals: Record<string, string>;
   summaries: Record<string, string | null>;
+  /** Money at stake per currency over the open breaks (spec.amount); absent without it. */
+  atStake?: AtStake;
+  /** The same money by the age of its break in days; absent without spec.amount. */
+  atStakeByAge?: AtStakeByAge;
+  /** The break ledger after this run: every run has one (without carryForward, all breaks are new). */
+  breaks?: BreakLedger;
+  /** Where the open breaks after this run are, for the next window and the results page. */
+  openItems?: { uri: string; count: number };
   results: { uri: string; files: string[]; summaryUri: string; mode: string; format: string };
   timings: Timings;
   /** Why a completed run is not balanced although its counts are (e.g. nothing was compared). */
@@ -40,7 +48,7 @@ export interface Timings {
   stageMs: number;
   compareMs: number;
   writeMs: number;
-  steps?: { loadMs: number; planMs: number; keysMs: number; joinMs: number; summariesMs: number };
+  steps?: { loadMs: number; planMs: number; keysMs: number; joinMs: number; ledgerMs?: number; summariesMs: number };
 }
 
 /** Every count within its limit (docs/design.md, Compare semantics); duplicate and null limits cover both sides together. */
@@ -107,11 +115,15 @@ export function compactSummary(s: RunSummary): string {
     mismatchedByColumn: s.mismatchedByColumn,
     diffTotals: s.diffTotals,
     summaries: s.summaries,
+    ...(s.atStake ? { atStake: s.atStake } : {}),
+    ...(s.atStakeByAge ? { atStakeByAge: s.atStakeByAge } : {}),
+    ...(s.breaks ? { breaks: s.breaks } : {}),
     results: { uri: s.results.uri, summaryUri: s.results.summaryUri, files: s.results.files },
     ...(s.warnings?.length ? { warnings: s.warnings } : {}),
     timings: s.timings,
   };
-  const droppable = ['results.files', 'summaries', 'mismatchedByColumn', 'diffTotals', 'timings', 'warnings'];
+  // Money at stake and the ledger go last but one: the status shows them in the jobs list.
+  const droppable = ['results.files', 'summaries', 'mismatchedByColumn', 'diffTotals', 'timings', 'atStakeByAge', 'warnings', 'atStake'];
   for (const key of droppable) {
     if (jsonBytes(base) <= TERMINATION_LIMIT) break;
     if (key === 'results.files') base.results = { uri: s.results.uri, summaryUri: s.results.summaryUri };

@@ -28,7 +28,65 @@ export const countsSchema = z.object({
   duplicateKeysRight: count('Keys that occur more than once on the right.'),
   nullKeysLeft: count('Rows on the left with a NULL in a key column.'),
   nullKeysRight: count('Rows on the right with a NULL in a key column.'),
+  // Present with spec.carryForward (0 when nothing matched late); absent otherwise.
+  matchedLate: count(
+    'Keys of this window that matched an open item carried forward from an earlier window (spec.carryForward); they are counted here instead of as left-only or right-only, and the earlier break is resolved.',
+  ).optional(),
 });
+
+/** A decimal amount as text: exact, never a float. */
+const decimalText = z.string().regex(/^-?\d+(\.\d+)?$/, { error: 'must be a decimal number as text, e.g. "12.50"' });
+
+/**
+ * The key money at stake goes under when the job has no currency column, or a row's
+ * currency is NULL: ISO 4217's code for "no currency involved".
+ */
+export const NO_CURRENCY = 'XXX';
+
+/** The age buckets of money at stake, in whole days since a break was first seen. */
+export const AGE_BUCKETS = ['0-1', '2-7', '8-30', '>30'] as const;
+export type AgeBucket = (typeof AGE_BUCKETS)[number];
+
+export const atStakeSchema = z
+  .record(
+    z.string(),
+    z
+      .object({
+        leftOnly: decimalText.describe('Total amount of the open left-only breaks, left amounts.'),
+        rightOnly: decimalText.describe('Total amount of the open right-only breaks, right amounts.'),
+        mismatched: decimalText.describe('Sum of |right - left| amounts of the open mismatched breaks.'),
+      })
+      .describe('Money at stake in one currency, as exact decimal strings.'),
+  )
+  .describe(
+    `Money at stake per currency (spec.amount) over the open breaks after this run, never summed across currencies; ${NO_CURRENCY} when the job or a row has no currency.`,
+  );
+
+export const atStakeByAgeSchema = z
+  .record(
+    z.string(),
+    z
+      .object({
+        '0-1': decimalText.describe('Open breaks first seen 0 or 1 days before this window.'),
+        '2-7': decimalText.describe('Open breaks first seen 2 to 7 days before this window.'),
+        '8-30': decimalText.describe('Open breaks first seen 8 to 30 days before this window.'),
+        '>30': decimalText.describe('Open breaks first seen more than 30 days before this window.'),
+      })
+      .describe('Money at stake in one currency by the age of its break, exact decimal strings; the buckets add up to the currency\'s leftOnly + rightOnly + mismatched.'),
+  )
+  .describe('Money at stake per currency by age in days (0-1, 2-7, 8-30, >30).');
+
+export const breaksSchema = z
+  .object({
+    open: count('Breaks (left-only, right-only and mismatched keys) open after this run: new plus persisting, without closed ones.'),
+    new: count('Open breaks first seen in this window.'),
+    persisting: count('Open breaks carried from an earlier window and still not matched.'),
+    resolved: count('Breaks open after the previous window that this run resolved (matched late).'),
+    closed: count('Breaks a person closed (results catalog) that are still closed in this run.').optional(),
+    oldestOpenSince: z.string().optional().describe('Window start at which the oldest open break was first seen; absent when nothing is open.'),
+    oldestAgeDays: count('Age in whole days of the oldest open break at this window\'s start; 0 when nothing is open.').optional(),
+  })
+  .describe('The break ledger after this run.');
 
 export const succeededReportSchema = z.object({
   phase: z.literal('Succeeded'),
@@ -40,6 +98,9 @@ export const succeededReportSchema = z.object({
   mismatchedByColumn: z.record(z.string(), nonNegativeInt).optional(),
   diffTotals: z.record(z.string(), z.string()).optional(),
   summaries: z.record(z.string(), z.string().nullable()).optional(),
+  atStake: atStakeSchema.optional(),
+  atStakeByAge: atStakeByAgeSchema.optional(),
+  breaks: breaksSchema.optional(),
   results: z.object({ uri: z.string(), summaryUri: z.string().optional(), files: z.array(z.string()).optional() }).optional(),
   // Per-stage milliseconds, with nested per-step detail (summary.ts Timings); not read by the operator.
   timings: z.record(z.string(), z.union([z.number(), z.record(z.string(), z.number())])).optional(),
@@ -60,6 +121,9 @@ export const failedReportSchema = z.object({
 export const terminationReportSchema = z.discriminatedUnion('phase', [succeededReportSchema, failedReportSchema]);
 
 export type Counts = z.infer<typeof countsSchema>;
+export type AtStake = z.infer<typeof atStakeSchema>;
+export type AtStakeByAge = z.infer<typeof atStakeByAgeSchema>;
+export type BreakLedger = z.infer<typeof breaksSchema>;
 export type SucceededReport = z.infer<typeof succeededReportSchema>;
 export type FailedReport = z.infer<typeof failedReportSchema>;
 export type TerminationReport = z.infer<typeof terminationReportSchema>;

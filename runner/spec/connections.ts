@@ -83,6 +83,15 @@ export const catalogSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, { error: 'must be a table name, optionally schema-qualified: schema.table' })
       .optional()
       .describe('Table for the result rows (each as JSON, with the run name and window; created if missing). Default: result rows are not stored.'),
+    breaks: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, { error: 'must be a table name, optionally schema-qualified: schema.table' })
+      .optional()
+      .describe(
+        'Table holding the state people gave breaks (assigned, commented, closed), written by the results page and API; the runner reads the closed breaks of its job from it so they stay closed in later runs until their data changes. Default raas_breaks.',
+      ),
     tls: databaseOptionsSchema.shape.tls,
   })
   .superRefine((c, ctx) => {

@@ -321,6 +321,32 @@ export const historySchema = z
   })
   .describe('How many finished ReconRuns are kept; result files stay.');
 
+export const amountSchema = z
+  .strictObject({
+    column: columnName.describe('Money column on the left side; read as an exact decimal. In summary reconciliation, the name of a measure (its as).'),
+    right: columnName.optional().describe('Money column on the right side. Default: the same as column.'),
+    currency: columnName
+      .optional()
+      .describe('Currency column on the left side (e.g. an ISO 4217 code). Money is totalled per currency, never across them. Default: no currency column; totals go under the key XXX.'),
+    currencyRight: columnName.optional().describe('Currency column on the right side. Default: the same as currency; only with currency.'),
+  })
+  .describe(
+    'The money column (and currency column) of the job: every run then reports money at stake per currency in summary.json and the ReconRun status: the left-only total, the right-only total and the absolute differences of mismatches, as exact decimal strings.',
+  );
+
+export const carryForwardSchema = z
+  .strictObject({
+    periods: z
+      .number()
+      .int()
+      .min(1, { error: 'must be at least 1: the number of earlier periods whose open items take part in matching' })
+      .max(366, { error: 'must be at most 366' })
+      .describe('How many earlier periods\' open left-only and right-only items take part in this window\'s matching (1 = the previous period only). Older open items stay open and keep ageing without being matched.'),
+  })
+  .describe(
+    'Carry open items forward: the still-open left-only and right-only items of the previous periods enter this window\'s matching, so an item settled a period late is reported as matched_late instead of two breaks. Reads the open-items file the previous window committed next to its summary.json (found by rendering output.uri for that window); needs schedule.period to define the windows and output.uri with a window template; runs of the job execute in window order.',
+  );
+
 export const reconJobSpecSchema = z
   .strictObject({
     left: sourceSchema.describe('The primary source (for example the ledger).'),
@@ -353,7 +379,9 @@ export const reconJobSpecSchema = z
       ),
     spark: sparkSchema.optional(),
     history: historySchema.optional(),
-    maxParallelRuns: z.number().int().min(1).optional().describe('Most runs of this job executing at once; others wait Pending. Default 2.'),
+    maxParallelRuns: z.number().int().min(1).optional().describe('Most runs of this job executing at once; others wait Pending. Default 2 (1, in window order, with carryForward).'),
+    amount: amountSchema.optional(),
+    carryForward: carryForwardSchema.optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.aggregate && spec.compare) {
@@ -390,6 +418,25 @@ export const reconJobSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'column'], message: `is required for fn ${m.fn}; only count works without a column` });
       }
     });
+    if (spec.amount?.currencyRight !== undefined && spec.amount.currency === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['amount', 'currencyRight'], message: 'needs amount.currency: name the left side\'s currency column too' });
+    }
+    if (spec.carryForward) {
+      if (spec.aggregate) {
+        ctx.addIssue({ code: 'custom', path: ['carryForward'], message: 'cannot be used with aggregate: group totals of one period are not items that settle in a later one; carry items forward in a row-by-row job' });
+      }
+      const uri = spec.output?.uri;
+      if (uri !== undefined && !WINDOW_TEMPLATE.test(uri)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['output', 'uri'],
+          message: 'must contain a window template such as {{ window.startDate }} when carryForward is set: each window\'s results, and the open items the next window reads, need a location of their own',
+        });
+      }
+      if (uri !== undefined && RUN_TEMPLATE.test(uri)) {
+        ctx.addIssue({ code: 'custom', path: ['output', 'uri'], message: 'cannot use {{ run.name }} when carryForward is set: the next window finds this one\'s open items by rendering output.uri for this window' });
+      }
+    }
     for (const side of ['left', 'right'] as const) {
       const src = spec[side];
       if (src.csv && src.format && src.format !== 'csv') {
@@ -399,6 +446,10 @@ export const reconJobSpecSchema = z
     }
   })
   .describe('What to compare, how, and how often.');
+
+/** A window template in an output location: it gives each window a location of its own. */
+const WINDOW_TEMPLATE = /\{\{\s*window\.(start|end|startDate|endDate)\s*\}\}/;
+const RUN_TEMPLATE = /\{\{\s*run\.name\s*\}\}/;
 
 // Lower case, as the CRD's CEL rule (startsWith) sees it; the runner itself reads any case.
 const DATABASE_URI = /^(postgres|postgresql|mysql|mariadb):\/\//;
@@ -463,3 +514,5 @@ export type OutputMode = (typeof OUTPUT_MODES)[number];
 export type SourceFormat = (typeof FORMATS)[number];
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export type Normalizer = (typeof NORMALIZERS)[number];
+export type AmountSpec = z.infer<typeof amountSchema>;
+export type CarryForwardSpec = z.infer<typeof carryForwardSchema>;

@@ -6,13 +6,26 @@ import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
 import { errorText } from './publish-text.ts';
 import { splitAtGlob, summarize } from './glob.ts';
-import { StageError, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type FetchRequest, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export function openFileScheme(): SchemeSession {
-  return { stage: stageLocal, target: openDir, close: async () => {} };
+  return { stage: stageLocal, target: openDir, fetchOptional: fetchLocal, close: async () => {} };
 }
 
-function localPath(uri: string, opts: StageRequest): string {
+async function fetchLocal(req: FetchRequest): Promise<string | undefined> {
+  const abs = localPath(req.uri, req);
+  try {
+    const st = await stat(abs);
+    if (!st.isFile()) throw new StageError(`${req.field}: ${abs} is not a file`, req.field);
+    return abs;
+  } catch (err) {
+    if (err instanceof StageError) throw err;
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw new StageError(`${req.field}: cannot read ${abs}: ${errorText(err)}`, req.field, { cause: err });
+  }
+}
+
+function localPath(uri: string, opts: Pick<StageRequest, 'baseDir' | 'field'>): string {
   if (!/^file:\/\//i.test(uri)) return path.resolve(opts.baseDir, uri);
   // Not `fileURLToPath`: a `?` glob would be parsed as the URL's query.
   let rest = uri.slice('file://'.length);

@@ -11,10 +11,10 @@ import { expandRemoteGlob, summarize, type RemoteEntry } from './glob.ts';
 import { errorText } from './publish-text.ts';
 import { parseRemoteUri, remoteUri, type RemoteLocation } from './remote-uri.ts';
 import { optionsFieldOf } from './sftp.ts';
-import { StageError, type Env, type FtpOptions, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type FetchRequest, type Env, type FtpOptions, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export function openFtpScheme(): SchemeSession {
-  return { stage: stageFtp, target: openFtpTarget, close: async () => {} };
+  return { stage: stageFtp, target: openFtpTarget, fetchOptional: fetchFtp, close: async () => {} };
 }
 
 const TIMEOUT_MS = 30_000;
@@ -125,6 +125,40 @@ async function stageFtp(req: StageRequest): Promise<StagedFiles> {
     }
     req.onProgress?.(summarize(files, bytes, 'file', remoteUri(loc, found.lookedIn)));
     return { files, bytes };
+  } finally {
+    client.close();
+  }
+}
+
+async function fetchFtp(req: FetchRequest): Promise<string | undefined> {
+  const { field } = req;
+  const { client, loc } = await connect(req.uri, field, req.ftp, req.env);
+  try {
+    const dir = path.posix.dirname(loc.path);
+    const name = path.posix.basename(loc.path);
+    let entry: RemoteEntry | undefined;
+    try {
+      try {
+        // cd first: a LIST of a missing directory is an empty listing on many servers.
+        await client.cd(dir);
+      } catch (err) {
+        if (err instanceof FTPError && err.code === 550) return undefined;
+        throw err;
+      }
+      entry = (await client.list()).map(entryOf).find((e) => e.name === name);
+    } catch (err) {
+      throw new StageError(`${field}: ${ftpFailure(err, remoteUri(loc, loc.path), 'reading')}`, field, { cause: err });
+    }
+    if (!entry) return undefined;
+    if (entry.kind !== 'file') throw new StageError(`${field}: ${remoteUri(loc, loc.path)} is not a file`, field);
+    const dest = path.join(req.destDir, name);
+    await mkdir(req.destDir, { recursive: true });
+    try {
+      await client.downloadTo(dest, loc.path);
+    } catch (err) {
+      throw new StageError(`${field}: ${ftpFailure(err, remoteUri(loc, loc.path), 'reading')}`, field, { cause: err });
+    }
+    return dest;
   } finally {
     client.close();
   }

@@ -11,8 +11,9 @@ import picomatch from 'picomatch';
 import { plural } from './bytes.ts';
 import { literalLead, splitAtGlob, summarize } from './glob.ts';
 import { forEachLimit } from './limit.ts';
+import { errorText } from './publish-text.ts';
 import { createS3Client, describeS3Failure, formatS3Uri, parseS3Uri } from './s3-client.ts';
-import { StageError, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type FetchRequest, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export const PART_SIZE = 8 * 1024 * 1024;
 export const QUEUE_SIZE = 4;
@@ -23,6 +24,7 @@ export function openS3Scheme(env: Env, client?: S3Client): SchemeSession {
   const s3 = (): S3Client => client ?? (own ??= createS3Client(env));
   return {
     stage: (req) => stageS3(req, s3()),
+    fetchOptional: (req) => fetchS3(req, s3()),
     target: (req) => openS3Target(req, s3()),
     close: async () => {
       own?.destroy();
@@ -148,6 +150,26 @@ async function stageS3(opts: StageRequest, s3: S3Client): Promise<StagedFiles> {
   const files = [...targets.keys()].sort();
   opts.onProgress?.(summarize(files, bytes, 'object', from));
   return { files, bytes };
+}
+
+async function fetchS3(req: FetchRequest, s3: S3Client): Promise<string | undefined> {
+  let bucket: string;
+  let key: string;
+  try {
+    ({ bucket, key } = parseS3Uri(req.uri));
+  } catch (err) {
+    throw new StageError(`${req.field}: ${errorText(err)}`, req.field, { cause: err });
+  }
+  const dest = path.join(req.destDir, path.posix.basename(key) || 'object');
+  try {
+    await downloadObject(s3, bucket, key, dest, new AbortController().signal);
+    return dest;
+  } catch (err) {
+    const f = describeS3Failure(err);
+    // A missing key is "not committed"; a missing bucket is a wrong location, never that.
+    if (f.code === 'NoSuchKey' || f.code === 'NotFound') return undefined;
+    throw s3Fail(req.field, req.uri, bucket, err);
+  }
 }
 
 async function downloadObject(

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { openFileScheme } from './file.ts';
 import { openHttpsScheme } from './https.ts';
-import { StageError, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type FetchRequest, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export const SCHEMES = ['file', 's3', 'https', 'sftp', 'ftp', 'postgres', 'mysql'] as const;
 export type SchemeName = (typeof SCHEMES)[number];
@@ -101,6 +101,19 @@ export class Transports {
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * The one file at `req.uri` fetched into `req.destDir` (a local file is used in place), or
+   * undefined when the location answers that it does not exist. Only target schemes.
+   */
+  async fetchOptional(req: Omit<FetchRequest, 'env'>): Promise<string | undefined> {
+    const name = schemeOf(req.uri.trim());
+    if (!name || !TARGET_SCHEMES.has(name)) throw new StageError(`${req.field}: ${req.uri} is not a local path, s3://, sftp:// or ftp(s):// location`, req.field);
+    const session = await this.open(name);
+    if (!session.fetchOptional) throw new StageError(`${req.field}: ${name} locations cannot be read back`, req.field);
+    await mkdir(req.destDir, { recursive: true });
+    return session.fetchOptional({ ...req, uri: req.uri.trim(), env: this.env });
   }
 
   /** Opens a publish target's steps (output/commit.ts runs them); the caller closes them. */

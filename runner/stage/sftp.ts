@@ -10,10 +10,10 @@ import { expandRemoteGlob, summarize, type RemoteEntry } from './glob.ts';
 import { checkHostKey, knownHostsName, type HostKeyVerdict } from './known-hosts.ts';
 import { errorText } from './publish-text.ts';
 import { parseRemoteUri, remoteUri, type RemoteLocation } from './remote-uri.ts';
-import { StageError, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type SftpOptions, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type FetchRequest, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type SftpOptions, type StageRequest, type StagedFiles } from './types.ts';
 
 export function openSftpScheme(): SchemeSession {
-  return { stage: stageSftp, target: openSftpTarget, close: async () => {} };
+  return { stage: stageSftp, target: openSftpTarget, fetchOptional: fetchSftp, close: async () => {} };
 }
 
 /** `spec.left.uri` -> `spec.left.sftp`: where the connection options of a URI field live. */
@@ -178,6 +178,32 @@ async function stageSftp(req: StageRequest): Promise<StagedFiles> {
     }
     req.onProgress?.(summarize(files, bytes, 'file', remoteUri(loc, found.lookedIn)));
     return { files, bytes };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function fetchSftp(req: FetchRequest): Promise<string | undefined> {
+  const { field } = req;
+  const { client, loc } = await connect(req.uri, field, req.sftp, req.env);
+  try {
+    const { statPath } = await lister(client);
+    let found: RemoteEntry | undefined;
+    try {
+      found = await statPath(loc.path);
+    } catch (err) {
+      throw new StageError(`${field}: ${sftpFailure(err, remoteUri(loc, loc.path))}`, field, { cause: err });
+    }
+    if (!found) return undefined;
+    if (found.kind !== 'file') throw new StageError(`${field}: ${remoteUri(loc, loc.path)} is not a file`, field);
+    const dest = path.join(req.destDir, path.posix.basename(loc.path));
+    await mkdir(req.destDir, { recursive: true });
+    try {
+      await client.fastGet(loc.path, dest);
+    } catch (err) {
+      throw new StageError(`${field}: ${sftpFailure(err, remoteUri(loc, loc.path))}`, field, { cause: err });
+    }
+    return dest;
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -127,9 +127,18 @@ export interface PublishedResults {
   summaryUri: string;
 }
 
+/**
+ * One file that may or may not be there (a committed summary.json, open items): fetched to
+ * `destDir`, or undefined when the location answers that it does not exist. Any other
+ * failure throws: a read error is never "nothing there".
+ */
+export type FetchRequest = Pick<StageRequest, 'uri' | 'field' | 'baseDir' | 'destDir' | 'env' | 'sftp' | 'ftp'>;
+
 /** One open scheme: what a run uses, then closes. */
 export interface SchemeSession {
   stage?(req: StageRequest): Promise<StagedFiles>;
+  /** The local path of the one file at `req.uri`, or undefined when it does not exist. */
+  fetchOptional?(req: FetchRequest): Promise<string | undefined>;
   /** Opens a publish target (file, s3, sftp, ftp); the caller closes the steps. */
   target?(req: PublishTargetRequest): Promise<PublishSteps>;
   close(): Promise<void>;

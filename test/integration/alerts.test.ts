@@ -50,6 +50,9 @@ describe('chart alerts', { timeout: 240_000 }, () => {
             { series: `raas_job_next_schedule_timestamp_seconds{namespace="ops",job="done"}`, values: '0x200' },
             { series: `raas_last_run_completion_timestamp_seconds{namespace="ops",job="done"}`, values: '60x200' },
             { series: `up${up}`, values: '1x5 0x30' },
+            // The oldest open break is 3 days old, then (the next run) 8: past the default 7 days.
+            { series: `raas_oldest_open_break_age_days${labels()}`, values: '3x5 8x30' },
+            { series: `raas_oldest_open_break_age_days{namespace="finance",job="young"}`, values: '7x35' },
           ],
           alert_rule_test: [
             { eval_time: '3m', alertname: 'RaasRunFailed', exp_alerts: [] },
@@ -58,6 +61,10 @@ describe('chart alerts', { timeout: 240_000 }, () => {
             { eval_time: '8m', alertname: 'RaasRunUnbalanced', exp_alerts: [{ exp_labels: { severity: 'warning', ...run } }] },
             { eval_time: '60m', alertname: 'RaasRunOverdue', exp_alerts: [] },
             { eval_time: '150m', alertname: 'RaasRunOverdue', exp_alerts: [{ exp_labels: { severity: 'warning', namespace: 'ops', job: 'late' } }] },
+            { eval_time: '4m', alertname: 'RaasBreakTooOld', exp_alerts: [] },
+            // Pending for the default 10 minutes first.
+            { eval_time: '12m', alertname: 'RaasBreakTooOld', exp_alerts: [] },
+            { eval_time: '20m', alertname: 'RaasBreakTooOld', exp_alerts: [{ exp_labels: { severity: 'warning', ...run } }] },
             { eval_time: '8m', alertname: 'RaasOperatorDown', exp_alerts: [] },
             { eval_time: '15m', alertname: 'RaasOperatorDown', exp_alerts: [{ exp_labels: { severity: 'critical' } }] },
           ],

@@ -169,6 +169,8 @@ const METRICS: Record<string, { type: 'counter' | 'gauge' | 'histogram'; labels:
   raas_last_run_balanced: { type: 'gauge', labels: RUN_LABELS },
   raas_last_run_completion_timestamp_seconds: { type: 'gauge', labels: RUN_LABELS },
   raas_job_next_schedule_timestamp_seconds: { type: 'gauge', labels: RUN_LABELS },
+  raas_open_breaks: { type: 'gauge', labels: RUN_LABELS },
+  raas_oldest_open_break_age_days: { type: 'gauge', labels: RUN_LABELS },
   raas_notifications_total: { type: 'counter', labels: [...RUN_LABELS, 'sink', 'result'] },
   raas_reconcile_duration_seconds: { type: 'histogram', labels: ['kind'] },
   raas_workqueue_depth: { type: 'gauge', labels: ['queue'] },
@@ -254,7 +256,7 @@ const MONITORING_VALUES = {
     grafanaDashboard: { enabled: true },
   },
 };
-const ALERTS = ['RaasRunFailed', 'RaasRunUnbalanced', 'RaasRunOverdue', 'RaasNotificationFailures', 'RaasOperatorDown', 'RaasWorkqueueBacklog', 'RaasWatchRestarts'];
+const ALERTS = ['RaasRunFailed', 'RaasRunUnbalanced', 'RaasRunOverdue', 'RaasBreakTooOld', 'RaasNotificationFailures', 'RaasOperatorDown', 'RaasWorkqueueBacklog', 'RaasWatchRestarts'];
 
 function alertsOf(rule: Manifest): Map<string, Manifest> {
   return new Map((rule.spec.groups as Manifest[]).flatMap((g) => (g.rules as Manifest[]).map((r) => [r.alert as string, r] as const)));
@@ -559,6 +561,7 @@ describe.sequential('helm chart charts/raas', () => {
                 runFailed: { window: '1h', severity: 'critical' },
                 runUnbalanced: { for: '10m' },
                 runOverdue: { grace: '1h30m' },
+                breakTooOld: { maxAgeDays: 30, for: '' },
                 notificationFailures: { enabled: false },
                 workqueueBacklog: { depth: 7, for: '30m' },
               },
@@ -574,6 +577,8 @@ describe.sequential('helm chart charts/raas', () => {
     expect(alerts.get('RaasRunUnbalanced')!.for).toBe('10m');
     expect(alerts.get('RaasRunOverdue')!.expr).toMatch(/> 5400\b/);
     expect(alerts.get('RaasRunOverdue')!.annotations.description).toContain('allowed: 1h30m');
+    expect(alerts.get('RaasBreakTooOld')!.expr).toBe('max by (namespace, job) (raas_oldest_open_break_age_days) > 30');
+    expect(alerts.get('RaasBreakTooOld')!.for).toBeUndefined();
     expect(alerts.get('RaasOperatorDown')!.expr).toBe('absent(up{job="raas-operator"} == 1)');
     expect(alerts.get('RaasWorkqueueBacklog')).toMatchObject({ expr: 'min by (queue) (raas_workqueue_depth{job="raas-operator"}) > 7', for: '30m' });
     for (const r of alerts.values()) expect(r.labels).toEqual({ severity: expect.any(String) });
@@ -586,7 +591,7 @@ describe.sequential('helm chart charts/raas', () => {
     // Only operator alerts: the runs group goes away instead of rendering empty.
     const off = { enabled: false };
     const onlyOperator = one(
-      await render(ctx, { metrics: { prometheusRule: { enabled: true, alerts: { runFailed: off, runUnbalanced: off, runOverdue: off, notificationFailures: off } } } }),
+      await render(ctx, { metrics: { prometheusRule: { enabled: true, alerts: { runFailed: off, runUnbalanced: off, runOverdue: off, breakTooOld: off, notificationFailures: off } } } }),
       'PrometheusRule',
     );
     expect((onlyOperator.spec.groups as Manifest[]).map((g) => g.name)).toEqual(['raas.operator']);

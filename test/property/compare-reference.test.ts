@@ -5,6 +5,7 @@
 // every count, per-column mismatch, diff total, balanced and result row, or the runner must
 // refuse the spec naming the clashing column. `npm test` uses a fixed seed; `npm run fuzz`
 // runs many more cases with a fresh seed (RAAS_FUZZ_RUNS, RAAS_FUZZ_SEED).
+import { LEDGER_COLUMNS, MONEY_COLUMNS } from '../../runner/breaks/columns.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '../support/recon-fixture.ts';
@@ -62,7 +63,8 @@ function fileText(format: string, names: { key: string; amount: string; text: st
 /** The result columns the spec asks for, folded as DuckDB folds identifiers: a clash means the spec must be refused. */
 function clashes(s: Scenario): boolean {
   const names = [s.keyName, 'recon_status', 'recon_mismatched', `${s.amountName}_left`, `${s.amountName}_right`, `${s.amountName}_diff`, `${s.textName}_left`, `${s.textName}_right`].map((n) => n.toLowerCase());
-  return new Set(names).size !== names.length || names.some((n) => n.startsWith('__raas_'));
+  const reserved = new Set<string>([...LEDGER_COLUMNS, ...MONEY_COLUMNS]);
+  return new Set(names).size !== names.length || names.some((n) => n.startsWith('__raas_') || reserved.has(n));
 }
 
 function widths(s: Scenario): { intDigits: number; scale: number } {

@@ -103,6 +103,7 @@ describe('names and printer columns', () => {
       ['MISMATCHED', 'integer', '.status.counts.mismatched'],
       ['LEFT-ONLY', 'integer', '.status.counts.leftOnly'],
       ['RIGHT-ONLY', 'integer', '.status.counts.rightOnly'],
+      ['AT STAKE', 'string', '.status.moneyAtStake'],
       ['AGE', 'date', '.metadata.creationTimestamp'],
     ]);
   });
@@ -198,6 +199,10 @@ const jobCases: { name: string; spec: object; status?: object; valid: boolean; f
   { name: 'aggregate with count and sum', spec: { ...jobSpec, aggregate: { measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'amount', as: 'amount' }] } }, valid: true },
   { name: 'aggregate with compare', spec: { ...jobSpec, compare: [], aggregate: { measures: [{ fn: 'count', as: 'n' }] } }, valid: false, field: 'spec.compare' },
   { name: 'sum without column', spec: { ...jobSpec, aggregate: { measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', as: 'total' }] } }, valid: false, field: 'measures[].column' },
+  { name: 'amount with both currencies', spec: { ...jobSpec, amount: { column: 'amount', right: 'settled', currency: 'ccy', currencyRight: 'currency' } }, valid: true },
+  { name: 'amount with currencyRight only', spec: { ...jobSpec, amount: { column: 'amount', currencyRight: 'currency' } }, valid: false, field: 'spec.amount.currency' },
+  { name: 'carryForward on a row-by-row job', spec: { ...jobSpec, carryForward: { periods: 2 }, output: { uri: 'out/{{ window.startDate }}/' } }, valid: true },
+  { name: 'carryForward with aggregate', spec: { ...jobSpec, carryForward: { periods: 1 }, aggregate: { measures: [{ fn: 'count', as: 'n' }] } }, valid: false, field: 'spec.carryForward' },
   { name: 'notify with kafka and on', spec: { ...jobSpec, notify: [{ kafka: { topic: 't' }, on: ['Failed'] }] }, valid: true },
   { name: 'notify with webhook and events', spec: { ...jobSpec, notify: [{ webhook: { secretRef: { name: 'hook' } }, events: ['Succeeded'] }] }, valid: true },
   { name: 'notify naming two sinks', spec: { ...jobSpec, notify: [{ kafka: { topic: 't' }, webhook: { secretRef: { name: 'hook' } }, on: ['Failed'] }] }, valid: false, field: 'notify[] must name exactly one sink' },

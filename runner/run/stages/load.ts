@@ -22,7 +22,11 @@ export function noRows(ctx: RunContext, side: Side): string {
   return `${ctx.rendered.sides[side].inputs.map((i) => i.uri).join(', ')} has no rows (the file is empty or holds only a header)`;
 }
 
-export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged): Promise<Loaded> {
+/**
+ * Reads every input, then `extra` (files the run itself brought, such as the previous
+ * window's open items) as views of their own, then locks the engine down.
+ */
+export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged, extra: Array<{ view: string; file: string }> = []): Promise<Loaded> {
   const { spec, names } = ctx;
   const readFiles: Record<Side, string[]> = { left: [], right: [] };
   const inputRows: Record<Side, number> = { left: 0, right: 0 };
@@ -46,6 +50,9 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged)
         }
       });
     }
+  }
+  for (const x of extra) {
+    readFiles.left.push(...(await ctx.step('carry', undefined, () => engine.loadInput({ side: 'left', view: x.view, src: {}, format: 'parquet', files: [x.file], workDir: ctx.workDir }))));
   }
   await ctx.step('load', undefined, () => engine.lockDown([...readFiles.left, ...readFiles.right], [ctx.localOut]));
 

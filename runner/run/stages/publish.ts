@@ -8,29 +8,35 @@ import { publishResults } from '../../output/publish.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { numberOf, type RunContext } from '../context.ts';
 import { resultLocations } from '../locations.ts';
+import { OPEN_ITEMS_FILE } from '../../breaks/columns.ts';
 import type { RunSummary } from '../summary.ts';
 
-/** Writes result.<format> into ctx.localOut with the engine; returns its file name. */
-export async function writeResult(ctx: RunContext, engine: Engine): Promise<string> {
+/** Writes result.<format> (and the open items, when the ledger made them) into ctx.localOut with the engine; returns the file names. */
+export async function writeResult(ctx: RunContext, engine: Engine, openItems = false): Promise<{ resultName: string; openItemsName?: string }> {
   const resultName = `result.${ctx.outFormat}`;
   await ctx.step('write', undefined, () => engine.writeResult('result_table', join(ctx.localOut, resultName), ctx.outFormat));
   const resultRows = numberOf((await engine.one('SELECT count(*) AS n FROM result_table')).n);
   ctx.progress(`write    ${resultRows} result row(s) (${ctx.mode}) as ${ctx.outFormat}`);
-  return resultName;
+  if (!openItems) return { resultName };
+  await ctx.step('write', undefined, () => engine.writeResult('open_items', join(ctx.localOut, OPEN_ITEMS_FILE), 'parquet'));
+  return { resultName, openItemsName: OPEN_ITEMS_FILE };
 }
 
 /** Publishes the result file and summary.json (last); fills in the summary's final locations. */
-export async function publish(ctx: RunContext, summary: RunSummary, resultName: string, writeStarted: number): Promise<RunSummary> {
+export async function publish(ctx: RunContext, summary: RunSummary, written: { resultName: string; openItemsName?: string }, writeStarted: number): Promise<RunSummary> {
   const { spec } = ctx;
+  const { resultName, openItemsName } = written;
   // summary.json names the final locations and is published last: it is the commit marker.
   const planned = resultLocations(ctx.outUri, [resultName], 'summary.json');
   summary.results = { ...summary.results, ...planned };
+  // The open items go before summary.json, so the next window finds them whenever this one is committed.
+  if (openItemsName && summary.openItems) summary.openItems = { ...summary.openItems, uri: resultLocations(ctx.outUri, [openItemsName], 'summary.json').files[0]! };
   summary.timings.writeMs = Math.round(performance.now() - writeStarted);
   await writeFile(join(ctx.localOut, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const published = await ctx.step('upload', 'spec.output.uri', async () =>
     publishResults({
       localDir: ctx.localOut,
-      files: [resultName],
+      files: [resultName, ...(openItemsName ? [openItemsName] : [])],
       summaryFile: 'summary.json',
       targetUri: ctx.outUri,
       transports: ctx.transports,
@@ -40,7 +46,9 @@ export async function publish(ctx: RunContext, summary: RunSummary, resultName: 
       onProgress: (m) => ctx.progress(`upload   ${m}`),
     }),
   );
-  summary.results = { ...summary.results, uri: published.uri, files: published.files, summaryUri: published.summaryUri };
+  // results.files lists the result table only; the open items are named in summary.openItems.
+  const files = published.files.filter((f) => f.split(/[\\/]/).pop() !== openItemsName);
+  summary.results = { ...summary.results, uri: published.uri, files, summaryUri: published.summaryUri };
   const catalog = spec.output?.catalog;
   if (catalog) {
     // After publishing: the catalog names published files. A failure here fails the run

@@ -6,8 +6,9 @@ import { stripTrailingSemicolons } from '../../compare/source-sql.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { RunError, type RunContext } from '../context.ts';
 
-export async function runSummaries(ctx: RunContext, engine: Engine, plan: ComparePlan): Promise<Record<string, string | null>> {
-  await engine.run(resultTableViewSql(plan, ctx.mode, engine.dialect));
+/** `resultTable`: the view the ledger stage made; without one, the plain result table is made here. */
+export async function runSummaries(ctx: RunContext, engine: Engine, plan: ComparePlan, resultTable: 'made' | 'make' = 'make'): Promise<Record<string, string | null>> {
+  if (resultTable === 'make') await engine.run(resultTableViewSql(plan, ctx.mode, engine.dialect));
   const summaries: Record<string, string | null> = {};
   for (const s of ctx.rendered.summaries) {
     summaries[s.name] = await ctx.step('summaries', s.field, async () => {
