@@ -81,7 +81,10 @@ interface Proc {
 
 function startProcess(name: string, exe: string, args: string[], logFile: string): Proc {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } });
+  // Its own process group: a terminal's Ctrl-C (SIGINT to the whole foreground group) then
+  // reaches only the process that started it, which stops the components in order; killed
+  // at once with the rest, they would leave that shutdown talking to a dead API server.
+  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => {

@@ -15,6 +15,7 @@ import { REPO_ROOT, findKubeBinaries } from './binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { createPodNetwork, findNodeBinaries, startRealNode, type PodNetwork, type RealNode } from './real-node.ts';
 import type { S3TestServer } from './s3-server.ts';
+import { shellExports } from './sandbox.ts';
 
 const run = promisify(execFile);
 
@@ -25,6 +26,8 @@ export interface RealNodeSandboxOptions {
   image?: string;
   /** Extra `helm install --set` values (the e2e test shortens the lease, say). */
   helmSet?: string[];
+  /** Also write the S3 test server's AWS_* settings here as export lines. */
+  s3EnvFile?: string;
   /** Progress lines (image build, helm) besides the summary. */
   progress?: (line: string) => void;
 }
@@ -154,7 +157,12 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
     say(`  export KUBECONFIG=${kubeconfigPath}`);
     say(`  kubectl -n ${RELEASE_NAMESPACE} get pods -o wide     # the chart: two operator replicas and the web page, image ${image}`);
     say(`  kubectl apply -f examples/sandbox/reconjob.yaml && kubectl get reconruns -w`);
-    say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (o.s3EnvFile) {
+      const envPath = resolve(o.s3EnvFile);
+      await mkdir(dirname(envPath), { recursive: true });
+      await writeFile(envPath, shellExports(s3.env), { mode: 0o600 });
+      say(`  for kubectl recon results --download: . ${envPath}`);
+    } else say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     say(`  S3 test server at ${s3.endpoint} (pods reach it at ${s3EndpointForPods}): s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
     say(`  the results page: kubectl -n ${RELEASE_NAMESPACE} port-forward svc/${RELEASE}-web 8080:8080, then open http://127.0.0.1:8080/ (sign in with a token: kubectl create token <serviceaccount>)`);
     say('  stop with Ctrl-C');
