@@ -98,8 +98,16 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
           const unsupported = [flags.metricsPort !== undefined && '--metrics-port', flags.kafkaBrokers !== undefined && '--kafka-brokers', !flags.s3 && '--no-s3'].filter(Boolean);
           if (unsupported.length) throw new ConfigError(`${unsupported.join(', ')} apply to --node process only; with --node containerd the operator runs in pods installed by the chart (set its values instead)`);
           const { startRealNodeSandbox } = await import('../sandbox/real-node-sandbox.ts');
-          const sandbox = await startRealNodeSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, ...(flags.s3Env ? { s3EnvFile: flags.s3Env } : {}) }, out);
-          await untilStopped();
+          // Listening from the start: Ctrl-C while the image builds or helm installs stops what started.
+          const stopped = untilStopped();
+          const abort = new AbortController();
+          void stopped.then(() => abort.abort());
+          const sandbox = await startRealNodeSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, signal: abort.signal, ...(flags.s3Env ? { s3EnvFile: flags.s3Env } : {}) }, out).catch((err: unknown) => {
+            if (abort.signal.aborted) return undefined;
+            throw err;
+          });
+          if (!sandbox) return;
+          await stopped;
           await sandbox.stop();
           return;
         }

@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   keepDir?: boolean;
   /** Extra kube-apiserver flags (e.g. feature gates). */
   apiServerFlags?: string[];
+  /** kube-controller-manager controllers besides the default set (a real node needs node-lifecycle-controller). */
+  extraControllers?: string[];
 }
 
 export interface KubeconfigOptions {
@@ -283,7 +285,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       `--bind-address=${host}`,
       `--secure-port=${kcmPort}`,
       `--cert-dir=${join(dir, 'kcm-certs')}`,
-      '--controllers=job-controller,cronjob-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,ttl-after-finished-controller,replicaset-controller,deployment-controller,root-ca-certificate-publisher-controller',
+      `--controllers=${['job-controller', 'cronjob-controller', 'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'ttl-after-finished-controller', 'replicaset-controller', 'deployment-controller', 'root-ca-certificate-publisher-controller', ...(o.extraControllers ?? [])].join(',')}`,
       `--root-ca-file=${join(certDir, 'apiserver.crt')}`,
       `--service-account-private-key-file=${join(dir, 'sa.key')}`,
       '--use-service-account-credentials=false',

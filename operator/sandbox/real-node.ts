@@ -78,6 +78,11 @@ export interface PodNetwork {
   apiServiceIp: string;
   /** Flags the control plane must start with (its Service range inside the pod range). */
   apiServerFlags: string[];
+  /**
+   * Controllers the control plane must run for a node: node-lifecycle-controller takes the
+   * not-ready taint kubelet registers with off once the node is Ready (no pod is scheduled before).
+   */
+  extraControllers: string[];
   remove(): Promise<void>;
 }
 
@@ -116,7 +121,10 @@ export async function createPodNetwork(): Promise<PodNetwork> {
       subnet: `${prefix}.0/24`,
       hostIp: `${prefix}.1`,
       apiServiceIp: `${prefix}.129`,
-      apiServerFlags: [`--service-cluster-ip-range=${prefix}.128/25`],
+      // The API server reaches kubelet (logs, exec, port-forward) at its bridge address, never
+      // by looking the node's name up in DNS.
+      apiServerFlags: [`--service-cluster-ip-range=${prefix}.128/25`, '--kubelet-preferred-address-types=InternalIP'],
+      extraControllers: ['node-lifecycle-controller'],
       async remove() {
         await ip('link', 'delete', bridge).catch(() => undefined);
       },
