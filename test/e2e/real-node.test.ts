@@ -99,7 +99,7 @@ describe('the walkthrough on a real node (containerd, runc, kubelet)', { timeout
     }, 300_000);
     expect(run.status, JSON.stringify(run.status)).toMatchObject({ phase: 'Succeeded', counts: { matched: 15, mismatched: 2, leftOnly: 1, rightOnly: 1 } });
     const pod = await runPod(s, env, run.metadata.name);
-    const c = (pod.status.containerStatuses as Json[])[0];
+    const c = (pod.status.containerStatuses as Json[])[0] ?? {};
     // The runner's report as kubelet read it from /dev/termination-log in the container.
     expect(pod.spec.containers[0].terminationMessagePath).toBe('/dev/termination-log');
     expect(c.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
