@@ -7,6 +7,27 @@ import { Kube, loadKubeConfig, statusCode } from '../kube/client.ts';
 import { backfill, CommandError, rerun, results, runs } from './recon-commands.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * Until the sandbox should stop: Ctrl-C (SIGINT), SIGTERM, the terminal closing (SIGHUP), or
+ * the process that started it going away. The last is how `npx raas sandbox` stops when npm
+ * is killed: npm passes SIGTERM only to the shell it runs the command in, which exits
+ * without passing it on, so this process would be left running alone.
+ */
+function untilStopped(): Promise<void> {
+  return new Promise((resolve) => {
+    const parent = process.ppid;
+    const timer = setInterval(() => {
+      if (process.ppid !== parent) done();
+    }, 500);
+    const done = () => {
+      clearInterval(timer);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(s, done);
+      resolve();
+    };
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, done);
+  });
+}
 const fail = (msg: string) => process.stderr.write(`raas: ${msg}\n`);
 
 function currentNamespace(kc: ReturnType<typeof loadKubeConfig>): string {
@@ -69,8 +90,27 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
     .option('--metrics-port <n>', 'serve the operator\'s metrics at http://127.0.0.1:<n>/metrics (default: a free port, printed)')
     .option('--kafka-brokers <host:port>', 'send ReconJobs\' kafka notifications to this Kafka (comma list; as RAAS_KAFKA_BROKERS)')
     .option('--s3-env <path>', 'also write the S3 test server\'s AWS_* settings to this file as export lines (`. <path>` in another shell)')
-    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string; s3Env?: string }) => {
+    .option('--node <kind>', 'process: pods run as local processes (no root, no image); containerd: a real kubelet with containerd and runc runs the image built from this checkout, and the chart is installed by helm (root; docs/real-node.md)', 'process')
+    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string; s3Env?: string; node: string }) => {
       try {
+        if (flags.node !== 'process' && flags.node !== 'containerd') throw new ConfigError(`--node "${flags.node}" must be process or containerd, e.g. --node containerd`);
+        if (flags.node === 'containerd') {
+          const unsupported = [flags.metricsPort !== undefined && '--metrics-port', flags.kafkaBrokers !== undefined && '--kafka-brokers', !flags.s3 && '--no-s3'].filter(Boolean);
+          if (unsupported.length) throw new ConfigError(`${unsupported.join(', ')} apply to --node process only; with --node containerd the operator runs in pods installed by the chart (set its values instead)`);
+          const { startRealNodeSandbox } = await import('../sandbox/real-node-sandbox.ts');
+          // Listening from the start: Ctrl-C while the image builds or helm installs stops what started.
+          const stopped = untilStopped();
+          const abort = new AbortController();
+          void stopped.then(() => abort.abort());
+          const sandbox = await startRealNodeSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, signal: abort.signal, ...(flags.s3Env ? { s3EnvFile: flags.s3Env } : {}) }, out).catch((err: unknown) => {
+            if (abort.signal.aborted) return undefined;
+            throw err;
+          });
+          if (!sandbox) return;
+          await stopped;
+          await sandbox.stop();
+          return;
+        }
         if (flags.metricsPort !== undefined && !/^\d{1,5}$/.test(flags.metricsPort)) throw new ConfigError(`--metrics-port "${flags.metricsPort}" must be a port number, e.g. --metrics-port 9090`);
         const { startSandbox } = await import('../sandbox/sandbox.ts');
         const sandbox = await startSandbox(
@@ -85,10 +125,7 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
           },
           out,
         );
-        await new Promise<void>((resolve) => {
-          process.once('SIGTERM', resolve);
-          process.once('SIGINT', resolve);
-        });
+        await untilStopped();
         await sandbox.stop();
       } catch (err) {
         fail(err instanceof Error ? err.message : String(err));

@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   keepDir?: boolean;
   /** Extra kube-apiserver flags (e.g. feature gates). */
   apiServerFlags?: string[];
+  /** kube-controller-manager controllers besides the default set (a real node needs node-lifecycle-controller). */
+  extraControllers?: string[];
 }
 
 export interface KubeconfigOptions {
@@ -81,7 +83,10 @@ interface Proc {
 
 function startProcess(name: string, exe: string, args: string[], logFile: string): Proc {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } });
+  // Its own process group: a terminal's Ctrl-C (SIGINT to the whole foreground group) then
+  // reaches only the process that started it, which stops the components in order; killed
+  // at once with the rest, they would leave that shutdown talking to a dead API server.
+  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => {
@@ -259,7 +264,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
       `--bind-address=${host}`,
       `--secure-port=${kcmPort}`,
       `--cert-dir=${join(dir, 'kcm-certs')}`,
-      '--controllers=job-controller,cronjob-controller,garbage-collector-controller,namespace-controller,serviceaccount-controller,ttl-after-finished-controller,replicaset-controller,deployment-controller,root-ca-certificate-publisher-controller',
+      `--controllers=${['job-controller', 'cronjob-controller', 'garbage-collector-controller', 'namespace-controller', 'serviceaccount-controller', 'ttl-after-finished-controller', 'replicaset-controller', 'deployment-controller', 'root-ca-certificate-publisher-controller', ...(o.extraControllers ?? [])].join(',')}`,
       `--root-ca-file=${join(certDir, 'apiserver.crt')}`,
       `--service-account-private-key-file=${join(dir, 'sa.key')}`,
       '--use-service-account-credentials=false',

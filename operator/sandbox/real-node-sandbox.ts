@@ -15,6 +15,7 @@ import { REPO_ROOT, findKubeBinaries } from './binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { createPodNetwork, findNodeBinaries, startRealNode, type PodNetwork, type RealNode } from './real-node.ts';
 import type { S3TestServer } from './s3-server.ts';
+import { shellExports } from './sandbox.ts';
 
 const run = promisify(execFile);
 
@@ -25,8 +26,12 @@ export interface RealNodeSandboxOptions {
   image?: string;
   /** Extra `helm install --set` values (the e2e test shortens the lease, say). */
   helmSet?: string[];
+  /** Also write the S3 test server's AWS_* settings here as export lines. */
+  s3EnvFile?: string;
   /** Progress lines (image build, helm) besides the summary. */
   progress?: (line: string) => void;
+  /** Aborts a start in progress (Ctrl-C while building or installing): what started is stopped. */
+  signal?: AbortSignal;
 }
 
 export interface RealNodeSandbox {
@@ -54,9 +59,9 @@ export function findHelmBinary(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** scripts/build-image.sh: builds the image or reuses the one of an unchanged build context. */
-export async function buildImage(progress: (line: string) => void): Promise<string> {
+export async function buildImage(progress: (line: string) => void, signal?: AbortSignal): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'build-image.sh')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'build-image.sh')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -96,7 +101,10 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
   const kubeBinaries = findKubeBinaries();
   findNodeBinaries();
   const helm = findHelmBinary();
-  const image = o.image ?? (await buildImage(progress));
+  const image = o.image ?? (await buildImage(progress, o.signal));
+  const checkAborted = () => {
+    if (o.signal?.aborted) throw new Error('stopped while starting');
+  };
 
   let network: PodNetwork | undefined;
   let cp: ControlPlane | undefined;
@@ -111,16 +119,19 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
     if (helmHome) await rm(helmHome, { recursive: true, force: true }).catch(() => undefined);
   };
   try {
+    checkAborted();
     network = await createPodNetwork();
-    cp = await startControlPlane({ binaries: kubeBinaries, apiServerFlags: network.apiServerFlags });
+    cp = await startControlPlane({ binaries: kubeBinaries, apiServerFlags: network.apiServerFlags, extraControllers: network.extraControllers });
     const { startS3Server } = await import('./s3-server.ts');
     s3 = await startS3Server({ buckets: ['raas-data', 'raas-results'] });
     const root = join(REPO_ROOT, 'examples', 'quickstart', 'data');
     for (const file of await listFiles(root)) {
       await s3.client.send(new PutObjectCommand({ Bucket: 'raas-data', Key: relative(root, file).split(sep).join('/'), Body: await readFile(file) }));
     }
+    checkAborted();
     progress(`raas sandbox: starting the node (containerd, kubelet, kube-scheduler) with ${image}`);
     node = await startRealNode({ controlPlane: cp, network, images: [image] });
+    checkAborted();
     const s3Port = Number(new URL(s3.endpoint).port);
     const s3EndpointForPods = `http://${await node.expose(s3Port)}`;
 
@@ -144,19 +155,30 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
         '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`, '--set', 'image.pullPolicy=Never',
         '--set', 'web.envFrom[0].secretRef.name=sandbox-s3',
         ...(o.helmSet ?? []).flatMap((s) => ['--set', s]),
-      ], { env: helmEnv, cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+      ], { env: helmEnv, cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024, ...(o.signal ? { signal: o.signal } : {}) });
     } catch (err) {
+      checkAborted();
       const e = err as { stderr?: string; message: string };
       throw new Error(`helm install: ${(e.stderr ?? e.message).trim()}\nkubelet: ${await node.logTail('kubelet', 15)}`, { cause: err });
     }
+    checkAborted();
     await writeFile(`${kubeconfigPath}.tmp`, cp.kubeconfigYaml({ namespace }), { mode: 0o600 });
     say(`raas sandbox: Kubernetes API at ${cp.url}; node ${node.nodeName} runs pods with containerd and runc (pod range ${network.subnet}); kubeconfig written to ${kubeconfigPath}`);
     say(`  export KUBECONFIG=${kubeconfigPath}`);
     say(`  kubectl -n ${RELEASE_NAMESPACE} get pods -o wide     # the chart: two operator replicas and the web page, image ${image}`);
     say(`  kubectl apply -f examples/sandbox/reconjob.yaml && kubectl get reconruns -w`);
-    say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (o.s3EnvFile) {
+      const envPath = resolve(o.s3EnvFile);
+      await mkdir(dirname(envPath), { recursive: true });
+      await writeFile(envPath, shellExports(s3.env), { mode: 0o600 });
+      say(`  for kubectl recon results --download: . ${envPath}`);
+    } else say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     say(`  S3 test server at ${s3.endpoint} (pods reach it at ${s3EndpointForPods}): s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
-    say(`  the results page: kubectl -n ${RELEASE_NAMESPACE} port-forward svc/${RELEASE}-web 8080:8080, then open http://127.0.0.1:8080/ (sign in with a token: kubectl create token <serviceaccount>)`);
+    // The page listens on its pod's address (the chart's RAAS_HTTP_HOST), which this machine
+    // reaches on the pod bridge; kubectl port-forward would dial the pod's loopback.
+    const web = await cp.request<{ items?: Array<{ status?: { podIP?: string } }> }>('GET', `/api/v1/namespaces/${RELEASE_NAMESPACE}/pods?labelSelector=app.kubernetes.io/component%3Dweb`);
+    const webIp = web.body.items?.[0]?.status?.podIP;
+    if (webIp) say(`  the results page: http://${webIp}:8080/ from this machine (sign in with a token: kubectl create token <serviceaccount>)`);
     say('  stop with Ctrl-C');
     // Written last: a script may wait for the file to know the sandbox is ready.
     await rename(`${kubeconfigPath}.tmp`, kubeconfigPath);

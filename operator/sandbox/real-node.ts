@@ -13,10 +13,11 @@
 // nothing. Host ports a pod must reach (an S3 server) are forwarded the same way by
 // expose(). Every host setting and why: docs/adr/0100-real-node.md.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './binaries.ts';
@@ -77,6 +78,11 @@ export interface PodNetwork {
   apiServiceIp: string;
   /** Flags the control plane must start with (its Service range inside the pod range). */
   apiServerFlags: string[];
+  /**
+   * Controllers the control plane must run for a node: node-lifecycle-controller takes the
+   * not-ready taint kubelet registers with off once the node is Ready (no pod is scheduled before).
+   */
+  extraControllers: string[];
   remove(): Promise<void>;
 }
 
@@ -115,7 +121,10 @@ export async function createPodNetwork(): Promise<PodNetwork> {
       subnet: `${prefix}.0/24`,
       hostIp: `${prefix}.1`,
       apiServiceIp: `${prefix}.129`,
-      apiServerFlags: [`--service-cluster-ip-range=${prefix}.128/25`],
+      // The API server reaches kubelet (logs, exec, port-forward) at its bridge address, never
+      // by looking the node's name up in DNS.
+      apiServerFlags: [`--service-cluster-ip-range=${prefix}.128/25`, '--kubelet-preferred-address-types=InternalIP'],
+      extraControllers: ['node-lifecycle-controller'],
       async remove() {
         await ip('link', 'delete', bridge).catch(() => undefined);
       },
@@ -132,7 +141,8 @@ interface Proc {
 
 function startProcess(name: string, exe: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Proc {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir(), ...env } });
+  // Own process group: a terminal's Ctrl-C must reach only our process, which stops pods first.
+  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir(), ...env } });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => {
@@ -383,7 +393,7 @@ export async function startRealNode(o: RealNodeOptions): Promise<RealNode> {
     procs.containerd = startProcess('containerd', bins.containerd, ['--config', join(dir, 'containerd.toml'), '--log-level', 'warn'], logOf('containerd'));
     await waitUntil('containerd', async () => existsSync(socket) && (await ctr('version')).includes('Server'), [procs.containerd], 30_000, logOf('containerd'));
 
-    for (const image of [sandboxImage, ...o.images]) await importImage(bins, ctr, image, dir);
+    await importImages(bins, ctr, [sandboxImage, ...o.images]);
 
     // The `kubernetes` Service's address on the bridge, forwarded to the API server.
     servers.push((await forward(network.apiServiceIp, 443, cp.port)).server);
@@ -438,14 +448,28 @@ export async function startRealNode(o: RealNodeOptions): Promise<RealNode> {
   }
 }
 
-/** podman save | ctr import, through a file (ctr reads an archive, not a stream it can seek). */
-async function importImage(bins: NodeBinaries, ctr: (...args: string[]) => Promise<string>, image: string, dir: string): Promise<void> {
-  const archive = join(dir, 'image.tar');
+/**
+ * podman save | ctr import, through one archive for all images (they share the base layer).
+ * The archive is kept under ~/.cache/raas/node/images by the images' ids, so the next node
+ * with the same images imports without saving again; older archives are removed.
+ */
+async function importImages(bins: NodeBinaries, ctr: (...args: string[]) => Promise<string>, images: string[]): Promise<void> {
+  const podman = [bins.podman, '--runtime', bins.runc, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
+  let ids: string;
   try {
-    await run(bins.podman, ['--runtime', bins.runc, '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'save', '--format', 'docker-archive', '-o', archive, image], { maxBuffer: 16 * 1024 * 1024 });
+    ids = (await run(podman[0]!, [...podman.slice(1), 'image', 'inspect', '--format', '{{.Id}}', ...images])).stdout;
   } catch (err) {
-    throw new NodeUnavailableError(`image ${image} is not in podman's storage (scripts/build-image.sh, scripts/install-node.sh): ${(err as Error).message.split('\n')[0]}`);
+    throw new NodeUnavailableError(`images ${images.join(', ')} are not all in podman's storage (scripts/install-node.sh, scripts/build-image.sh): ${(err as Error).message.split('\n').slice(-2).join(' ')}`);
+  }
+  const key = createHash('sha256').update(images.join('\0')).update(ids).digest('hex').slice(0, 16);
+  const cacheDir = join(process.env.RAAS_TOOLS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'raas'), 'node', 'images');
+  const archive = join(cacheDir, `${key}.tar`);
+  if (!existsSync(archive)) {
+    await mkdir(cacheDir, { recursive: true });
+    for (const old of await readdir(cacheDir)) if (old.endsWith('.tar')) await rm(join(cacheDir, old), { force: true });
+    const tmp = `${archive}.${process.pid}.tmp`;
+    await run(podman[0]!, [...podman.slice(1), 'save', '--multi-image-archive', '--format', 'docker-archive', '-o', tmp, ...images], { maxBuffer: 16 * 1024 * 1024 });
+    await rename(tmp, archive);
   }
   await ctr('images', 'import', archive);
-  await rm(archive, { force: true });
 }

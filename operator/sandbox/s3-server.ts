@@ -127,6 +127,8 @@ export async function startS3Server(opts: { buckets?: string[] } = {}): Promise<
     child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SOURCE], {
       env,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Its own process group, so a terminal's Ctrl-C reaches only its starter (control-plane.ts).
+      detached: true,
     });
   } catch (err) {
     await rm(directory, { recursive: true, force: true });
