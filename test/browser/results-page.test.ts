@@ -121,21 +121,21 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     const page = await signIn(b, w, w.tokens.alice);
     await page.goto(`${origin(w)}/#/runs/finance/${w.runs.unbalanced}`);
     const breaks = page.getByRole('table', { name: 'Breaks' });
-    await expect.poll(() => breaks.locator('tbody tr').count()).toBe(4);
+    await expect.poll(() => breaks.locator('tbody tr').count(), { timeout: 20_000 }).toBe(4);
     // The sides' names, not engine names.
     await expect(breaks.locator('thead').textContent()).resolves.toContain('Ledger amount');
     await expect(breaks.textContent()).resolves.toContain('Only in psp');
     await expect(breaks.textContent()).resolves.not.toContain('left_only');
     // Sort by any column: the ledger amount, ascending then descending.
     await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
-    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '').toContain('20.00');
+    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toContain('20.00');
     await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
-    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '').toContain('1,234,567.89');
+    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toContain('1,234,567.89');
     await expect(breaks.getByRole('columnheader', { name: /Ledger amount/ }).getAttribute('aria-sort')).resolves.toBe('descending');
 
     await page.getByLabel('Key search').fill('4');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => breaks.locator('tbody tr').count()).toBe(1);
+    await expect.poll(() => breaks.locator('tbody tr').count(), { timeout: 20_000 }).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download these breaks (CSV)' }).click()]);
     const file = join(screenshotDir, 'breaks.csv');
     await download.saveAs(file);
@@ -149,22 +149,22 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     const detail = page.getByRole('region', { name: 'Break' });
     await detail.getByLabel('Assign to (empty: nobody)').fill('bob');
     await detail.getByRole('button', { name: 'Assign' }).click();
-    await expect.poll(() => page.locator('#break-action-status').textContent()).toBe('Saved: assign');
+    await expect.poll(() => page.locator('#break-action-status').textContent(), { timeout: 20_000 }).toBe('Saved: assign');
     await page.getByLabel('Comment (at most 2,000 characters)').fill('PSP settled this on the 3rd; reference 88-1');
     await page.getByRole('button', { name: 'Add comment' }).click();
-    await expect.poll(() => page.getByRole('list', { name: 'Audit trail' }).textContent()).toContain('reference 88-1');
+    await expect.poll(() => page.getByRole('list', { name: 'Audit trail' }).textContent(), { timeout: 20_000 }).toContain('reference 88-1');
     await page.getByLabel('Reason').selectOption('adjusted upstream');
     await page.getByRole('button', { name: 'Close break' }).click();
-    await expect.poll(() => page.getByRole('list', { name: 'Audit trail' }).textContent()).toMatch(/alice · close as adjusted upstream/);
+    await expect.poll(() => page.getByRole('list', { name: 'Audit trail' }).textContent(), { timeout: 20_000 }).toMatch(/alice · close as adjusted upstream/);
     const trail = (await page.getByRole('list', { name: 'Audit trail' }).textContent()) ?? '';
     expect(trail).toMatch(/alice · assign to bob[\s\S]*alice · comment[\s\S]*alice · close as adjusted upstream/);
-    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '').toMatch(/closed\s*bob/);
+    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toMatch(/closed\s*bob/);
     await page.getByRole('button', { name: 'Reopen' }).waitFor();
     await shot(page, '6-break-closed');
     await page.getByLabel('State', { exact: true }).selectOption('closed');
     await page.getByLabel('Key search').fill('');
     await page.getByRole('button', { name: 'Apply' }).click();
-    await expect.poll(() => breaks.locator('tbody tr').count()).toBe(1);
+    await expect.poll(() => breaks.locator('tbody tr').count(), { timeout: 20_000 }).toBe(1);
     await page.context().close();
 
     // A reader who may not work breaks sees the reason, and no forms.
@@ -207,7 +207,7 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
       await expect(page.getByRole('list', { name: 'Counts' }).textContent()).resolves.toMatch(/Matched\s*2/);
       // The run was replaced by the rerun above, which the page says too; the file notice is its own line.
       const notices = page.locator('.notice').filter({ hasText: 'could not be read' });
-      await expect.poll(() => notices.count()).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => notices.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
       await expect(notices.first().textContent()).resolves.toMatch(/^The breaks could not be read from the result files \(the result file is gone.*\); the counts and money above come from the run's status\.$/);
       await fits(page, `run without its file at ${width}`);
 
