@@ -76,10 +76,18 @@ export function stripTrailingSemicolons(sql: string): string {
 
 /** `<side>_rows`: the user's query over `source`, or the input as is. */
 export function rowsViewSql(side: Side, renderedQuery: string | undefined): string {
-  if (!renderedQuery) return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS SELECT * FROM ${side}_input`;
-  // The user's statement runs as a subquery under a CTE named `source`, so it may use its
-  // own WITH clauses and cannot see the other side's data by accident.
-  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS WITH source AS (SELECT * FROM ${side}_input) SELECT * FROM (\n${stripTrailingSemicolons(renderedQuery)}\n)`;
+  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${rowsSelectSql(side, renderedQuery)}`;
+}
+
+/**
+ * The SELECT of `<side>_rows`. The user's statement runs as a subquery under a CTE named
+ * `source`, so it may use its own WITH clauses and cannot see the other side's data by
+ * accident. The user's text is spliced here: it must have been checked alone and in this
+ * statement (user-sql.ts, checkUserSelect and checkEmbedded) before this runs.
+ */
+export function rowsSelectSql(side: Side, renderedQuery: string | undefined): string {
+  if (!renderedQuery) return `SELECT * FROM ${side}_input`;
+  return `WITH source AS (SELECT * FROM ${side}_input) SELECT * FROM (\n${stripTrailingSemicolons(renderedQuery)}\n)`;
 }
 
 function measureExpr(m: MeasureSpec, side: Side): string {
@@ -93,9 +101,19 @@ function measureExpr(m: MeasureSpec, side: Side): string {
  * user's query joins them as tables. Names are quoted; they are plain identifiers (zod).
  */
 export function joinedRowsViewSql(side: Side, inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined): string {
+  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${joinedRowsSelectSql(inputs, renderedQuery)}`;
+}
+
+/** The SELECT of `<side>_rows` for named inputs (the user's text is spliced: check it first, as for rowsSelectSql). */
+export function joinedRowsSelectSql(inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined): string {
   const ctes = inputs.map((i) => `${q(i.name)} AS (SELECT * FROM ${q(i.view)})`).join(', ');
   const body = renderedQuery ? stripTrailingSemicolons(renderedQuery) : `SELECT * FROM ${q(inputs[0]!.name)}`;
-  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS WITH ${ctes} SELECT * FROM (\n${body}\n)`;
+  return `WITH ${ctes} SELECT * FROM (\n${body}\n)`;
+}
+
+/** A summary's value as text (decimals keep every digit); the user's text is spliced: check it first. */
+export function summarySelectSql(renderedSql: string): string {
+  return `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(renderedSql)}\n) LIMIT 2`;
 }
 
 /** `<side>_grouped`: summary reconciliation groups each side by its key columns first. */

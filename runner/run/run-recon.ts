@@ -30,8 +30,7 @@ import {
 import { classifyType } from '../compare/column-types.ts';
 import { describeCsvError, firstRaggedLine } from '../compare/load-errors.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
-import { checkUserSelect } from '../compare/user-sql.ts';
-import { detectFormat, groupedViewSql, joinedRowsViewSql, namedInputViewSql, readerSql, rowsViewSql, stripTrailingSemicolons } from '../compare/source-sql.ts';
+import { detectFormat, groupedViewSql, joinedRowsSelectSql, namedInputViewSql, readerSql, rowsSelectSql, summarySelectSql } from '../compare/source-sql.ts';
 import { quoteIdent } from '../compare/sql-text.ts';
 import type { ReconJob, SourceFormat, SourceSpec } from '../spec/schema.ts';
 import { writeCatalog } from '../output/catalog.ts';
@@ -44,6 +43,7 @@ import { renderSql, renderText, templateVars, type TemplateVars } from '../templ
 import type { ReconWindow } from '../window/window.ts';
 import { Duck, duckMessage } from './duck.ts';
 import { resultLocations } from './locations.ts';
+import { checkUserSql } from './user-sql-check.ts';
 import { planSide, type PlannedInput, type SidePlan } from './side-inputs.ts';
 import { expectationsFrom, isBalanced, type Counts, type RunSummary } from './summary.ts';
 
@@ -211,9 +211,11 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       const sp = rendered.sides[side];
       const query = sp.duckQuery;
       await step('query', `spec.${side}.query (${names[side]})`, async () => {
-        if (query) checkUserSelect(await db.parseTree(query), `spec.${side}.query`, sp.named ? sp.inputs.map((i) => i.name) : ['source']);
+        const select = sp.named ? joinedRowsSelectSql(sp.inputs, query) : rowsSelectSql(side, query);
+        const statement = `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${select}`;
+        if (query) await checkUserSql(db, { text: query, field: `spec.${side}.query`, allowed: sp.named ? sp.inputs.map((i) => i.name) : ['source'], select, statement });
         try {
-          await run(sp.named ? joinedRowsViewSql(side, sp.inputs, query) : rowsViewSql(side, query));
+          await run(statement);
         } catch (err) {
           // The query sits on line 2 of the statement that wraps it; report the user's line.
           const text = duckMessage(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`);
@@ -417,9 +419,10 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const summaries: Record<string, string | null> = {};
     for (const s of rendered.summaries) {
       summaries[s.name] = await step('summaries', s.field, async () => {
-        checkUserSelect(await db.parseTree(s.sql), s.field, ['result_table']);
         // Values come back as text so decimals keep every digit.
-        const reader = await db.rows(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(s.sql)}\n) LIMIT 2`);
+        const select = summarySelectSql(s.sql);
+        await checkUserSql(db, { text: s.sql, field: s.field, allowed: ['result_table'], select, statement: select });
+        const reader = await db.rows(select);
         if (reader.length !== 1 || Object.keys(reader[0]!).length !== 1) {
           const cols = reader[0] ? Object.keys(reader[0]).length : 0;
           throw new RunError('summaries', `${s.field}: must return exactly one row with one column; got ${reader.length} row(s) and ${cols} column(s)`);
