@@ -13,6 +13,7 @@
 import type { OutputMode } from '../spec/schema.ts';
 import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
 import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
+import { classifyType } from './column-types.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
 const PRESENT = `${INTERNAL_PREFIX}present`;
@@ -320,6 +321,14 @@ export function reconStatsSql(plan: ComparePlan): string {
     `count(*) FILTER (WHERE recon_status = 'left_only') AS left_only`,
     `count(*) FILTER (WHERE recon_status = 'right_only') AS right_only`,
     ...plan.compares.map((c, i) => `count(*) FILTER (WHERE recon_status = 'mismatch' AND list_contains(recon_mismatched, ${quoteLiteral(c.name)})) AS mm${i}`),
+    // Mismatches that are only NULL against empty text: the CSV reader reads an empty
+    // field as NULL, so the run says so (warnings) instead of leaving them unexplained.
+    ...plan.compares.flatMap((c, i) => {
+      if (!comparesAsText(c)) return [];
+      const l = q(`${c.name}_left`);
+      const r = q(`${c.name}_right`);
+      return [`count(*) FILTER (WHERE recon_status = 'mismatch' AND ((${l} IS NULL AND ${r} = '') OR (${l} = '' AND ${r} IS NULL))) AS en${i}`];
+    }),
     ...plan.compares.flatMap((c, i) =>
       c.decimal
         ? [
@@ -359,4 +368,9 @@ export function castProbeSql(relation: string, column: string, type: string): st
 /** The most digits after the seconds' point in a text timestamp column (more than 6 means nanoseconds). */
 export function fractionDigitsSql(relation: string, column: string): string {
   return `SELECT coalesce(max(length(regexp_extract(CAST(${q(column)} AS VARCHAR), ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits FROM ${q(relation)}`;
+}
+
+/** Whether a compare column is compared as text (so an empty text can stand against a NULL). */
+export function comparesAsText(c: PlannedColumn): boolean {
+  return c.coercion.kind === 'text' || (c.coercion.kind === 'same' && classifyType(c.left.type) === 'text' && classifyType(c.right.type) === 'text');
 }

@@ -46,6 +46,8 @@ export function readerSql(src: SourceSpec, format: SourceFormat, files: string[]
         `escape = ${quoteLiteral(o.escape ?? o.quote ?? '"')}`,
         ...(o.nullString !== undefined ? [`nullstr = ${quoteLiteral(o.nullString)}`] : []),
         ...(o.skipRows ? [`skip = ${o.skipRows}`] : []),
+        ...(o.dateFormat ? [`dateformat = ${quoteLiteral(o.dateFormat)}`] : []),
+        ...(o.timestampFormat ? [`timestampformat = ${quoteLiteral(o.timestampFormat)}`] : []),
         ...(varcharColumns.length ? [`types = {${varcharColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`] : []),
       ];
       return `read_csv(${fileList(files)}, ${opts.join(', ')}${multi})`;
@@ -55,6 +57,33 @@ export function readerSql(src: SourceSpec, format: SourceFormat, files: string[]
     case 'ndjson':
       return `read_json(${fileList(files)}, format = 'newline_delimited'${multi})`;
   }
+}
+
+/** The dialect options of a CSV side, as read_csv and sniff_csv take them. */
+function csvDialect(src: Pick<SourceSpec, 'csv'>): string[] {
+  const o = src.csv ?? {};
+  return [
+    `delim = ${quoteLiteral(o.delimiter ?? ',')}`,
+    `quote = ${quoteLiteral(o.quote ?? '"')}`,
+    `escape = ${quoteLiteral(o.escape ?? o.quote ?? '"')}`,
+    ...(o.skipRows ? [`skip = ${o.skipRows}`] : []),
+  ];
+}
+
+/** The header line of one CSV file as text values (column0, column1, ...): the names as written, before DuckDB renames clashes. */
+export function csvHeaderSql(src: Pick<SourceSpec, 'csv'>, file: string): string {
+  return `SELECT * FROM read_csv([${quoteLiteral(file)}], header = false, all_varchar = true, ${csvDialect(src).join(', ')}) LIMIT 1`;
+}
+
+/** The date and timestamp formats DuckDB's sniffer guesses for one CSV file. */
+export function csvSniffSql(src: Pick<SourceSpec, 'csv'>, file: string): string {
+  const header = src.csv?.header ?? true;
+  return `SELECT DateFormat AS date_format, TimestampFormat AS timestamp_format FROM sniff_csv(${quoteLiteral(file)}, header = ${header}, ${csvDialect(src).join(', ')})`;
+}
+
+/** Every object key of JSON files, as written (the raw objects, before DuckDB's reader renames clashes). */
+export function jsonKeysSql(format: 'json' | 'ndjson', files: string[]): string {
+  return `SELECT DISTINCT unnest(json_keys(json)) AS k FROM read_json_objects(${fileList(files)}, format = ${format === 'ndjson' ? "'newline_delimited'" : "'auto'"}) WHERE json_type(json) = 'OBJECT'`;
 }
 
 /** `<side>_input`: the files as read, with probed decimal columns cast exactly. */

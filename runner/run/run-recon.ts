@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   castProbeSql,
@@ -28,10 +28,11 @@ import {
   setAsideCountSql,
 } from '../compare/build-sql.ts';
 import { classifyType } from '../compare/column-types.ts';
+import { describeClash, nameClash, parquetTopLevelNames, unambiguousDateFormat } from '../compare/column-names.ts';
 import { describeCsvError, firstRaggedLine } from '../compare/load-errors.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type ComparePlan, type NumericShape, type Side } from '../compare/plan.ts';
-import { detectFormat, groupedViewSql, joinedRowsSelectSql, namedInputViewSql, readerSql, rowsSelectSql, summarySelectSql } from '../compare/source-sql.ts';
-import { quoteIdent } from '../compare/sql-text.ts';
+import { csvHeaderSql, csvSniffSql, detectFormat, groupedViewSql, joinedRowsSelectSql, jsonKeysSql, namedInputViewSql, readerSql, rowsSelectSql, summarySelectSql } from '../compare/source-sql.ts';
+import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
 import type { ReconJob, SourceFormat, SourceSpec } from '../spec/schema.ts';
 import { writeCatalog } from '../output/catalog.ts';
 import { publishResults } from '../output/publish.ts';
@@ -180,6 +181,9 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       opts.onSql?.(sql);
       await db.exec(sql);
     };
+    // Sides with CSV or JSON inputs: their column types are guessed from the values.
+    const guessed: Record<Side, boolean> = { left: false, right: false };
+    const sideKeyNames = (side: Side) => new Set(spec.keys.map((k) => (side === 'left' ? k.column : (k.right ?? k.column)).toLowerCase()));
     const readFiles: Record<Side, string[]> = { left: [], right: [] };
     const inputRows: Record<Side, number> = { left: 0, right: 0 };
     const noRows = (side: Side) => `${rendered.sides[side].inputs.map((i) => i.uri).join(', ')} has no rows (the file is empty or holds only a header)`;
@@ -188,9 +192,10 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
         const field = input.field.replace(/\.uri$/, '');
         await step('load', input.field, async () => {
           const format: SourceFormat = fixed ?? detectFormat(input.spec, files, field);
+          if (format !== 'parquet') guessed[side] = true;
           const label = rendered.sides[side].named ? `${names[side]}.${input.name}` : names[side];
           try {
-            readFiles[side].push(...(await loadInput(db, run, side, input.view, input.spec, format, files, workDir)));
+            readFiles[side].push(...(await loadInput(db, run, side, input.view, input.spec, format, files, workDir, { field, keyNames: sideKeyNames(side) })));
             const rows = await db.one(`SELECT count(*) AS n FROM ${quoteIdent(input.view)}`);
             inputRows[side] += numberOf(rows.n);
             progress(`load     ${side} (${label}): ${numberOf(rows.n)} row(s) as ${format}`);
@@ -213,7 +218,12 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       await step('query', `spec.${side}.query (${names[side]})`, async () => {
         const select = sp.named ? joinedRowsSelectSql(sp.inputs, query) : rowsSelectSql(side, query);
         const statement = `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${select}`;
-        if (query) await checkUserSql(db, { text: query, field: `spec.${side}.query`, allowed: sp.named ? sp.inputs.map((i) => i.name) : ['source'], select, statement });
+        if (query) {
+          await checkUserSql(db, { text: query, field: `spec.${side}.query`, allowed: sp.named ? sp.inputs.map((i) => i.name) : ['source'], select, statement });
+          // The query's own column names, before DuckDB renames a clash inside the view.
+          const clash = nameClash(await queryResultNames(db, sp.inputs, query));
+          if (clash) throw new RunError('query', `spec.${side}.query: ${describeClash(clash, 'the query', 'give them distinct aliases (AS ...)')}`);
+        }
         try {
           await run(statement);
         } catch (err) {
@@ -232,7 +242,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const rightCols = await step('query', `spec.right.query (${names.right})`, () => db.describe(rel('right')));
     const resolved = await step('compare', undefined, async () => {
       try {
-        return resolveColumns(spec, leftCols, rightCols, names);
+        return resolveColumns(spec, leftCols, rightCols, names, guessed);
       } catch (err) {
         // "column id not found; available: column0" is what an empty file looks like: say that.
         const side = err instanceof PlanError ? err.side : undefined;
@@ -405,7 +415,21 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
           'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
       );
     }
+    // Only a run that compared nothing is unbalanced by its warning; the others explain counts.
     const balanced = warnings.length === 0 && isBalanced(result, expectationsFrom(spec.expect));
+    const csvFields = (['left', 'right'] as const).flatMap((side) =>
+      staged[side].filter(({ input, files, format }) => (format ?? detectFormat(input.spec, files, input.field)) === 'csv').map(({ input }) => input.field.replace(/\.uri$/, '')),
+    );
+    if (csvFields.length) {
+      plan.compares.forEach((c, i) => {
+        const n = numberOf(stats.s[`en${i}`]);
+        if (n === 0) return;
+        warnings.push(
+          `${n} mismatch(es) of "${c.name}" are an empty field read as NULL against an empty text ('') on the other side: the CSV reader reads empty fields, quoted ("") or not, as NULL; ` +
+            `to read them as empty text set csv.nullString on ${csvFields.join(' and ')} to the text that means NULL in the file (e.g. "NULL" or "\\N")`,
+        );
+      });
+    }
     progress(
       `compare  matched ${matched}, mismatched ${mismatched}, left-only ${leftOnly}, right-only ${rightOnly}, ` +
         `duplicate keys ${counts.dupKeysLeft + counts.dupKeysRight}, null keys ${counts.nullLeft + counts.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
@@ -503,8 +527,12 @@ async function loadInput(
   format: SourceFormat,
   staged: string[],
   workDir: string,
+  /** `field`: the input's spec path without `.uri`; `keyNames`: the side's key columns, lower case. */
+  opts: { field: string; keyNames: ReadonlySet<string> },
 ): Promise<string[]> {
   const rel = quoteIdent(view);
+  // Names as written, before DuckDB renames a clash: "ID" next to "id" is refused.
+  await checkSourceNames(db, src, format, staged, opts.field);
   // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
   // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
   let files = staged;
@@ -521,16 +549,22 @@ async function loadInput(
       files.push(dest);
     }
     exactFields = [...fields];
+    await checkSourceNames(db, src, format, files, opts.field);
   }
   // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
   // then re-read as text and cast to a DECIMAL wide enough for every value.
   await run(namedInputViewSql(view, readerSql(src, format, files)));
   if (format === 'parquet') return files;
   const described = await db.describe(rel);
+  // Key columns of CSV and JSON files are text: a type guessed from the other rows must
+  // not decide whether "01" equals "1" (keys[].type: numeric asks for numbers).
+  const isKey = (name: string) => opts.keyNames.has(name.toLowerCase());
+  const keyText = format === 'csv' ? described.filter((c) => isKey(c.name) && classifyType(c.type) !== 'text').map((c) => c.name) : [];
   const floats =
     format === 'csv'
-      ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
-      : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text').map((c) => c.name);
+      ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name)).map((c) => c.name)
+      : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
+  if (format === 'csv') await checkCsvDateFormats(db, src, staged, described, opts.field);
   // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
   // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
   const nanos: string[] = [];
@@ -545,8 +579,8 @@ async function loadInput(
       }
     }
   }
-  if (floats.length === 0 && nanos.length === 0) return files;
-  const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos]) : readerSql(src, format, files);
+  if (floats.length === 0 && nanos.length === 0 && keyText.length === 0) return files;
+  const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
   await run(namedInputViewSql(view, reader));
   const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
   for (const column of floats) {
@@ -563,6 +597,79 @@ async function loadInput(
   }
   await run(namedInputViewSql(view, reader, decimals));
   return files;
+}
+
+/**
+ * The names of the columns a side's query returns, as it writes them: bound at the top
+ * level (a subquery or view would already have renamed a clash), with each name the
+ * query reads standing for its input for the moment.
+ */
+async function queryResultNames(db: Duck, inputs: ReadonlyArray<{ name: string; view: string; field: string }>, query: string): Promise<string[]> {
+  const existing = new Set(
+    (await db.rows(`SELECT lower(view_name) AS n FROM duckdb_views() WHERE NOT internal UNION ALL SELECT lower(table_name) FROM duckdb_tables()`)).map((r) => String(r.n)),
+  );
+  for (const i of inputs) {
+    if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${i.field.replace(/\.uri$/, '')}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
+  }
+  for (const i of inputs) await db.exec(`CREATE TEMP VIEW ${quoteIdent(i.name)} AS SELECT * FROM ${quoteIdent(i.view)}`);
+  try {
+    return await db.resultNames(query);
+  } catch {
+    // A query that does not bind (an unknown column, an empty file) fails again when its
+    // view is made, whose message names the line and the empty input: leave it to that.
+    return [];
+  } finally {
+    for (const i of inputs) await db.exec(`DROP VIEW IF EXISTS ${quoteIdent(i.name)}`);
+  }
+}
+
+/** Refuses a source whose raw column names repeat, exactly or ignoring case (column-names.ts). */
+async function checkSourceNames(db: Duck, src: Pick<SourceSpec, 'csv'>, format: SourceFormat, files: string[], field: string): Promise<void> {
+  const refuse = (names: string[], where: string, fix: string) => {
+    const clash = nameClash(names);
+    if (clash) throw new RunError('load', `${field}.uri: ${describeClash(clash, where, fix)}`);
+  };
+  if (format === 'csv') {
+    if (src.csv?.header === false) return;
+    for (const file of files) {
+      const rows = await db.rows(csvHeaderSql(src, file));
+      const names = rows[0] ? Object.values(rows[0]).map((v) => String(v ?? '')) : [];
+      refuse(names, `the header of ${basename(file)}`, `rename one in the file, or read it with csv: { header: false, skipRows: 1 } and name the columns in the side's query`);
+    }
+  } else if (format === 'parquet') {
+    for (const file of files) {
+      const rows = await db.rows(`SELECT name, coalesce(num_children, 0) AS children FROM parquet_schema(${quoteLiteral(file)})`);
+      const names = parquetTopLevelNames(rows.map((r) => ({ name: String(r.name), children: numberOf(r.children) })));
+      refuse(names, basename(file), 'rename one where the file is written (or in the database query that produced it)');
+    }
+  } else {
+    const rows = await db.rows(jsonKeysSql(format, files));
+    refuse(rows.map((r) => String(r.k)), 'the JSON input', 'rename one where the file is written');
+  }
+}
+
+/**
+ * CSV dates and timestamps: a declared format, or one the sniffer chose that cannot be
+ * read two ways (year first). Any other guess is refused: a file whose days are all 12 or
+ * less reads day-first and month-first alike, so two files of one feed may differ.
+ */
+async function checkCsvDateFormats(db: Duck, src: Pick<SourceSpec, 'csv'>, files: string[], described: Array<{ name: string; type: string }>, field: string): Promise<void> {
+  const classes = described.map((c) => classifyType(c.type));
+  const needDate = classes.includes('date') && !src.csv?.dateFormat;
+  const needStamp = (classes.includes('timestamp') || classes.includes('timestamptz')) && !src.csv?.timestampFormat;
+  if (!needDate && !needStamp) return;
+  for (const file of files) {
+    const r = await db.one(csvSniffSql(src, file));
+    for (const [which, format, wanted] of [['dateFormat', r.date_format, needDate], ['timestampFormat', r.timestamp_format, needStamp]] as const) {
+      if (!wanted || typeof format !== 'string' || format === '' || unambiguousDateFormat(format)) continue;
+      const cols = described.filter((c) => (which === 'dateFormat' ? classifyType(c.type) === 'date' : ['timestamp', 'timestamptz'].includes(classifyType(c.type)))).map((c) => c.name);
+      throw new RunError(
+        'load',
+        `${field}.csv.${which}: the ${which === 'dateFormat' ? 'dates' : 'timestamps'} in ${basename(file)} (${cols.join(', ')}) are not year-first, and their format was guessed from the data as "${format}"; ` +
+          `another file may be guessed the other way (01/02/2024 reads both ways): declare csv.${which}, e.g. "${format}"`,
+      );
+    }
+  }
 }
 
 async function probeNumeric(db: Duck, relation: string, side: Side, column: string, sideName: string, field?: string, allowWide = false): Promise<NumericShape> {

@@ -80,7 +80,7 @@ describe('postgres:// queries (superuser connection)', { timeout: 120_000 }, () 
   it('behind the check: a statement without a result set fails with one line, no hang', async (ctx: SkipContext) => {
     const pg = await server(ctx);
     const o = opts(pg.adminUrl, 'SET LOCAL statement_timeout = 0');
-    const msg = await refusal(stageCheckedQuery('postgres', { ...o, concurrency: 1, destDir: o.destDir }));
+    const msg = await refusal(stageCheckedQuery('postgres', { ...o, env: o.env ?? {}, concurrency: 1 }));
     expect(msg).toMatch(/returned no result set/);
   });
 });
@@ -130,7 +130,7 @@ describe('mysql:// queries on MariaDB (a user with every privilege)', { timeout:
   it('behind the check: a statement without a result set fails with one line, no hang', async (ctx: SkipContext) => {
     const { db, url } = await server(ctx);
     const o = opts(url, 'DO 1');
-    const msg = await refusal(stageCheckedQuery('mysql', { ...o, concurrency: 1 }));
+    const msg = await refusal(stageCheckedQuery('mysql', { ...o, env: o.env ?? {}, concurrency: 1 }));
     expect(msg).toMatch(/returned no result set/);
     expect(await rows(db)).toEqual([2]);
   });

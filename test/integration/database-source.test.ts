@@ -134,7 +134,7 @@ describe('postgres:// source', { timeout: 300_000 }, () => {
     const { pg } = await server(ctx);
     // The parser check refuses a DELETE before it reaches the server; the read-only
     // transaction behind it is the next wall.
-    const req = { ...base(pg.adminUrl), destDir: dest(), concurrency: 1, query: bound('DELETE FROM ledger WHERE id = 1 RETURNING id', 'dollar') };
+    const req = { ...base(pg.adminUrl), env: { LEDGER_DB: pg.adminUrl }, destDir: dest(), concurrency: 1, query: bound('DELETE FROM ledger WHERE id = 1 RETURNING id', 'dollar') };
     expect((await stageErr(req)).message).toMatch(/is a Delete statement, not a SELECT/);
     const e: StageError = await stageCheckedQuery('postgres', req).then(
       () => {
