@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['runner/**/*.test.ts', 'operator/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // 2-core machines: DuckDB already uses both cores inside one test file.
+    // Two workers: DuckDB already uses several cores inside one test file.
     maxWorkers: 2,
     // Same as bin/raas.js: the AWS SDK's Node 20 notice is noise in every test log.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },

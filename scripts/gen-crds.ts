@@ -1,10 +1,11 @@
 // npm run gen: writes the CRDs generated from the zod schemas (operator/api/crds.ts) to
-// crds/ and charts/raas/crds/. With --check it writes nothing, lists the files that differ
+// crds/ and charts/raas/crds/, and the field reference built from them to docs/reference.md. With --check it writes nothing, lists the files that differ
 // from what would be generated and exits 1 if any do (for CI and pre-commit).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCrdFiles } from '../operator/api/crds.ts';
+import { REFERENCE_PATH, renderReference } from '../operator/api/reference.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const check = process.argv.includes('--check');
@@ -19,7 +20,7 @@ async function current(path: string): Promise<string | undefined> {
 }
 
 const stale: string[] = [];
-for (const file of renderCrdFiles()) {
+for (const file of [...renderCrdFiles(), { path: REFERENCE_PATH, text: renderReference() }]) {
   const path = join(root, file.path);
   if ((await current(path)) === file.text) continue;
   stale.push(file.path);
@@ -30,7 +31,7 @@ for (const file of renderCrdFiles()) {
 }
 
 if (check && stale.length > 0) {
-  console.error(`CRDs out of date; run npm run gen:\n${stale.map((p) => `  ${p}`).join('\n')}`);
+  console.error(`generated files out of date; run npm run gen:\n${stale.map((p) => `  ${p}`).join('\n')}`);
   process.exit(1);
 }
-console.log(stale.length === 0 ? 'CRDs up to date' : `wrote ${stale.join(', ')}`);
+console.log(stale.length === 0 ? 'generated files up to date' : `wrote ${stale.join(', ')}`);

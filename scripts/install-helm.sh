@@ -7,7 +7,7 @@
 #   scripts/install-helm.sh            # installs HELM_VERSION (default below)
 #   HELM_VERSION=v3.18.6 scripts/install-helm.sh
 #
-# Needs `go` on PATH. The first build takes a few minutes on 2 cores.
+# Needs `go` on PATH. The first build takes a few minutes.
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"

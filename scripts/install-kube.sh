@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs a real Kubernetes control plane for the tests and `raas sandbox` (DESIGN §6):
+# Installs a real Kubernetes control plane for the tests and `raas sandbox` (docs/design.md, Real parts):
 # kube-apiserver and kube-controller-manager at a pinned release, built from the Go module
 # proxy, plus etcd (Debian's etcd-server, or built from go.etcd.io/etcd when apt is not
 # usable). Results land in .tools/bin and in a per-user cache outside the clone
@@ -95,7 +95,7 @@ fi
 
 mkdir -p "$CACHE_DIR/src"
 cd "$CACHE_DIR/src"
-echo "install-kube: building Kubernetes $KUBE_VERSION with $(go version) (about 15 minutes on 2 cores)"
+echo "install-kube: building Kubernetes $KUBE_VERSION with $(go version) (about 15 minutes)"
 start=$(date +%s)
 export GOFLAGS="-mod=mod -buildvcs=false"
 

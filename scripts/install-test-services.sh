@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the servers the source/sink tests start on 127.0.0.1 (issue 10):
+# Installs the servers the source/sink tests start on 127.0.0.1:
 #   openssh-server  sshd with its SFTP subsystem   test/support/sftp.ts
 #   vsftpd          FTP and FTPS                   test/support/ftp.ts
 #   postgresql      PostgreSQL (initdb, postgres)  test/support/postgres.ts

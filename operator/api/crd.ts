@@ -4,7 +4,7 @@
 // output into what the API server accepts as *structural* (every node typed, no $ref, no
 // anyOf/oneOf/allOf, no additionalProperties next to properties) and refuses, loudly and
 // with paths, what it cannot translate faithfully instead of dropping it:
-//   - `default:` anywhere: defaults live in code (DESIGN §2; API-server defaulting makes
+//   - `default:` anywhere: defaults live in code (docs/design.md, Shape; API-server defaulting makes
 //     Argo CD report committed objects OutOfSync forever);
 //   - unions/intersections, tuples, nulls-as-types, regexes RE2 cannot run (lookarounds,
 //     backreferences), formats whose Kubernetes meaning differs from zod's;
@@ -128,7 +128,7 @@ function convert(node: JsonObject, path: string, problems: string[], isProperty:
       case 'propertyNames': // keys of a JSON object are strings already
         break;
       case 'default':
-        problems.push(`${path}: has a default (${JSON.stringify(value)}); defaults live in code and in the description (DESIGN §2)`);
+        problems.push(`${path}: has a default (${JSON.stringify(value)}); defaults live in code and in the description (docs/design.md, Shape)`);
         break;
       case 'const':
         out.enum = [value];

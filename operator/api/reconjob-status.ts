@@ -1,4 +1,4 @@
-// The ReconJob status (DESIGN §3). The spec is the runner's schema (runner/spec/schema.ts);
+// The ReconJob status (docs/design.md, The API). The spec is the runner's schema (runner/spec/schema.ts);
 // the status is operator-only, so it lives here. Pure: zod only; the CRD is generated
 // from it (npm run gen).
 import { z } from 'zod';

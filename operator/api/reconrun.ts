@@ -1,4 +1,4 @@
-// The ReconRun API (DESIGN §3): one execution of a ReconJob for one window. Users create
+// The ReconRun API (docs/design.md, The API): one execution of a ReconJob for one window. Users create
 // ReconRuns for manual runs and backfills; the operator creates them for scheduled runs and
 // is the only writer of status. Pure: zod only; the CRD is generated from these (npm run gen).
 //

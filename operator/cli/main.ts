@@ -68,7 +68,8 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
     .option('--log-level <level>', 'operator log level (JSON lines on stderr)', 'info')
     .option('--metrics-port <n>', 'serve the operator\'s metrics at http://127.0.0.1:<n>/metrics (default: a free port, printed)')
     .option('--kafka-brokers <host:port>', 'send ReconJobs\' kafka notifications to this Kafka (comma list; as RAAS_KAFKA_BROKERS)')
-    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string }) => {
+    .option('--s3-env <path>', 'also write the S3 test server\'s AWS_* settings to this file as export lines (`. <path>` in another shell)')
+    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string; s3Env?: string }) => {
       try {
         if (flags.metricsPort !== undefined && !/^\d{1,5}$/.test(flags.metricsPort)) throw new ConfigError(`--metrics-port "${flags.metricsPort}" must be a port number, e.g. --metrics-port 9090`);
         const { startSandbox } = await import('../sandbox/sandbox.ts');
@@ -80,6 +81,7 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
             logLevel: flags.logLevel,
             ...(flags.metricsPort ? { metricsPort: Number(flags.metricsPort) } : {}),
             ...(flags.kafkaBrokers ? { kafkaBrokers: flags.kafkaBrokers } : {}),
+            ...(flags.s3Env ? { s3EnvFile: flags.s3Env } : {}),
           },
           out,
         );

@@ -1,4 +1,4 @@
-// The scheduled-Job mirror (DESIGN §4.3): each Job a ReconJob's CronJob creates becomes a
+// The scheduled-Job mirror (docs/design.md, Scheduled-Job mirror): each Job a ReconJob's CronJob creates becomes a
 // ReconRun (trigger Scheduled) named after the Job, so scheduled runs show in
 // `kubectl get reconruns` like any other. Keyed by the Job (`namespace/job name`);
 // creating the run is idempotent (a 409 means it exists), and once it exists the run's

@@ -1,4 +1,4 @@
-// The per-job parallelism cap (DESIGN §4.2): a backfill of a year creates 365 ReconRuns
+// The per-job parallelism cap (docs/design.md, Manual runs and backfills): a backfill of a year creates 365 ReconRuns
 // at once, and only a few of them may run at a time.
 import { runJobName } from './names.ts';
 import { byTimeThenName, millis } from './timestamps.ts';

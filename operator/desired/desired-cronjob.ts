@@ -1,4 +1,4 @@
-// The CronJob that runs a scheduled ReconJob (DESIGN §4.1), as a complete object for
+// The CronJob that runs a scheduled ReconJob (docs/design.md, Schedule), as a complete object for
 // server-side apply: every field the operator owns is set here, so a field dropped from
 // this function is removed from the cluster on the next apply.
 import type { V1CronJob } from './k8s-types.ts';
@@ -56,7 +56,7 @@ export function desiredCronJob(job: StoredReconJob, opts: RunnerOptions): V1Cron
         metadata: { labels: { ...labels }, ...childAnnotations(opts) },
         spec: {
           // A retry would run the whole recon again and notify twice; a failed run is
-          // reported once, and re-running it is creating a new ReconRun (DESIGN §4.2).
+          // reported once, and re-running it is creating a new ReconRun (docs/design.md, Manual runs and backfills).
           backoffLimit: 0,
           activeDeadlineSeconds: job.spec.runner?.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS,
           // No ttlSecondsAfterFinished: the history limits above prune these Jobs, and a

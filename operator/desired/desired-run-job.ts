@@ -1,4 +1,4 @@
-// The Job the operator creates for a manual or backfill ReconRun (DESIGN §4.2). It is
+// The Job the operator creates for a manual or backfill ReconRun (docs/design.md, Manual runs and backfills). It is
 // owned by the ReconRun, so pruning a ReconRun deletes its Job and pod with it; that is
 // why it has no ttlSecondsAfterFinished.
 import { DEFAULT_ACTIVE_DEADLINE_SECONDS } from './desired-cronjob.ts';

@@ -51,7 +51,7 @@ describe('podSpecForRun', () => {
     expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
   });
 
-  it('is hardened as DESIGN §8 says', () => {
+  it('is hardened as docs/design.md, Safety, says', () => {
     expect(c.securityContext).toEqual({
       runAsNonRoot: true,
       runAsUser: 10001,

@@ -1,6 +1,6 @@
 // The runner pod, shared by CronJob-created and operator-created Jobs. The runner gets
 // everything through env (operator/README.md) and needs no API access, so the pod is
-// locked down as DESIGN §8 says.
+// locked down as docs/design.md, Safety, says.
 import type { V1EnvVar, V1PodSpec, V1SecurityContext } from './k8s-types.ts';
 import type { RunnerPolicy } from './runner-policy.ts';
 import type { StoredReconJob } from './types.ts';

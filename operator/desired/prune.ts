@@ -1,4 +1,4 @@
-// History (DESIGN §4.6): finished ReconRuns beyond the job's limits are deleted, oldest
+// History (docs/design.md, History): finished ReconRuns beyond the job's limits are deleted, oldest
 // first. Result files stay; object-store lifecycle rules own them.
 import { DEFAULT_FAILED_RUNS, DEFAULT_SUCCESSFUL_RUNS } from './desired-cronjob.ts';
 import { byTimeThenName, millis } from './timestamps.ts';

@@ -1,4 +1,4 @@
-// A ReconRun's status from its Job and the Job's pod (DESIGN §4.5). The result is the
+// A ReconRun's status from its Job and the Job's pod (docs/design.md, Status). The result is the
 // whole status the operator owns, to be written whole: a field absent here (an old
 // message, say) must disappear from the object.
 //

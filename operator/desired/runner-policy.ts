@@ -1,4 +1,4 @@
-// What a namespace user may ask of a runner pod (DESIGN §8). Whoever may create a ReconJob
+// What a namespace user may ask of a runner pod (docs/design.md, Safety). Whoever may create a ReconJob
 // chooses spec.runner.image, serviceAccountName and envFrom; without a policy that is "any
 // image, as any ServiceAccount, with any Secret of the namespace". The platform team sets the
 // policy in the chart's values (runnerPolicy); the operator enforces it here (Ready=False

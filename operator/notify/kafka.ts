@@ -71,7 +71,7 @@ export class KafkaSink {
   ) {}
 
   // kafkajs is imported on the first send, so an operator without Kafka notifications
-  // never loads it (issue 11: start-up time and memory).
+  // never loads it (start-up time and memory).
   private async client(): Promise<{ kafka: Kafka; lib: typeof KafkaJs }> {
     const lib = await import('kafkajs');
     const { settings } = this;

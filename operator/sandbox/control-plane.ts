@@ -1,4 +1,4 @@
-// A real Kubernetes control plane on loopback (DESIGN §6): etcd, kube-apiserver (token
+// A real Kubernetes control plane on loopback (docs/design.md, Real parts): etcd, kube-apiserver (token
 // authentication, RBAC, service-account signing keys, the default admission plugins) and
 // kube-controller-manager (Job, CronJob, garbage collector, namespace, service-account,
 // TTL-after-finished, ReplicaSet/Deployment, root-CA publisher). No scheduler and no

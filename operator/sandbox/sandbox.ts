@@ -26,6 +26,12 @@ export interface SandboxOptions {
   runnerEnv?: Record<string, string>;
   /** host:port[,host:port]: the operator's Kafka sink sends notify events there (as RAAS_KAFKA_BROKERS does). */
   kafkaBrokers?: string;
+  /**
+   * Write the S3 test server's settings here as `export AWS_...=...` lines, so a second
+   * shell can `. FILE` before `kubectl recon results --download` or `raas web`: the port is
+   * free-picked at start, so a copy-paste command cannot name it.
+   */
+  s3EnvFile?: string;
 }
 
 export interface Sandbox {
@@ -65,6 +71,13 @@ export async function installCrds(cp: ControlPlane): Promise<void> {
       await new Promise((res) => setTimeout(res, 100));
     }
   }
+}
+
+/** `export NAME='value'` lines a POSIX shell can source; values single-quoted, so nothing in them is expanded. */
+export function shellExports(env: Record<string, string>): string {
+  return Object.entries(env)
+    .map(([k, v]) => `export ${k}='${v.replaceAll("'", "'\\''")}'\n`)
+    .join('');
 }
 
 export async function startSandbox(o: SandboxOptions, say: (line: string) => void): Promise<Sandbox> {
@@ -110,7 +123,12 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
     say(`raas sandbox: Kubernetes API at ${cp.url} (kube-apiserver, etcd, kube-controller-manager; pods run as local processes); kubeconfig written to ${path}`);
     say(`  export KUBECONFIG=${path}`);
     say(`  kubectl apply -f examples/sandbox/reconjob.yaml && kubectl get reconruns -w`);
-    if (s3) say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+    if (s3 && o.s3EnvFile) {
+      const envPath = resolve(o.s3EnvFile);
+      await mkdir(dirname(envPath), { recursive: true });
+      await writeFile(envPath, shellExports(s3.env), { mode: 0o600 });
+      say(`  for kubectl recon results --download and raas web: . ${envPath}`);
+    } else if (s3) say(`  for kubectl recon results --download and raas web: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     if (s3) say(`  S3 test server at ${s3.endpoint}: s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
     if (operatorConfig.kafka) say(`  notifications: ReconJobs' kafka notify entries send CloudEvents to Kafka at ${operatorConfig.kafka.brokers.join(',')}`);
     say(`  operator metrics at http://127.0.0.1:${operator.port}/metrics, health at /healthz; stop with Ctrl-C`);

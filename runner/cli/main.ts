@@ -1,4 +1,4 @@
-// The `raas` command line. Exit codes (DESIGN §3): 0 the run completed (balanced or
+// The `raas` command line. Exit codes (docs/design.md, The CLI): 0 the run completed (balanced or
 // not), 1 unbalanced with --strict, 2 the run failed or the command was wrong, with one
 // clear line on stderr saying why.
 import { Command, CommanderError, Option } from 'commander';
@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 // Everything a command does is imported when the command runs, so `raas --help` (and a
-// mistyped flag) loads commander only, not zod, yaml, luxon or DuckDB (issue 11).
+// mistyped flag) loads commander only, not zod, yaml, luxon or DuckDB (start-up time).
 async function commandModules() {
   const [load, recon, summary, format, window] = await Promise.all([
     import('../spec/load.ts'),
@@ -204,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((err: unknown) => {
-  // Nothing escapes as a stack trace (issue 8): one line, exit 2.
+  // Nothing escapes as a stack trace: one line, exit 2.
   stderr(`raas: unexpected error: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
   return EXIT_FAILED;
 });

@@ -2,7 +2,7 @@
 // are data, so tests read them and `raas run --explain` prints them. Identifiers go
 // through quoteIdent and values through quoteLiteral; nothing a user typed is spliced.
 //
-// Shape of a run (DESIGN §5):
+// Shape of a run (docs/design.md, Compare semantics):
 //   <side>_keyed   view: coerced keys k0.., compared values v0.., originals o0.., present flag
 //   <side>_dups    table: non-null keys that occur more than once on that side
 //   dup_keys       table: union of both, with which side(s) duplicated them
@@ -244,7 +244,7 @@ export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; exclu
 }
 
 /**
- * The compare join and the proof that no key repeats in one pass (issue 11), for every
+ * The compare join and the proof that no key repeats in one pass, for every
  * mode but Full. The joined rows are grouped by `CASE WHEN <row is kept> THEN key END`:
  * each row reconTableSql would store becomes a group of its own key (a group of more
  * than one row means a repeated key), and every plain match falls into the one group

@@ -64,7 +64,7 @@ export function decideCoercion(leftType: string, rightType: string, wantsNumeric
   if (temporal(l) || temporal(r)) {
     const classes = [l, r];
     if (classes.every((c) => temporal(c) || c === 'text')) {
-      // The finer precision wins (DESIGN §5): next to nanoseconds, both sides are read as
+      // The finer precision wins (docs/design.md, Compare semantics): next to nanoseconds, both sides are read as
       // TIMESTAMP_NS (text with an offset and TIMESTAMPTZ become UTC instants, the session zone).
       if ([leftType, rightType].some((t) => t.toUpperCase().trim() === 'TIMESTAMP_NS')) {
         return l === r && leftType === rightType ? { kind: 'same', type: leftType } : { kind: 'cast', type: 'TIMESTAMP_NS' };

@@ -70,7 +70,7 @@ export interface ComparePlan {
 
 /**
  * A column by name. DuckDB identifiers ignore case, so a name matches ignoring case
- * (`amount` finds `AMOUNT`, DESIGN §5); an exact match wins when a side has both.
+ * (`amount` finds `AMOUNT`, docs/design.md, Compare semantics); an exact match wins when a side has both.
  */
 export function findColumn(columns: Column[], name: string, side: Side, sideName: string, field: string): Column {
   const exact = columns.find((c) => c.name === name);
@@ -125,7 +125,7 @@ export function compareSpecs(spec: ReconJobSpec, leftColumns: Column[], rightCol
   if (spec.compare) return spec.compare.map((c, i) => ({ ...c, field: `spec.compare[${i}]` }));
   const keyNames = new Set(spec.keys.flatMap((k) => [foldName(k.column), foldName(k.right ?? k.column)]));
   const rightNames = new Set(rightColumns.map((c) => foldName(c.name)));
-  // Pairs ignoring case (DESIGN §5); findColumn then picks the right side's spelling.
+  // Pairs ignoring case (docs/design.md, Compare semantics); findColumn then picks the right side's spelling.
   return leftColumns
     .filter((c) => !keyNames.has(foldName(c.name)) && rightNames.has(foldName(c.name)))
     .map((c) => ({ column: c.name, field: `spec.compare (every common column: ${c.name})` }));

@@ -1,5 +1,5 @@
 // Decides whether user SQL (a side's `query`, a summary's `sql`) may run: exactly one
-// read-only SELECT that reads only the relations it is given (DESIGN §8). Pure: the input
+// read-only SELECT that reads only the relations it is given (docs/design.md, Safety). Pure: the input
 // is DuckDB's own parse tree (json_serialize_sql, see run/duck.ts), not a regex over the
 // text, so comments, quoting and nesting cannot hide a statement or a table.
 //

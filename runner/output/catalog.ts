@@ -1,4 +1,4 @@
-// The results catalog (issue 10): after a run is published, one summary row per run, and
+// The results catalog: after a run is published, one summary row per run, and
 // optionally its result rows, go into PostgreSQL tables for other systems. Idempotent per
 // run: rows are keyed by run name and window, so re-running replaces them; everything is
 // one transaction, so readers see the old run or the new one. Tables (and a schema, when

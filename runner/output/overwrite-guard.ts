@@ -1,4 +1,4 @@
-// One window never replaces another window's committed results (issue 8, item 11). A
+// One window never replaces another window's committed results. A
 // location's summary.json is its commit marker; before a run publishes, the marker already
 // there is read, and a different window's marker refuses the publish. The same window may
 // be replaced: that is what a rerun is. Pure: the schemes read the text, this decides.

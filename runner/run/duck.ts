@@ -33,7 +33,7 @@ export class Duck {
     if (opts.memoryLimit) config.memory_limit = opts.memoryLimit;
     if (opts.threads) config.threads = String(opts.threads);
     // In memory, not a file in workDir: with a database file DuckDB's joins ran at the same
-    // CPU time but ~1.5x the wall time at 10M rows (issue 11, measured in `npm run bench`),
+    // CPU time but ~1.5x the wall time at 10M rows (measured in `npm run bench`),
     // and nothing here needs to outlive the process. Spilling is unchanged: temp_directory.
     const instance = await DuckDBInstance.create(':memory:', config);
     const conn = await instance.connect();
@@ -88,7 +88,7 @@ export class Duck {
 
   /**
    * After staging: user SQL may read only the staged files and write only under the
-   * given directories, and cannot undo that (DESIGN §4).
+   * given directories, and cannot undo that (docs/design.md, The runner).
    */
   async lockDown(allowedFiles: string[], allowedDirs: string[]): Promise<void> {
     const list = (xs: string[]) => `[${xs.map(quoteLiteral).join(', ')}]`;

@@ -1,4 +1,4 @@
-// One reconciliation run, stage by stage (DESIGN §4): render templates -> stage inputs ->
+// One reconciliation run, stage by stage (docs/design.md, How a run flows): render templates -> stage inputs ->
 // DuckDB views -> lock down -> per-side query -> key checks -> compare -> summaries ->
 // write locally -> publish, summary.json last. Every failure names its stage.
 import { createReadStream } from 'node:fs';
@@ -294,7 +294,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       let groupedMs = 0;
       if (mode !== 'Full') {
         // The compare join proves the keys unique in the same pass (build-sql.ts,
-        // reconGroupedSql), instead of a second, key-only join (issue 11). Full mode keeps
+        // reconGroupedSql), instead of a second, key-only join. Full mode keeps
         // every key, so grouping would be one group per key: it keeps the key-only proof.
         const t0 = performance.now();
         try {
@@ -407,7 +407,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
       if (c.decimal) diffTotals[c.name] = String(stats.s[`dt${i}`]);
     });
     // A run that compared no value proves only that the keys line up; unless the spec asks
-    // for exactly that (compare: []), it must not pass as balanced (DESIGN §5).
+    // for exactly that (compare: []), it must not pass as balanced (docs/design.md, Compare semantics).
     const warnings: string[] = [];
     if (plan.compares.length === 0 && !spec.aggregate && spec.compare === undefined) {
       warnings.push(

@@ -1,4 +1,4 @@
-// The run summary: what summary.json holds and `raas run --json` prints (DESIGN §3).
+// The run summary: what summary.json holds and `raas run --json` prints (docs/design.md, summary.json and the result table).
 // Counts are integers; decimal values are strings, never floats.
 
 // Counts and the termination report's shape are declared once, as zod, in
@@ -32,7 +32,7 @@ export interface RunSummary {
 
 /**
  * Milliseconds per stage. `compareMs` covers everything between staging and writing; `steps`
- * splits it (issue 11: where the time of a run goes): reading the inputs and the per-side
+ * splits it (where the time of a run goes): reading the inputs and the per-side
  * queries, planning (describe, numeric probes), the NULL/duplicate key checks, the compare
  * join itself, and the summaries.
  */
@@ -43,7 +43,7 @@ export interface Timings {
   steps?: { loadMs: number; planMs: number; keysMs: number; joinMs: number; summariesMs: number };
 }
 
-/** Every count within its limit (DESIGN §5); duplicate and null limits cover both sides together. */
+/** Every count within its limit (docs/design.md, Compare semantics); duplicate and null limits cover both sides together. */
 export function isBalanced(c: Counts, e: Expectations): boolean {
   return (
     c.mismatched <= e.maxMismatched &&

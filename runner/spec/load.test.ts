@@ -22,7 +22,7 @@ function problems(input: unknown): string[] {
 const withSpec = (spec: Record<string, unknown>) => ({ ...valid, spec: { ...valid.spec, ...spec } });
 
 describe('validateReconJob', () => {
-  it('accepts the minimal manifest and the full DESIGN example', () => {
+  it('accepts the minimal manifest and a manifest using most fields', () => {
     expect(problems(valid)).toEqual([]);
     expect(
       problems(

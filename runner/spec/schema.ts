@@ -2,7 +2,7 @@
 // parsing, the TypeScript types and (later) the generated CRDs. Descriptions here are
 // what `kubectl explain` shows, so they state defaults: the schemas deliberately carry
 // no `.default()`, because API-server defaulting makes Argo CD report committed objects
-// as OutOfSync forever (DESIGN §2). Defaults are applied in code by `resolveDefaults`.
+// as OutOfSync forever (docs/design.md, Shape). Defaults are applied in code by `resolveDefaults`.
 import { z } from 'zod';
 import { PERIODS, WEEKDAYS } from '../window/window.ts';
 import { catalogSchema, databaseOptionsSchema, ftpOptionsSchema, sftpOptionsSchema } from './connections.ts';

@@ -1,4 +1,4 @@
-// postgres:// and mysql:// sources (DESIGN §3). The URI names the environment variable
+// postgres:// and mysql:// sources (docs/design.md, Sources and sinks). The URI names the environment variable
 // that holds the connection URL (postgres://$LEDGER_DB_URL), so the URL and its password
 // live only in a Secret. The side's query runs in the database inside a read-only
 // transaction, with the window values as bind parameters; rows are fetched in batches

@@ -1,4 +1,4 @@
-// JSON numbers exactly as written (DESIGN §5). DuckDB's JSON reader turns every number
+// JSON numbers exactly as written (docs/design.md, Compare semantics). DuckDB's JSON reader turns every number
 // with a fraction into a binary double, so 0.123456789012345678 and ...677 become one
 // value. This copies a JSON/NDJSON file with each number token turned into a string token
 // of the same text, and reports which top-level record fields held only numbers; the

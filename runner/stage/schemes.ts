@@ -1,4 +1,4 @@
-// The one dispatch from a URI to its scheme module (DESIGN §3). Everything that needs to
+// The one dispatch from a URI to its scheme module (docs/design.md, Sources and sinks). Everything that needs to
 // know "is this S3, SFTP, a database...?" asks `schemeOf`; everything that stages or
 // publishes goes through a `Transports`, which opens each scheme's session on first use
 // (the heavier clients are imported only then) and closes them all at the end of a run.

@@ -1,4 +1,4 @@
-// The contract every URI scheme implements (DESIGN §3 "one module each behind one
+// The contract every URI scheme implements (docs/design.md, Sources and sinks: "one module each behind one
 // interface"). A scheme module stages a URI into local files and, when it can be a
 // target, publishes result files to it. Each module owns its client's lifecycle: a
 // session opened for a run creates clients lazily and `close()` releases them.

@@ -1,11 +1,11 @@
-// The two hand-written baselines raas is measured against (DESIGN §7): the comparison
+// The two hand-written baselines raas is measured against (docs/design.md, Performance targets): the comparison
 // as ONE DuckDB statement. Both write the same result columns as raas (key, status, the
 // mismatched column list, left/right/diff per column, sorted by key) so the only
 // difference in work is how raas gets there.
 //
 // - naive: a plain FULL OUTER JOIN; duplicate keys would multiply and NULL keys would
 //   show up as one-sided rows. The absolute lower bound.
-// - fair:  raas's semantics (DESIGN §5): NULL keys excluded, keys occurring more than
+// - fair:  raas's semantics (docs/design.md, Compare semantics): NULL keys excluded, keys occurring more than
 //   once on a side found with GROUP BY id HAVING count(*) > 1, set aside on both sides
 //   and reported once as `duplicate`.
 

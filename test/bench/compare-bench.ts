@@ -1,4 +1,4 @@
-// `npm run bench`: the DESIGN §7 compare target, measured. Runs the real raas CLI on two
+// `npm run bench`: the compare target of docs/design.md, Performance targets, measured. Runs the real raas CLI on two
 // N-row Parquet files and the same comparison as one hand-written DuckDB statement (two
 // variants, see baseline-sql.ts), each in its own process, R times, interleaved so that
 // noise from other work on the machine falls on every variant alike. Prints median wall
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
   }
 
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
-  console.log('\nDESIGN §7 targets (reported, not enforced):');
+  console.log('\ntargets of docs/design.md, Performance targets (reported, not enforced):');
   for (const b of (['fair', 'naive'] as const).filter((x) => opts.variants.includes(x))) {
     const r = raas.wall / stat(b).wall;
     console.log(`  time   raas / ${LABEL[b].padEnd(26)} <= ${TARGET_RATIO}x   measured ${r.toFixed(2)}x (median wall)   ${verdict(r <= TARGET_RATIO)}`);

@@ -14,7 +14,7 @@ export interface BenchData {
   cached: boolean;
 }
 
-/** How many keys are moved so that they exist on one side only (DESIGN §5 left_only/right_only). */
+/** How many keys are moved so that they exist on one side only (left_only/right_only in docs/design.md, Compare semantics). */
 export const ONE_SIDED_KEYS = 1000;
 
 async function exists(path: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-// `npm run bench:operator`: measures the operator against the DESIGN §7 targets on a real
+// `npm run bench:operator`: measures the operator against the targets in docs/design.md, Performance targets, on a real
 // control plane (etcd, kube-apiserver, kube-controller-manager from scripts/install-kube.sh;
 // ADR 0006), with the operator as its own process (`node bin/raas.js operator`) under the
 // chart's ServiceAccount and RBAC (rendered by the real helm; the admin when helm is missing).
@@ -6,7 +6,7 @@
 //   - N ReconJobs (default 1000, --jobs N) exist before the operator starts, so the time
 //     from spawn to N CronJobs and N Ready ReconJobs is the cold start a restarted
 //     operator faces. Counted from watches, not by listing (listing 1,000 objects every
-//     50 ms would load the 2 cores the operator runs on).
+//     50 ms would load the cores the operator runs on).
 //   - Steady RSS of the operator process while idle with N jobs cached (VmRSS, 500 ms).
 //   - Status latency for M manual runs (--runs M, default 20): the operator creates the
 //     Job, the real Job controller creates its pod; there is no kubelet, so this process
@@ -42,7 +42,7 @@ const STEADY_MS = 20_000;
 const RSS_SAMPLE_MS = 500;
 const CREATE_CONCURRENCY = 16;
 
-// DESIGN §7. "Within seconds" is read as under 10 s: more than that is no longer seconds.
+// docs/design.md, Performance targets: "within seconds" is read as under 10 s: more than that is no longer seconds.
 const TARGET_RECONCILE_MS = 10_000;
 const TARGET_RSS_BYTES = 150 * 1024 * 1024;
 const TARGET_STATUS_MS = 2_000;
@@ -141,7 +141,7 @@ function requestDelta(before: Map<string, number>, after: Map<string, number>): 
 
 /**
  * CPU seconds (user + system) of this process's children and of the operator, by command
- * name, from /proc: where the cold start's CPU went on a machine with 2 cores.
+ * name, from /proc: where the cold start's CPU went.
  */
 function childCpu(extra: number[]): Map<string, number> {
   const tick = 100; // USER_HZ on Linux

@@ -1,4 +1,4 @@
-// `npm run bench:peers` (issue 11, DESIGN §7): raas against datacompy on pandas, Polars and
+// `npm run bench:peers` (docs/design.md, Performance targets): raas against datacompy on pandas, Polars and
 // Spark (local[2]) on the same Parquet files, at several sizes. Every engine runs in its own
 // process, interleaved (one round of all engines, then the next), and is measured the same
 // way: wall time, CPU time and peak RSS of the whole process tree (Spark's JVM included).
@@ -32,7 +32,7 @@ const PIP_PACKAGES = ['datacompy', 'pandas', 'polars', 'pyarrow', 'pyspark'];
 type Engine = 'raas' | 'pandas' | 'polars' | 'spark';
 const ENGINES: readonly Engine[] = ['raas', 'pandas', 'polars', 'spark'];
 const LABEL: Record<Engine, string> = { raas: 'raas', pandas: 'datacompy on pandas', polars: 'datacompy on Polars', spark: 'datacompy on Spark local[2]' };
-/** raas must be at least this many times faster (whole-process wall time), per issue 11. */
+/** raas must be at least this many times faster (whole-process wall time), per docs/design.md, Performance targets. */
 const SPEED_TARGET: Record<Exclude<Engine, 'raas'>, number> = { pandas: 10, polars: 2, spark: 10 };
 const IMPORTS: Record<Exclude<Engine, 'raas'>, string> = {
   pandas: 'import datacompy, pandas, pyarrow',
@@ -226,7 +226,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nversions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ') || 'n/a'}`);
-  console.log('\nmarkdown (for the README):\n' + markdown.join('\n'));
+  console.log('\nmarkdown (for docs/performance.md):\n' + markdown.join('\n'));
   if (disagreements) process.exit(1);
 }
 

@@ -1,4 +1,4 @@
-// First part of `npm run bench` (issue 11): start-up and many small jobs, whole process.
+// First part of `npm run bench`: start-up and many small jobs, whole process.
 //   - `raas --help`, N times (target: median under 0.25 s);
 //   - a 10k x 10k local Parquet recon, --runs times back to back, one process each, the way
 //     a cluster runs many small daily recons (target: median under 0.5 s); median and p95;
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   if (compiled.length) console.log(line(`raas run ${SMALL_ROWS / 1000}k x ${SMALL_ROWS / 1000}k (compiled)`, compiled));
   if (source.length) console.log(line(`raas run ${SMALL_ROWS / 1000}k x ${SMALL_ROWS / 1000}k (sources via tsx)`, source));
   console.log(`counts of every small run: ${[...answers][0]}`);
-  console.log('\nissue 11 start-up targets (reported, not enforced; wall time of the whole process):');
+  console.log('\nstart-up targets (reported, not enforced; wall time of the whole process):');
   if (help.length) {
     const h = quantile(help.map((m) => m.wallMs), 0.5);
     console.log(`  raas --help          median < ${secs(HELP_TARGET_MS)}   measured ${secs(h)}   ${verdict(h < HELP_TARGET_MS)}`);

@@ -1,4 +1,4 @@
-// `npm run bench:web`: the results API against the DESIGN §7 targets.
+// `npm run bench:web`: the results API against the targets in docs/design.md, Performance targets.
 //
 //   - The run list with 10,000 runs (--runs N) across 4 namespaces, walked page by page
 //     with limit=100 and continue, all namespaces and one namespace (target: < 200 ms a page).

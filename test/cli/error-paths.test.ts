@@ -1,4 +1,4 @@
-// Issue 8, item 7: every way a user can get `raas run` (or `raas validate`) wrong ends in
+// Every way a user can get `raas run` (or `raas validate`) wrong ends in
 // exit 2 with exactly one line on stderr that names the field and the fix, never a stack
 // trace, and a termination message that is valid JSON of at most 4096 bytes.
 import { readFile, rm } from 'node:fs/promises';

@@ -1,4 +1,4 @@
-// One window never replaces another window's committed results (issue 8, item 11): a run
+// One window never replaces another window's committed results: a run
 // whose output location already holds a different window's summary.json exits 2 and leaves
 // it alone; a rerun of the same window replaces it; the default location differs per window.
 import { GetObjectCommand } from '@aws-sdk/client-s3';

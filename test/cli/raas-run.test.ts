@@ -1,4 +1,4 @@
-// The CLI contract (DESIGN §3): exit 0 completed, 1 unbalanced with --strict, 2 failed
+// The CLI contract (docs/design.md, The CLI): exit 0 completed, 1 unbalanced with --strict, 2 failed
 // with one clear line on stderr that names the field and the fix.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
-// The README's kind walkthrough, against a real cluster. Runs only with RAAS_E2E=1 (it
-// needs Docker, kind, kubectl and helm, none of which CI machines here have); otherwise it
+// The kind install of docs/operations.md, against a real cluster. Runs only with RAAS_E2E=1 (it
+// needs Docker, kind, kubectl and helm, which the CI machines do not have); otherwise it
 // is skipped and says so. It creates the cluster from kind-config.yaml, builds and loads
 // the image, installs the chart, applies the quick-start job with its data in a ConfigMap,
 // runs one window and checks the ReconRun's counts.
@@ -7,11 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { docBlock } from '../docs/doc-blocks.ts';
 import { waitFor } from '../support/operator-env.ts';
 
 const enabled = process.env.RAAS_E2E === '1';
-const CLUSTER = process.env.RAAS_E2E_CLUSTER ?? 'raas';
-const IMAGE = process.env.RAAS_E2E_IMAGE ?? 'raas:0.1.0';
 
 function sh(cmd: string, args: string[], input?: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 900_000, ...(input ? { input } : {}) });
@@ -21,13 +20,11 @@ function sh(cmd: string, args: string[], input?: string): string {
 
 describe.skipIf(!enabled)('kind walkthrough (RAAS_E2E=1)', { timeout: 1_800_000 }, () => {
   it('installs the chart, runs a window and reports counts', async () => {
-    const clusters = sh('kind', ['get', 'clusters']).split('\n');
-    if (!clusters.includes(CLUSTER)) sh('kind', ['create', 'cluster', '--name', CLUSTER, '--config', 'kind-config.yaml']);
-    sh('docker', ['build', '-t', IMAGE, '.']);
-    sh('kind', ['load', 'docker-image', IMAGE, '--name', CLUSTER]);
-    sh('helm', ['upgrade', '--install', 'raas', 'charts/raas', '-n', 'raas-system', '--create-namespace', '--wait', '--set', `image.tag=${IMAGE.split(':')[1]}`]);
-    sh('kubectl', ['create', 'namespace', 'finance', '--dry-run=client', '-o', 'yaml']);
-    sh('kubectl', ['apply', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata: { name: finance }\n');
+    // covers docs block ops-install-kind: the block's lines as written (cluster "raas" from
+    // kind-config.yaml, image raas:0.1.0, the chart's defaults), after removing a cluster an
+    // earlier run left behind.
+    if (sh('kind', ['get', 'clusters']).split('\n').includes('raas')) sh('kind', ['delete', 'cluster', '--name', 'raas']);
+    sh('bash', ['-euo', 'pipefail', '-c', docBlock('ops-install-kind').code]);
     // The image carries examples/ (Dockerfile), so the quick-start job reads its data from
     // /app/examples and writes results to the pod's /work volume; a real job uses s3://.
     const data = 'examples/quickstart/data';

@@ -1,4 +1,4 @@
-// spec.output.columns (issue 10, item 5): extra columns from both sides travel into the
+// spec.output.columns: extra columns from both sides travel into the
 // result table as <c>_left / <c>_right in every output mode, never compared, never counted.
 import { describe, expect, it } from 'vitest';
 import { reconcile, statuses } from '../support/recon-fixture.ts';

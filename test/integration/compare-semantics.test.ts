@@ -1,4 +1,4 @@
-// DESIGN §5 end to end: real files, the real runner, real DuckDB, results read back.
+// Compare semantics (docs/design.md) end to end: real files, the real runner, real DuckDB, results read back.
 import { describe, expect, it } from 'vitest';
 import { duckSql, makeTempDir, reconcile, statuses } from '../support/recon-fixture.ts';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// The Helm chart, linted and rendered by the real `helm` binary (DESIGN §6).
+// The Helm chart, linted and rendered by the real `helm` binary (docs/design.md, Real parts).
 // helm comes from $HELM_BIN, .tools/bin/helm (scripts/install-helm.sh) or PATH. Without it
 // a developer's run skips, saying so; under CI=true it fails, so CI never goes green by
 // silently not checking the chart.

@@ -7,10 +7,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { cronJobName } from '../../operator/desired/names.ts';
+import { docBlock } from '../docs/doc-blocks.ts';
 import { findHelm, repoRoot } from '../support/helm.ts';
 import { clusterEnvForFile, s3ReconJob, statusOf, waitFor } from '../support/operator-env.ts';
 
@@ -84,6 +85,13 @@ describe('helm install on the real control plane', { timeout: 300_000 }, () => {
         return st.phase === 'Succeeded' || st.phase === 'Failed' ? st : undefined;
       }, 120_000);
       expect(s, env.outputs.slice(-1).join('')).toMatchObject({ phase: 'Succeeded', balanced: false, counts: { matched: 1, mismatched: 1 } });
+
+      // covers docs block ops-upgrade: the upgrade of docs/operations.md, its lines as written.
+      const upgrade = await run('bash', ['-euo', 'pipefail', '-c', docBlock('ops-upgrade').code], { ...henv, PATH: [dirname(helm!), dirname(KUBECTL), process.env.PATH ?? ''].join(':') });
+      expect(upgrade.code, upgrade.err).toBe(0);
+      expect(upgrade.out).toMatch(/customresourcedefinition\.apiextensions\.k8s\.io\/reconjobs\.raas\.dev serverside-applied/);
+      expect(upgrade.out).toMatch(/"raas" has been upgraded/);
+      expect(upgrade.out).toMatch(/successfully rolled out/);
 
       const uninstall = await run(helm!, ['uninstall', 'raas', '-n', 'raas-system', '--wait', '--timeout', '60s'], henv);
       expect(uninstall.code, uninstall.err).toBe(0);

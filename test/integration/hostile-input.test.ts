@@ -1,4 +1,4 @@
-// Issue 8: inputs that gave wrong counts with exit 0 on main, some reported BALANCED.
+// Hostile inputs: each once gave wrong counts with exit 0, some reported BALANCED.
 // Each class gets the right answer or a clear refusal; real files, real DuckDB.
 import { describe, expect, it } from 'vitest';
 import { duckSql, makeTempDir, reconcile, statuses } from '../support/recon-fixture.ts';

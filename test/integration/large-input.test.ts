@@ -1,5 +1,5 @@
-// Inputs larger than the memory DuckDB may use still complete (DESIGN §4: memory limit,
-// spill directory; the database itself is in memory since issue 11), with exact counts.
+// Inputs larger than the memory DuckDB may use still complete (docs/design.md, The runner: memory limit,
+// spill directory; the database itself is in memory, ADR 0021), with exact counts.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

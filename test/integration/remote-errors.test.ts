@@ -1,4 +1,4 @@
-// What a user sees when an SFTP or FTP source is wrong (issue 10 item 6): unreachable host,
+// What a user sees when an SFTP or FTP source is wrong: unreachable host,
 // refused credentials, unknown or changed host key, missing path, permission denied, and
 // credentials put where they do not belong. One line, naming the field and the fix, never
 // the secret.

@@ -1,4 +1,4 @@
-// The contract every source scheme passes against its real server (issue 10 item 1):
+// The contract every source scheme passes against its real server:
 // globs pick exactly the matching files, a missing object and refused credentials are
 // StageErrors naming the field (and never echoing the secret), and a failure part-way
 // through a glob leaves nothing half-staged.

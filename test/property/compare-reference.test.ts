@@ -1,7 +1,7 @@
-// Property test (issue 8): random small data sets with hostile column names, letter-case
+// Property test: random small data sets with hostile column names, letter-case
 // differences across sides, duplicates, NULL keys, wide decimals, tolerances and text
 // normalisation, reconciled by the real runner (real files, real DuckDB) and by the plain
-// TypeScript reference of DESIGN §5 (test/support/reference-recon.ts). They must agree on
+// TypeScript reference of the compare semantics (docs/design.md) (test/support/reference-recon.ts). They must agree on
 // every count, per-column mismatch, diff total, balanced and result row, or the runner must
 // refuse the spec naming the clashing column. `npm test` uses a fixed seed; `npm run fuzz`
 // runs many more cases with a fresh seed (RAAS_FUZZ_RUNS, RAAS_FUZZ_SEED).
@@ -134,7 +134,7 @@ async function check(s: Scenario): Promise<void> {
   expect(got.rows.map((r) => `${String(r[keyCol])}:${String(r.recon_status)}`).sort()).toEqual(want.rows);
 }
 
-describe('the runner agrees with the reference implementation of DESIGN §5', () => {
+describe('the runner agrees with the reference implementation of docs/design.md, Compare semantics', () => {
   it(`on ${RUNS} generated reconciliations (seed ${SEED})`, async () => {
     await fc.assert(fc.asyncProperty(scenario, check), { numRuns: RUNS, seed: SEED, endOnFailure: true });
   }, 600_000);

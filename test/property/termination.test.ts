@@ -1,4 +1,4 @@
-// Issue 8, item 6: the termination message is valid JSON of at most 4096 bytes whatever
+// The termination message is valid JSON of at most 4096 bytes whatever
 // the input (CJK and quote-heavy names, long URIs, long errors), and keeps the phase and
 // the counts the operator needs.
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-// A real Kubernetes control plane for a test file (DESIGN §6): etcd + kube-apiserver +
+// A real Kubernetes control plane for a test file (docs/design.md, Real parts): etcd + kube-apiserver +
 // kube-controller-manager from operator/sandbox/control-plane.ts, the generated CRDs
 // applied and Established, and the process kubelet playing the node. Helpers read and
 // write objects over the real API as the admin; the operator's own credentials come from

@@ -1,4 +1,4 @@
-// An independent, deliberately simple reference of DESIGN §5 in plain TypeScript: rows
+// An independent, deliberately simple reference of the compare semantics (docs/design.md) in plain TypeScript: rows
 // in, counts and statuses out, with exact decimals as BigInt. It shares nothing with the
 // SQL builder (runner/compare), so a property test comparing the two catches a wrong
 // count in either. One key column, numeric and text compare columns.

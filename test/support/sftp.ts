@@ -17,7 +17,7 @@ export interface SftpTestServer {
   privateKey: string;
   /** The known_hosts line for this server's host key. */
   knownHosts: string;
-  /** The user's file area on this machine (also its path on the server). */
+  /** The user's file area on the host (also its path on the server). */
   root: string;
   /** sftp://user@127.0.0.1:port/<root>/<rel> */
   uri(rel: string): string;

@@ -37,7 +37,7 @@ const STOP_GRACE_MS = 20_000;
 const KILL_WAIT_MS = 10_000;
 const OUTPUT_LINES = 40;
 
-// Sized for a 2-core CI machine that runs other suites next to this one. C1-only JIT and
+// Sized for a small CI machine that runs other suites next to this one. C1-only JIT and
 // the serial collector start the JVM noticeably faster and use fewer threads; a test
 // broker moves kilobytes, so peak throughput does not matter.
 const JVM_ARGS = [
@@ -88,7 +88,7 @@ function serverProperties(o: { dataDir: string; port: number; controllerPort: nu
     'share.coordinator.state.topic.min.isr=1',
     // After a SIGKILL the restarted controller rejects the broker's new registration until
     // the dead incarnation's session expires (default 9 s). Heartbeats stay 6x more frequent
-    // than the timeout so a loaded 2-core machine does not fence a live broker.
+    // than the timeout so a loaded machine does not fence a live broker.
     'broker.heartbeat.interval.ms=500',
     'broker.session.timeout.ms=3000',
     // Consumers join at once instead of after the default 3 s wait for more members.
@@ -261,7 +261,7 @@ async function waitUntilReady(brokers: string[], current: Running): Promise<void
 /** SIGKILLs the broker when this Node process dies, whichever way it dies. */
 function startReaper(pid: number): ChildProcess {
   // A SIGKILLed test worker runs no exit hooks, and an orphaned 512 MB JVM would starve the
-  // rest of a 2-core CI run. This shell reads its stdin, a pipe from this process, until
+  // rest of a small CI run. This shell reads its stdin, a pipe from this process, until
   // EOF, which the kernel delivers when this process is gone; then it kills the broker.
   const reaper = spawn('sh', ['-c', 'read -r _ignored; kill -KILL "$0" 2>/dev/null', String(pid)], {
     stdio: ['pipe', 'ignore', 'ignore'],
