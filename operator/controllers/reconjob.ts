@@ -4,8 +4,7 @@
 // it is called with a key from its queue, never with an event, so a missed or repeated
 // event changes nothing.
 import { describeIssue } from '../../runner/spec/load.ts';
-import { reconJobSpecSchema, type ReconJobSpec } from '../../runner/spec/schema.ts';
-import { assertTimeZone } from '../../runner/window/window.ts';
+import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
 import { runsToStart } from '../desired/admission.ts';
 import { applyIsNoop, content, firstDifference, withAppliedHash } from '../desired/apply-skip.ts';
 import { desiredCronJob } from '../desired/desired-cronjob.ts';
@@ -15,7 +14,7 @@ import { cronJobName, runJobName } from '../desired/names.ts';
 import { DEFAULT_RUNNER_POLICY, runnerPolicyProblems } from '../desired/runner-policy.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
-import { normalizeCron } from '../desired/schedule.ts';
+import { problemsWithoutData } from '../../runner/run/check-without-data.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
 import { isConflict, isNotFound, type V1CronJob } from '../kube/client.ts';
 import { objectKey, splitKey } from '../kube/manager.ts';
@@ -69,7 +68,7 @@ export class ReconJobController {
     const generation = job.metadata.generation ?? 0;
     const parsed = reconJobSpecSchema.safeParse(job.spec);
     const problems = parsed.success
-      ? [...scheduleProblems(parsed.data), ...runnerPolicyProblems(parsed.data.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image)]
+      ? [...(await problemsWithoutData({ ...job, spec: parsed.data } as unknown as StoredReconJob)), ...runnerPolicyProblems(parsed.data.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image)]
       : parsed.error.issues.map((i) => describeIssue({ ...i, path: ['spec', ...i.path] }, { spec: job.spec }));
     if (!parsed.success || problems.length) {
       const status = jobStatusInvalid(generation, job.status, problems, now);
@@ -141,22 +140,4 @@ export class ReconJobController {
       if (!wasReady) await kube.event({ apiVersion: API_VERSION, kind: 'ReconJob', name, namespace: ns, uid: job.metadata.uid }, 'Normal', 'Ready', status.conditions?.[0]?.message ?? 'ready');
     }
   }
-}
-
-/** What the schema cannot see: the cron syntax and the time zone name. */
-function scheduleProblems(spec: ReconJobSpec): string[] {
-  const problems: string[] = [];
-  const sched = spec.schedule;
-  if (!sched) return problems;
-  try {
-    normalizeCron(sched.cron);
-  } catch (err) {
-    problems.push(`spec.${(err as Error).message}`);
-  }
-  try {
-    assertTimeZone(sched.timeZone ?? 'UTC');
-  } catch (err) {
-    problems.push(`spec.schedule.timeZone: ${(err as Error).message}`);
-  }
-  return problems;
 }
