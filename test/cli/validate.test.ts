@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/run-cli.ts';
+import { runCli, type CliResult } from '../support/run-cli.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ spec:
   keys: [ { column: id } ]
 ${spec}`;
 
-async function validate(spec: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function validate(spec: string): Promise<CliResult> {
   const file = join(dir, `m${Math.random().toString(36).slice(2)}.yaml`);
   await writeFile(file, manifest(spec));
   return runCli(['validate', '-f', file]);
