@@ -3,6 +3,14 @@
 #   docker build -t raas:0.1.0 .
 # The TypeScript is compiled to dist/ in a build stage (esbuild, `npm run build`); the image
 # runs that build and carries no sources and no transpiler (docs/adr/0020).
+#
+# Without a Docker daemon: scripts/build-image.sh builds this file with buildah onto a local
+# Debian Node 20 base (NODE_IMAGE) and hands the build stages the host's CA bundle as the
+# secret `npmca` (docs/adr/0100-real-node.md). Neither ends up in the image.
+#
+# Targets: `raas` (operator and runner) is the last stage, so a plain build makes it. Other
+# images of this repo go above it as their own named stages (`--target NAME`) and may start
+# FROM the shared stages here.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -13,7 +21,11 @@ COPY bin ./bin
 COPY runner ./runner
 COPY operator ./operator
 # `npm ci` runs the `prepare` step, which is the build; the stamp proves it finished.
-RUN npm ci --no-audit --no-fund && test -f dist/build-stamp.json
+# npmca (optional): the CA bundle of a host whose TLS to the registry goes through its own
+# CA; mounted for this step only, never written to a layer.
+RUN --mount=type=secret,id=npmca \
+    if [ -s /run/secrets/npmca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npmca; fi \
+ && npm ci --no-audit --no-fund && test -f dist/build-stamp.json
 
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
@@ -21,14 +33,17 @@ COPY package.json package-lock.json ./
 # Prebuilt native packages (DuckDB bindings) are picked for this platform/glibc. No
 # production dependency has an install script; --ignore-scripts skips `prepare` (the build
 # happened above and needs the dev tools).
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+RUN --mount=type=secret,id=npmca \
+    if [ -s /run/secrets/npmca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npmca; fi \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force
 
-FROM ${NODE_IMAGE}
+FROM ${NODE_IMAGE} AS raas
 ENV NODE_ENV=production \
     TMPDIR=/tmp
-RUN groupadd --system --gid 10001 raas \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin raas
+# Written directly: a minimal Debian base has no useradd (the passwd package is optional).
+RUN echo 'raas:x:10001:' >> /etc/group \
+ && echo 'raas:x:10001:10001:raas:/tmp:/usr/sbin/nologin' >> /etc/passwd
 WORKDIR /app
 # Everything stays owned by root and read-only for the runtime user; only /tmp (an emptyDir
 # in the pod, the root filesystem is read-only) is written to.

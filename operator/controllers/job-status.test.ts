@@ -42,6 +42,17 @@ describe('jobStatusValid', () => {
     expect(s.conditions?.[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'InvalidSpec', message: 'spec.keys: is required', observedGeneration: 4 });
     expect(s.lastRun?.name).toBe('a');
   });
+  it('an invalid job whose CronJob was suspended says so first, and has no next schedule time', () => {
+    const prev = jobStatusValid(job({ cron: '0 2 * * *' }), undefined, undefined, [], now);
+    expect(prev.nextScheduleTime).toBeDefined();
+    const s = jobStatusInvalid(5, prev, ['spec.runner.image: "evil/miner:latest" is not allowed by the runner policy'], now, { cronJobSuspended: true });
+    expect(s.conditions?.[0]?.message).toBe(
+      'the CronJob is suspended until the spec is fixed: no scheduled run uses the last valid spec meanwhile; spec.runner.image: "evil/miner:latest" is not allowed by the runner policy',
+    );
+    expect(s.nextScheduleTime).toBeUndefined();
+    expect(jobStatusInvalid(5, prev, ['x'], now, { cronJobSuspended: true, ...{} }).conditions?.[0]?.message).toMatch(/^the CronJob is suspended/);
+    expect(jobStatusInvalid(5, prev, ['x'.repeat(2000)], now, { cronJobSuspended: true }).conditions?.[0]?.message).toMatch(/^the CronJob is suspended.{900,}$/);
+  });
   it('sameStatus ignores key order and undefined fields', () => {
     expect(sameStatus({ a: 1, b: { c: 2, d: undefined } }, { b: { c: 2 }, a: 1 })).toBe(true);
     expect(sameStatus({ a: 1 }, { a: 2 })).toBe(false);

@@ -72,10 +72,15 @@ function scheduleBase(lastSchedule: unknown, created: unknown, now: Date): Date 
   return t !== undefined ? new Date(t) : now;
 }
 
-export function jobStatusInvalid(generation: number, previous: ReconJobStatus | undefined, problems: string[], now: Date): ReconJobStatus {
+export const SUSPENDED_WHILE_INVALID = 'the CronJob is suspended until the spec is fixed: no scheduled run uses the last valid spec meanwhile';
+
+export function jobStatusInvalid(generation: number, previous: ReconJobStatus | undefined, problems: string[], now: Date, o: { cronJobSuspended?: boolean } = {}): ReconJobStatus {
+  // The suspension goes first: a long list of problems is cut at 1,000 characters.
+  const message = [...(o.cronJobSuspended ? [SUSPENDED_WHILE_INVALID] : []), problems.join('; ')].join('; ').slice(0, 1000);
+  const { nextScheduleTime: _next, ...rest } = previous ?? {};
   return {
-    ...previous,
-    conditions: setCondition(previous?.conditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message: problems.join('; ').slice(0, 1000), observedGeneration: generation }, now),
+    ...rest,
+    conditions: setCondition(previous?.conditions, { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, observedGeneration: generation }, now),
     observedGeneration: generation,
   };
 }

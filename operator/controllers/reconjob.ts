@@ -7,7 +7,7 @@ import { describeIssue } from '../../runner/spec/load.ts';
 import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
 import { runsToStart } from '../desired/admission.ts';
 import { applyIsNoop, content, firstDifference, withAppliedHash } from '../desired/apply-skip.ts';
-import { desiredCronJob } from '../desired/desired-cronjob.ts';
+import { desiredCronJob, suspendWhileNotReady } from '../desired/desired-cronjob.ts';
 import { desiredRunJob, type StoredReconRun } from '../desired/desired-run-job.ts';
 import { JOB_LABEL } from '../desired/meta.ts';
 import { cronJobName, runJobName } from '../desired/names.ts';
@@ -71,7 +71,13 @@ export class ReconJobController {
       ? [...(await problemsWithoutData({ ...job, spec: parsed.data } as unknown as StoredReconJob)), ...runnerPolicyProblems(parsed.data.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image)]
       : parsed.error.issues.map((i) => describeIssue({ ...i, path: ['spec', ...i.path] }, { spec: job.spec }));
     if (!parsed.success || problems.length) {
-      const status = jobStatusInvalid(generation, job.status, problems, now);
+      const cached = caches.cronJobs.get(ns, cronJobName(name));
+      const suspend = suspendWhileNotReady(cached);
+      if (suspend) {
+        await kube.mergePatchCronJob(ns, cronJobName(name), suspend);
+        log.info({ cronjob: cronJobName(name) }, 'CronJob suspended while the ReconJob is not Ready');
+      }
+      const status = jobStatusInvalid(generation, job.status, problems, now, { cronJobSuspended: cached !== undefined });
       if (!sameStatus(status, job.status)) {
         log.warn({ problems }, 'invalid ReconJob spec');
         await kube.replaceStatus('reconjobs', { ...job, status });

@@ -6,8 +6,9 @@ import { notifySchema } from '../../runner/spec/schema.ts';
 import { z } from 'zod';
 import type { NotificationRecord, ReconRunStatus } from '../api/reconrun.ts';
 import { RUN_LABEL } from '../desired/meta.ts';
-import { runJobName, scheduledRunName } from '../desired/names.ts';
-import { runStatusFromJob } from '../desired/run-status.ts';
+import { cronJobName, runJobName, scheduledRunName } from '../desired/names.ts';
+import { judgeRunJob, ownedPods } from '../desired/ownership.ts';
+import { iso, runStatusFromJob } from '../desired/run-status.ts';
 import { API_VERSION } from '../desired/types.ts';
 import { isConflict, isNotFound, type Kube } from '../kube/client.ts';
 import { objectKey, splitKey } from '../kube/manager.ts';
@@ -79,8 +80,8 @@ export class ReconRunController {
     this.enqueue(ns, job?.metadata?.labels?.[RUN_LABEL] ?? pod.metadata?.labels?.[RUN_LABEL] ?? scheduledRunName(jobName));
   }
 
-  private podOf(ns: string, jobName: string): PodObject | undefined {
-    const pods = this.o.caches.pods.byIndex(PODS_BY_JOB, objectKey(ns, jobName));
+  private podOf(ns: string, jobName: string, job: JobObject): PodObject | undefined {
+    const pods = ownedPods(this.o.caches.pods.byIndex(PODS_BY_JOB, objectKey(ns, jobName)), job);
     // backoffLimit is 0, so there is one pod; should there be more, the newest tells the outcome.
     return pods.sort((a, b) => String(b.metadata?.creationTimestamp ?? '').localeCompare(String(a.metadata?.creationTimestamp ?? '')))[0];
   }
@@ -94,11 +95,19 @@ export class ReconRunController {
       return;
     }
     const jobName = run.spec.trigger === 'Scheduled' ? (run.status?.jobName ?? run.metadata.name) : runJobName(run.metadata.name);
-    const k8sJob = caches.jobs.get(ns, jobName);
+    // Status comes only from a Job the run's own chain controls (by uid), never from one
+    // that merely has the name: anyone who may create Jobs here could have made that one.
+    const scheduled = run.spec.trigger === 'Scheduled';
+    const owner = scheduled ? caches.cronJobs.get(ns, cronJobName(run.spec.jobRef.name)) : run;
+    const verdict = judgeRunJob(caches.jobs.get(ns, jobName), owner, scheduled ? `the CronJob of ReconJob ${run.spec.jobRef.name}` : `ReconRun ${name}`, jobName, ns);
+    const k8sJob = verdict.kind === 'owned' ? caches.jobs.get(ns, jobName) : undefined;
     const generation = run.metadata.generation ?? 0;
     const now = new Date();
     let status: ReconRunStatus;
-    if (!k8sJob) {
+    const finishedAlready = run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed';
+    if (verdict.kind === 'foreign' && !finishedAlready) {
+      status = { ...run.status, phase: 'Failed', observedGeneration: generation, message: verdict.message, completionTime: iso(now), conditions: run.status?.conditions ?? [] };
+    } else if (!k8sJob) {
       const finished = run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed';
       if (!finished && run.status?.phase) return; // Pending and waiting for admission (reconcileJob decides)
       if (!finished) {
@@ -108,7 +117,7 @@ export class ReconRunController {
       // Its Job was cleaned up; the status stands, but notifications may still be owed.
       status = { ...run.status };
     } else {
-      const pod = this.podOf(ns, jobName);
+      const pod = this.podOf(ns, jobName, k8sJob);
       const computed = runStatusFromJob(k8sJob, pod, now, generation, run.status?.conditions ?? [], run.status);
       status = { ...run.status, ...computed, jobName };
     }

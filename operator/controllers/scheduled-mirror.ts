@@ -6,6 +6,7 @@
 import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
 import { childLabels, controllerRef, JOB_LABEL, RUN_LABEL } from '../desired/meta.ts';
 import { scheduledRunName } from '../desired/names.ts';
+import { controlledBy } from '../desired/ownership.ts';
 import { windowForScheduledJob } from '../desired/schedule.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
 import { isConflict } from '../kube/client.ts';
@@ -52,6 +53,8 @@ export class ScheduledMirrorController {
     const owner = k8sJob.metadata?.labels?.[JOB_LABEL] ? k8sJob.metadata.ownerReferences?.find((r) => r.kind === 'CronJob') : undefined;
     if (!owner) return;
     const cron = caches.cronJobs.get(ns, owner.name);
+    // Only Jobs the CronJob controls (by uid): a user who may create Jobs can copy its name and labels.
+    if (!controlledBy(k8sJob, cron)) return;
     const reconJobName = cron ? reconJobOwner(cron) : undefined;
     const reconJob = reconJobName ? caches.reconJobs.get(ns, reconJobName) : undefined;
     if (!reconJob) return;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredCronJob, jobHistoryLimit } from './desired-cronjob.ts';
+import { desiredCronJob, jobHistoryLimit, suspendWhileNotReady } from './desired-cronjob.ts';
 import type { V1Container, V1EnvVar } from './k8s-types.ts';
 import { cronJobName } from './names.ts';
 import { reconJob } from './test-fixtures.ts';
@@ -115,5 +115,23 @@ describe('desiredCronJob', () => {
 
   it('is deterministic, so repeated server-side applies change nothing', () => {
     expect(desiredCronJob(scheduled, opts)).toEqual(desiredCronJob(scheduled, opts));
+  });
+});
+
+describe('suspendWhileNotReady and the resumption', () => {
+  it.each([
+    ['no CronJob: nothing to suspend', undefined, undefined],
+    ['a running CronJob is suspended', { spec: { schedule: '* * * * *', suspend: false, jobTemplate: {} } }, { spec: { suspend: true } }],
+    ['a CronJob without suspend set is suspended', { spec: { schedule: '* * * * *', jobTemplate: {} } }, { spec: { suspend: true } }],
+    ['a suspended CronJob needs no patch', { spec: { schedule: '* * * * *', suspend: true, jobTemplate: {} } }, undefined],
+  ])('%s', (_n, existing, patch) => {
+    expect(suspendWhileNotReady(existing)).toEqual(patch);
+  });
+  it.each([
+    ['resumes when fixed', {}, false],
+    ['stays suspended when the user suspended the schedule', { suspend: true }, true],
+    ['resumes when the user un-suspends explicitly', { suspend: false }, false],
+  ])('the desired CronJob of a Ready job %s (the user\'s schedule.suspend decides)', (_n, schedule, suspend) => {
+    expect(desiredCronJob(reconJob({ schedule: { cron: '* * * * *', ...schedule } }), opts)?.spec?.suspend).toBe(suspend);
   });
 });

@@ -30,6 +30,19 @@ export function jobHistoryLimit(runsKept: number): number {
   return Math.min(Math.max(runsKept, 1), MAX_JOB_HISTORY);
 }
 
+/**
+ * While a ReconJob is not Ready (its spec is invalid or refused by the runner policy) its
+ * CronJob still holds the last spec that was valid, which nobody can see any more; it must
+ * not fire that. The merge patch that suspends it, or undefined when there is no CronJob or
+ * it is suspended already. Only `suspend` changes: the template is not rebuilt from a spec
+ * that did not validate. A later apply of desiredCronJob gives `suspend` back to the
+ * user's schedule.suspend.
+ */
+export function suspendWhileNotReady(existing: Pick<V1CronJob, 'spec'> | undefined): { spec: { suspend: true } } | undefined {
+  if (!existing || existing.spec?.suspend === true) return undefined;
+  return { spec: { suspend: true } };
+}
+
 export function desiredCronJob(job: StoredReconJob, opts: RunnerOptions): V1CronJob | undefined {
   const schedule = job.spec.schedule;
   if (!schedule) return undefined;

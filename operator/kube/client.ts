@@ -127,6 +127,13 @@ export class Kube {
     return this.batch.createNamespacedJob({ namespace: job.metadata!.namespace!, body: job });
   }
 
+  /** A JSON merge patch of the fields given (no server-side apply: the rest stays as applied). */
+  async mergePatchCronJob(namespace: string, name: string, patch: { spec: Record<string, unknown> }): Promise<V1CronJob> {
+    // A partial CronJob: a merge patch carries only the fields it changes.
+    const body = { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name, namespace }, ...patch } as unknown as V1CronJob;
+    return this.objects.patch(body, undefined, undefined, FIELD_MANAGER, undefined, PatchStrategy.MergePatch);
+  }
+
   async deleteCronJob(namespace: string, name: string): Promise<void> {
     await this.batch.deleteNamespacedCronJob({ namespace, name, propagationPolicy: 'Background' });
   }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { handleApi, type ApiContext, type Caller } from './api/routes.ts';
+import { CatalogUnavailable, openBreakStore, type BreakStore } from './api/break-store.ts';
 import { ParamError } from './api/listing.ts';
 import { HttpProblem, problem, sendProblem } from './api/problem.ts';
 import { openResults, ResultError, type Results } from './api/results.ts';
@@ -34,6 +35,8 @@ export interface WebConfig {
   store?: Store;
   /** Replaces the TokenReview/SubjectAccessReview client (benchmarks only; tests use the real one). */
   reviewer?: Reviewer;
+  /** PostgreSQL URL of the results catalog that keeps break work (RAAS_WEB_CATALOG_URL); absent, breaks are read-only. */
+  catalogUrl?: string;
 }
 
 export interface RunningWeb {
@@ -109,7 +112,8 @@ export async function startWeb(cfg: WebConfig): Promise<RunningWeb> {
   const sessions = new Sessions();
   const assets = await loadAssets();
   const openapi = await readFile(OPENAPI_PATH);
-  const ctx: ApiContext = { store, reviewer, results, kubeConfig: cfg.kubeConfig };
+  const breaks: BreakStore | undefined = cfg.catalogUrl ? await openBreakStore(cfg.catalogUrl) : undefined;
+  const ctx: ApiContext = { store, reviewer, results, kubeConfig: cfg.kubeConfig, ...(breaks ? { breaks } : {}) };
   await store.synced();
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -236,6 +240,10 @@ export async function startWeb(cfg: WebConfig): Promise<RunningWeb> {
       const instance = (req.url ?? '').split('?')[0];
       if (err instanceof ParamError) return sendProblem(res, problem(400, err.message, err.param, instance), SECURITY_HEADERS);
       if (err instanceof HttpProblem) return sendProblem(res, problem(err.status, err.detail, err.param, instance), { ...SECURITY_HEADERS, ...err.headers });
+      if (err instanceof CatalogUnavailable) {
+        log?.warn({ err: err.message, path: instance }, 'results catalog unavailable');
+        return sendProblem(res, problem(503, err.message, undefined, instance), SECURITY_HEADERS);
+      }
       if (err instanceof ResultError) return sendProblem(res, problem(err.status, err.message, err.status === 400 ? 'column' : undefined, instance), SECURITY_HEADERS);
       log?.error({ err: (err as Error).message, path: instance }, 'request failed');
       sendProblem(res, problem(500, 'the server failed to answer; the error is in its log'), SECURITY_HEADERS);
@@ -260,6 +268,7 @@ export async function startWeb(cfg: WebConfig): Promise<RunningWeb> {
       });
       await store.stop();
       await results.close();
+      await breaks?.close();
     },
   };
 }

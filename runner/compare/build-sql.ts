@@ -12,8 +12,8 @@
 //                  outside Full mode; their count is derived and cross-checked (see engine).
 import type { OutputMode } from '../spec/schema.ts';
 import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
-import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
-import { classifyType } from './column-types.ts';
+import { classifyType, normalizeType } from './column-types.ts';
+import { duckdb, type Dialect } from './dialect.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
 const PRESENT = `${INTERNAL_PREFIX}present`;
@@ -23,7 +23,8 @@ const IN_RIGHT = `${INTERNAL_PREFIX}in_right`;
 const RECON_N = `${INTERNAL_PREFIX}recon_n`;
 const eqAlias = (i: number) => `${INTERNAL_PREFIX}eq${i}`;
 const carryAlias = (i: number) => `${INTERNAL_PREFIX}carry${i}`;
-const NUMBER_PATTERN = '^[+-]?([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$';
+/** A number as text: sign, integer digits (group 1), fraction digits (2), exponent (3). */
+const NUMBER_PATTERN = '[+-]?([0-9]*)(?:\\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?';
 
 export function keyAlias(i: number): string {
   return `k${i}`;
@@ -36,34 +37,35 @@ function originalAlias(i: number): string {
 }
 
 /** The expression reading one side's column in the type both sides are compared in. */
-export function coercedExpr(col: PlannedColumn, side: Side): string {
+export function coercedExpr(col: PlannedColumn, side: Side, d: Dialect = duckdb): string {
   const src = side === 'left' ? col.left : col.right;
-  const ref = q(src.name);
+  const ref = d.ident(src.name);
   switch (col.coercion.kind) {
     case 'numeric': {
       const target = col.decimal!.type;
-      if (src.type.toUpperCase() === target) return ref;
-      const t = src.type.toUpperCase();
+      const t = normalizeType(src.type);
+      // Integers on both sides compare as they are; the cast to the DECIMAL is on output only.
+      if (t === target || col.decimal!.integers) return ref;
       if (t === 'VARCHAR') return `CAST(trim(${ref}) AS ${target})`;
       // Floats go through their shortest text form, so 0.3 read from JSON is 0.3 exactly.
-      if (t === 'DOUBLE' || t === 'FLOAT' || t === 'REAL') return `CAST(CAST(${ref} AS VARCHAR) AS ${target})`;
+      if (t === 'DOUBLE' || t === 'FLOAT') return `CAST(CAST(${ref} AS ${d.text}) AS ${target})`;
       return `CAST(${ref} AS ${target})`;
     }
     case 'cast':
-      return `CAST(${ref} AS ${col.coercion.type})`;
+      return normalizeType(src.type) === normalizeType(col.coercion.type) ? ref : `CAST(${ref} AS ${d.typeName(col.coercion.type)})`;
     case 'same':
       return ref;
     case 'text':
-      return normalizedText(`CAST(${ref} AS VARCHAR)`, col);
+      return normalizedText(`CAST(${ref} AS ${d.text})`, col, d);
   }
 }
 
-function normalizedText(expr: string, col: PlannedColumn): string {
+function normalizedText(expr: string, col: PlannedColumn, d: Dialect): string {
   let e = expr;
   for (const n of col.normalize) {
     if (n === 'trim') e = `trim(${e})`;
     else if (n === 'lower') e = `lower(${e})`;
-    else e = `regexp_replace(${e}, '\\s+', ' ', 'g')`;
+    else e = d.collapseWhitespace(e);
   }
   return e;
 }
@@ -72,15 +74,15 @@ function hasOriginal(col: PlannedColumn): boolean {
   return col.normalize.length > 0;
 }
 
-export function keyedViewSql(plan: ComparePlan, side: Side, relation: string): string {
+export function keyedViewSql(plan: ComparePlan, side: Side, relation: string, d: Dialect = duckdb): string {
   const cols = [
-    ...plan.keys.map((k, i) => `${coercedExpr(k, side)} AS ${keyAlias(i)}`),
-    ...plan.compares.map((c, i) => `${coercedExpr(c, side)} AS ${valueAlias(i)}`),
-    ...plan.compares.flatMap((c, i) => (hasOriginal(c) ? [`${q(side === 'left' ? c.left.name : c.right.name)} AS ${originalAlias(i)}`] : [])),
-    ...(plan.carried ?? []).map((c, i) => `${q(side === 'left' ? c.left.name : c.right.name)} AS ${carryAlias(i)}`),
+    ...plan.keys.map((k, i) => `${coercedExpr(k, side, d)} AS ${keyAlias(i)}`),
+    ...plan.compares.map((c, i) => `${coercedExpr(c, side, d)} AS ${valueAlias(i)}`),
+    ...plan.compares.flatMap((c, i) => (hasOriginal(c) ? [`${d.ident(side === 'left' ? c.left.name : c.right.name)} AS ${originalAlias(i)}`] : [])),
+    ...(plan.carried ?? []).map((c, i) => `${d.ident(side === 'left' ? c.left.name : c.right.name)} AS ${carryAlias(i)}`),
     `true AS ${PRESENT}`,
   ];
-  return `CREATE OR REPLACE TEMP VIEW ${side}_keyed AS SELECT ${cols.join(', ')} FROM ${q(relation)}`;
+  return d.createView(`${side}_keyed`, `SELECT ${cols.join(', ')} FROM ${d.ident(relation)}`);
 }
 
 function keysNotNull(plan: ComparePlan, alias?: string): string {
@@ -98,7 +100,7 @@ function keyJoinCondition(plan: ComparePlan, a: string, b: string): string {
 }
 
 /** One row: rows on the side and rows with a NULL in any key column. */
-export function keyStatsSql(plan: ComparePlan, side: Side): string {
+export function keyStatsSql(plan: ComparePlan, side: Side, _d: Dialect = duckdb): string {
   return `SELECT count(*) AS row_count, count(*) FILTER (WHERE NOT (${keysNotNull(plan)})) AS null_keys FROM ${side}_keyed`;
 }
 
@@ -110,10 +112,10 @@ export function keyStatsSql(plan: ComparePlan, side: Side): string {
  * keys only if every left-only key has a = 1; the same holds mirrored. All four equal
  * means no duplicates; otherwise the grouping below finds them.
  */
-export function keyProfileSql(plan: ComparePlan): string {
+export function keyProfileSql(plan: ComparePlan, d: Dialect = duckdb): string {
   const l = `l.${keyAlias(0)}`;
   const r = `r.${keyAlias(0)}`;
-  const tuple = (alias: string) => (plan.keys.length === 1 ? `${alias}.${keyAlias(0)}` : `(${plan.keys.map((_, i) => `${alias}.${keyAlias(i)}`).join(', ')})`);
+  const tuple = (alias: string) => d.distinctTuple(plan.keys.map((_, i) => `${alias}.${keyAlias(i)}`));
   return (
     `SELECT count(${l}) AS lp, count(${r}) AS rp, ` +
     `count(*) FILTER (WHERE ${r} IS NULL) AS lo, count(DISTINCT ${tuple('l')}) FILTER (WHERE ${r} IS NULL) AS lod, ` +
@@ -123,10 +125,9 @@ export function keyProfileSql(plan: ComparePlan): string {
   );
 }
 
-export function duplicateKeysSql(plan: ComparePlan, side: Side): string {
+export function duplicateKeysSql(plan: ComparePlan, side: Side, d: Dialect = duckdb): string {
   return (
-    `CREATE OR REPLACE TEMP TABLE ${side}_dups AS SELECT ${keyList(plan)}, count(*) AS n FROM ${side}_keyed ` +
-    `WHERE ${keysNotNull(plan)} GROUP BY ${keyList(plan)} HAVING count(*) > 1`
+    d.createTable(`${side}_dups`, `SELECT ${keyList(plan)}, count(*) AS n FROM ${side}_keyed WHERE ${keysNotNull(plan)} GROUP BY ${keyList(plan)} HAVING count(*) > 1`)
   );
 }
 
@@ -134,32 +135,33 @@ export function duplicateStatsSql(side: Side): string {
   return `SELECT count(*) AS dup_keys, coalesce(sum(n), 0) AS dup_rows FROM ${side}_dups`;
 }
 
-export function dupKeysTableSql(plan: ComparePlan): string {
+export function dupKeysTableSql(plan: ComparePlan, d: Dialect = duckdb): string {
   const keys = keyList(plan);
-  return (
-    `CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT ${keys}, bool_or(side = 'left') AS in_left, bool_or(side = 'right') AS in_right ` +
-    `FROM (SELECT ${keys}, 'left' AS side FROM left_dups UNION ALL SELECT ${keys}, 'right' AS side FROM right_dups) GROUP BY ${keys}`
+  return d.createTable(
+    'dup_keys',
+    `SELECT ${keys}, bool_or(side = 'left') AS in_left, bool_or(side = 'right') AS in_right ` +
+      `FROM (SELECT ${keys}, 'left' AS side FROM left_dups UNION ALL SELECT ${keys}, 'right' AS side FROM right_dups) GROUP BY ${keys}`,
   );
 }
 
 /** Keys duplicated only on the right that occur (once) on the left: set aside, so not part of the left's 1:1 keys. */
-export function setAsideCountSql(plan: ComparePlan, side: Side): string {
+export function setAsideCountSql(plan: ComparePlan, side: Side, d: Dialect = duckdb): string {
   const other = side === 'left' ? 'in_right' : 'in_left';
   const own = side === 'left' ? 'in_left' : 'in_right';
-  return `SELECT count(*) AS n FROM (SELECT DISTINCT ${keyList(plan, 's')} FROM ${side}_keyed s SEMI JOIN (SELECT * FROM dup_keys WHERE ${other} AND NOT ${own}) d ON ${keyJoinCondition(plan, 's', 'd')})`;
+  return `SELECT count(*) AS n FROM (SELECT DISTINCT ${keyList(plan, 's')} FROM ${side}_keyed s ${d.semiJoin} (SELECT * FROM dup_keys WHERE ${other} AND NOT ${own}) d ON ${keyJoinCondition(plan, 's', 'd')})`;
 }
 
-function equalsExpr(col: PlannedColumn, i: number): string {
+function equalsExpr(col: PlannedColumn, i: number, d: Dialect): string {
   const l = `l.${valueAlias(i)}`;
   const r = `r.${valueAlias(i)}`;
   if (!col.tolerance) return `(${l} IS NOT DISTINCT FROM ${r})`;
-  const d = col.decimal!;
+  const dec = col.decimal!;
   const abs = col.tolerance.absolute;
   const rel = col.tolerance.relative;
-  const absLit = `CAST(${quoteLiteral(abs)} AS ${decimalTypeFor(abs)})`;
-  const relLit = `CAST(${quoteLiteral(rel)} AS ${decimalTypeFor(rel)})`;
+  const absLit = `CAST(${d.literal(abs)} AS ${decimalTypeFor(abs)})`;
+  const relLit = `CAST(${d.literal(rel)} AS ${decimalTypeFor(rel)})`;
   const limit = rel === '0' ? absLit : abs === '0' ? `${relLit} * abs(${l})` : `${absLit} + ${relLit} * abs(${l})`;
-  return `coalesce((${l} IS NULL AND ${r} IS NULL) OR abs(CAST(${r} AS ${d.diffType}) - CAST(${l} AS ${d.diffType})) <= ${limit}, false)`;
+  return `coalesce((${l} IS NULL AND ${r} IS NULL) OR abs(CAST(${r} AS ${dec.diffType}) - CAST(${l} AS ${dec.diffType})) <= ${limit}, false)`;
 }
 
 /** The narrowest DECIMAL that holds a literal exactly. */
@@ -167,6 +169,13 @@ export function decimalTypeFor(text: string): string {
   const [intPart = '0', frac = ''] = text.replace(/^[+-]/, '').split('.');
   const intDigits = Math.max(intPart.replace(/^0+/, '').length, 1);
   return `DECIMAL(${intDigits + frac.length},${frac.length})`;
+}
+
+/** A compared column's value as the result shows it: the original text when normalised, the DECIMAL for numbers. */
+function outputValue(col: PlannedColumn, i: number, alias: 'l' | 'r'): string {
+  if (hasOriginal(col)) return `${alias}.${originalAlias(i)}`;
+  if (col.decimal?.integers) return `CAST(${alias}.${valueAlias(i)} AS ${col.decimal.type})`;
+  return `${alias}.${valueAlias(i)}`;
 }
 
 function diffExpr(col: PlannedColumn, i: number): string {
@@ -190,57 +199,57 @@ function carriedColumns(plan: ComparePlan): string[] {
 }
 
 /** The pieces of the compare statement, shared by reconTableSql and the grouped variant. */
-function reconParts(plan: ComparePlan, excludeDuplicates: boolean) {
+function reconParts(plan: ComparePlan, excludeDuplicates: boolean, d: Dialect) {
   const side = (s: 'l' | 'r') => {
     const rel = s === 'l' ? 'left_keyed' : 'right_keyed';
-    const anti = excludeDuplicates ? ` ANTI JOIN dup_keys d ON ${keyJoinCondition(plan, 's', 'd')}` : '';
+    const anti = excludeDuplicates ? ` ${d.antiJoin} dup_keys d ON ${keyJoinCondition(plan, 's', 'd')}` : '';
     return `SELECT s.* FROM ${rel} s${anti} WHERE ${keysNotNull(plan, 's')}`;
   };
   /** Columns of the joined rows besides the keys, by name. */
   const valueColumns = [
     IN_LEFT,
     IN_RIGHT,
-    ...plan.compares.flatMap((c, i) => [eqAlias(i), q(`${c.name}_left`), q(`${c.name}_right`), ...(c.decimal ? [q(`${c.name}_diff`)] : [])]),
-    ...carriedColumns(plan).map(q),
+    ...plan.compares.flatMap((c, i) => [eqAlias(i), d.ident(`${c.name}_left`), d.ident(`${c.name}_right`), ...(c.decimal ? [d.ident(`${c.name}_diff`)] : [])]),
+    ...carriedColumns(plan).map(d.ident),
   ];
   const inner = [
-    ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${q(k.name)}`),
+    ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${d.ident(k.name)}`),
     `l.${PRESENT} AS ${IN_LEFT}`,
     `r.${PRESENT} AS ${IN_RIGHT}`,
     ...plan.compares.flatMap((c, i) => [
-      `${equalsExpr(c, i)} AS ${eqAlias(i)}`,
-      `${hasOriginal(c) ? `l.${originalAlias(i)}` : `l.${valueAlias(i)}`} AS ${q(`${c.name}_left`)}`,
-      `${hasOriginal(c) ? `r.${originalAlias(i)}` : `r.${valueAlias(i)}`} AS ${q(`${c.name}_right`)}`,
-      ...(c.decimal ? [`${diffExpr(c, i)} AS ${q(`${c.name}_diff`)}`] : []),
+      `${equalsExpr(c, i, d)} AS ${eqAlias(i)}`,
+      `${outputValue(c, i, 'l')} AS ${d.ident(`${c.name}_left`)}`,
+      `${outputValue(c, i, 'r')} AS ${d.ident(`${c.name}_right`)}`,
+      ...(c.decimal ? [`${diffExpr(c, i)} AS ${d.ident(`${c.name}_diff`)}`] : []),
     ]),
-    ...(plan.carried ?? []).flatMap((c, i) => [`l.${carryAlias(i)} AS ${q(`${c.name}_left`)}`, `r.${carryAlias(i)} AS ${q(`${c.name}_right`)}`]),
+    ...(plan.carried ?? []).flatMap((c, i) => [`l.${carryAlias(i)} AS ${d.ident(`${c.name}_left`)}`, `r.${carryAlias(i)} AS ${d.ident(`${c.name}_right`)}`]),
   ];
   const allEqual = plan.compares.length ? plan.compares.map((_, i) => eqAlias(i)).join(' AND ') : 'true';
   const status =
     `CASE WHEN ${IN_LEFT} IS NULL THEN 'right_only' WHEN ${IN_RIGHT} IS NULL THEN 'left_only' ` +
     `WHEN ${allEqual} THEN 'match' ELSE 'mismatch' END`;
   const mismatched = plan.compares.length
-    ? `CASE WHEN ${IN_LEFT} AND ${IN_RIGHT} THEN list_filter([${plan.compares
-        .map((c, i) => `CASE WHEN NOT ${eqAlias(i)} THEN ${quoteLiteral(c.name)} END`)
-        .join(', ')}], x -> x IS NOT NULL) ELSE []::VARCHAR[] END`
-    : '[]::VARCHAR[]';
+    ? `CASE WHEN ${IN_LEFT} AND ${IN_RIGHT} THEN ${d.nonNullList(plan.compares.map((c, i) => `CASE WHEN NOT ${eqAlias(i)} THEN ${d.literal(c.name)} END`))} ELSE ${d.emptyTextList} END`
+    : d.emptyTextList;
   const outer = [
-    ...plan.keys.map((k) => q(k.name)),
+    ...plan.keys.map((k) => d.ident(k.name)),
     `${status} AS recon_status`,
     `${mismatched} AS recon_mismatched`,
-    ...plan.compares.flatMap((c) => [q(`${c.name}_left`), q(`${c.name}_right`), ...(c.decimal ? [q(`${c.name}_diff`)] : [])]),
-    ...carriedColumns(plan).map(q),
-    `NULL::VARCHAR AS ${DUP_SIDE}`,
+    ...plan.compares.flatMap((c) => [d.ident(`${c.name}_left`), d.ident(`${c.name}_right`), ...(c.decimal ? [d.ident(`${c.name}_diff`)] : [])]),
+    ...carriedColumns(plan).map(d.ident),
+    `${d.nullText} AS ${DUP_SIDE}`,
   ];
-  const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${q(`${c.name}_diff`)} <> 0`] : []));
+  const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${d.ident(`${c.name}_diff`)} <> 0`] : []));
   const joined = `SELECT ${inner.join(', ')} FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}`;
   return { joined, valueColumns, status, diffs, outer };
 }
 
-export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }): string {
-  const { joined, outer, diffs } = reconParts(plan, opts.excludeDuplicates);
-  const keep = opts.mode === 'Full' ? '' : ` WHERE recon_status <> 'match'${diffs.map((d) => ` OR ${d}`).join('')}`;
-  return `CREATE OR REPLACE TEMP TABLE recon AS SELECT ${outer.join(', ')} FROM (${joined})${keep}`;
+export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }, d: Dialect = duckdb): string {
+  const { joined, outer, diffs } = reconParts(plan, opts.excludeDuplicates, d);
+  const keep = opts.mode === 'Full' ? '' : ` WHERE recon_status <> 'match'${diffs.map((x) => ` OR ${x}`).join('')}`;
+  const compared = `SELECT ${outer.join(', ')} FROM (${joined})${keep}`;
+  // Duplicated keys were kept out of the join; each gets one `duplicate` row.
+  return d.createTable('recon', opts.excludeDuplicates ? `SELECT * FROM (${compared}) UNION ALL ${duplicateRowsSql(plan, d)}` : compared);
 }
 
 /**
@@ -252,16 +261,16 @@ export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; exclu
  * those counts, groupedProofSql gives the same proof as keyProfileSql without a second
  * join. Duplicates are not excluded: when the proof fails, the run takes the duplicate path.
  */
-export function reconGroupedSql(plan: ComparePlan): string {
-  const { joined, valueColumns, status, diffs } = reconParts(plan, false);
-  const kept = `coalesce((${status}) <> 'match'${diffs.map((d) => ` OR ${d}`).join('')}, false)`;
+export function reconGroupedSql(plan: ComparePlan, d: Dialect = duckdb): string {
+  const { joined, valueColumns, status, diffs } = reconParts(plan, false, d);
+  const kept = `coalesce((${status}) <> 'match'${diffs.map((x) => ` OR ${x}`).join('')}, false)`;
   const cols = [
-    ...plan.keys.map((k) => `CASE WHEN ${kept} THEN ${q(k.name)} END AS ${q(k.name)}`),
+    ...plan.keys.map((k) => `CASE WHEN ${kept} THEN ${d.ident(k.name)} END AS ${d.ident(k.name)}`),
     `count(*) AS ${RECON_N}`,
     // One row per kept group once the proof holds, so any_value is that row's value.
     ...valueColumns.map((c) => `any_value(${c}) AS ${c}`),
   ];
-  return `CREATE OR REPLACE TEMP TABLE recon_grouped AS SELECT ${cols.join(', ')} FROM (${joined}) GROUP BY ALL`;
+  return d.createTable('recon_grouped', `SELECT ${cols.join(', ')} FROM (${joined}) GROUP BY ALL`);
 }
 
 /**
@@ -270,8 +279,8 @@ export function reconGroupedSql(plan: ComparePlan): string {
  * plain + gl and plain + gr equal the sides' rows with non-NULL keys (as in keyProfileSql:
  * a key with a left and b right rows gives a*b joined rows).
  */
-export function groupedProofSql(plan: ComparePlan): string {
-  const k = q(plan.keys[0]!.name);
+export function groupedProofSql(plan: ComparePlan, d: Dialect = duckdb): string {
+  const k = d.ident(plan.keys[0]!.name);
   return (
     `SELECT coalesce(sum(${RECON_N}) FILTER (WHERE ${k} IS NULL), 0) AS plain, coalesce(max(${RECON_N}) FILTER (WHERE ${k} IS NOT NULL), 0) AS max_n, ` +
     `count(*) FILTER (WHERE ${k} IS NOT NULL AND ${IN_LEFT}) AS gl, count(*) FILTER (WHERE ${k} IS NOT NULL AND ${IN_RIGHT}) AS gr FROM recon_grouped`
@@ -279,20 +288,22 @@ export function groupedProofSql(plan: ComparePlan): string {
 }
 
 /** The recon table from the grouped pass, once groupedProofSql proved the keys unique. */
-export function reconFromGroupedSql(plan: ComparePlan): string {
-  const { outer } = reconParts(plan, false);
-  return `CREATE OR REPLACE TEMP TABLE recon AS SELECT ${outer.join(', ')} FROM recon_grouped WHERE ${q(plan.keys[0]!.name)} IS NOT NULL`;
+export function reconFromGroupedSql(plan: ComparePlan, d: Dialect = duckdb): string {
+  const { outer } = reconParts(plan, false, d);
+  return d.createTable('recon', `SELECT ${outer.join(', ')} FROM recon_grouped WHERE ${d.ident(plan.keys[0]!.name)} IS NOT NULL`);
 }
 
-export function insertDuplicatesSql(plan: ComparePlan): string {
-  const cols = [...plan.keys.map((k) => q(k.name)), 'recon_status', 'recon_mismatched', DUP_SIDE];
+/** One `duplicate` row per key in dup_keys, in the columns of the compare statement (values NULL). */
+function duplicateRowsSql(plan: ComparePlan, d: Dialect): string {
   const vals = [
     ...plan.keys.map((_, i) => keyAlias(i)),
     `'duplicate'`,
-    '[]::VARCHAR[]',
+    d.emptyTextList,
+    ...plan.compares.flatMap((c) => ['NULL', 'NULL', ...(c.decimal ? ['NULL'] : [])]),
+    ...carriedColumns(plan).map(() => 'NULL'),
     `CASE WHEN in_left AND in_right THEN 'both' WHEN in_left THEN 'left' ELSE 'right' END`,
   ];
-  return `INSERT INTO recon (${cols.join(', ')}) SELECT ${vals.join(', ')} FROM dup_keys`;
+  return `SELECT ${vals.join(', ')} FROM dup_keys`;
 }
 
 export function modeFilter(mode: OutputMode): string {
@@ -308,31 +319,31 @@ export function modeFilter(mode: OutputMode): string {
   }
 }
 
-export function resultTableViewSql(plan: ComparePlan, mode: OutputMode): string {
-  const order = plan.keys.map((k) => q(k.name)).join(', ');
-  return `CREATE OR REPLACE TEMP VIEW result_table AS SELECT ${publicColumns(plan).map(q).join(', ')} FROM recon WHERE ${modeFilter(mode)} ORDER BY ${order}, recon_status`;
+export function resultTableViewSql(plan: ComparePlan, mode: OutputMode, d: Dialect = duckdb): string {
+  const order = plan.keys.map((k) => d.ident(k.name)).join(', ');
+  return d.createView('result_table', `SELECT ${publicColumns(plan).map(d.ident).join(', ')} FROM recon WHERE ${modeFilter(mode)} ORDER BY ${order}, recon_status`);
 }
 
 /** Counts of the stored keys by status, mismatches per column and diff totals, in one scan of `recon`. */
-export function reconStatsSql(plan: ComparePlan): string {
+export function reconStatsSql(plan: ComparePlan, d: Dialect = duckdb): string {
   const parts = [
     `count(*) FILTER (WHERE recon_status = 'match') AS stored_matched`,
     `count(*) FILTER (WHERE recon_status = 'mismatch') AS mismatched`,
     `count(*) FILTER (WHERE recon_status = 'left_only') AS left_only`,
     `count(*) FILTER (WHERE recon_status = 'right_only') AS right_only`,
-    ...plan.compares.map((c, i) => `count(*) FILTER (WHERE recon_status = 'mismatch' AND list_contains(recon_mismatched, ${quoteLiteral(c.name)})) AS mm${i}`),
+    ...plan.compares.map((c, i) => `count(*) FILTER (WHERE recon_status = 'mismatch' AND ${d.listContains('recon_mismatched', d.literal(c.name))}) AS mm${i}`),
     // Mismatches that are only NULL against empty text: the CSV reader reads an empty
     // field as NULL, so the run says so (warnings) instead of leaving them unexplained.
     ...plan.compares.flatMap((c, i) => {
       if (!comparesAsText(c)) return [];
-      const l = q(`${c.name}_left`);
-      const r = q(`${c.name}_right`);
+      const l = d.ident(`${c.name}_left`);
+      const r = d.ident(`${c.name}_right`);
       return [`count(*) FILTER (WHERE recon_status = 'mismatch' AND ((${l} IS NULL AND ${r} = '') OR (${l} = '' AND ${r} IS NULL))) AS en${i}`];
     }),
     ...plan.compares.flatMap((c, i) =>
       c.decimal
         ? [
-            `CAST(coalesce(sum(${q(`${c.name}_diff`)}) FILTER (WHERE recon_status IN ('match', 'mismatch')), CAST(0 AS DECIMAL(38,${c.decimal.scale}))) AS VARCHAR) AS dt${i}`,
+            `CAST(coalesce(sum(${d.ident(`${c.name}_diff`)}) FILTER (WHERE recon_status IN ('match', 'mismatch')), CAST(0 AS DECIMAL(38,${c.decimal.scale}))) AS ${d.text}) AS dt${i}`,
           ]
         : [],
     ),
@@ -340,34 +351,30 @@ export function reconStatsSql(plan: ComparePlan): string {
   return `SELECT ${parts.join(', ')} FROM recon`;
 }
 
-export function copyResultSql(path: string, format: 'parquet' | 'csv'): string {
-  const opts = format === 'parquet' ? `(FORMAT parquet, COMPRESSION zstd)` : `(FORMAT csv, HEADER true)`;
-  return `COPY (SELECT * FROM result_table) TO ${quoteLiteral(path)} ${opts}`;
-}
-
 /** Asks the data how wide a text or float column's numbers are, and whether any is not a number. */
-export function numericProbeSql(relation: string, column: string): string {
-  const v = `trim(CAST(${q(column)} AS VARCHAR))`;
-  const pat = quoteLiteral(NUMBER_PATTERN);
-  const isNumber = `(regexp_full_match(v, ${pat}) AND regexp_matches(v, '[0-9]'))`;
-  const exp = `coalesce(TRY_CAST(nullif(regexp_extract(v, ${pat}, 3), '') AS INTEGER), 0)`;
+export function numericProbeSql(relation: string, column: string, d: Dialect = duckdb): string {
+  const v = `trim(CAST(${d.ident(column)} AS ${d.text}))`;
+  const isNumber = `(${d.fullMatch('v', NUMBER_PATTERN)} AND ${d.containsMatch('v', '[0-9]')})`;
+  // Groups are taken from the whole text only (anchored), as the match above requires.
+  const group = (g: number) => d.regexExtract('v', `^${NUMBER_PATTERN}$`, g);
+  const exp = `coalesce(TRY_CAST(nullif(${group(3)}, '') AS INTEGER), 0)`;
   return (
     `SELECT count(*) FILTER (WHERE NOT ${isNumber}) AS bad, any_value(v) FILTER (WHERE NOT ${isNumber}) AS example, ` +
-    `coalesce(max(greatest(length(ltrim(regexp_extract(v, ${pat}, 1), '0')) + ${exp}, 1)) FILTER (WHERE ${isNumber}), 1) AS int_digits, ` +
-    `coalesce(max(greatest(length(regexp_extract(v, ${pat}, 2)) - ${exp}, 0)) FILTER (WHERE ${isNumber}), 0) AS scale ` +
-    `FROM (SELECT ${v} AS v FROM ${q(relation)}) WHERE v IS NOT NULL`
+    `coalesce(max(greatest(length(${d.trimLeadingZeros(group(1))}) + ${exp}, 1)) FILTER (WHERE ${isNumber}), 1) AS int_digits, ` +
+    `coalesce(max(greatest(length(${group(2)}) - ${exp}, 0)) FILTER (WHERE ${isNumber}), 0) AS scale ` +
+    `FROM (SELECT ${v} AS v FROM ${d.ident(relation)}) WHERE v IS NOT NULL`
   );
 }
 
 /** Asks the data whether a column converts to the type both sides are compared in, with an example that does not. */
-export function castProbeSql(relation: string, column: string, type: string): string {
-  const bad = `v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL`;
-  return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS VARCHAR)) FILTER (WHERE ${bad}) AS example FROM (SELECT ${q(column)} AS v FROM ${q(relation)})`;
+export function castProbeSql(relation: string, column: string, type: string, d: Dialect = duckdb): string {
+  const bad = `v IS NOT NULL AND TRY_CAST(v AS ${d.typeName(type)}) IS NULL`;
+  return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS ${d.text})) FILTER (WHERE ${bad}) AS example FROM (SELECT ${d.ident(column)} AS v FROM ${d.ident(relation)})`;
 }
 
 /** The most digits after the seconds' point in a text timestamp column (more than 6 means nanoseconds). */
-export function fractionDigitsSql(relation: string, column: string): string {
-  return `SELECT coalesce(max(length(regexp_extract(CAST(${q(column)} AS VARCHAR), ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits FROM ${q(relation)}`;
+export function fractionDigitsSql(relation: string, column: string, d: Dialect = duckdb): string {
+  return `SELECT coalesce(max(length(${d.regexExtract(`CAST(${d.ident(column)} AS ${d.text})`, ':[0-9]{2}[.,]([0-9]+)', 1)})), 0) AS digits FROM ${d.ident(relation)}`;
 }
 
 /** Whether a compare column is compared as text (so an empty text can stand against a NULL). */

@@ -17,14 +17,53 @@ const INTEGER_DIGITS: Record<string, number> = {
   UHUGEINT: 39,
 };
 
+/**
+ * One spelling per type, so decisions compare names rather than guess at synonyms. DuckDB
+ * describes a column as `TIMESTAMP WITH TIME ZONE` while casts say `TIMESTAMPTZ`; without
+ * this, a column of the very type the plan wants looked different and was cast and probed
+ * cell by cell. Engines describe columns through this (see engine/), so every name the
+ * plan sees is canonical.
+ */
+export function normalizeType(type: string): string {
+  const t = type.toUpperCase().trim().replace(/\s+/g, ' ').replace(/\s*([(),])\s*/g, '$1');
+  const decimal = /^(?:DECIMAL|NUMERIC)\((\d+),(\d+)\)$/.exec(t);
+  if (decimal) return `DECIMAL(${Number(decimal[1])},${Number(decimal[2])})`;
+  return TYPE_SYNONYMS[t] ?? t;
+}
+
+const TYPE_SYNONYMS: Record<string, string> = {
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+  'TIMESTAMP WITHOUT TIME ZONE': 'TIMESTAMP',
+  DATETIME: 'TIMESTAMP',
+  INT: 'INTEGER',
+  INT4: 'INTEGER',
+  SIGNED: 'INTEGER',
+  INT8: 'BIGINT',
+  LONG: 'BIGINT',
+  INT2: 'SMALLINT',
+  SHORT: 'SMALLINT',
+  INT1: 'TINYINT',
+  FLOAT8: 'DOUBLE',
+  FLOAT4: 'FLOAT',
+  REAL: 'FLOAT',
+  BOOL: 'BOOLEAN',
+  LOGICAL: 'BOOLEAN',
+  STRING: 'VARCHAR',
+  TEXT: 'VARCHAR',
+  CHAR: 'VARCHAR',
+  BPCHAR: 'VARCHAR',
+  NUMERIC: 'DECIMAL(18,3)',
+  DECIMAL: 'DECIMAL(18,3)',
+};
+
 export function classifyType(duckType: string): TypeClass {
-  const t = duckType.toUpperCase().trim();
+  const t = normalizeType(duckType);
   if (t in INTEGER_DIGITS) return 'integer';
   if (/^DECIMAL\(\d+,\s*\d+\)$/.test(t)) return 'decimal';
-  if (t === 'FLOAT' || t === 'DOUBLE' || t === 'REAL') return 'float';
+  if (t === 'FLOAT' || t === 'DOUBLE') return 'float';
   if (t === 'VARCHAR' || t.startsWith('VARCHAR(')) return 'text';
   if (t === 'DATE') return 'date';
-  if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return 'timestamptz';
+  if (t === 'TIMESTAMPTZ') return 'timestamptz';
   if (t.startsWith('TIMESTAMP')) return 'timestamp';
   if (t === 'BOOLEAN') return 'boolean';
   return 'other';
@@ -32,7 +71,7 @@ export function classifyType(duckType: string): TypeClass {
 
 /** Integer digits and scale a column's declared type can hold; undefined when only the data can tell. */
 export function numericShape(duckType: string): { intDigits: number; scale: number } | undefined {
-  const t = duckType.toUpperCase().trim();
+  const t = normalizeType(duckType);
   const ints = INTEGER_DIGITS[t];
   if (ints !== undefined) return { intDigits: ints, scale: 0 };
   const m = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
@@ -53,7 +92,9 @@ export type Coercion =
  * width is settled later (it may need a look at the data); `same` compares as they are;
  * `cast` converts both to `type`; `text` compares their text forms.
  */
-export function decideCoercion(leftType: string, rightType: string, wantsNumeric: boolean): Coercion {
+export function decideCoercion(leftRaw: string, rightRaw: string, wantsNumeric: boolean): Coercion {
+  const leftType = normalizeType(leftRaw);
+  const rightType = normalizeType(rightRaw);
   const l = classifyType(leftType);
   const r = classifyType(rightType);
   const numeric = (c: TypeClass) => c === 'integer' || c === 'decimal' || c === 'float';
@@ -66,7 +107,9 @@ export function decideCoercion(leftType: string, rightType: string, wantsNumeric
     if (classes.every((c) => temporal(c) || c === 'text')) {
       // The finer precision wins (docs/design.md, Compare semantics): next to nanoseconds, both sides are read as
       // TIMESTAMP_NS (text with an offset and TIMESTAMPTZ become UTC instants, the session zone).
-      if ([leftType, rightType].some((t) => t.toUpperCase().trim() === 'TIMESTAMP_NS')) {
+      // One temporal type on both sides compares as it is: no cast, nothing to probe.
+      if (leftType === rightType && l !== 'text') return { kind: 'same', type: leftType };
+      if ([leftType, rightType].some((t) => t === 'TIMESTAMP_NS')) {
         return l === r && leftType === rightType ? { kind: 'same', type: leftType } : { kind: 'cast', type: 'TIMESTAMP_NS' };
       }
       if (classes.includes('timestamptz')) return { kind: 'cast', type: 'TIMESTAMPTZ' };
@@ -78,6 +121,21 @@ export function decideCoercion(leftType: string, rightType: string, wantsNumeric
     }
   }
   if ((l === 'boolean' && r === 'text') || (l === 'text' && r === 'boolean')) return { kind: 'cast', type: 'BOOLEAN' };
-  if (leftType.toUpperCase() === rightType.toUpperCase()) return { kind: 'same', type: leftType };
+  if (leftType === rightType) return { kind: 'same', type: leftType };
   return { kind: 'text' };
+}
+
+/**
+ * Whether converting a column of type `from` to `to` can fail for some value, so the data
+ * must be asked first (to name a bad value rather than fail mid-compare). The type answers
+ * when it already is the target, or when it is a date or timestamp read as a wider
+ * timestamp (TIMESTAMP_NS is narrower in range: those are still asked).
+ */
+export function castNeedsProbe(from: string, to: string): boolean {
+  const f = normalizeType(from);
+  const t = normalizeType(to);
+  if (f === t) return false;
+  const widening = ['DATE', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP', 'TIMESTAMPTZ'];
+  if ((t === 'TIMESTAMP' || t === 'TIMESTAMPTZ') && widening.includes(f)) return false;
+  return true;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReconJobSpec } from '../spec/schema.ts';
-import { decideCoercion } from './column-types.ts';
+import { castNeedsProbe, decideCoercion, normalizeType } from './column-types.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type Column } from './plan.ts';
 import { decimalTypeFor, keyedViewSql, modeFilter, numericProbeSql, reconTableSql, publicColumns } from './build-sql.ts';
 import { numberToDecimalText, quoteIdent, quoteLiteral } from './sql-text.ts';
@@ -145,5 +145,45 @@ describe('buildCompareSql fragments', () => {
       `read_csv(['/tmp/it''s.csv'], delim = '''', header = true, quote = '"', escape = '"', types = {'amount': 'VARCHAR'})`,
     );
     expect(numericProbeSql('left_rows', 'a')).toContain('FROM "left_rows"');
+  });
+});
+
+describe('planning reads types, not data', () => {
+  it.each([
+    ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ'],
+    ['timestamp  with time zone', 'TIMESTAMPTZ'],
+    ['NUMERIC(18, 2)', 'DECIMAL(18,2)'],
+    ['int', 'INTEGER'],
+    ['string', 'VARCHAR'],
+    ['DECIMAL(10,0)', 'DECIMAL(10,0)'],
+  ])('normalizeType(%s) = %s', (raw, canonical) => {
+    expect(normalizeType(raw)).toBe(canonical);
+  });
+
+  it('a TIMESTAMPTZ on both sides is compared as it is and never probed', () => {
+    const resolved = resolveColumns(spec({}), cols(['id', 'BIGINT'], ['at', 'TIMESTAMP WITH TIME ZONE']), cols(['id', 'BIGINT'], ['at', 'TIMESTAMP WITH TIME ZONE']), names);
+    const plan = finalizePlan(resolved, new Map());
+    expect(plan.compares[0]!.coercion).toEqual({ kind: 'same', type: 'TIMESTAMPTZ' });
+    expect(keyedViewSql(plan, 'left', 'left_rows')).toBe('CREATE OR REPLACE TEMP VIEW left_keyed AS SELECT "id" AS k0, "at" AS v0, true AS __raas_present FROM "left_rows"');
+  });
+
+  it('integers on both sides join without a cast and show as the DECIMAL in the result', () => {
+    const plan = finalizePlan(resolveColumns(spec({}), cols(['id', 'INTEGER'], ['n', 'INTEGER']), cols(['id', 'BIGINT'], ['n', 'BIGINT']), names), new Map());
+    expect(plan.compares[0]!.decimal).toEqual({ type: 'DECIMAL(19,0)', diffType: 'DECIMAL(20,0)', scale: 0, integers: true });
+    // Keys of two integer types still meet as the DECIMAL (the result's key column shows it).
+    expect(keyedViewSql(plan, 'left', 'left_rows')).toBe('CREATE OR REPLACE TEMP VIEW left_keyed AS SELECT CAST("id" AS DECIMAL(19,0)) AS k0, "n" AS v0, true AS __raas_present FROM "left_rows"');
+    expect(reconTableSql(plan, { mode: 'AllDiffs', excludeDuplicates: false })).toContain('CAST(l.v0 AS DECIMAL(19,0)) AS "n_left"');
+  });
+
+  it.each([
+    ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ', false],
+    ['DATE', 'TIMESTAMP', false],
+    ['TIMESTAMP', 'TIMESTAMPTZ', false],
+    ['TIMESTAMP', 'TIMESTAMP_NS', true],
+    ['VARCHAR', 'TIMESTAMPTZ', true],
+    ['VARCHAR', 'BOOLEAN', true],
+    ['BOOLEAN', 'BOOLEAN', false],
+  ])('castNeedsProbe(%s -> %s) = %s', (from, to, probe) => {
+    expect(castNeedsProbe(from, to)).toBe(probe);
   });
 });

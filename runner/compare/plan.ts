@@ -2,7 +2,7 @@
 // which are compared, and in what type. Pure; the shell describes the relations and
 // runs the numeric probes this module asks for, then calls `finalizePlan`.
 import type { CompareColumnSpec, Normalizer, ReconJobSpec, ToleranceSpec } from '../spec/schema.ts';
-import { decideCoercion, MAX_DECIMAL_PRECISION, numericShape, type Coercion, classifyType } from './column-types.ts';
+import { decideCoercion, MAX_DECIMAL_PRECISION, normalizeType, numericShape, type Coercion, classifyType } from './column-types.ts';
 import { decimalScale, numberToDecimalText } from './sql-text.ts';
 
 export interface Column {
@@ -49,8 +49,12 @@ export interface ResolvedColumns {
 }
 
 export interface PlannedColumn extends ResolvedColumn {
-  /** For numeric coercion: the DECIMAL type both sides are read as, and the wider one for diffs and tolerances. */
-  decimal?: { type: string; diffType: string; scale: number };
+  /**
+   * For numeric coercion: the DECIMAL type both sides are read as, and the wider one for
+   * diffs and tolerances. `integers`: both sides are integer types, compared as they are
+   * (equal as integers exactly when equal as decimals) and cast to `type` only for output.
+   */
+  decimal?: { type: string; diffType: string; scale: number; integers?: boolean };
 }
 
 /** A column carried into the result from both sides, not compared (spec.output.columns). */
@@ -173,17 +177,20 @@ function keyCoercion(
     );
   }
   // Keys of one type join as they are: no cast on the join's hot path.
-  return left.type.toUpperCase() === right.type.toUpperCase() ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
+  return left.type === right.type ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
 }
 
 export function resolveColumns(
   spec: ReconJobSpec,
-  leftColumns: Column[],
-  rightColumns: Column[],
+  leftDescribed: Column[],
+  rightDescribed: Column[],
   sideNames: { left: string; right: string },
   /** Sides read from CSV or JSON, whose column types are guessed from the values (their key columns are read as text). */
   guessed: Readonly<Record<Side, boolean>> = { left: false, right: false },
 ): ResolvedColumns {
+  // Type names are made canonical once, here; every decision below compares those.
+  const leftColumns = leftDescribed.map((c) => ({ name: c.name, type: normalizeType(c.type) }));
+  const rightColumns = rightDescribed.map((c) => ({ name: c.name, type: normalizeType(c.type) }));
   const probes: ResolvedColumns['probes'] = [];
   const probeIfNeeded = (side: Side, col: Column, field: string, force = false) => {
     const c = classifyType(col.type);
@@ -330,10 +337,18 @@ function planDecimal(c: ResolvedColumn, probed: ReadonlyMap<string, NumericShape
       throw new PlanError(`${c.field}.tolerance.${which}`, `${t} is too large to compare exactly next to the ${scale} decimal place(s) of "${c.name}"; use a value with at most ${MAX_DECIMAL_PRECISION - 2 - scale} digits before the decimal point`);
     }
   }
-  return { type: `DECIMAL(${precision},${scale})`, diffType: `DECIMAL(${precision + 1},${scale})`, scale };
+  const integers = classifyType(c.left.type) === 'integer' && classifyType(c.right.type) === 'integer';
+  return { type: `DECIMAL(${precision},${scale})`, diffType: `DECIMAL(${precision + 1},${scale})`, scale, ...(integers ? { integers } : {}) };
 }
 
 export function finalizePlan(resolved: ResolvedColumns, probed: ReadonlyMap<string, NumericShape>): ComparePlan {
   const finish = (c: ResolvedColumn): PlannedColumn => (c.coercion.kind === 'numeric' ? { ...c, decimal: planDecimal(c, probed) } : { ...c });
-  return { keys: resolved.keys.map(finish), compares: resolved.compares.map(finish), carried: resolved.carried };
+  // Keys keep the DECIMAL even between integer types: the result's key column shows it.
+  const key = (c: ResolvedColumn): PlannedColumn => {
+    const p = finish(c);
+    if (!p.decimal?.integers) return p;
+    const { integers: _, ...decimal } = p.decimal;
+    return { ...p, decimal };
+  };
+  return { keys: resolved.keys.map(key), compares: resolved.compares.map(finish), carried: resolved.carried };
 }

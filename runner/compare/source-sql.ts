@@ -2,6 +2,7 @@
 // query over `source`, and summary-mode grouping. Pure.
 import type { MeasureSpec, ReconJobSpec, SourceFormat, SourceSpec } from '../spec/schema.ts';
 import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
+import { duckdb, type Dialect } from './dialect.ts';
 import type { Side } from './plan.ts';
 
 export class FormatError extends Error {
@@ -104,8 +105,8 @@ export function stripTrailingSemicolons(sql: string): string {
 }
 
 /** `<side>_rows`: the user's query over `source`, or the input as is. */
-export function rowsViewSql(side: Side, renderedQuery: string | undefined): string {
-  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${rowsSelectSql(side, renderedQuery)}`;
+export function rowsViewSql(side: Side, renderedQuery: string | undefined, d: Dialect = duckdb): string {
+  return d.createView(`${side}_rows`, rowsSelectSql(side, renderedQuery));
 }
 
 /**
@@ -119,35 +120,35 @@ export function rowsSelectSql(side: Side, renderedQuery: string | undefined): st
   return `WITH source AS (SELECT * FROM ${side}_input) SELECT * FROM (\n${stripTrailingSemicolons(renderedQuery)}\n)`;
 }
 
-function measureExpr(m: MeasureSpec, side: Side): string {
+function measureExpr(m: MeasureSpec, side: Side, d: Dialect): string {
   const col = side === 'left' ? m.column : (m.right ?? m.column);
-  if (m.fn === 'count') return col ? `count(${q(col)})` : 'count(*)';
-  return `${m.fn}(${q(col!)})`;
+  if (m.fn === 'count') return col ? `count(${d.ident(col)})` : 'count(*)';
+  return `${m.fn}(${d.ident(col!)})`;
 }
 
 /**
  * `<side>_rows` for a side with named inputs: each input is a CTE of its name, so the
  * user's query joins them as tables. Names are quoted; they are plain identifiers (zod).
  */
-export function joinedRowsViewSql(side: Side, inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined): string {
-  return `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${joinedRowsSelectSql(inputs, renderedQuery)}`;
+export function joinedRowsViewSql(side: Side, inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined, d: Dialect = duckdb): string {
+  return d.createView(`${side}_rows`, joinedRowsSelectSql(inputs, renderedQuery, d));
 }
 
 /** The SELECT of `<side>_rows` for named inputs (the user's text is spliced: check it first, as for rowsSelectSql). */
-export function joinedRowsSelectSql(inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined): string {
-  const ctes = inputs.map((i) => `${q(i.name)} AS (SELECT * FROM ${q(i.view)})`).join(', ');
-  const body = renderedQuery ? stripTrailingSemicolons(renderedQuery) : `SELECT * FROM ${q(inputs[0]!.name)}`;
+export function joinedRowsSelectSql(inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined, d: Dialect = duckdb): string {
+  const ctes = inputs.map((i) => `${d.ident(i.name)} AS (SELECT * FROM ${d.ident(i.view)})`).join(', ');
+  const body = renderedQuery ? stripTrailingSemicolons(renderedQuery) : `SELECT * FROM ${d.ident(inputs[0]!.name)}`;
   return `WITH ${ctes} SELECT * FROM (\n${body}\n)`;
 }
 
-/** A summary's value as text (decimals keep every digit); the user's text is spliced: check it first. */
-export function summarySelectSql(renderedSql: string): string {
-  return `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(renderedSql)}\n) LIMIT 2`;
+/** A summary's values as text (decimals keep every digit), DuckDB's spelling; the user's text is spliced: check it first. */
+export function summarySelectSql(renderedSql: string, limit = 2): string {
+  return `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(renderedSql)}\n) LIMIT ${limit}`;
 }
 
 /** `<side>_grouped`: summary reconciliation groups each side by its key columns first. */
-export function groupedViewSql(spec: ReconJobSpec, side: Side): string {
-  const keys = spec.keys.map((k) => q(side === 'left' ? k.column : (k.right ?? k.column)));
-  const measures = (spec.aggregate?.measures ?? []).map((m) => `${measureExpr(m, side)} AS ${q(m.as)}`);
-  return `CREATE OR REPLACE TEMP VIEW ${side}_grouped AS SELECT ${[...keys, ...measures].join(', ')} FROM ${side}_rows GROUP BY ${keys.join(', ')}`;
+export function groupedViewSql(spec: ReconJobSpec, side: Side, d: Dialect = duckdb): string {
+  const keys = spec.keys.map((k) => d.ident(side === 'left' ? k.column : (k.right ?? k.column)));
+  const measures = (spec.aggregate?.measures ?? []).map((m) => `${measureExpr(m, side, d)} AS ${d.ident(m.as)}`);
+  return d.createView(`${side}_grouped`, `SELECT ${[...keys, ...measures].join(', ')} FROM ${side}_rows GROUP BY ${keys.join(', ')}`);
 }

@@ -1,8 +1,11 @@
 // The results catalog: after a run is published, one summary row per run, and
 // optionally its result rows, go into PostgreSQL tables for other systems. Idempotent per
-// run: rows are keyed by run name and window, so re-running replaces them; everything is
-// one transaction, so readers see the old run or the new one. Tables (and a schema, when
-// the name is qualified) are created if missing.
+// run: rows are keyed by namespace, job, run name and window, so re-running replaces them
+// and the same job name in two namespaces never touches the other's rows (a run without a
+// namespace, `raas run` of a manifest without one, is namespace ''); everything is one
+// transaction, so readers see the old run or the new one. Tables (and a schema, when the
+// name is qualified) are created if missing; tables of the earlier key are migrated in
+// place (catalogMigrationSql).
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteLiteral } from '../compare/sql-text.ts';
 import { CATALOG_URL_ENV, type CatalogSpec } from '../spec/connections.ts';
@@ -35,7 +38,7 @@ export function runsTableSql(table: string): string {
   window_start timestamptz NOT NULL,
   window_end timestamptz NOT NULL,
   job text NOT NULL,
-  namespace text,
+  namespace text NOT NULL,
   balanced boolean NOT NULL,
   left_rows bigint NOT NULL,
   right_rows bigint NOT NULL,
@@ -54,20 +57,62 @@ export function runsTableSql(table: string): string {
   result_files jsonb NOT NULL,
   summary_uri text NOT NULL,
   written_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (run, window_start, window_end)
+  PRIMARY KEY (${RUN_KEY.join(', ')})
 )`;
 }
 
 export function rowsTableSql(table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(table).sql} (
+  namespace text NOT NULL,
+  job text NOT NULL,
   run text NOT NULL,
   window_start timestamptz NOT NULL,
   window_end timestamptz NOT NULL,
   row_number bigint NOT NULL,
   recon_status text NOT NULL,
   row jsonb NOT NULL,
-  PRIMARY KEY (run, window_start, window_end, row_number)
+  PRIMARY KEY (${[...RUN_KEY, 'row_number'].join(', ')})
 )`;
+}
+
+/** What identifies one run's rows: who ran it (namespace, job), which run, which window. */
+export const RUN_KEY = ['namespace', 'job', 'run', 'window_start', 'window_end'] as const;
+
+/** A table as it stands: its columns and its primary key's name and columns. */
+export interface TableShape {
+  columns: string[];
+  primaryKey: { name: string; columns: string[] } | undefined;
+}
+
+export class CatalogMigrationError extends Error {}
+
+/**
+ * The statements that bring a table made with the earlier key (run, window) to the current
+ * one, or [] when it is current. Pure. Runs table: a NULL namespace becomes '' (what a run
+ * without one writes now) and the key gains namespace and job. Rows table: namespace and
+ * job are filled from the runs table's row of the same run and window (unique under the
+ * old key); rows whose run is not in the runs table cannot be attributed, and the
+ * migration refuses rather than guess (the message says how to resolve it).
+ */
+export function catalogMigrationSql(kind: 'runs' | 'rows', table: string, shape: TableShape, runsTable: string): string[] {
+  const want = kind === 'runs' ? [...RUN_KEY] : [...RUN_KEY, 'row_number'];
+  const pk = shape.primaryKey;
+  if (pk && pk.columns.length === want.length && want.every((c) => pk.columns.includes(c))) return [];
+  const t = qualified(table).sql;
+  const out: string[] = [];
+  if (kind === 'runs') {
+    out.push(`UPDATE ${t} SET namespace = '' WHERE namespace IS NULL`, `ALTER TABLE ${t} ALTER COLUMN namespace SET NOT NULL`);
+  } else {
+    for (const c of ['namespace', 'job']) if (!shape.columns.includes(c)) out.push(`ALTER TABLE ${t} ADD COLUMN ${c} text`);
+    out.push(
+      `UPDATE ${t} AS r SET namespace = coalesce(x.namespace, ''), job = x.job FROM ${qualified(runsTable).sql} AS x WHERE r.namespace IS NULL AND x.run = r.run AND x.window_start = r.window_start AND x.window_end = r.window_end`,
+      `DO $$ BEGIN IF EXISTS (SELECT 1 FROM ${t} WHERE namespace IS NULL OR job IS NULL) THEN RAISE EXCEPTION 'raas-catalog-unattributed-rows'; END IF; END $$`,
+      `ALTER TABLE ${t} ALTER COLUMN namespace SET NOT NULL, ALTER COLUMN job SET NOT NULL`,
+    );
+  }
+  if (pk) out.push(`ALTER TABLE ${t} DROP CONSTRAINT "${pk.name.replace(/"/g, '""')}"`);
+  out.push(`ALTER TABLE ${t} ADD PRIMARY KEY (${want.join(', ')})`);
+  return out;
 }
 
 const COLUMNS = [
@@ -81,13 +126,14 @@ export function upsertRunSql(table: string, s: RunSummary): { sql: string; param
   // Decimal strings stay strings inside the JSON: jsonb would keep numbers exact, but
   // readers in other languages parse JSON numbers as doubles.
   const params: unknown[] = [
-    s.run, s.window.start, s.window.end, s.job, s.namespace ?? null, s.balanced, c.left, c.right, c.matched, c.mismatched, c.leftOnly, c.rightOnly,
+    s.run, s.window.start, s.window.end, s.job, s.namespace ?? '', s.balanced, c.left, c.right, c.matched, c.mismatched, c.leftOnly, c.rightOnly,
     c.duplicateKeysLeft, c.duplicateKeysRight, c.nullKeysLeft, c.nullKeysRight, JSON.stringify(s.mismatchedByColumn), JSON.stringify(s.diffTotals),
     JSON.stringify(s.summaries), s.results.uri, JSON.stringify(s.results.files), s.results.summaryUri,
   ];
   const values = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
-  const updates = [...COLUMNS.slice(3).map((k) => `${k} = EXCLUDED.${k}`), 'written_at = now()'].join(', ');
-  return { sql: `INSERT INTO ${qualified(table).sql} (${COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (run, window_start, window_end) DO UPDATE SET ${updates}`, params };
+  const key: ReadonlySet<string> = new Set(RUN_KEY);
+  const updates = [...COLUMNS.filter((k) => !key.has(k)).map((k) => `${k} = EXCLUDED.${k}`), 'written_at = now()'].join(', ');
+  return { sql: `INSERT INTO ${qualified(table).sql} (${COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (${RUN_KEY.join(', ')}) DO UPDATE SET ${updates}`, params };
 }
 
 export interface CatalogWrite {
@@ -132,16 +178,18 @@ export async function writeCatalog(w: CatalogWrite): Promise<{ rows: number }> {
       if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     }
     await client.query(runsTableSql(runsTable));
+    await migrate(client, 'runs', runsTable, runsTable);
     const up = upsertRunSql(runsTable, w.summary);
     await client.query(up.sql, up.params);
     if (w.spec.rows) {
       const t = qualified(w.spec.rows).sql;
       await client.query(rowsTableSql(w.spec.rows));
-      const key = [w.summary.run, w.summary.window.start, w.summary.window.end];
-      await client.query(`DELETE FROM ${t} WHERE run = $1 AND window_start = $2 AND window_end = $3`, key);
+      await migrate(client, 'rows', w.spec.rows, runsTable);
+      const key = [w.summary.namespace ?? '', w.summary.job, w.summary.run, w.summary.window.start, w.summary.window.end];
+      await client.query(`DELETE FROM ${t} WHERE namespace = $1 AND job = $2 AND run = $3 AND window_start = $4 AND window_end = $5`, key);
       rows = await forEachResultBatch(w.resultFile, w.resultFormat, async (nums, statuses, jsons) => {
         await client.query(
-          `INSERT INTO ${t} (run, window_start, window_end, row_number, recon_status, row) SELECT $1, $2, $3, n, s, r::jsonb FROM unnest($4::bigint[], $5::text[], $6::text[]) AS x(n, s, r)`,
+          `INSERT INTO ${t} (namespace, job, run, window_start, window_end, row_number, recon_status, row) SELECT $1, $2, $3, $4, $5, n, s, r::jsonb FROM unnest($6::bigint[], $7::text[], $8::text[]) AS x(n, s, r)`,
           [...key, nums, statuses, jsons],
         );
       });
@@ -156,6 +204,38 @@ export async function writeCatalog(w: CatalogWrite): Promise<{ rows: number }> {
   }
   w.onProgress?.(`catalog  run ${w.summary.run} written to ${runsTable}${w.spec.rows ? ` and ${rows} result row(s) to ${w.spec.rows}` : ''}`);
   return { rows };
+}
+
+type PgClient = { query(sql: string, params?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }> };
+
+async function tableShape(client: PgClient, table: string): Promise<TableShape> {
+  const rel = qualified(table).sql;
+  const cols = await client.query(`SELECT attname::text AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, [rel]);
+  const pk = await client.query(
+    `SELECT c.conname::text AS name, array_agg(a.attname::text) AS columns FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) WHERE c.conrelid = to_regclass($1) AND c.contype = 'p' GROUP BY c.conname`,
+    [rel],
+  );
+  const p = pk.rows[0] as { name: string; columns: string[] } | undefined;
+  return { columns: cols.rows.map((r) => String(r.name)), primaryKey: p ? { name: p.name, columns: p.columns } : undefined };
+}
+
+/** Brings a table of the earlier key to the current one, once: concurrent runs wait on a lock and find it done. */
+async function migrate(client: PgClient, kind: 'runs' | 'rows', table: string, runsTable: string): Promise<void> {
+  if (catalogMigrationSql(kind, table, await tableShape(client, table), runsTable).length === 0) return;
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`raas-catalog-migration:${table}`]);
+  const steps = catalogMigrationSql(kind, table, await tableShape(client, table), runsTable);
+  try {
+    for (const sql of steps) await client.query(sql);
+  } catch (err) {
+    if (/raas-catalog-unattributed-rows/.test(errorText(err))) {
+      throw new CatalogError(
+        `${FIELD}.rows: table ${table} holds result rows of runs that are not in ${runsTable}, so they cannot be given the namespace and job the key now includes; ` +
+          `delete those rows (or fill in their namespace and job columns) and run again`,
+        `${FIELD}.rows`,
+      );
+    }
+    throw err;
+  }
 }
 
 function describePgFailure(err: unknown): string {

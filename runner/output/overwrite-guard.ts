@@ -1,7 +1,8 @@
-// One window never replaces another window's committed results. A
-// location's summary.json is its commit marker; before a run publishes, the marker already
-// there is read, and a different window's marker refuses the publish. The same window may
-// be replaced: that is what a rerun is. Pure: the schemes read the text, this decides.
+// A run never replaces results it does not own. A location's summary.json is its commit
+// marker; before a run publishes, the marker already there is read (a read error refuses
+// the run before this is called: output/commit.ts), and a marker written for another
+// namespace, another job or another window refuses the publish. The same job's same window
+// may be replaced: that is what a rerun is. Pure: the schemes read the text, this decides.
 import type { ReconWindow } from '../window/window.ts';
 
 export class OverwriteRefused extends Error {
@@ -10,11 +11,17 @@ export class OverwriteRefused extends Error {
 
 const sameInstant = (a: unknown, b: string): boolean => typeof a === 'string' && Date.parse(a) === Date.parse(b) && !Number.isNaN(Date.parse(b));
 
+/** Who is publishing: the job's name and namespace (absent for a manifest without one). */
+export interface Publisher {
+  job: string;
+  namespace?: string | undefined;
+}
+
 /** The check publish runs with the existing summary.json text (undefined = none there). */
-export function overwriteGuard(window: Pick<ReconWindow, 'start' | 'end'>, targetUri: string): (existing: string | undefined) => void {
+export function overwriteGuard(window: Pick<ReconWindow, 'start' | 'end'>, targetUri: string, owner: Publisher): (existing: string | undefined) => void {
   return (existing) => {
     if (existing === undefined) return;
-    let committed: { window?: { start?: unknown; end?: unknown } } | undefined;
+    let committed: { job?: unknown; namespace?: unknown; window?: { start?: unknown; end?: unknown } } | undefined;
     try {
       committed = JSON.parse(existing) as typeof committed;
     } catch {
@@ -23,6 +30,14 @@ export function overwriteGuard(window: Pick<ReconWindow, 'start' | 'end'>, targe
     const w = committed?.window;
     if (!w || typeof w !== 'object') {
       throw new OverwriteRefused(`${targetUri} holds a summary.json that raas did not write (no window in it); publish to another location`);
+    }
+    const theirs = { job: committed?.job, namespace: committed?.namespace ?? '' };
+    if (theirs.job !== owner.job || theirs.namespace !== (owner.namespace ?? '')) {
+      const who = (o: { job: unknown; namespace: unknown }) => `job ${JSON.stringify(o.job)}${o.namespace ? ` in namespace ${JSON.stringify(o.namespace)}` : ' (no namespace)'}`;
+      throw new OverwriteRefused(
+        `${targetUri} holds the committed results of ${who(theirs)}; this run of ${who({ job: owner.job, namespace: owner.namespace ?? '' })} does not replace another job's results. ` +
+          `Put {{ job.namespace }}/{{ job.name }} in the output location`,
+      );
     }
     if (sameInstant(w.start, window.start) && sameInstant(w.end, window.end)) return;
     throw new OverwriteRefused(

@@ -3,7 +3,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { errorText } from '../stage/publish-text.ts';
 import { Transports } from '../stage/schemes.ts';
+import { commitResults } from './commit.ts';
 import type { ConnectionOptions, Env, PublishItem, PublishedResults } from '../stage/types.ts';
 
 export type { PublishedResults } from '../stage/types.ts';
@@ -71,16 +73,17 @@ export async function publishResults(opts: PublishOptions): Promise<PublishedRes
   const own = opts.transports ? undefined : new Transports(opts.env ?? process.env, { s3: opts.s3 });
   const transports = opts.transports ?? (own as Transports);
   try {
-    return await transports.publish({
-      targetUri: opts.targetUri,
-      items,
-      summary,
-      sftp: opts.sftp,
-      ftp: opts.ftp,
-      onProgress: opts.onProgress,
-      guard: opts.guard,
-      fail,
-    });
+    let steps;
+    try {
+      steps = await transports.target({ targetUri: opts.targetUri, sftp: opts.sftp, ftp: opts.ftp });
+    } catch (err) {
+      throw fail(errorText(err), err);
+    }
+    try {
+      return await commitResults(steps, { items, summary, guard: opts.guard, onProgress: opts.onProgress, fail });
+    } finally {
+      await steps.close();
+    }
   } finally {
     await own?.close();
   }

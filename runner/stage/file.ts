@@ -1,16 +1,15 @@
 // Local paths and file:// URLs: sources are used in place (globs walked with pruning);
-// a target directory gets each file through a temp file and a rename.
-import { randomUUID } from 'node:crypto';
+// a target directory is written through output/commit.ts (temp names, renames).
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
-import { errorText, totalLine } from './publish-text.ts';
+import { errorText } from './publish-text.ts';
 import { splitAtGlob, summarize } from './glob.ts';
-import { StageError, type PublishRequest, type PublishedResults, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export function openFileScheme(): SchemeSession {
-  return { stage: stageLocal, publish: publishToDir, close: async () => {} };
+  return { stage: stageLocal, target: openDir, close: async () => {} };
 }
 
 function localPath(uri: string, opts: StageRequest): string {
@@ -98,53 +97,35 @@ async function walkGlob(root: string, pattern: string[]): Promise<string[]> {
   return found;
 }
 
-async function publishToDir(opts: PublishRequest): Promise<PublishedResults> {
-  const { items, summary, fail } = opts;
+/** A local directory as a publish target; the directory is made first. */
+async function openDir(req: PublishTargetRequest): Promise<PublishSteps> {
   let dir: string;
   try {
-    dir = /^file:\/\//i.test(opts.targetUri) ? fileURLToPath(opts.targetUri) : path.resolve(opts.targetUri);
+    dir = /^file:\/\//i.test(req.targetUri) ? fileURLToPath(req.targetUri) : path.resolve(req.targetUri);
   } catch (err) {
-    throw fail('not a valid file:// URL', err);
+    throw new Error('not a valid file:// URL', { cause: err });
   }
-  const summaryPath = path.join(dir, summary.name);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    throw fail(errorText(err), err);
-  }
-  opts.guard?.(await readFile(summaryPath, 'utf8').catch(() => undefined));
-  try {
-    // A summary left by an earlier run would vouch for files this run is replacing.
-    await rm(summaryPath, { force: true });
-  } catch (err) {
-    throw fail(errorText(err), err);
-  }
-  const files: string[] = [];
-  for (const item of items) {
-    const dest = path.join(dir, item.name);
-    await copyAtomically(item.src, dest).catch((err: unknown) => {
-      throw fail(`writing ${item.name} failed: ${errorText(err)}`, err);
-    });
-    files.push(dest);
-  }
-  await copyAtomically(summary.src, summaryPath).catch((err: unknown) => {
-    throw fail(`writing ${summary.name} failed: ${errorText(err)}`, err);
-  });
-  opts.onProgress?.(totalLine(items, summary, dir));
-  return { uri: dir, files, summaryUri: summaryPath };
+  await mkdir(dir, { recursive: true });
+  const at = (name: string) => path.join(dir, name);
+  return {
+    uri: dir,
+    at,
+    read: (name) =>
+      readFile(at(name), 'utf8').catch((err: unknown) => {
+        if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+        throw err;
+      }),
+    remove: async (name) => {
+      await rm(at(name), { force: true });
+      return undefined;
+    },
+    put: async (src, name) => {
+      await mkdir(path.dirname(at(name)), { recursive: true });
+      await copyFile(src, at(name));
+    },
+    // rename(2) replaces the target in one step: readers see the old file or the whole new one.
+    rename: (from, to) => rename(at(from), at(to)),
+    explain: (err) => errorText(err),
+    close: async () => {},
+  };
 }
-
-/** Same-directory temp file + rename: readers see the old file or the whole new one. */
-async function copyAtomically(src: string, dest: string): Promise<void> {
-  await mkdir(path.dirname(dest), { recursive: true });
-  const tmp = path.join(path.dirname(dest), `.${path.basename(dest)}.${randomUUID().slice(0, 8)}.tmp`);
-  try {
-    await copyFile(src, tmp);
-    await rename(tmp, dest);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
-

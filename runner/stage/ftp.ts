@@ -4,18 +4,17 @@
 // system roots or ftp.caEnv unless ftp.insecureSkipTlsVerify says otherwise. One control
 // connection per stage or publish call.
 import { Writable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, FileType, FTPError } from 'basic-ftp';
 import { expandRemoteGlob, summarize, type RemoteEntry } from './glob.ts';
-import { errorText, totalLine } from './publish-text.ts';
+import { errorText } from './publish-text.ts';
 import { parseRemoteUri, remoteUri, type RemoteLocation } from './remote-uri.ts';
 import { optionsFieldOf } from './sftp.ts';
-import { StageError, type Env, type FtpOptions, type PublishRequest, type PublishedResults, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type Env, type FtpOptions, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export function openFtpScheme(): SchemeSession {
-  return { stage: stageFtp, publish: publishFtp, close: async () => {} };
+  return { stage: stageFtp, target: openFtpTarget, close: async () => {} };
 }
 
 const TIMEOUT_MS = 30_000;
@@ -131,66 +130,59 @@ async function stageFtp(req: StageRequest): Promise<StagedFiles> {
   }
 }
 
-async function publishFtp(req: PublishRequest): Promise<PublishedResults> {
+/** An ftp(s):// directory as a publish target; one connection, closed by close(). */
+async function openFtpTarget(req: PublishTargetRequest): Promise<PublishSteps> {
   let conn;
   try {
     conn = await connect(req.targetUri, 'spec.output.uri', req.ftp, req.env);
   } catch (err) {
-    throw req.fail(err instanceof Error ? err.message.replace(/^spec\.output\.uri: /, '') : String(err), err);
+    throw new Error(err instanceof Error ? err.message.replace(/^spec\.output\.uri: /, '') : String(err), { cause: err });
   }
   const { client, loc } = conn;
   const dir = loc.path.replace(/\/+$/, '') || '/';
   const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
-  let existing: string | undefined;
+  const ensureDir = async (d: string) => {
+    await client.ensureDir(d);
+    await client.cd('/');
+  };
   try {
-    try {
-      await client.ensureDir(dir);
-      await client.cd('/');
-      if (req.guard) {
-        const chunks: Buffer[] = [];
-        const sink = new Writable({
-          write(c: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void) {
-            chunks.push(c);
-            done();
-          },
-        });
-        const found = await client.downloadTo(sink, join(req.summary.name)).then(() => true, () => false);
-        existing = found ? Buffer.concat(chunks).toString('utf8') : undefined;
-      }
-    } catch (err) {
-      throw req.fail(ftpFailure(err, remoteUri(loc, dir), 'writing'), err);
-    }
-    req.guard?.(existing);
-    try {
-      // A summary left by an earlier run would vouch for files this run is replacing.
-      await client.remove(join(req.summary.name), true);
-    } catch (err) {
-      throw req.fail(ftpFailure(err, remoteUri(loc, dir), 'writing'), err);
-    }
-    const put = async (name: string, src: string): Promise<string> => {
-      const final = join(name);
-      const tmp = join(`.${path.posix.basename(name)}.${randomUUID().slice(0, 8)}.tmp`);
-      try {
-        if (name.includes('/')) {
-          await client.ensureDir(path.posix.dirname(final));
-          await client.cd('/');
-        }
-        await client.uploadFrom(src, tmp);
-        // RNFR/RNTO is a rename(2) on the server: readers see the old file or the whole new one.
-        await client.rename(tmp, final);
-      } catch (err) {
-        await client.remove(tmp, true).catch(() => undefined);
-        throw req.fail(`uploading ${name} failed: ${ftpFailure(err, remoteUri(loc, final), 'writing')}`, err);
-      }
-      return remoteUri(loc, final);
-    };
-    const files: string[] = [];
-    for (const item of req.items) files.push(await put(item.name, item.src));
-    const summaryUri = await put(req.summary.name, req.summary.src);
-    const uri = remoteUri(loc, dir === '/' ? '/' : `${dir}/`);
-    req.onProgress?.(totalLine(req.items, req.summary, uri));
-    return { uri, files, summaryUri };
-  } finally {
+    await ensureDir(dir);
+  } catch (err) {
     client.close();
+    throw new Error(ftpFailure(err, remoteUri(loc, dir), 'writing'), { cause: err });
   }
+  return {
+    uri: remoteUri(loc, dir === '/' ? '/' : `${dir}/`),
+    at: (name) => remoteUri(loc, join(name)),
+    read: async (name) => {
+      // FTP answers 550 both for "no such file" and for "not permitted", so absence is read
+      // from the directory listing instead; a listed file that cannot be read is a refusal.
+      const full = join(name);
+      const listing = await client.list(path.posix.dirname(full));
+      if (!listing.some((f) => f.name === path.posix.basename(full))) return undefined;
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        write(c: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void) {
+          chunks.push(c);
+          done();
+        },
+      });
+      await client.downloadTo(sink, full);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    remove: async (name) => {
+      await client.remove(join(name), true);
+      return undefined;
+    },
+    put: async (src, name) => {
+      if (name.includes('/')) await ensureDir(path.posix.dirname(join(name)));
+      await client.uploadFrom(src, join(name));
+    },
+    // RNFR/RNTO is a rename(2) on the server: readers see the old file or the whole new one.
+    rename: async (from, to) => {
+      await client.rename(join(from), join(to));
+    },
+    explain: (err, name, op) => ftpFailure(err, remoteUri(loc, join(name)), op === 'read' ? 'reading' : 'writing'),
+    close: async () => client.close(),
+  };
 }

@@ -11,9 +11,8 @@ import picomatch from 'picomatch';
 import { plural } from './bytes.ts';
 import { literalLead, splitAtGlob, summarize } from './glob.ts';
 import { forEachLimit } from './limit.ts';
-import { errorText, totalLine } from './publish-text.ts';
 import { createS3Client, describeS3Failure, formatS3Uri, parseS3Uri } from './s3-client.ts';
-import { StageError, type Env, type PublishItem, type PublishRequest, type PublishedResults, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export const PART_SIZE = 8 * 1024 * 1024;
 export const QUEUE_SIZE = 4;
@@ -24,7 +23,7 @@ export function openS3Scheme(env: Env, client?: S3Client): SchemeSession {
   const s3 = (): S3Client => client ?? (own ??= createS3Client(env));
   return {
     stage: (req) => stageS3(req, s3()),
-    publish: (req) => publishToS3(req, s3()),
+    target: (req) => openS3Target(req, s3()),
     close: async () => {
       own?.destroy();
       own = undefined;
@@ -191,60 +190,45 @@ function s3Cause(err: unknown, bucket: string): string {
   return `${f.code}: ${f.message}`;
 }
 
-async function publishToS3(opts: PublishRequest, s3: S3Client): Promise<PublishedResults> {
-  const { items, summary, fail } = opts;
-  let bucket: string;
-  let key: string;
-  try {
-    ({ bucket, key } = parseS3Uri(opts.targetUri));
-  } catch (err) {
-    throw fail(errorText(err), err);
-  }
+/** An s3:// prefix as a publish target. No temporary names: an upload (multipart or not) becomes visible whole or not at all. */
+async function openS3Target(req: PublishTargetRequest, s3: S3Client): Promise<PublishSteps> {
+  const { bucket, key } = parseS3Uri(req.targetUri);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
-  const summaryKey = prefix + summary.name;
-
-  if (opts.guard) {
-    let existing: string | undefined;
-    try {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: summaryKey }));
-      existing = await got.Body?.transformToString('utf8');
-    } catch (err) {
-      const f = describeS3Failure(err);
-      if (f.code !== 'NoSuchKey' && f.code !== 'NotFound') throw fail(s3Cause(err, bucket), err);
-    }
-    opts.guard(existing);
-  }
-  // A summary left by an earlier run would vouch for objects this run is replacing. Deleting
-  // needs s3:DeleteObject, which a narrowly scoped runner may lack: then warn and go on,
-  // since the new summary will still land last.
-  try {
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: summaryKey }));
-  } catch (err) {
-    const f = describeS3Failure(err);
-    if (f.code !== 'AccessDenied') throw fail(s3Cause(err, bucket), err);
-    opts.onProgress?.(`could not remove the previous ${summary.name} (AccessDenied); continuing`);
-  }
-
-  const upload = async (item: PublishItem): Promise<string> => {
-    const objectKey = prefix + item.name;
-    const contentType = CONTENT_TYPES[path.extname(item.name).toLowerCase()] ?? 'application/octet-stream';
-    try {
+  return {
+    uri: formatS3Uri(bucket, prefix),
+    at: (name) => formatS3Uri(bucket, prefix + name),
+    read: async (name) => {
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + name }));
+        return (await got.Body?.transformToString('utf8')) ?? '';
+      } catch (err) {
+        // Only the store's own "no such key" is absence; AccessDenied (which a store also
+        // answers for a missing key when ListBucket is not granted) is a refusal.
+        if (describeS3Failure(err).code === 'NoSuchKey') return undefined;
+        throw err;
+      }
+    },
+    remove: async (name) => {
+      // Deleting needs s3:DeleteObject, which a narrowly scoped runner may lack: then go on,
+      // since the new summary still lands last and replaces the old one whole.
+      try {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix + name }));
+      } catch (err) {
+        if (describeS3Failure(err).code !== 'AccessDenied') throw err;
+        return `could not remove the previous ${name} (AccessDenied); continuing`;
+      }
+      return undefined;
+    },
+    put: async (src, name) => {
+      const contentType = CONTENT_TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
       await new Upload({
         client: s3,
-        params: { Bucket: bucket, Key: objectKey, Body: createReadStream(item.src), ContentType: contentType },
+        params: { Bucket: bucket, Key: prefix + name, Body: createReadStream(src), ContentType: contentType },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
       }).done();
-    } catch (err) {
-      throw fail(`uploading ${item.name} failed: ${s3Cause(err, bucket)}`, err);
-    }
-    return formatS3Uri(bucket, objectKey);
+    },
+    explain: (err) => s3Cause(err, bucket),
+    close: async () => {},
   };
-
-  const files: string[] = [];
-  for (const item of items) files.push(await upload(item));
-  const summaryUri = await upload(summary);
-  const uri = formatS3Uri(bucket, prefix);
-  opts.onProgress?.(totalLine(items, summary, uri));
-  return { uri, files, summaryUri };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { openFileScheme } from './file.ts';
 import { openHttpsScheme } from './https.ts';
-import { StageError, type Env, type PublishRequest, type PublishedResults, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
 export const SCHEMES = ['file', 's3', 'https', 'sftp', 'ftp', 'postgres', 'mysql'] as const;
 export type SchemeName = (typeof SCHEMES)[number];
@@ -103,14 +103,15 @@ export class Transports {
     }
   }
 
-  async publish(req: Omit<PublishRequest, 'env'>): Promise<PublishedResults> {
+  /** Opens a publish target's steps (output/commit.ts runs them); the caller closes them. */
+  async target(req: Omit<PublishTargetRequest, 'env'>): Promise<PublishSteps> {
     const name = schemeOf(req.targetUri);
     if (!name || !TARGET_SCHEMES.has(name)) {
-      throw req.fail('only local directories, file://, s3://, sftp://, ftp:// and ftps:// targets are supported');
+      throw new Error('only local directories, file://, s3://, sftp://, ftp:// and ftps:// targets are supported');
     }
     const session = await this.open(name);
-    if (!session.publish) throw req.fail(`${name} is not a valid target`);
-    return session.publish({ ...req, env: this.env });
+    if (!session.target) throw new Error(`${name} is not a valid target`);
+    return session.target({ ...req, env: this.env });
   }
 
   async close(): Promise<void> {

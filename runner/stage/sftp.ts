@@ -2,18 +2,18 @@
 // environment variables named in the spec (filled from runner.envFrom Secrets); the host
 // key is checked against a known_hosts value unless the spec explicitly opts out. One
 // connection per stage or publish call, closed when it is done.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import SftpClient from 'ssh2-sftp-client';
 import { expandRemoteGlob, summarize, type RemoteEntry } from './glob.ts';
 import { checkHostKey, knownHostsName, type HostKeyVerdict } from './known-hosts.ts';
-import { errorText, totalLine } from './publish-text.ts';
+import { errorText } from './publish-text.ts';
 import { parseRemoteUri, remoteUri, type RemoteLocation } from './remote-uri.ts';
-import { StageError, type Env, type PublishRequest, type PublishedResults, type SchemeSession, type SftpOptions, type StageRequest, type StagedFiles } from './types.ts';
+import { StageError, type Env, type PublishSteps, type PublishTargetRequest, type SchemeSession, type SftpOptions, type StageRequest, type StagedFiles } from './types.ts';
 
 export function openSftpScheme(): SchemeSession {
-  return { stage: stageSftp, publish: publishSftp, close: async () => {} };
+  return { stage: stageSftp, target: openSftpTarget, close: async () => {} };
 }
 
 /** `spec.left.uri` -> `spec.left.sftp`: where the connection options of a URI field live. */
@@ -183,53 +183,49 @@ async function stageSftp(req: StageRequest): Promise<StagedFiles> {
   }
 }
 
-async function publishSftp(req: PublishRequest): Promise<PublishedResults> {
+/** An sftp:// directory as a publish target; one connection, ended by close(). */
+async function openSftpTarget(req: PublishTargetRequest): Promise<PublishSteps> {
   const field = 'spec.output.uri';
   let conn: Connected;
   try {
     conn = await connect(req.targetUri, field, req.sftp, req.env);
   } catch (err) {
-    throw req.fail(err instanceof Error ? err.message.replace(/^spec\.output\.uri: /, '') : String(err), err);
+    throw new Error(err instanceof Error ? err.message.replace(/^spec\.output\.uri: /, '') : String(err), { cause: err });
   }
   const { client, loc } = conn;
   const dir = loc.path.replace(/\/+$/, '') || '/';
   const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
-  let existing: string | undefined;
   try {
-    try {
-      await client.mkdir(dir, true);
-      existing = req.guard && (await client.exists(join(req.summary.name))) === '-' ? String(await client.get(join(req.summary.name))) : undefined;
-    } catch (err) {
-      throw req.fail(sftpFailure(err, remoteUri(loc, dir)).replace('reading', 'writing to'), err);
-    }
-    req.guard?.(existing);
-    try {
-      // A summary left by an earlier run would vouch for files this run is replacing.
-      await client.delete(join(req.summary.name), true);
-    } catch (err) {
-      throw req.fail(sftpFailure(err, remoteUri(loc, dir)).replace('reading', 'writing to'), err);
-    }
-    const put = async (name: string, src: string): Promise<string> => {
-      const final = join(name);
-      const tmp = join(`.${path.posix.basename(name)}.${randomUUID().slice(0, 8)}.tmp`);
-      try {
-        if (name.includes('/')) await client.mkdir(path.posix.dirname(final), true);
-        await client.fastPut(src, tmp);
-        // posix-rename@openssh.com replaces the target in one step; plain SFTP rename refuses an existing one.
-        await client.posixRename(tmp, final);
-      } catch (err) {
-        await client.delete(tmp, true).catch(() => undefined);
-        throw req.fail(`uploading ${name} failed: ${sftpFailure(err, remoteUri(loc, final)).replace('reading', 'writing')}`, err);
-      }
-      return remoteUri(loc, final);
-    };
-    const files: string[] = [];
-    for (const item of req.items) files.push(await put(item.name, item.src));
-    const summaryUri = await put(req.summary.name, req.summary.src);
-    const uri = remoteUri(loc, dir === '/' ? '/' : `${dir}/`);
-    req.onProgress?.(totalLine(req.items, req.summary, uri));
-    return { uri, files, summaryUri };
-  } finally {
+    await client.mkdir(dir, true);
+  } catch (err) {
     await client.end().catch(() => undefined);
+    throw new Error(sftpFailure(err, remoteUri(loc, dir)).replace('reading', 'writing to'), { cause: err });
   }
+  return {
+    uri: remoteUri(loc, dir === '/' ? '/' : `${dir}/`),
+    at: (name) => remoteUri(loc, join(name)),
+    read: async (name) => {
+      try {
+        return String(await client.get(join(name)));
+      } catch (err) {
+        // SSH_FX_NO_SUCH_FILE (2) only; permission denied (3) and the rest are refusals.
+        if (codeOf(err) === 2) return undefined;
+        throw err;
+      }
+    },
+    remove: async (name) => {
+      await client.delete(join(name), true);
+      return undefined;
+    },
+    put: async (src, name) => {
+      if (name.includes('/')) await client.mkdir(path.posix.dirname(join(name)), true);
+      await client.fastPut(src, join(name));
+    },
+    // posix-rename@openssh.com replaces the target in one step; plain SFTP rename refuses an existing one.
+    rename: async (from, to) => {
+      await client.posixRename(join(from), join(to));
+    },
+    explain: (err, name, op) => (op === 'read' ? sftpFailure(err, remoteUri(loc, join(name))) : sftpFailure(err, remoteUri(loc, join(name))).replace('reading', 'writing')),
+    close: () => client.end().then(() => undefined, () => undefined),
+  };
 }

@@ -83,20 +83,41 @@ export interface PublishItem {
   size: number;
 }
 
-export interface PublishRequest extends ConnectionOptions {
+/** What a scheme needs to open a publish target. */
+export interface PublishTargetRequest extends ConnectionOptions {
   targetUri: string;
-  /** Result files in upload order, then the summary (the commit marker), always last. */
-  items: PublishItem[];
-  summary: PublishItem;
   env: Env;
-  onProgress?: ((m: string) => void) | undefined;
-  /** Builds the error every failure is reported as. */
-  fail: (why: string, cause?: unknown) => Error;
+}
+
+/**
+ * One scheme's small steps over an open target; output/commit.ts runs the one commit
+ * sequence (read, guard, remove, put under temporary names, rename, summary last) over them.
+ * Steps throw the client's own errors; `explain` turns one into the scheme's words.
+ */
+export interface PublishSteps {
+  /** The directory (absolute path) or URI prefix (ending in "/") the results land in. */
+  readonly uri: string;
+  /** Where one relative name lands (a path or a URI). */
+  at(name: string): string;
   /**
-   * Called with the text of the summary.json already at the target (undefined when there is
-   * none) before anything is written; throws to refuse the publish (output/overwrite-guard.ts).
+   * The text of `name`, or undefined only when the server positively says it does not
+   * exist (ENOENT, NoSuchKey, SFTP NO_SUCH_FILE, absent from the FTP listing). Any other
+   * failure throws: a read error is never "nothing there".
    */
-  guard?: ((existingSummary: string | undefined) => void) | undefined;
+  read(name: string): Promise<string | undefined>;
+  /** Removes `name`; absent is fine. Returns a note when it was skipped on purpose. */
+  remove(name: string): Promise<string | undefined>;
+  /** Uploads a local file to `name`, making parent directories. */
+  put(src: string, name: string): Promise<void>;
+  /**
+   * Renames within the target, replacing what is there in one step. Absent when `put` is
+   * itself all-or-nothing (an S3 object appears whole or not at all), so nothing needs a
+   * temporary name.
+   */
+  rename?(from: string, to: string): Promise<void>;
+  /** The scheme's one-line description of a failure reading or writing `name`. */
+  explain(err: unknown, name: string, op: 'read' | 'write'): string;
+  close(): Promise<void>;
 }
 
 export interface PublishedResults {
@@ -109,6 +130,7 @@ export interface PublishedResults {
 /** One open scheme: what a run uses, then closes. */
 export interface SchemeSession {
   stage?(req: StageRequest): Promise<StagedFiles>;
-  publish?(req: PublishRequest): Promise<PublishedResults>;
+  /** Opens a publish target (file, s3, sftp, ftp); the caller closes the steps. */
+  target?(req: PublishTargetRequest): Promise<PublishSteps>;
   close(): Promise<void>;
 }

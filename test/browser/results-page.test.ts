@@ -1,12 +1,14 @@
 // The results page in a real browser: headless Chromium against `raas web` on the real
 // control plane (test/support/web-env.ts), signed in with real tokens. Each step saves a
 // screenshot under .tmp/screenshots.
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { launchChromium, screenshotDir } from '../support/browser.ts';
 import { sharedService } from '../support/require-service.ts';
+import { s3ReconJob, statusOf, waitFor } from '../support/operator-env.ts';
 import { webEnvForFile, type WebEnv } from '../support/web-env.ts';
 
 const world = webEnvForFile();
@@ -15,8 +17,8 @@ const browser = sharedService('headless Chromium', launchChromium, (b) => b.clos
 // Secure cookies are kept for http://localhost (a trustworthy origin), as for https.
 const origin = (w: WebEnv) => w.web.url.replace('127.0.0.1', 'localhost');
 
-async function signIn(b: Browser, w: WebEnv, token: string): Promise<Page> {
-  const context = await b.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/London', locale: 'en-GB' });
+async function signIn(b: Browser, w: WebEnv, token: string, width = 1280): Promise<Page> {
+  const context = await b.newContext({ acceptDownloads: true, viewport: { width, height: 900 }, timezoneId: 'Europe/London', locale: 'en-GB' });
   const page = await context.newPage();
   await page.goto(`${origin(w)}/`);
   await page.waitForURL(/\/signin$/);
@@ -102,4 +104,130 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     await expect(page.locator('main').textContent()).resolves.not.toContain('orders');
     await page.context().close();
   });
+
+  /** The page never scrolls sideways and Sign out is on screen (wide tables scroll in their own box). */
+  async function fits(page: Page, what: string): Promise<void> {
+    const m = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, body: document.body.scrollWidth, inner: window.innerWidth }));
+    expect(m.scroll, `${what}: page width ${m.scroll} px at a ${m.inner} px viewport`).toBeLessThanOrEqual(m.inner);
+    expect(m.body, what).toBeLessThanOrEqual(m.inner);
+    const out = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+    expect(out, `${what}: Sign out is not rendered`).not.toBeNull();
+    expect(out!.x + out!.width, `${what}: Sign out is off-screen`).toBeLessThanOrEqual(m.inner);
+  }
+
+  it('works a break: filters, sorts, assigns, comments, closes with a reason, shows the audit trail and exports exactly the filtered rows', async (ctx) => {
+    const w = await world(ctx);
+    const b = await browser(ctx);
+    const page = await signIn(b, w, w.tokens.alice);
+    await page.goto(`${origin(w)}/#/runs/finance/${w.runs.unbalanced}`);
+    const breaks = page.getByRole('table', { name: 'Breaks' });
+    await expect.poll(() => breaks.locator('tbody tr').count()).toBe(4);
+    // The sides' names, not engine names.
+    await expect(breaks.locator('thead').textContent()).resolves.toContain('Ledger amount');
+    await expect(breaks.textContent()).resolves.toContain('Only in psp');
+    await expect(breaks.textContent()).resolves.not.toContain('left_only');
+    // Sort by any column: the ledger amount, ascending then descending.
+    await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
+    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '').toContain('20.00');
+    await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
+    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '').toContain('1,234,567.89');
+    await expect(breaks.getByRole('columnheader', { name: /Ledger amount/ }).getAttribute('aria-sort')).resolves.toBe('descending');
+
+    await page.getByLabel('Key search').fill('4');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => breaks.locator('tbody tr').count()).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download these breaks (CSV)' }).click()]);
+    const file = join(screenshotDir, 'breaks.csv');
+    await download.saveAs(file);
+    const bytes = await readFile(file);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('Only in psp');
+
+    await breaks.getByRole('button', { name: '4', exact: true }).click();
+    const detail = page.getByRole('region', { name: 'Break' });
+    await detail.getByLabel('Assign to (empty: nobody)').fill('bob');
+    await detail.getByRole('button', { name: 'Assign' }).click();
+    await expect.poll(() => page.locator('#break-action-status').textContent()).toBe('Saved: assign');
+    await page.getByLabel('Comment (at most 2,000 characters)').fill('PSP settled this on the 3rd; reference 88-1');
+    await page.getByRole('button', { name: 'Add comment' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Audit trail' }).textContent()).toContain('reference 88-1');
+    await page.getByLabel('Reason').selectOption('adjusted upstream');
+    await page.getByRole('button', { name: 'Close break' }).click();
+    await expect.poll(() => page.getByRole('list', { name: 'Audit trail' }).textContent()).toMatch(/alice · close as adjusted upstream/);
+    const trail = (await page.getByRole('list', { name: 'Audit trail' }).textContent()) ?? '';
+    expect(trail).toMatch(/alice · assign to bob[\s\S]*alice · comment[\s\S]*alice · close as adjusted upstream/);
+    await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '').toMatch(/closed\s*bob/);
+    await page.getByRole('button', { name: 'Reopen' }).waitFor();
+    await shot(page, '6-break-closed');
+    await page.getByLabel('State', { exact: true }).selectOption('closed');
+    await page.getByLabel('Key search').fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => breaks.locator('tbody tr').count()).toBe(1);
+    await page.context().close();
+
+    // A reader who may not work breaks sees the reason, and no forms.
+    const reader = await signIn(b, w, w.tokens.reporting);
+    await reader.goto(`${origin(w)}/#/runs/finance/${w.runs.unbalanced}`);
+    await reader.getByRole('table', { name: 'Breaks' }).waitFor();
+    await expect(reader.locator('main').textContent()).resolves.toContain('Read-only: you may read these breaks; working them takes update on reconruns/breaks');
+    await reader.getByRole('table', { name: 'Breaks' }).getByRole('button', { name: '3', exact: true }).click();
+    await reader.getByRole('list', { name: 'Audit trail' }).waitFor();
+    await expect(reader.getByRole('button', { name: 'Close break' }).count()).resolves.toBe(0);
+    await reader.context().close();
+  });
+
+  it('shows counts from the run\'s status when a result file is gone, an invalid job\'s reason without rerun forms, and fits a 390 px phone', async (ctx) => {
+    const w = await world(ctx);
+    const b = await browser(ctx);
+    const api = async (path: string) => (await (await fetch(`${w.web.url}/api/v1/${path}`, { headers: { authorization: `Bearer ${w.tokens.alice}` } })).json()) as { items: Array<{ name: string; phase?: string; badge?: string }> };
+    // Runs started by the tests above write the same result files; let them finish first.
+    await waitFor('every finance run to finish', async () => (await api('namespaces/finance/reconruns')).items.every((r) => r.phase === 'Succeeded' || r.phase === 'Failed'), 180_000);
+    // The balanced run's result file is removed (a lifecycle rule); its status stays.
+    const run = await w.env.get('reconruns', 'finance', w.runs.balanced);
+    const files = (statusOf(run).results as { files?: string[] } | undefined)?.files ?? [];
+    for (const f of files) {
+      const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(f)!;
+      await w.env.s3.client.send(new DeleteObjectCommand({ Bucket: m[1], Key: m[2] }));
+    }
+    await w.env.kube.createCustom('reconjobs', 'finance', s3ReconJob('broken', 'finance', { schedule: { cron: '61 * * * *', timeZone: 'UTC', suspend: true } }));
+    await waitFor('the operator to mark the job invalid', async () => (await api('namespaces/finance/reconjobs')).items.some((j) => j.name === 'broken' && j.badge === 'invalid'));
+
+    for (const width of [390, 1280]) {
+      const page = await signIn(b, w, w.tokens.alice, width);
+      const jobs = page.getByRole('table', { name: 'Reconciliation jobs' });
+      // Invalid first, with its reason.
+      await expect(jobs.locator('tbody tr').first().textContent()).resolves.toMatch(/broken[\s\S]*invalid[\s\S]*schedule\.cron/);
+      await fits(page, `jobs at ${width}`);
+      await shot(page, `jobs-${width}`);
+
+      await page.goto(`${origin(w)}/#/runs/finance/${w.runs.balanced}`);
+      await page.getByRole('list', { name: 'Counts' }).waitFor();
+      await expect(page.getByRole('list', { name: 'Counts' }).textContent()).resolves.toMatch(/Matched\s*2/);
+      const notices = page.locator('.notice');
+      await expect.poll(() => notices.count()).toBeGreaterThanOrEqual(1);
+      await expect(notices.first().textContent()).resolves.toMatch(/^The breaks could not be read from the result files \(the result file is gone.*\); the counts and money above come from the run's status\.$/);
+      await fits(page, `run without its file at ${width}`);
+
+      await page.goto(`${origin(w)}/#/runs/finance/${w.runs.unbalanced}`);
+      await page.getByRole('table', { name: 'Breaks' }).waitFor();
+      await page.getByRole('table', { name: 'Result rows' }).waitFor();
+      await fits(page, `run at ${width}`);
+      await shot(page, `run-${width}`);
+
+      await page.goto(`${origin(w)}/#/jobs/finance/orders`);
+      await page.getByRole('table', { name: 'Runs' }).waitFor();
+      await fits(page, `job at ${width}`);
+
+      await page.goto(`${origin(w)}/#/jobs/finance/broken`);
+      await page.getByText(/cannot be rerun or backfilled until its ReconJob is fixed/).waitFor();
+      await expect(page.getByRole('button', { name: 'Start rerun' }).count()).resolves.toBe(0);
+      await expect(page.getByRole('alert').textContent()).resolves.toContain('schedule.cron');
+      await fits(page, `invalid job at ${width}`);
+      await shot(page, `invalid-job-${width}`);
+      await page.context().close();
+    }
+  });
 });
+

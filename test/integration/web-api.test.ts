@@ -2,9 +2,12 @@
 // real RoleBindings; real TokenReview and SubjectAccessReview; finished runs whose result
 // files the real runner wrote to the S3 test server. Every JSON answer is checked against
 // the checked-in OpenAPI document.
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import { NO_CATALOG } from '../../operator/web/api/routes.ts';
+import { startWeb } from '../../operator/web/server.ts';
 import { assertMatchesOpenApi } from '../support/openapi.ts';
-import { waitFor } from '../support/operator-env.ts';
+import { s3ReconJob, statusOf, waitFor } from '../support/operator-env.ts';
 import { webEnvForFile, type WebEnv } from '../support/web-env.ts';
 
 const world = webEnvForFile();
@@ -251,4 +254,189 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
   });
+
+  // Last in the file: these add jobs and runs the tests above do not expect.
+  it('lists breaks with filters, sort and paging; labels in the sides\' names; exports exactly the filtered rows as Excel-ready CSV', async (ctx) => {
+    const w = await world(ctx);
+    const base = `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+    const t = '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks';
+    const all = await call(w, `${base}/breaks?sort=id`, { token: w.tokens.alice, template: t });
+    expect(all.status).toBe(200);
+    const items = all.body.items as Array<{ id: string; status: string; statusLabel: string; state: string; row: Record<string, string | null> }>;
+    expect(items.map((i) => `${String(i.row.id)}:${i.status}:${i.statusLabel}`).sort()).toEqual(['2:mismatch:Differs', '3:left_only:Only in ledger', '4:right_only:Only in psp', '5:mismatch:Differs']);
+    expect(items.every((i) => i.state === 'open')).toBe(true);
+    expect(all.body.sides).toEqual({ left: 'ledger', right: 'psp' });
+    expect(all.body.work).toEqual({ enabled: true, allowed: true });
+    const labels = Object.fromEntries((all.body.columns as Array<{ name: string; label: string }>).map((c) => [c.name, c.label]));
+    expect(labels).toMatchObject({ amount_left: 'Ledger amount', amount_right: 'Psp amount', recon_status: 'Status' });
+    const reporting = await call(w, `${base}/breaks`, { token: w.tokens.reporting, template: t });
+    expect(reporting.body.work).toEqual({ enabled: true, allowed: false, reason: expect.stringContaining('update on reconruns/breaks') });
+
+    const three = await call(w, `${base}/breaks?q=3`, { token: w.tokens.alice, template: t });
+    expect((three.body.items as typeof items).map((i) => i.row.id)).toEqual(['3']);
+    const page1 = await call(w, `${base}/breaks?sort=id&limit=3`, { token: w.tokens.alice, template: t });
+    const cont = (page1.body.metadata as { continue: string }).continue;
+    const page2 = await call(w, `${base}/breaks?sort=id&limit=3&continue=${cont}`, { token: w.tokens.alice, template: t });
+    expect([...(page1.body.items as typeof items), ...(page2.body.items as typeof items)].map((i) => i.id)).toEqual(items.map((i) => i.id));
+    expect((await call(w, `${base}/breaks?sort=id&limit=3&continue=${cont}&state=open`, { token: w.tokens.alice, template: t })).body.param).toBe('continue');
+    for (const [q, param] of [['minAge=2', 'minAge'], ['minAmount=5', 'minAmount'], ['sort=nope', 'sort'], ['state=gone', 'state'], ['format=xlsx', 'format']]) {
+      const a = await call(w, `${base}/breaks?${q}`, { token: w.tokens.alice, template: t });
+      expect([a.status, a.body.param], q).toEqual([400, param]);
+    }
+
+    const csv = await fetch(`${w.web.url}${base}/breaks?format=csv&q=3`, { headers: { authorization: `Bearer ${w.tokens.alice}` } });
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="orders-2024-01-0\d-breaks\.csv"/);
+    const bytes = Buffer.from(await csv.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n');
+    expect(lines[0]).toMatch(/^Break,State,Status,Amount at stake,.*,id,.*Ledger amount,Psp amount/);
+    expect(lines.slice(1).filter(Boolean)).toHaveLength(1);
+    expect(lines[1]).toContain('Only in ledger');
+    const everything = (await fetch(`${w.web.url}${base}/breaks?format=csv`, { headers: { authorization: `Bearer ${w.tokens.alice}` } }).then((r) => r.text())).split('\r\n').filter(Boolean);
+    expect(everything).toHaveLength(1 + items.length);
+    // The mismatch row lists its differing columns in one cell.
+    expect(everything.find((l) => l.includes(',5,'))).toMatch(/,"?status"?,|,"amount, status",|,status,/);
+  });
+
+  it('works a break as the signed-in user: assign, comment, close with a reason; an append-only audit trail; hostile input refused', async (ctx) => {
+    const w = await world(ctx);
+    const base = `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+    const t = '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks/{breakId}';
+    const list = await call(w, `${base}/breaks?q=3`, { token: w.tokens.alice });
+    const id = ((list.body.items as Array<{ id: string }>)[0]!).id;
+    const act = (body: unknown, token = w.tokens.alice, path = `${base}/breaks/${id}`) => call(w, path, { token, method: 'POST', body, template: t });
+
+    const assigned = await act({ action: 'assign', assignee: 'bob' });
+    expect(assigned.status).toBe(201);
+    expect(assigned.body.event).toMatchObject({ actor: 'alice', action: 'assign', assignee: 'bob', breakId: id, run: w.runs.unbalanced, namespace: 'finance', job: 'orders' });
+    expect((await act({ action: 'comment', comment: 'PSP says it settles on the 3rd' })).status).toBe(201);
+    const closed = await act({ action: 'close', reason: 'written-off', comment: 'below the write-off limit' });
+    expect(closed.status).toBe(201);
+    expect(closed.body.work).toMatchObject({ owner: 'bob', comments: 2, closed: { reason: 'written-off', by: 'alice' } });
+    const again = await act({ action: 'close', reason: 'explained' });
+    expect([again.status, again.body.detail]).toEqual([409, expect.stringMatching(/^the break is already closed \(written-off, by alice/)]);
+
+    // Hostile input: forged actors, bad reasons, oversized comments, unknown breaks.
+    const refusals: Array<[unknown, number, string | undefined]> = [
+      [{ action: 'comment', comment: 'hi', actor: 'the-cfo' }, 400, 'actor'],
+      [{ action: 'comment', comment: 'hi', user: 'the-cfo' }, 400, 'user'],
+      [{ action: 'close', reason: 'because' }, 400, 'reason'],
+      [{ action: 'comment', comment: 'x'.repeat(2001) }, 400, 'comment'],
+      [{ action: 'comment', comment: 'x'.repeat(70_000) }, 413, undefined],
+      [{ action: 'wipe' }, 400, 'action'],
+      [[1, 2], 400, 'body'],
+    ];
+    for (const [body, status, param] of refusals) {
+      const a = await act(body);
+      expect([a.status, a.body.param], JSON.stringify(body).slice(0, 60)).toEqual([status, param]);
+      expect(a.type).toBe('application/problem+json');
+    }
+    expect((await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `${base}/breaks/no-such-break`)).status).toBe(404);
+    expect((await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `${base}/breaks/..%2F..%2Fx`)).body.param).toBe('breakId');
+
+    // Rights: reading is not working; another namespace answers as a missing one does.
+    const reporting = await act({ action: 'comment', comment: 'x' }, w.tokens.reporting);
+    expect([reporting.status, reporting.body.detail]).toEqual([403, 'you may not work breaks in this namespace (it takes update on reconruns/breaks)']);
+    for (const token of [w.tokens.bob, w.tokens.carol]) expect((await act({ action: 'comment', comment: 'x' }, token)).status).toBe(403);
+    const otherNs = await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `/api/v1/namespaces/ops/reconruns/${w.runs.ops}/breaks/${id}`);
+    const noNs = await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `/api/v1/namespaces/nowhere/reconruns/${w.runs.ops}/breaks/${id}`);
+    expect([otherNs.status, noNs.status]).toEqual([403, 403]);
+    expect(otherNs.body.detail).toBe(noNs.body.detail);
+
+    // The trail, oldest first, with the server's actor; the list shows the work.
+    const trail = await call(w, `${base}/breaks/${id}`, { token: w.tokens.reporting, template: t });
+    expect((trail.body.events as Array<{ actor: string; action: string; reason?: string }>).map((e) => `${e.actor}:${e.action}${e.reason ? `:${e.reason}` : ''}`)).toEqual(['alice:assign', 'alice:comment', 'alice:close:written-off']);
+    const closedList = await call(w, `${base}/breaks?state=closed`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks' });
+    expect(closedList.body.items).toEqual([expect.objectContaining({ id, state: 'closed', owner: 'bob', comments: 2, closedReason: 'written-off', lastComment: 'below the write-off limit' })]);
+    const rows = await w.catalog.pg.sql('SELECT actor, action FROM raas_break_events WHERE break_id = $1 ORDER BY id', [id]);
+    expect(rows.map((r) => `${String(r.actor)}:${String(r.action)}`)).toEqual(['alice:assign', 'alice:comment', 'alice:close']);
+    await expect(w.catalog.pg.sql("UPDATE raas_break_events SET actor = 'mallory'")).rejects.toThrow(/append-only/);
+  });
+
+  it('keeps a closed break closed in a later run of the same data, and reopens it when the data changes', async (ctx) => {
+    const w = await world(ctx);
+    const rerunT = '/api/v1/namespaces/{namespace}/reconjobs/{name}/reruns';
+    const run = await w.env.get('reconruns', 'finance', w.runs.unbalanced);
+    const day = (run as { spec: { window: { start: string } } }).spec.window.start;
+    const date = new Date(Date.parse(day) + 9 * 3_600_000).toISOString().slice(0, 10); // the Tokyo date of the window
+    const finished = async (name: string) => {
+      await waitFor(`rerun ${name} to finish`, async () => ['Succeeded', 'Failed'].includes(String(statusOf(await w.env.get('reconruns', 'finance', name)).phase)), 180_000);
+      expect(statusOf(await w.env.get('reconruns', 'finance', name)).phase).toBe('Succeeded');
+      await waitFor('the web cache to see it', async () => (await call(w, `/api/v1/namespaces/finance/reconruns/${name}`, { token: w.tokens.alice })).body.phase === 'Succeeded');
+    };
+    const closedBreak = async (name: string) => {
+      const a = await call(w, `/api/v1/namespaces/finance/reconruns/${name}/breaks?q=3`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks' });
+      return (a.body.items as Array<{ state: string; changedSinceClosed: boolean; closedReason?: string }>)[0]!;
+    };
+    // Rerun names carry the second they were made in: a 409 means "again in a second".
+    const rerunNow = async () => {
+      let name = '';
+      await waitFor('a rerun to be created', async () => {
+        const a = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/reruns', { token: w.tokens.alice, method: 'POST', body: { date }, template: rerunT });
+        if (a.status === 201) name = (a.body.created as string[])[0]!;
+        else expect(a.status).toBe(409);
+        return a.status === 201;
+      });
+      return name;
+    };
+    const sameName = await rerunNow();
+    await finished(sameName);
+    expect(await closedBreak(sameName)).toMatchObject({ state: 'closed', changedSinceClosed: false, closedReason: 'written-off' });
+    // The older run of the window now says which run counts.
+    const older = await call(w, `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
+    expect(older.body.supersededBy).toBeDefined();
+
+    // The ledger corrects order 3: a different break now, no longer closed.
+    await w.env.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: `orders/${date}.csv`, Body: 'id,amount,status\n1,10.00,paid\n2,20.00,paid\n3,31.00,paid\n5,1234567.89,paid\n' }));
+    const changedName = await rerunNow();
+    await finished(changedName);
+    expect(await closedBreak(changedName)).toMatchObject({ state: 'open', changedSinceClosed: true });
+  });
+
+  it('without a catalog, breaks are read-only and every answer says why', async (ctx) => {
+    const w = await world(ctx);
+    const { catalogUrl: _drop, ...rest } = w.webConfig;
+    const ro = await startWeb(rest);
+    try {
+      const base = `${ro.url}/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+      const auth = { authorization: `Bearer ${w.tokens.alice}` };
+      const run = (await (await fetch(base, { headers: auth })).json()) as { work: unknown };
+      expect(run.work).toEqual({ enabled: false, allowed: false, reason: NO_CATALOG });
+      const list = await fetch(`${base}/breaks`, { headers: auth });
+      const body = (await list.json()) as Record<string, unknown>;
+      assertMatchesOpenApi('/api/v1/namespaces/{namespace}/reconruns/{name}/breaks', 'GET', 200, 'application/json', body);
+      expect((body.items as unknown[]).length).toBe(4);
+      const post = await fetch(`${base}/breaks/whatever`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ action: 'comment', comment: 'x' }) });
+      expect(post.status).toBe(409);
+      const p = (await post.json()) as Record<string, unknown>;
+      assertMatchesOpenApi('/api/v1/namespaces/{namespace}/reconruns/{name}/breaks/{breakId}', 'POST', 409, 'application/problem+json', p);
+      expect(p.detail).toBe(`${NO_CATALOG}.`);
+    } finally {
+      await ro.stop();
+    }
+  });
+
+  it('orders jobs by what needs attention: invalid and failed first with their reason, in words', async (ctx) => {
+    const w = await world(ctx);
+    await w.env.kube.createCustom('reconjobs', 'finance', s3ReconJob('broken', 'finance', { schedule: { cron: '61 * * * *', timeZone: 'UTC', suspend: true } }));
+    await w.env.kube.createCustom('reconjobs', 'finance', s3ReconJob('late-file', 'finance', { left: { name: 'ledger', uri: 's3://ledger/missing/{{ window.startDate }}.csv' }, output: { uri: 's3://results/finance/{{ job.name }}/{{ window.startDate }}/' }, schedule: { cron: '0 2 * * *', timeZone: 'UTC', suspend: true } }));
+    const { backfill } = await import('../../operator/cli/recon-commands.ts');
+    const made = await backfill(w.env.kube, { namespace: 'finance', job: 'late-file', from: '2024-01-02', to: '2024-01-02' }, () => undefined);
+    await waitFor('the late-file run to fail', async () => statusOf(await w.env.get('reconruns', 'finance', made.created[0]!)).phase === 'Failed', 180_000);
+    const t = '/api/v1/reconjobs';
+    let jobs: Array<{ name: string; badge: string; ready?: { message?: string }; lastRun?: { failure?: string; message?: string } }> = [];
+    await waitFor('both jobs in the list with their state', async () => {
+      jobs = (await call(w, t, { token: w.tokens.alice, template: t })).body.items as typeof jobs;
+      return jobs.find((j) => j.name === 'broken')?.badge === 'invalid' && jobs.find((j) => j.name === 'late-file')?.badge === 'failed';
+    });
+    expect(jobs.map((j) => j.name)).toEqual(['broken', 'late-file', 'orders']);
+    expect(jobs[0]!.ready?.message).toContain('schedule.cron');
+    const failure = jobs[1]!.lastRun!.failure!;
+    expect(failure).toMatch(/^(Fetching|Reading) the input files failed: /);
+    expect(failure).not.toContain('stage "');
+    expect((await call(w, `${t}?sort=name`, { token: w.tokens.alice, template: t })).body.items).toEqual([expect.objectContaining({ name: 'broken' }), expect.objectContaining({ name: 'late-file' }), expect.objectContaining({ name: 'orders' })]);
+    expect((await call(w, `${t}?sort=money`, { token: w.tokens.alice, template: t })).body.param).toBe('sort');
+  });
 });
+

@@ -3,10 +3,12 @@
 // namespaces with real RoleBindings, the chart's web ServiceAccount and RBAC, finished runs
 // with result files in S3, and `raas web` itself, in-process, under that ServiceAccount.
 //
-//   alice  (token user, group finance-team): list/get reconruns + create in "finance"
+//   alice  (token user, group finance-team): list/get reconruns + create in "finance", and
+//          works breaks there (the chart's break-worker ClusterRole: update reconruns/breaks)
 //   bob    (token user):                     list/get reconruns in "ops" only
 //   carol  (token user):                     no bindings at all
 //   finance/reporting (ServiceAccount):      list/get reconruns in "finance", no create
+// Break work (assign, comment, close) goes to a real PostgreSQL results catalog.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { loadKubeConfig } from '../../operator/kube/client.ts';
-import { startWeb, type RunningWeb } from '../../operator/web/server.ts';
+import { startWeb, type RunningWeb, type WebConfig } from '../../operator/web/server.ts';
+import { startPostgres, type PostgresTestServer } from './postgres.ts';
 import { findHelm, repoRoot, runHelm } from './helm.ts';
 import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from './operator-env.ts';
 import { sharedService, type SkipContext } from './require-service.ts';
@@ -25,6 +28,10 @@ export interface WebEnv {
   tokens: { alice: string; bob: string; carol: string; reporting: string };
   /** The newest finance run (2024-01-02, Tokyo) is unbalanced; 2024-01-01 is balanced; 2023-12-31's ReconRun was deleted. */
   runs: { unbalanced: string; balanced: string; ops: string; pruned: string };
+  /** The results catalog `web` keeps break work in. */
+  catalog: { pg: PostgresTestServer; url: string };
+  /** The configuration `web` was started with (to start a second server, e.g. without a catalog). */
+  webConfig: WebConfig;
   stop(): Promise<void>;
 }
 
@@ -43,7 +50,9 @@ export async function startWebEnv(): Promise<WebEnv> {
   if (!helm) throw new Error('helm is not installed (scripts/install-helm.sh); the web server runs under the chart RBAC it renders');
   const env = await startOperatorEnv({ users: [{ name: 'alice', groups: ['finance-team'] }, { name: 'bob' }, { name: 'carol' }] });
   let web: RunningWeb | undefined;
+  let pg: PostgresTestServer | undefined;
   try {
+    pg = await startPostgres();
     const c = env.cluster;
     await c.namespace('ops');
     await c.secret('ops', 's3-creds', env.s3.env);
@@ -93,12 +102,22 @@ subjects: [ { kind: ServiceAccount, name: reporting, namespace: finance } ]
     // The web server's own ServiceAccount and RBAC, exactly as the chart renders them.
     const home = await mkdtemp(join(tmpdir(), 'raas-helm-'));
     try {
-      const res = runHelm(helm, ['template', 'raas', join(repoRoot, 'charts', 'raas'), '-n', 'raas-system', '--show-only', 'templates/web-rbac.yaml'], { home });
-      if (res.status !== 0) throw new Error(`helm template: ${res.stderr}`);
-      await c.applyYaml(res.stdout);
+      for (const t of ['templates/web-rbac.yaml', 'templates/break-worker-role.yaml']) {
+        const res = runHelm(helm, ['template', 'raas', join(repoRoot, 'charts', 'raas'), '-n', 'raas-system', '--show-only', t], { home });
+        if (res.status !== 0) throw new Error(`helm template: ${res.stderr}`);
+        await c.applyYaml(res.stdout);
+      }
     } finally {
       await rm(home, { recursive: true, force: true });
     }
+    // People who work breaks are bound to the chart's break-worker role in their namespace.
+    await c.applyYaml(`
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: alice-break-worker, namespace: finance }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: raas-web-break-worker }
+subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: alice } ]
+`);
     const webToken = await c.cp.serviceAccountToken('raas-system', 'raas-web', { expirationSeconds: 86_400 });
     const reporting = await c.cp.serviceAccountToken('finance', 'reporting', { expirationSeconds: 86_400 });
 
@@ -133,15 +152,18 @@ subjects: [ { kind: ServiceAccount, name: reporting, namespace: finance } ]
     await env.cluster.delete('reconruns', 'finance', pruned);
     await waitFor('the pruned run to be gone', async () => (await env.get('reconruns', 'finance', pruned)) === undefined);
 
-    web = await startWeb({
+    const webConfig: WebConfig = {
       kubeConfig: loadKubeConfig(undefined, c.cp.kubeconfigYaml({ token: webToken, user: 'system:serviceaccount:raas-system:raas-web' })),
       port: 0,
       host: '127.0.0.1',
       s3Env: env.s3.env,
       reviewTtlMs: 2_000,
       log: pino({ level: process.env.RAAS_TEST_LOG ?? 'silent' }),
-    });
+      catalogUrl: pg.adminUrl,
+    };
+    web = await startWeb(webConfig);
     const w = web;
+    const catalog = pg;
     // The watch cache has the runs once they are listed.
     await waitFor('the web watch cache', async () => {
       const r = await fetch(`${w.url}/api/v1/namespaces/finance/reconruns`, { headers: { authorization: `Bearer ${c.cp.userTokens.alice}` } });
@@ -153,18 +175,22 @@ subjects: [ { kind: ServiceAccount, name: reporting, namespace: finance } ]
       web,
       tokens: { alice: c.cp.userTokens.alice!, bob: c.cp.userTokens.bob!, carol: c.cp.userTokens.carol!, reporting },
       runs: { unbalanced, balanced, ops: ops.created[0]!, pruned },
+      catalog: { pg, url: pg.adminUrl },
+      webConfig,
       async stop() {
         await w.stop().catch(() => undefined);
         await env.stop();
+        await catalog.stop().catch(() => undefined);
       },
     };
   } catch (err) {
     await web?.stop().catch(() => undefined);
     await env.stop().catch(() => undefined);
+    await pg?.stop().catch(() => undefined);
     throw err;
   }
 }
 
 export function webEnvForFile(): (ctx: SkipContext) => Promise<WebEnv> {
-  return sharedService('the Kubernetes control plane (scripts/install-kube.sh) and helm', () => startWebEnv(), (w) => w.stop());
+  return sharedService('the Kubernetes control plane (scripts/install-kube.sh), helm and PostgreSQL', () => startWebEnv(), (w) => w.stop());
 }

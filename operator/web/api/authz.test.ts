@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canCreate, canRead, canSee, reviewKey, tokenKey, TtlCache, visibleNamespaces, type Review } from './authz.ts';
+import { canCreate, canRead, canSee, canWork, resourceAttributes, reviewKey, tokenKey, TtlCache, visibleNamespaces, type Review } from './authz.ts';
 
 const r = (namespace: string, verb: Review['verb'], allowed = true): Review => ({ namespace, verb, allowed });
 
@@ -15,6 +15,15 @@ describe('authorization decisions', () => {
     expect(canSee(reviews, ns)).toBe(see);
     expect(canRead(reviews, ns)).toBe(read);
     expect(canCreate(reviews, ns)).toBe(create);
+  });
+
+  it('working breaks is its own right: update on the virtual subresource reconruns/breaks, never implied by create or get', () => {
+    expect(canWork([r('finance', 'work')], 'finance')).toBe(true);
+    expect(canWork([r('finance', 'create'), r('finance', 'get'), r('finance', 'list')], 'finance')).toBe(false);
+    expect(canWork([r('finance', 'work')], 'ops')).toBe(false);
+    expect(canWork([r('finance', 'work', false)], 'finance')).toBe(false);
+    expect(resourceAttributes('finance', 'work')).toEqual({ namespace: 'finance', verb: 'update', group: 'raas.dev', resource: 'reconruns', subresource: 'breaks' });
+    expect(resourceAttributes('finance', 'get')).toEqual({ namespace: 'finance', verb: 'get', group: 'raas.dev', resource: 'reconruns' });
   });
 
   it('lists only the namespaces with list allowed, sorted and once each', () => {

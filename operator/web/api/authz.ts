@@ -4,7 +4,19 @@
 // serving another.
 import { createHash } from 'node:crypto';
 
-export type Verb = 'list' | 'get' | 'create';
+/**
+ * What a caller asks to do in a namespace. `list`, `get` and `create` are those verbs on
+ * `reconruns`; `work` (assign, comment on and close breaks) is `update` on the virtual
+ * subresource `reconruns/breaks`, which no component but this server uses, so a role
+ * that lets people work breaks gives them nothing else (ADR 0130).
+ */
+export type Verb = 'list' | 'get' | 'create' | 'work';
+
+/** The SubjectAccessReview resource attributes a Verb stands for. */
+export function resourceAttributes(namespace: string, verb: Verb): { namespace: string; verb: string; group: string; resource: string; subresource?: string } {
+  if (verb === 'work') return { namespace, verb: 'update', group: 'raas.dev', resource: 'reconruns', subresource: 'breaks' };
+  return { namespace, verb, group: 'raas.dev', resource: 'reconruns' };
+}
 
 /** What TokenReview said about a bearer token. */
 export interface User {
@@ -40,6 +52,11 @@ export function canCreate(reviews: readonly Review[], namespace: string): boolea
   return allowed(reviews, namespace, 'create');
 }
 
+/** Assigning, commenting on and closing breaks takes `update reconruns/breaks`. */
+export function canWork(reviews: readonly Review[], namespace: string): boolean {
+  return allowed(reviews, namespace, 'work');
+}
+
 /** The namespaces of `candidates` the caller may list, sorted, without duplicates. */
 export function visibleNamespaces(reviews: readonly Review[], candidates: Iterable<string>): string[] {
   return [...new Set(candidates)].filter((ns) => canSee(reviews, ns)).sort();
@@ -50,6 +67,7 @@ export function visibleNamespaces(reviews: readonly Review[], candidates: Iterab
  * same text whether or not the namespace (or the object) exists, so nothing is hinted.
  */
 export function forbiddenDetail(verb: Verb): string {
+  if (verb === 'work') return 'you may not work breaks in this namespace (it takes update on reconruns/breaks)';
   return `you may not ${verb} reconruns in this namespace`;
 }
 

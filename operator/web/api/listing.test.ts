@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeContinue, encodeContinue, jobBadge, pageRuns, parseRunQuery, ParamError, runItem, type JobObject, type RunItem } from './listing.ts';
+import { decodeContinue, encodeContinue, jobBadge, largestAtStake, markSuperseded, pageJobs, pageRuns, parseRunQuery, ParamError, runItem, scaledDecimal, type JobItem, type JobObject, type RunItem } from './listing.ts';
 
 const run = (name: string, start: string, extra: Partial<RunItem> = {}): RunItem => ({
   namespace: 'finance',
@@ -110,5 +110,59 @@ describe('job badges', () => {
     ['invalid spec', job({ conditions: [{ type: 'Ready', status: 'False', reason: 'InvalidSpec' }] }), undefined, 'invalid'],
   ] as const)('%s', (_, j, newest, badge) => {
     expect(jobBadge(j, newest, now)).toBe(badge);
+  });
+});
+
+describe('jobs by what needs attention', () => {
+  const job = (name: string, badge: JobItem['badge'], lastRun?: Partial<RunItem>): JobItem => ({ namespace: 'finance', name, badge, timeZone: 'UTC', ...(lastRun ? { lastRun: run(`${name}-r`, '2024-01-01T00:00:00Z', lastRun) } : {}) });
+  const stake = (usd: string, eur = '0') => ({ USD: { leftOnly: usd, rightOnly: '0', mismatched: '0' }, EUR: { leftOnly: eur, rightOnly: '0', mismatched: '0' } });
+
+  it('failed and invalid first, then unbalanced by the largest amount in one currency, then by the oldest open break; balanced last', () => {
+    const jobs = [
+      job('a-balanced', 'balanced'),
+      job('b-small', 'unbalanced', { atStake: stake('10.00') }),
+      job('c-big-eur', 'unbalanced', { atStake: stake('0', '99999.99') }),
+      job('d-failed', 'failed'),
+      job('e-old', 'unbalanced', { atStake: stake('10.00'), breaks: { open: 1, new: 0, persisting: 1, resolved: 0, oldestOpenSince: '2023-11-01' } }),
+      job('f-invalid', 'invalid'),
+      job('g-running', 'running'),
+      job('h-exact', 'unbalanced', { atStake: stake('99999.990000000000000001') }),
+    ];
+    expect(pageJobs(jobs, { limit: 100 }).items.map((j) => j.name)).toEqual(['d-failed', 'f-invalid', 'h-exact', 'c-big-eur', 'e-old', 'b-small', 'g-running', 'a-balanced']);
+    expect(pageJobs(jobs, { limit: 100, sort: 'name' }).items.map((j) => j.name)[0]).toBe('a-balanced');
+    const p1 = pageJobs(jobs, { limit: 3 });
+    const p2 = pageJobs(jobs, { limit: 10, after: decodeContinue(p1.metadata.continue, 2)! });
+    expect([...p1.items, ...p2.items].map((j) => j.name)).toEqual(pageJobs(jobs, { limit: 100 }).items.map((j) => j.name));
+  });
+
+  it('orders money exactly, never across currencies', () => {
+    expect(largestAtStake({ USD: { leftOnly: '0.1', rightOnly: '0.2', mismatched: '-0.3' }, EUR: { leftOnly: '0.5', rightOnly: '0', mismatched: '0' } })).toBe(scaledDecimal('0.6'));
+    expect(scaledDecimal('-1.5')).toBe(-1_500_000_000_000_000_000n);
+  });
+});
+
+describe('which run of a window counts', () => {
+  it('the newest committed run; older and unfinished ones name it', () => {
+    const w = '2024-01-02T00:00:00Z';
+    const runs = [
+      run('orders-20240102', w, { completionTime: '2024-01-02T02:00:00Z' }),
+      run('orders-20240102-rerun-1', w, { completionTime: '2024-01-03T09:00:00Z', trigger: 'Manual' }),
+      run('orders-20240102-backfill', w, { completionTime: '2024-01-03T08:00:00Z', trigger: 'Backfill' }),
+      run('orders-20240102-rerun-2', w, { phase: 'Failed', completionTime: '2024-01-04T00:00:00Z' }),
+      run('orders-20240101', '2024-01-01T00:00:00Z'),
+    ];
+    expect(markSuperseded(runs).map((r) => [r.name, r.supersededBy])).toEqual([
+      ['orders-20240102', 'orders-20240102-rerun-1'],
+      ['orders-20240102-rerun-1', undefined],
+      ['orders-20240102-backfill', 'orders-20240102-rerun-1'],
+      ['orders-20240102-rerun-2', 'orders-20240102-rerun-1'],
+      ['orders-20240101', undefined],
+    ]);
+  });
+
+  it('a failed run reads as a sentence and keeps the engine\'s message', () => {
+    const item = runItem({ metadata: { name: 'r', namespace: 'finance' }, spec: { jobRef: { name: 'orders' }, window: { start: 'a', end: 'b' }, trigger: 'Scheduled' }, status: { phase: 'Failed', failedStage: 'stage', message: 'stage "stage" failed: Could not load credentials from any providers' } });
+    expect(item.failure).toBe('Fetching the input files failed: Could not load credentials from any providers');
+    expect(item.message).toContain('stage "stage" failed');
   });
 });

@@ -3,6 +3,7 @@
 // opaque continue token. No I/O here; routes.ts feeds it the watch cache's objects.
 import { DateTime } from 'luxon';
 import { RUN_PHASES, type ReconRunStatus } from '../../api/reconrun.ts';
+import { failureText } from './labels.ts';
 
 export class ParamError extends Error {
   constructor(
@@ -47,6 +48,30 @@ export interface RunItem {
   diffTotals?: Record<string, string>;
   summaries?: Record<string, string>;
   files?: string[];
+  /** A failed run's message as a sentence (labels.ts failureText). */
+  failure?: string;
+  /** Unreconciled money per currency (exact decimal strings), from the run's status. */
+  atStake?: Record<string, AtStake>;
+  atStakeByAge?: Record<string, Record<string, string>>;
+  breaks?: BreakCounts;
+  /** Set on a run whose window has a newer committed (Succeeded) run: that run counts, not this one. */
+  supersededBy?: string;
+}
+
+export interface AtStake {
+  leftOnly: string;
+  rightOnly: string;
+  mismatched: string;
+}
+
+export interface BreakCounts {
+  open: number;
+  new: number;
+  persisting: number;
+  resolved: number;
+  closed?: number;
+  oldestOpenSince?: string;
+  oldestAgeDays?: number;
 }
 
 export type Badge = 'balanced' | 'unbalanced' | 'failed' | 'running' | 'overdue' | 'pending' | 'invalid';
@@ -176,9 +201,89 @@ export function runItem(o: RunObject): RunItem {
   if (s.mismatchedByColumn) item.mismatchedByColumn = s.mismatchedByColumn;
   if (s.diffTotals) item.diffTotals = s.diffTotals;
   if (s.summaries) item.summaries = s.summaries;
+  if (item.phase === 'Failed') {
+    const f = failureText(s.failedStage, s.message);
+    if (f) item.failure = f;
+  }
+  // Fields a newer runner writes; read loosely so an older status still lists.
+  const loose = s as Record<string, unknown>;
+  const atStake = decimalRecord(loose.atStake);
+  if (atStake) item.atStake = Object.fromEntries(Object.entries(atStake).map(([c, a]) => [c, { leftOnly: a.leftOnly ?? '0', rightOnly: a.rightOnly ?? '0', mismatched: a.mismatched ?? '0' }]));
+  const byAge = decimalRecord(loose.atStakeByAge);
+  if (byAge) item.atStakeByAge = byAge;
+  const b = loose.breaks as Partial<BreakCounts> | undefined;
+  if (b && typeof b === 'object' && typeof b.open === 'number') {
+    item.breaks = {
+      open: b.open,
+      new: b.new ?? 0,
+      persisting: b.persisting ?? 0,
+      resolved: b.resolved ?? 0,
+      ...(typeof b.closed === 'number' ? { closed: b.closed } : {}),
+      ...(typeof b.oldestOpenSince === 'string' ? { oldestOpenSince: b.oldestOpenSince } : {}),
+      ...(typeof b.oldestAgeDays === 'number' ? { oldestAgeDays: b.oldestAgeDays } : {}),
+    };
+  }
   const files = [...(s.results?.files ?? []), ...(s.results?.summaryUri ? [s.results.summaryUri] : [])].map(fileName);
   if (files.length) item.files = files;
   return item;
+}
+
+/** `{ EUR: { leftOnly: "1.00", … } }` with only decimal-string leaves kept; undefined when empty. */
+function decimalRecord(v: unknown): Record<string, Record<string, string>> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, Record<string, string>> = {};
+  for (const [cur, inner] of Object.entries(v as Record<string, unknown>)) {
+    if (!inner || typeof inner !== 'object') continue;
+    const kept: Record<string, string> = {};
+    for (const [k, x] of Object.entries(inner as Record<string, unknown>)) if (typeof x === 'string' && DECIMAL_TEXT.test(x)) kept[k] = x;
+    if (Object.keys(kept).length) out[cur] = kept;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** A decimal string as an integer count of 10^-18 units: exact, for ordering money without floats. */
+export function scaledDecimal(text: string): bigint {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return 0n;
+  const frac = (m[3] ?? '').slice(0, 18).padEnd(18, '0');
+  const v = BigInt(m[2]!) * 10n ** 18n + BigInt(frac);
+  return m[1] ? -v : v;
+}
+
+/** The largest amount at stake in any one currency: money is never added across currencies. */
+export function largestAtStake(atStake: Record<string, AtStake> | undefined): bigint {
+  let max = 0n;
+  for (const a of Object.values(atStake ?? {})) {
+    const abs = (t: string | undefined) => {
+      const v = scaledDecimal(t ?? '0');
+      return v < 0n ? -v : v;
+    };
+    const total = abs(a.leftOnly) + abs(a.rightOnly) + abs(a.mismatched);
+    if (total > max) max = total;
+  }
+  return max;
+}
+
+/**
+ * Marks runs that do not count: for each job and window, the newest Succeeded run (by
+ * completion) is the one whose results stand; older ones of that window say which run
+ * replaced them, so a rerun and a backfill of the same day are never both read as current.
+ */
+export function markSuperseded(runs: readonly RunItem[]): RunItem[] {
+  const counting = new Map<string, RunItem>();
+  const key = (r: RunItem) => `${r.namespace}/${r.job}/${r.window.start}/${r.window.end}`;
+  for (const r of runs) {
+    if (r.phase !== 'Succeeded') continue;
+    const cur = counting.get(key(r));
+    const t = (x: RunItem) => x.completionTime ?? x.createdAt ?? '';
+    if (!cur || t(r) > t(cur) || (t(r) === t(cur) && r.name > cur.name)) counting.set(key(r), r);
+  }
+  return runs.map((r) => {
+    const c = counting.get(key(r));
+    return c && c !== r && c.name !== r.name ? { ...r, supersededBy: c.name } : r;
+  });
 }
 
 /** The last path segment of a result URI: the name the files endpoint serves it under. */
@@ -285,19 +390,49 @@ export function jobItem(job: JobObject, runsOfJob: readonly RunItem[], now: numb
   return item;
 }
 
-/** Jobs: namespace then name; paged by that key. */
-export function pageJobs(jobs: readonly JobItem[], page: Page): PageOf<JobItem> {
-  const sorted = [...jobs].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+const ATTENTION: Record<Badge, number> = { failed: 0, invalid: 0, overdue: 1, unbalanced: 2, running: 3, pending: 4, balanced: 5 };
+
+/**
+ * What needs attention first: failed and invalid jobs (they carry their reason), overdue,
+ * then unbalanced by the largest money at stake in one currency, then by the oldest open
+ * break; running, pending and balanced jobs last. Ties by namespace and name.
+ */
+export function attentionCompare(a: JobItem, b: JobItem): number {
+  const r = ATTENTION[a.badge] - ATTENTION[b.badge];
+  if (r) return r;
+  const ma = largestAtStake(a.lastRun?.atStake);
+  const mb = largestAtStake(b.lastRun?.atStake);
+  if (ma !== mb) return ma > mb ? -1 : 1;
+  const oa = a.lastRun?.breaks?.oldestOpenSince ?? '\uffff';
+  const ob = b.lastRun?.breaks?.oldestOpenSince ?? '\uffff';
+  if (oa !== ob) return oa < ob ? -1 : 1;
+  return a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+}
+
+/**
+ * Jobs by attention (default) or by name. The continue token names the last job returned;
+ * the next page starts after it in the current order.
+ */
+export function pageJobs(jobs: readonly JobItem[], page: Page & { sort?: 'attention' | 'name' }): PageOf<JobItem> {
+  const byName = (a: JobItem, b: JobItem) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  const sorted = [...jobs].sort(page.sort === 'name' ? byName : attentionCompare);
   const after = page.after;
-  const rest = after ? sorted.filter((j) => keyLess(after, [j.namespace, j.name])) : sorted;
+  let rest = sorted;
+  if (after) {
+    const at = sorted.findIndex((j) => j.namespace === after[0] && j.name === after[1]);
+    if (at === -1) throw new ParamError('continue', 'the job this page continued from is gone; start again without continue');
+    rest = sorted.slice(at + 1);
+  }
   const items = rest.slice(0, page.limit);
   const remaining = rest.length - items.length;
   const last = items[items.length - 1];
   return { items, metadata: remaining > 0 && last ? { continue: encodeContinue([last.namespace, last.name]), remainingItemCount: remaining } : {} };
 }
 
-export function parseJobQuery(q: Query): Page {
-  for (const name of q.keys()) if (name !== 'limit' && name !== 'continue') throw new ParamError(name, `unknown parameter ${name}; the job list takes limit, continue`);
+export function parseJobQuery(q: Query): Page & { sort: 'attention' | 'name' } {
+  for (const name of q.keys()) if (name !== 'limit' && name !== 'continue' && name !== 'sort') throw new ParamError(name, `unknown parameter ${name}; the job list takes sort, limit, continue`);
+  const sort = single(q, 'sort') ?? 'attention';
+  if (sort !== 'attention' && sort !== 'name') throw new ParamError('sort', 'sort must be attention or name');
   const after = decodeContinue(single(q, 'continue'), 2);
-  return { limit: parseLimit(q), ...(after ? { after } : {}) };
+  return { limit: parseLimit(q), sort, ...(after ? { after } : {}) };
 }

