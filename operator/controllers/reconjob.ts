@@ -14,6 +14,7 @@ import { DEFAULT_RUNNER_POLICY, runnerPolicyProblems } from '../desired/runner-p
 import { sparkPolicyProblems } from '../desired/spark-driver.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
+import { problemsWithoutData } from '../../runner/run/check-without-data.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
 import { isConflict, isNotFound, type V1CronJob } from '../kube/client.ts';
 import { objectKey, splitKey } from '../kube/manager.ts';
@@ -81,7 +82,11 @@ export class ReconJobController {
     const { entry } = s;
     const policy = this.o.runner.policy ?? DEFAULT_RUNNER_POLICY;
     const problems = entry.parsed.valid
-      ? [...runnerPolicyProblems(entry.parsed.job.spec.runner, policy, this.o.runner.image), ...sparkPolicyProblems(entry.parsed.job.spec, policy, this.o.runner.image)]
+      ? [
+          ...(await this.dataFreeProblems(entry.parsed.job)),
+          ...runnerPolicyProblems(entry.parsed.job.spec.runner, policy, this.o.runner.image),
+          ...sparkPolicyProblems(entry.parsed.job.spec, policy, this.o.runner.image),
+        ]
       : entry.parsed.problems;
     if (entry.parsed.valid && !problems.length) return entry.parsed.job;
     // A job that is not Ready runs nothing on schedule: its CronJob (if any) is suspended.
@@ -168,6 +173,21 @@ export class ReconJobController {
     const wasReady = entry.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     await kube.replaceStatus('reconjobs', { ...entry.raw, status });
     if (!wasReady) await kube.event(this.ref(s), 'Normal', 'Ready', status.conditions?.[0]?.message ?? 'ready');
+  }
+
+  /**
+   * What `raas validate` finds without data (templates, cron, zone, SQL as it will run).
+   * Parsing SQL costs a DuckDB round trip, so the answer is kept per parsed version of the
+   * job (the cache parses each version once, so the object identity changes with the spec).
+   */
+  private readonly dataFree = new WeakMap<StoredReconJob, Promise<string[]>>();
+  private dataFreeProblems(job: StoredReconJob): Promise<string[]> {
+    let p = this.dataFree.get(job);
+    if (!p) {
+      p = problemsWithoutData(job);
+      this.dataFree.set(job, p);
+    }
+    return p;
   }
 
   private ref(s: Step) {

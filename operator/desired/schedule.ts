@@ -3,6 +3,7 @@
 // computed exactly as the runner computes it (from the Job name, runner/cli/choose-window.ts),
 // so the ReconRun mirroring a Job shows the window the runner really used.
 import { CronExpressionParser } from 'cron-parser';
+import { normalizeCron, ScheduleError } from '../../runner/window/cron.ts';
 import { periodOptions } from '../../runner/cli/choose-window.ts';
 import type { ReconJob } from '../../runner/spec/schema.ts';
 import { assertTimeZone, lastCompletePeriodBefore, periodContaining, windowForDate, WindowError, type ReconWindow } from '../../runner/window/window.ts';
@@ -10,85 +11,7 @@ import { assertTimeZone, lastCompletePeriodBefore, periodContaining, windowForDa
 /** A backfill beyond this is almost always a typo in a date (a year of daily runs). */
 export const MAX_BACKFILL_PERIODS = 366;
 
-export class ScheduleError extends Error {
-  override readonly name = 'ScheduleError';
-}
-
-// Kubernetes parses CronJob schedules with robfig/cron's standard parser: five fields,
-// numbers or names, * ? - / and lists, plus these descriptors. Expressions it would
-// reject are rejected here with a clearer message than the API server's.
-const DESCRIPTORS: Record<string, string> = {
-  '@yearly': '0 0 1 1 *',
-  '@annually': '0 0 1 1 *',
-  '@monthly': '0 0 1 * *',
-  '@weekly': '0 0 * * 0',
-  '@daily': '0 0 * * *',
-  '@midnight': '0 0 * * *',
-  '@hourly': '0 * * * *',
-};
-
-interface Field {
-  name: string;
-  min: number;
-  max: number;
-  names?: readonly string[];
-  namesFrom?: number;
-}
-
-const FIELDS: readonly Field[] = [
-  { name: 'minute', min: 0, max: 59 },
-  { name: 'hour', min: 0, max: 23 },
-  { name: 'day of month', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'], namesFrom: 1 },
-  { name: 'day of week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], namesFrom: 0 },
-];
-
-const TOKEN = /^(\*|\?|[a-z0-9]+(?:-[a-z0-9]+)?)(?:\/(\d+))?$/;
-
-/** The expression in the five-field form cron-parser reads, or a ScheduleError saying what is wrong. */
-export function normalizeCron(cron: string): string {
-  const text = cron.trim();
-  if (/^(CRON_)?TZ=/i.test(text)) {
-    throw new ScheduleError(`schedule.cron "${cron}" sets a time zone; put it in spec.schedule.timeZone instead`);
-  }
-  if (text.startsWith('@')) {
-    const expanded = DESCRIPTORS[text.toLowerCase()];
-    if (!expanded) {
-      throw new ScheduleError(`schedule.cron "${cron}" is not supported; use five fields such as "0 2 * * *" or one of ${Object.keys(DESCRIPTORS).join(', ')}`);
-    }
-    return expanded;
-  }
-  const parts = text.split(/\s+/);
-  if (parts.length !== FIELDS.length) {
-    throw new ScheduleError(`schedule.cron "${cron}" has ${parts.length} fields; use five: minute hour day-of-month month day-of-week, e.g. "0 2 * * *"`);
-  }
-  return parts.map((part, i) => normalizeField(part, FIELDS[i] as Field, cron)).join(' ');
-}
-
-function normalizeField(part: string, f: Field, cron: string): string {
-  const bad = (why: string): ScheduleError => new ScheduleError(`schedule.cron "${cron}": ${f.name} "${part}" ${why}`);
-  for (const token of part.toLowerCase().split(',')) {
-    const m = TOKEN.exec(token);
-    if (!m) throw bad(`is not valid; use numbers, ranges (1-5), steps (*/15) and lists (1,15)`);
-    const [, range = '', step] = m;
-    if (step !== undefined && Number(step) < 1) throw bad('has a step of 0');
-    if (range === '*' || range === '?') continue;
-    const [lo = '', hi] = range.split('-');
-    const a = fieldValue(lo, f, bad);
-    const b = hi === undefined ? a : fieldValue(hi, f, bad);
-    if (b < a) throw bad(`has a range that runs backwards (${a}-${b})`);
-  }
-  // robfig reads ? as *; cron-parser may not.
-  return part.replaceAll('?', '*');
-}
-
-function fieldValue(text: string, f: Field, bad: (why: string) => ScheduleError): number {
-  const byName = f.names?.indexOf(text) ?? -1;
-  const n = byName >= 0 ? byName + (f.namesFrom ?? 0) : /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (Number.isNaN(n)) throw bad(`has "${text}", which is not a number${f.names ? ' or a name such as ' + f.names[1] : ''}`);
-  if (n < f.min || n > f.max) throw bad(`has ${n}, outside ${f.min}-${f.max}`);
-  return n;
-}
+export { normalizeCron, ScheduleError } from '../../runner/window/cron.ts';
 
 /** The first time after `after` at which the schedule fires, for status.nextScheduleTime. */
 export function nextScheduleTime(cron: string, timeZone: string, after: Date): Date {

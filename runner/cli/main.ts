@@ -135,6 +135,13 @@ async function validateCommand(flags: { file: string }): Promise<number> {
   const m = await commandModules();
   try {
     const { job } = await loadManifest(m, flags.file);
+    // Everything that needs no data: schedule, templates, and all SQL as a run sends it.
+    const { problemsWithoutData } = await import('../run/check-without-data.ts');
+    const problems = await problemsWithoutData(job);
+    if (problems.length) {
+      stderr(problems.length === 1 ? `raas: ${flags.file}: invalid ReconJob: ${problems[0]}` : `raas: ${flags.file}: invalid ReconJob:\n  - ${problems.join('\n  - ')}`);
+      return EXIT_FAILED;
+    }
     process.stdout.write(`${flags.file}: valid ReconJob "${job.metadata.name}"\n`);
     return EXIT_OK;
   } catch (err) {

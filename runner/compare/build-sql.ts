@@ -12,7 +12,7 @@
 //                  outside Full mode; their count is derived and cross-checked (see engine).
 import type { OutputMode } from '../spec/schema.ts';
 import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
-import { normalizeType } from './column-types.ts';
+import { classifyType, normalizeType } from './column-types.ts';
 import { duckdb, type Dialect } from './dialect.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
@@ -333,6 +333,14 @@ export function reconStatsSql(plan: ComparePlan, d: Dialect = duckdb): string {
     `count(*) FILTER (WHERE recon_status = 'left_only') AS left_only`,
     `count(*) FILTER (WHERE recon_status = 'right_only') AS right_only`,
     ...plan.compares.map((c, i) => `count(*) FILTER (WHERE recon_status = 'mismatch' AND ${d.listContains('recon_mismatched', d.literal(c.name))}) AS mm${i}`),
+    // Mismatches that are only NULL against empty text: the CSV reader reads an empty
+    // field as NULL, so the run says so (warnings) instead of leaving them unexplained.
+    ...plan.compares.flatMap((c, i) => {
+      if (!comparesAsText(c)) return [];
+      const l = d.ident(`${c.name}_left`);
+      const r = d.ident(`${c.name}_right`);
+      return [`count(*) FILTER (WHERE recon_status = 'mismatch' AND ((${l} IS NULL AND ${r} = '') OR (${l} = '' AND ${r} IS NULL))) AS en${i}`];
+    }),
     ...plan.compares.flatMap((c, i) =>
       c.decimal
         ? [
@@ -368,4 +376,9 @@ export function castProbeSql(relation: string, column: string, type: string, d: 
 /** The most digits after the seconds' point in a text timestamp column (more than 6 means nanoseconds). */
 export function fractionDigitsSql(relation: string, column: string, d: Dialect = duckdb): string {
   return `SELECT coalesce(max(length(${d.regexExtract(`CAST(${d.ident(column)} AS ${d.text})`, ':[0-9]{2}[.,]([0-9]+)', 1)})), 0) AS digits FROM ${d.ident(relation)}`;
+}
+
+/** Whether a compare column is compared as text (so an empty text can stand against a NULL). */
+export function comparesAsText(c: PlannedColumn): boolean {
+  return c.coercion.kind === 'text' || (c.coercion.kind === 'same' && classifyType(c.left.type) === 'text' && classifyType(c.right.type) === 'text');
 }

@@ -134,11 +134,58 @@ export function compareSpecs(spec: ReconJobSpec, leftColumns: Column[], rightCol
     .map((c) => ({ column: c.name, field: `spec.compare (every common column: ${c.name})` }));
 }
 
+/** How a key is compared: declared (keys[].type), or from the two column types, refusing number against text. */
+function keyCoercion(
+  k: ReconJobSpec['keys'][number],
+  i: number,
+  left: Column,
+  right: Column,
+  sideNames: { left: string; right: string },
+  guessed: Readonly<Record<Side, boolean>>,
+): Coercion {
+  const field = `spec.keys[${i}]`;
+  const isNumber = (t: string) => ['integer', 'decimal', 'float'].includes(classifyType(t));
+  const guessedNumber = (['left', 'right'] as const).find((side) => guessed[side] && isNumber((side === 'left' ? left : right).type));
+  const asWritten = 'key on the column as the file names it (not one the query makes), which raas reads as text';
+  if (k.type === 'numeric') return { kind: 'numeric' };
+  if (k.type === 'text') {
+    if (guessedNumber) {
+      const col = guessedNumber === 'left' ? left : right;
+      throw new PlanError(
+        `${field}.type`,
+        `is text, but key "${col.name}" on the ${guessedNumber} side (${sideNames[guessedNumber]}) is a number (${col.type}) made from a CSV or JSON column whose type was guessed, so its text as written is lost; use type: numeric, or ${asWritten}`,
+      );
+    }
+    return { kind: 'text' };
+  }
+  const fix = `set ${field}.type: numeric to compare the keys as numbers ("01" equals "1"), or text to compare them as written`;
+  if (isNumber(left.type) !== isNumber(right.type) && [left.type, right.type].some((t) => classifyType(t) === 'text')) {
+    const [num, txt] = isNumber(left.type) ? (['left', 'right'] as const) : (['right', 'left'] as const);
+    const col = (s: Side) => (s === 'left' ? left : right);
+    throw new PlanError(
+      field,
+      `key "${col(num).name}" is a number (${col(num).type}) on the ${num} side (${sideNames[num]}) and text on the ${txt} side (${sideNames[txt]}), where "01" and "1" differ; ${fix}`,
+    );
+  }
+  if (guessedNumber) {
+    const col = guessedNumber === 'left' ? left : right;
+    throw new PlanError(
+      field,
+      `key "${col.name}" on the ${guessedNumber} side (${sideNames[guessedNumber]}) is a number (${col.type}) made from a CSV or JSON column whose type was guessed from its values, so the rest of the file would decide whether "01" equals "1"; ` +
+        `set ${field}.type: numeric to compare the keys as numbers, or ${asWritten}`,
+    );
+  }
+  // Keys of one type join as they are: no cast on the join's hot path.
+  return left.type === right.type ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
+}
+
 export function resolveColumns(
   spec: ReconJobSpec,
   leftDescribed: Column[],
   rightDescribed: Column[],
   sideNames: { left: string; right: string },
+  /** Sides read from CSV or JSON, whose column types are guessed from the values (their key columns are read as text). */
+  guessed: Readonly<Record<Side, boolean>> = { left: false, right: false },
 ): ResolvedColumns {
   // Type names are made canonical once, here; every decision below compares those.
   const leftColumns = leftDescribed.map((c) => ({ name: c.name, type: normalizeType(c.type) }));
@@ -153,8 +200,7 @@ export function resolveColumns(
     const field = `spec.keys[${i}]`;
     const left = findColumn(leftColumns, k.column, 'left', sideNames.left, `${field}.column`);
     const right = findColumn(rightColumns, k.right ?? k.column, 'right', sideNames.right, k.right ? `${field}.right` : `${field}.column`);
-    // Keys of one type join as they are: no cast on the join's hot path.
-    const coercion: Coercion = left.type === right.type ? { kind: 'same', type: left.type } : decideCoercion(left.type, right.type, false);
+    const coercion = keyCoercion(k, i, left, right, sideNames, guessed);
     if (coercion.kind === 'numeric') {
       probeIfNeeded('left', left, field, declaredTooWide(left, right));
       probeIfNeeded('right', right, field, declaredTooWide(left, right));

@@ -47,6 +47,8 @@ export function readerSql(src: SourceSpec, format: SourceFormat, files: string[]
         `escape = ${quoteLiteral(o.escape ?? o.quote ?? '"')}`,
         ...(o.nullString !== undefined ? [`nullstr = ${quoteLiteral(o.nullString)}`] : []),
         ...(o.skipRows ? [`skip = ${o.skipRows}`] : []),
+        ...(o.dateFormat ? [`dateformat = ${quoteLiteral(o.dateFormat)}`] : []),
+        ...(o.timestampFormat ? [`timestampformat = ${quoteLiteral(o.timestampFormat)}`] : []),
         ...(varcharColumns.length ? [`types = {${varcharColumns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(', ')}}`] : []),
       ];
       return `read_csv(${fileList(files)}, ${opts.join(', ')}${multi})`;
@@ -56,6 +58,33 @@ export function readerSql(src: SourceSpec, format: SourceFormat, files: string[]
     case 'ndjson':
       return `read_json(${fileList(files)}, format = 'newline_delimited'${multi})`;
   }
+}
+
+/** The dialect options of a CSV side, as read_csv and sniff_csv take them. */
+function csvDialect(src: Pick<SourceSpec, 'csv'>): string[] {
+  const o = src.csv ?? {};
+  return [
+    `delim = ${quoteLiteral(o.delimiter ?? ',')}`,
+    `quote = ${quoteLiteral(o.quote ?? '"')}`,
+    `escape = ${quoteLiteral(o.escape ?? o.quote ?? '"')}`,
+    ...(o.skipRows ? [`skip = ${o.skipRows}`] : []),
+  ];
+}
+
+/** The header line of one CSV file as text values (column0, column1, ...): the names as written, before DuckDB renames clashes. */
+export function csvHeaderSql(src: Pick<SourceSpec, 'csv'>, file: string): string {
+  return `SELECT * FROM read_csv([${quoteLiteral(file)}], header = false, all_varchar = true, ${csvDialect(src).join(', ')}) LIMIT 1`;
+}
+
+/** The date and timestamp formats DuckDB's sniffer guesses for one CSV file. */
+export function csvSniffSql(src: Pick<SourceSpec, 'csv'>, file: string): string {
+  const header = src.csv?.header ?? true;
+  return `SELECT DateFormat AS date_format, TimestampFormat AS timestamp_format FROM sniff_csv(${quoteLiteral(file)}, header = ${header}, ${csvDialect(src).join(', ')})`;
+}
+
+/** Every object key of JSON files, as written (the raw objects, before DuckDB's reader renames clashes). */
+export function jsonKeysSql(format: 'json' | 'ndjson', files: string[]): string {
+  return `SELECT DISTINCT unnest(json_keys(json)) AS k FROM read_json_objects(${fileList(files)}, format = ${format === 'ndjson' ? "'newline_delimited'" : "'auto'"}) WHERE json_type(json) = 'OBJECT'`;
 }
 
 /** `<side>_input`: the files as read, with probed decimal columns cast exactly. */
@@ -77,10 +106,18 @@ export function stripTrailingSemicolons(sql: string): string {
 
 /** `<side>_rows`: the user's query over `source`, or the input as is. */
 export function rowsViewSql(side: Side, renderedQuery: string | undefined, d: Dialect = duckdb): string {
-  if (!renderedQuery) return d.createView(`${side}_rows`, `SELECT * FROM ${side}_input`);
-  // The user's statement runs as a subquery under a CTE named `source`, so it may use its
-  // own WITH clauses and cannot see the other side's data by accident.
-  return d.createView(`${side}_rows`, `WITH source AS (SELECT * FROM ${side}_input) SELECT * FROM (\n${stripTrailingSemicolons(renderedQuery)}\n)`);
+  return d.createView(`${side}_rows`, rowsSelectSql(side, renderedQuery));
+}
+
+/**
+ * The SELECT of `<side>_rows`. The user's statement runs as a subquery under a CTE named
+ * `source`, so it may use its own WITH clauses and cannot see the other side's data by
+ * accident. The user's text is spliced here: it must have been checked alone and in this
+ * statement (user-sql.ts, checkUserSelect and checkEmbedded) before this runs.
+ */
+export function rowsSelectSql(side: Side, renderedQuery: string | undefined): string {
+  if (!renderedQuery) return `SELECT * FROM ${side}_input`;
+  return `WITH source AS (SELECT * FROM ${side}_input) SELECT * FROM (\n${stripTrailingSemicolons(renderedQuery)}\n)`;
 }
 
 function measureExpr(m: MeasureSpec, side: Side, d: Dialect): string {
@@ -94,9 +131,19 @@ function measureExpr(m: MeasureSpec, side: Side, d: Dialect): string {
  * user's query joins them as tables. Names are quoted; they are plain identifiers (zod).
  */
 export function joinedRowsViewSql(side: Side, inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined, d: Dialect = duckdb): string {
+  return d.createView(`${side}_rows`, joinedRowsSelectSql(inputs, renderedQuery, d));
+}
+
+/** The SELECT of `<side>_rows` for named inputs (the user's text is spliced: check it first, as for rowsSelectSql). */
+export function joinedRowsSelectSql(inputs: ReadonlyArray<{ name: string; view: string }>, renderedQuery: string | undefined, d: Dialect = duckdb): string {
   const ctes = inputs.map((i) => `${d.ident(i.name)} AS (SELECT * FROM ${d.ident(i.view)})`).join(', ');
   const body = renderedQuery ? stripTrailingSemicolons(renderedQuery) : `SELECT * FROM ${d.ident(inputs[0]!.name)}`;
-  return d.createView(`${side}_rows`, `WITH ${ctes} SELECT * FROM (\n${body}\n)`);
+  return `WITH ${ctes} SELECT * FROM (\n${body}\n)`;
+}
+
+/** A summary's values as text (decimals keep every digit), DuckDB's spelling; the user's text is spliced: check it first. */
+export function summarySelectSql(renderedSql: string, limit = 2): string {
+  return `SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${stripTrailingSemicolons(renderedSql)}\n) LIMIT ${limit}`;
 }
 
 /** `<side>_grouped`: summary reconciliation groups each side by its key columns first. */

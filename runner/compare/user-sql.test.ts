@@ -2,7 +2,7 @@
 // in-memory DuckDB), so the tests see exactly what the runner sees.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkUserSelect } from './user-sql.ts';
+import { checkEmbedded, checkUserSelect } from './user-sql.ts';
 import { quoteLiteral } from './sql-text.ts';
 
 let inst: DuckDBInstance;
@@ -55,7 +55,37 @@ describe('checkUserSelect', () => {
     expect(() => checkUserSelect(t, 'spec.left.query', ['source'])).toThrow(/^spec\.left\.query: /);
   });
 
-  it('leaves a syntax error to DuckDB, whose message names the line', () => {
-    expect(() => checkUserSelect({ error: true, error_type: 'parser', error_message: 'syntax error at or near "SELEC"' }, 'f', ['source'])).not.toThrow();
+  it('refuses text that does not parse on its own, with the parser\'s message and position', () => {
+    expect(() => checkUserSelect({ error: true, error_type: 'parser', error_message: 'syntax error at or near "SELEC"', position: '0' }, 'f', ['source'])).toThrow(
+      /^f: does not parse as one complete SELECT on its own: syntax error at or near "SELEC" \(character 1\)/,
+    );
+  });
+
+  it.each(['SELECT * FROM source) ; DROP VIEW x; SELECT (1', 'SELECT 1 /* (', "SELECT ')", 'SELECT $$(', ''])('refuses %j', async (sql) => {
+    expect(() => checkUserSelect(sql === '' ? { error: false, statements: [] } : { error: true, error_type: 'parser' }, 'f', ['source'])).toThrow(/^f: /);
+    await expect(tree(sql).then((t) => checkUserSelect(t, 'f', ['source']))).rejects.toThrow(/^f: /);
+  });
+});
+
+describe('checkEmbedded', () => {
+  const wrap = (sql: string) => `WITH source AS (SELECT * FROM left_input) SELECT * FROM (\n${sql}\n)`;
+
+  it('accepts the user\'s SELECT unchanged inside the runner\'s statement', async () => {
+    const sql = "SELECT id, ')' AS p FROM source -- )";
+    expect(() => checkEmbedded(null, null, 1, 'f')).toThrow(/^f: /);
+    const user = await tree(sql);
+    checkEmbedded(user, await tree(wrap(sql)), 1, 'f');
+  });
+
+  it('refuses more than one statement in the text that runs', async () => {
+    const sql = 'SELECT * FROM source';
+    expect(() => checkEmbedded(0, 0, 2, 'f')).toThrow(/would make the statement raas runs into 2 statements/);
+    await expect(tree(sql).then(async (u) => checkEmbedded(u, await tree(wrap(sql)), 2, 'f'))).rejects.toThrow(/2 statements/);
+  });
+
+  it('refuses a statement in which the user\'s SELECT means something else', async () => {
+    // Parses alone as one SELECT, but the statement around it was built from other text.
+    const user = await tree('SELECT * FROM source');
+    await expect(tree(wrap('SELECT * FROM source WHERE true')).then((run) => checkEmbedded(user, run, 1, 'f'))).rejects.toThrow(/means something else/);
   });
 });

@@ -2,6 +2,11 @@
 // read-only SELECT that reads only the relations it is given (docs/design.md, Safety). Pure: the input
 // is DuckDB's own parse tree (json_serialize_sql, see run/duck.ts), not a regex over the
 // text, so comments, quoting and nesting cannot hide a statement or a table.
+//
+// The user's text runs inside a larger statement the runner writes around it. Text that
+// does not parse alone could close the runner's parenthesis and open statements of its
+// own, so it is refused; and the statement that really runs is checked too: one
+// statement, holding the user's SELECT exactly as it parsed alone (checkEmbedded).
 
 export class UserSqlError extends Error {
   constructor(
@@ -39,8 +44,8 @@ function cteNames(node: Json): string[] {
 /**
  * Throws a UserSqlError naming `field` unless `serialized` (the parsed output of
  * json_serialize_sql) is one SELECT whose tables are all in `allowed` or its own WITH
- * names, or text that does not parse at all (left to DuckDB's own message). Names
- * compare ignoring case, as DuckDB resolves them.
+ * names. Text that does not parse on its own is refused with the parser's message.
+ * Names compare ignoring case, as DuckDB resolves them.
  */
 export function checkUserSelect(serialized: unknown, field: string, allowed: readonly string[]): void {
   const s = (isObject(serialized) ? serialized : {}) as Serialized;
@@ -49,9 +54,10 @@ export function checkUserSelect(serialized: unknown, field: string, allowed: rea
     if (s.error_type === 'not implemented') {
       throw new UserSqlError(field, `must be one read-only SELECT statement (reading ${allowedText}); statements that change or describe the database are not allowed`);
     }
-    // A syntax error: running the statement reports it with its line and position, and
-    // DuckDB parses a whole text before running any of it, so nothing runs.
-    return;
+    // Never "DuckDB will report it": spliced into the runner's statement, text that does
+    // not parse alone may parse there as something else (a closing parenthesis and a
+    // second statement).
+    throw new UserSqlError(field, `does not parse as one complete SELECT on its own: ${parserMessage(s)}; fix the SQL (balanced parentheses and quotes, no closing of the runner's statement)`);
   }
   const statements = Array.isArray(s.statements) ? s.statements : [];
   if (statements.length !== 1) {
@@ -88,4 +94,49 @@ export function checkUserSelect(serialized: unknown, field: string, allowed: rea
     for (const [k, child] of Object.entries(v)) if (k !== 'cte_map') visit(child, inner);
   };
   visit(statements[0], new Set());
+}
+
+function parserMessage(s: Serialized & { position?: unknown }): string {
+  const msg = String(s.error_message ?? s.error_type ?? 'syntax error');
+  const at = typeof s.position === 'string' || typeof s.position === 'number' ? ` (character ${Number(s.position) + 1})` : '';
+  return `${msg}${at}`;
+}
+
+/** A parse tree without source positions: the same SQL parses to the same tree wherever it sits in a text. */
+function withoutLocations(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutLocations);
+  if (!isObject(v)) return v;
+  return Object.fromEntries(Object.entries(v).filter(([k]) => k !== 'query_location').map(([k, x]) => [k, withoutLocations(x)]));
+}
+
+/**
+ * Checks the statement that really runs: `runStatementCount` is how many statements
+ * DuckDB's own statement splitter finds in the full text, `runTree` the parse of its
+ * SELECT. It must be exactly one statement, and the user's statement (`userTree`, as
+ * parsed alone and accepted by checkUserSelect) must appear in it unchanged as a
+ * subquery: the surrounding text changes nothing about what the user's text means.
+ */
+export function checkEmbedded(userTree: unknown, runTree: unknown, runStatementCount: number, field: string): void {
+  const refuse = (why: string) => new UserSqlError(field, `${why}; write one SELECT whose parentheses and quotes are balanced`);
+  if (runStatementCount !== 1) throw refuse(`would make the statement raas runs into ${runStatementCount} statements`);
+  const run = (isObject(runTree) ? runTree : {}) as Serialized;
+  if (run.error || !Array.isArray(run.statements) || run.statements.length !== 1) throw refuse(`does not parse inside the statement raas runs (${run.error ? parserMessage(run) : 'not one SELECT'})`);
+  const user = (isObject(userTree) ? userTree : {}) as Serialized;
+  const mine = Array.isArray(user.statements) && user.statements.length === 1 ? JSON.stringify(withoutLocations(user.statements[0])) : undefined;
+  let found = false;
+  const visit = (v: unknown): void => {
+    if (found) return;
+    if (Array.isArray(v)) {
+      v.forEach(visit);
+      return;
+    }
+    if (!isObject(v)) return;
+    if (v.type === 'SUBQUERY' && JSON.stringify(withoutLocations(v.subquery)) === mine) {
+      found = true;
+      return;
+    }
+    Object.values(v).forEach(visit);
+  };
+  if (mine !== undefined) visit(run.statements[0]);
+  if (!found) throw refuse('means something else inside the statement raas runs than on its own');
 }

@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { fractionDigitsSql } from '../compare/build-sql.ts';
 import { classifyType, normalizeType } from '../compare/column-types.ts';
 import { duckdb } from '../compare/dialect.ts';
-import { namedInputViewSql, readerSql } from '../compare/source-sql.ts';
+import { namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
-import { checkUserSelect } from '../compare/user-sql.ts';
 import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
-import { numberOf } from '../run/context.ts';
+import { numberOf, RunError } from '../run/context.ts';
+import { checkUserSql } from '../run/user-sql-check.ts';
+import { checkCsvDateFormats, checkSourceNames } from './duckdb-source-checks.ts';
 import { probeNumeric } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
-import type { Engine, EngineColumn, LoadRequest, Row } from './engine.ts';
+import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
 
 export class DuckEngine implements Engine {
   readonly name = 'duckdb';
@@ -45,8 +46,35 @@ export class DuckEngine implements Engine {
     return this.db.describe(relation);
   }
 
-  async checkSelect(sql: string, field: string, allowed: readonly string[]): Promise<void> {
-    checkUserSelect(await this.db.parseTree(sql), field, allowed);
+  async checkSelect(sql: string, field: string, allowed: readonly string[], runs: UserSqlRun): Promise<void> {
+    await checkUserSql(this.db, { text: sql, field, allowed, ...runs });
+  }
+
+  /**
+   * Bound at the top level (a subquery or view would already have renamed a clash), with
+   * each input name standing for its input for the moment.
+   */
+  async queryColumnNames(sql: string, inputs: ReadonlyArray<{ name: string; view: string; field: string }>): Promise<string[]> {
+    const existing = new Set(
+      (await this.db.rows(`SELECT lower(view_name) AS n FROM duckdb_views() WHERE NOT internal UNION ALL SELECT lower(table_name) FROM duckdb_tables()`)).map((r) => String(r.n)),
+    );
+    for (const i of inputs) {
+      if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${i.field.replace(/\.uri$/, '')}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
+    }
+    for (const i of inputs) await this.db.exec(`CREATE TEMP VIEW ${quoteIdent(i.name)} AS SELECT * FROM ${quoteIdent(i.view)}`);
+    try {
+      return await this.db.resultNames(sql);
+    } catch {
+      // A query that does not bind (an unknown column, an empty file) fails again when its
+      // view is made, whose message names the line and the empty input: leave it to that.
+      return [];
+    } finally {
+      for (const i of inputs) await this.db.exec(`DROP VIEW IF EXISTS ${quoteIdent(i.name)}`);
+    }
+  }
+
+  textRowsSql(sql: string, limit: number): string {
+    return summarySelectSql(sql, limit);
   }
 
   lockDown(files: string[], dirs: string[]): Promise<void> {
@@ -54,7 +82,7 @@ export class DuckEngine implements Engine {
   }
 
   async textRows(sql: string, limit: number): Promise<Array<Array<string | null>>> {
-    const rows = await this.db.rows(`SELECT CAST(COLUMNS(*) AS VARCHAR) FROM (\n${sql}\n) LIMIT ${limit}`);
+    const rows = await this.db.rows(this.textRowsSql(sql, limit));
     return rows.map((r) => Object.values(r).map((v) => (v === null || v === undefined ? null : String(v))));
   }
 
@@ -82,6 +110,8 @@ export class DuckEngine implements Engine {
   async loadInput(req: LoadRequest): Promise<string[]> {
     const { view, src, format, files: staged, side, workDir } = req;
     const rel = quoteIdent(view);
+    // Names as written, before DuckDB renames a clash: "ID" next to "id" is refused.
+    await checkSourceNames(this.db, src, format, staged, req.field);
     // JSON numbers would pass through doubles in DuckDB's reader: copy them as text first
     // (stage/json-exact.ts) and cast the all-number fields to an exact DECIMAL below.
     let files = staged;
@@ -98,16 +128,22 @@ export class DuckEngine implements Engine {
         files.push(dest);
       }
       exactFields = [...fields];
+      await checkSourceNames(this.db, src, format, files, req.field);
     }
     // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
     // then re-read as text and cast to a DECIMAL wide enough for every value.
     await this.run(namedInputViewSql(view, readerSql(src, format, files)));
     if (format === 'parquet') return files;
     const described = await this.db.describe(rel);
+    // Key columns of CSV and JSON files are text: a type guessed from the other rows must
+    // not decide whether "01" equals "1" (keys[].type: numeric asks for numbers).
+    const isKey = (name: string) => req.keyNames.has(name.toLowerCase());
+    const keyText = format === 'csv' ? described.filter((c) => isKey(c.name) && classifyType(c.type) !== 'text').map((c) => c.name) : [];
     const floats =
       format === 'csv'
-        ? described.filter((c) => classifyType(c.type) === 'float').map((c) => c.name)
-        : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text').map((c) => c.name);
+        ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name)).map((c) => c.name)
+        : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
+    if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
     // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
     // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
     const nanos: string[] = [];
@@ -122,8 +158,8 @@ export class DuckEngine implements Engine {
         }
       }
     }
-    if (floats.length === 0 && nanos.length === 0) return files;
-    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos]) : readerSql(src, format, files);
+    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0) return files;
+    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
     for (const column of floats) {

@@ -26,6 +26,16 @@ export interface LoadRequest {
   format: SourceFormat;
   files: string[];
   workDir: string;
+  /** The input's spec path without `.uri` (e.g. spec.left or spec.left.inputs.orders), for messages. */
+  field: string;
+  /** The side's key columns, lower case: CSV and JSON read them as text, never as a guessed number. */
+  keyNames: ReadonlySet<string>;
+}
+
+/** Where user SQL is spliced: the SELECT the runner builds around it, and the whole statement that runs. */
+export interface UserSqlRun {
+  select: string;
+  statement: string;
 }
 
 export interface Engine {
@@ -39,9 +49,17 @@ export interface Engine {
   describe(relation: string): Promise<EngineColumn[]>;
   /**
    * Refuses (UserSqlError naming `field`) anything but one read-only SELECT that reads only
-   * `allowed` (or its own WITH names), judged on the engine's own parser.
+   * `allowed` (or its own WITH names), judged on the engine's own parser, alone and as it
+   * runs (`runs`: one statement holding the user's SELECT unchanged).
    */
-  checkSelect(sql: string, field: string, allowed: readonly string[]): Promise<void>;
+  checkSelect(sql: string, field: string, allowed: readonly string[], runs: UserSqlRun): Promise<void>;
+  /**
+   * The names of the columns a side's query returns as it writes them (before an engine
+   * renames a clash), with each input readable by its name; [] when the query does not bind.
+   */
+  queryColumnNames(sql: string, inputs: ReadonlyArray<{ name: string; view: string; field: string }>): Promise<string[]>;
+  /** The statement textRows runs: user SQL is spliced into it, so it is checked first. */
+  textRowsSql(sql: string, limit: number): string;
   /** Makes `req.view` over the input; returns the files the engine may read from then on. */
   loadInput(req: LoadRequest): Promise<string[]>;
   /** After loading: user SQL can read only `files` and write only under `dirs`. */

@@ -12,7 +12,8 @@ import { classifyType } from '../compare/column-types.ts';
 import { spark as sparkDialect } from '../compare/dialect.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
 import { probeNumeric } from '../run/probes.ts';
-import type { Engine, EngineColumn, LoadRequest, Row } from './engine.ts';
+import { RunError } from '../run/context.ts';
+import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
 import { findSpark } from './spark-install.ts';
 
 interface Answer {
@@ -186,13 +187,41 @@ export class SparkEngine implements Engine {
     return this.driver.request<EngineColumn[]>('describe', { sid: this.sid, relation });
   }
 
-  async checkSelect(sql: string, field: string, allowed: readonly string[]): Promise<void> {
+  /**
+   * The user's text alone on Spark's parser, then the whole statement it is spliced into:
+   * Spark's parser takes exactly one statement, so a text that closes the runner's
+   * parenthesis and opens another statement fails here instead of running.
+   */
+  async checkSelect(sql: string, field: string, allowed: readonly string[], runs: UserSqlRun): Promise<void> {
     try {
       await this.driver.request('check', { sid: this.sid, sql, allowed });
+      if (runs.statement !== sql) await this.driver.request('parse', { sid: this.sid, sql: runs.statement });
     } catch (err) {
       if (err instanceof DriverError && err.kind === 'user_sql') throw new UserSqlError(field, err.message);
       throw err;
     }
+  }
+
+  /** The query's column names as Spark's analyser returns them (Spark renames no clash), each input readable by its name. */
+  async queryColumnNames(sql: string, inputs: ReadonlyArray<{ name: string; view: string; field: string }>): Promise<string[]> {
+    const existing = new Set((await this.rows('SHOW VIEWS')).map((r) => String(r.viewName ?? '').toLowerCase()));
+    for (const i of inputs) {
+      if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${i.field.replace(/\.uri$/, '')}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
+    }
+    const d = this.dialect;
+    try {
+      for (const i of inputs) await this.run(d.createView(d.ident(i.name), `SELECT * FROM ${d.ident(i.view)}`));
+      return await this.driver.request<string[]>('columns', { sid: this.sid, sql });
+    } catch {
+      return []; // a query that does not bind fails with its own message when it runs
+    } finally {
+      for (const i of inputs) await this.run(`DROP VIEW IF EXISTS ${d.ident(i.name)}`).catch(() => {});
+    }
+  }
+
+  /** Spark reads summaries through the DataFrame API with a limit: the user's SELECT runs as written, spliced into nothing. */
+  textRowsSql(sql: string): string {
+    return sql;
   }
 
   async loadInput(req: LoadRequest): Promise<string[]> {

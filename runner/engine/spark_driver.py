@@ -185,6 +185,19 @@ class Driver:
         check_select(self.session(req["sid"]), req["sql"], req["allowed"])
         return None
 
+    def op_parse(self, req):
+        """The statement a user's SELECT is spliced into must parse as one statement."""
+        parser = self.session(req["sid"])._jsparkSession.sessionState().sqlParser()
+        try:
+            parser.parsePlan(req["sql"])
+        except Exception as e:  # noqa: BLE001 - py4j wraps the ParseException
+            first = next((l for l in str(e).strip().splitlines() if l.strip() and not l.startswith("==")), "does not parse")
+            raise UserSqlError(f"changes the statement it is placed in (it must be one SELECT that parses alone): {first.strip()}")
+        return None
+
+    def op_columns(self, req):
+        return list(self.session(req["sid"]).sql(req["sql"]).columns)
+
     def op_load(self, req):
         s = self.session(req["sid"])
         fmt, files = req["format"], req["files"]

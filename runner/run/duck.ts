@@ -69,6 +69,24 @@ export class Duck {
   }
 
   /**
+   * How many statements DuckDB's own statement splitter finds in `sql` (the text about to
+   * run), or its parser's message when the text does not parse.
+   */
+  async statementCount(sql: string): Promise<number | { error: string }> {
+    try {
+      return (await this.conn.extractStatements(sql)).count;
+    } catch (err) {
+      return { error: duckMessage(err) };
+    }
+  }
+
+  /** The names of the columns `sql` (one SELECT) returns, as written: bound, not run. */
+  async resultNames(sql: string): Promise<string[]> {
+    const prepared = await this.conn.prepare(sql);
+    return Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnName(i));
+  }
+
+  /**
    * After staging: user SQL may read only the staged files and write only under the
    * given directories, and cannot undo that (docs/design.md, The runner).
    */

@@ -104,7 +104,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const keysMs = clock.mark() - Math.round(keys.groupedMs);
 
     // ---- compare
-    const compared = await compareRows(ctx, eng, plan, keys, columns);
+    const compared = await compareRows(ctx, eng, plan, keys, columns, loaded.csvFields);
     const joinMs = clock.mark() + Math.round(keys.groupedMs);
 
     // ---- ledger: breaks with ids and ages, carried items matched late, money at stake

@@ -31,6 +31,13 @@ const memorySize = z
   .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/, { error: 'must be a size such as 512MB, 2GB or 4GiB' });
 const nonNegativeInt = z.number().int().min(0);
 
+/** A strftime format (DuckDB's dateformat/timestampformat); at least one % specifier. */
+const dateFormatText = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/%[A-Za-z]/, { error: 'must be a strftime format with % specifiers, e.g. "%d/%m/%Y"' });
+
 export const csvOptionsSchema = z
   .strictObject({
     delimiter: z.string().min(1).max(1).optional().describe('Field delimiter, one character. Default ",".'),
@@ -39,6 +46,15 @@ export const csvOptionsSchema = z
     escape: z.string().min(1).max(1).optional().describe('Escape character inside quotes. Default the quote character.'),
     nullString: z.string().optional().describe('Text that means NULL (for example "NULL" or "\\\\N"). Default: empty fields are NULL.'),
     skipRows: nonNegativeInt.optional().describe('Lines to skip before the header (for files with a preamble). Default 0.'),
+    dateFormat: dateFormatText
+      .optional()
+      .describe(
+        'How dates are written, as a strftime format such as "%d/%m/%Y" or "%m/%d/%Y". Required when the file holds dates that are not year-first (2024-01-31): ' +
+          'a format guessed from the data can differ from file to file (01/02/2024 reads either way), so raas refuses to guess.',
+      ),
+    timestampFormat: dateFormatText
+      .optional()
+      .describe('How timestamps are written, as a strftime format such as "%d/%m/%Y %H:%M:%S". Required, like dateFormat, when they are not year-first.'),
   })
   .describe('CSV reading options; only for format csv. Files ending in .gz are decompressed transparently.');
 
@@ -107,6 +123,13 @@ export const keySchema = z
   .strictObject({
     column: columnName.describe('Key column on the left (primary) side.'),
     right: columnName.optional().describe('Key column on the right side. Default: the same as column.'),
+    type: z
+      .enum(['text', 'numeric'])
+      .optional()
+      .describe(
+        'How key values are compared: text (exactly as written: "01" and "1" differ) or numeric (as exact numbers: "01" equals 1). ' +
+          'Default: as the sources type them, where CSV and JSON keys are text; a number on one side and text on the other is refused until this is set.',
+      ),
   })
   .describe('A key column; rows with equal keys on both sides are compared.');
 

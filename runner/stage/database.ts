@@ -13,6 +13,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
 import { formatBytes } from './bytes.ts';
+import { checkDatabaseSelect } from './database-sql.ts';
 import { errorText } from './publish-text.ts';
 import { StageError, type DatabaseOptions, type Env, type SchemeSession, type StageRequest, type StagedFiles } from './types.ts';
 
@@ -84,6 +85,16 @@ function where(url: string): string {
 }
 
 async function stageDatabase(kind: DatabaseKind, req: StageRequest): Promise<StagedFiles> {
+  // Exactly one read-only SELECT, checked before anything reaches the server.
+  if (req.query) await checkDatabaseSelect(kind, req.query.sql, req.query.field);
+  return stageCheckedQuery(kind, req);
+}
+
+/**
+ * Runs a query checkDatabaseSelect accepted. Exported so tests can reach the walls
+ * behind that check (read-only transaction, a statement without a result set).
+ */
+export async function stageCheckedQuery(kind: DatabaseKind, req: StageRequest): Promise<StagedFiles> {
   const { field } = req;
   const ref = parseDatabaseUri(req.uri, field);
   const url = req.env[ref.envName];
@@ -113,10 +124,14 @@ async function stageDatabase(kind: DatabaseKind, req: StageRequest): Promise<Sta
   }
   try {
     columns = source.rows.columns;
-    const seen = new Set<string>();
+    // Names that differ only in letter case are one name to DuckDB, which would rename
+    // the second (id_1) and bind a key to the other: refused, naming both.
+    const seen = new Map<string, string>();
     for (const c of columns) {
-      if (seen.has(c.name)) throw fail(queryField, `returns two columns named "${c.name}"; give them distinct aliases (AS ...)`);
-      seen.add(c.name);
+      const prior = seen.get(c.name.toLowerCase());
+      if (prior === c.name) throw fail(queryField, `returns two columns named "${c.name}"; give them distinct aliases (AS ...)`);
+      if (prior !== undefined) throw fail(queryField, `returns the columns "${prior}" and "${c.name}", which differ only in letter case; raas cannot tell which one a name means: give them distinct aliases (AS ...)`);
+      seen.set(c.name.toLowerCase(), c.name);
     }
     const out = createWriteStream(ndjson);
     try {
@@ -292,6 +307,10 @@ async function openPostgres(url: string, sql: string, params: string[], o: Datab
         });
       });
     const first = await read();
+    if (first.fields.length === 0) {
+      failed = true;
+      throw new StageError(`${dbField.replace(/\.database$/, '.query')}: returned no result set (it is not a SELECT); a database query must be exactly one SELECT`, dbField.replace(/\.database$/, '.query'));
+    }
     let pending: unknown[][] | undefined = first.rows;
     const rows: RowSource = {
       columns: first.fields.map(pgColumn),
@@ -390,14 +409,22 @@ async function openMysql(url: string, sql: string, params: string[], o: Database
     throw err;
   }
   const stream = conn.execute({ sql, values: params, rowsAsArray: true }).stream({ highWaterMark: fetch });
-  const fields = await new Promise<Parameters<typeof mysqlColumn>[0][]>((resolve, reject) => {
-    stream.once('fields', (f: Parameters<typeof mysqlColumn>[0][]) => resolve(f));
+  // A statement without a result set (DDL, CALL, SET) announces no fields, or undefined
+  // ones: that ends the run with one line, and the connection goes with it (no hang).
+  const fields = await new Promise<Parameters<typeof mysqlColumn>[0][] | undefined>((resolve, reject) => {
+    stream.once('fields', (f: Parameters<typeof mysqlColumn>[0][] | undefined) => resolve(f));
     stream.once('error', reject);
-    stream.once('end', () => resolve([]));
+    stream.once('end', () => resolve(undefined));
   }).catch((err: unknown) => {
     conn.destroy();
     throw err;
   });
+  if (!Array.isArray(fields) || fields.length === 0) {
+    stream.destroy();
+    conn.destroy();
+    const queryField = dbField.replace(/\.database$/, '.query');
+    throw new StageError(`${queryField}: returned no result set (it is not a SELECT); a database query must be exactly one SELECT`, queryField);
+  }
   const it = stream[Symbol.asyncIterator]();
   const rows: RowSource = {
     columns: fields.map(mysqlColumn),

@@ -42,9 +42,9 @@ const cases: Array<[string, Record<string, unknown> | string, string[], RegExp]>
   ['output.uri gs://', { ...base, output: { uri: 'gs://bucket/{{ job.name }}/' } }, [], /spec\.output\.uri: results cannot be written to gs:\/\//],
   ['a measure named like a key', { ...base, aggregate: { measures: [{ fn: 'count', as: 'ID' }] } }, [], /spec\.aggregate\.measures\[0\]\.as: "ID" is also the key column spec\.keys\[0\]\.column/],
   ['two measures with one name', { ...base, aggregate: { measures: [{ fn: 'count', as: 'n' }, { fn: 'sum', column: 'amount', as: 'N' }] } }, [], /measures\[1\]\.as: "N" is used by another measure/],
-  ['a key named like a result column', { ...base, left: { uri: 'l.csv', query: 'SELECT id AS RECON_STATUS, amount FROM source' }, right: { uri: 'r.csv', query: 'SELECT id AS recon_status, amount FROM source' }, keys: [{ column: 'RECON_STATUS' }] }, [], /result column "recon_status" would also be produced/i],
+  ['a key named like a result column', { ...base, left: { uri: 'l.csv', query: 'SELECT id AS RECON_STATUS, amount FROM source' }, right: { uri: 'r.csv', query: 'SELECT id AS recon_status, amount FROM source' }, keys: [{ column: 'RECON_STATUS', type: 'numeric' }] }, [], /result column "recon_status" would also be produced/i],
   ['a column named like an internal one', { ...base, left: { uri: 'l.csv', query: 'SELECT id, amount AS __RAAS_x FROM source' }, right: { uri: 'r.csv', query: 'SELECT id, amount AS __raas_x FROM source' } }, [], /starts with "__raas_", which raas reserves/],
-  ['a compare column clashing with a key', { ...base, left: { uri: 'l.csv', query: 'SELECT id AS amount_LEFT, amount FROM source' }, right: { uri: 'r.csv', query: 'SELECT id AS amount_left, amount FROM source' }, keys: [{ column: 'amount_LEFT' }] }, [], /result column "amount_left" would also be produced/],
+  ['a compare column clashing with a key', { ...base, left: { uri: 'l.csv', query: 'SELECT id AS amount_LEFT, amount FROM source' }, right: { uri: 'r.csv', query: 'SELECT id AS amount_left, amount FROM source' }, keys: [{ column: 'amount_LEFT', type: 'numeric' }] }, [], /result column "amount_left" would also be produced/],
 ];
 
 beforeAll(async () => {

@@ -278,7 +278,8 @@ describe('formats', () => {
         {
           left: { uri: 'l.parquet' },
           right: { uri: 'r.csv.gz', csv: { header: false, delimiter: '|' }, query: 'SELECT column0 AS id, column1 AS v FROM source' },
-          keys: [{ column: 'id' }],
+          // A key the query makes from a headerless CSV column: its type must be declared.
+          keys: [{ column: 'id', type: 'numeric' }],
         },
       );
       expect(summary.counts).toMatchObject({ matched: 2, mismatched: 1 });

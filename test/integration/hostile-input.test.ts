@@ -127,7 +127,7 @@ describe('numbers exactly as written', () => {
       // Text with an offset next to nanoseconds: read as the same instant, at nanoseconds.
       const text = await reconcile(
         { 'r.csv': 'id,ts\n1,2024-01-01T19:00:00.123456789+09:00\n2,2024-01-01T10:00:00.123456001Z\n' },
-        { left: { uri: l }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] },
+        { left: { uri: l }, right: { uri: 'r.csv' }, keys: [{ column: 'id', type: 'numeric' }] },
       );
       expect(text.summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
     } finally {

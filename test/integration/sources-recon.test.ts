@@ -159,14 +159,14 @@ describe('examples/sources/reconjob.yaml', { timeout: 240_000 }, () => {
 kind: ReconJob
 metadata: { name: db-error }
 spec:
-  left: { uri: "postgres://$CATALOG", query: "SELEC id FROM nowhere WHERE d >= {{ window.start }}" }
+  left: { uri: "postgres://$CATALOG", query: "SELECT id FROM nowhere WHERE d >= {{ window.start }}" }
   right: { uri: "postgres://$CATALOG", query: "SELECT 1 AS id" }
   keys: [ { column: id } ]
 `,
     );
     const r = await runCli(['run', '-f', file, '--date', '2024-01-01', '--out', path.join(scratch, 'o')], { env: { CATALOG: w.catalog.url }, timeoutMs: 60_000 });
     expect(r.code).toBe(2);
-    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(/^raas: stage failed: spec\.left\.query: the database refused the query: syntax error at or near "SELEC" at character 1 \(SQLSTATE 42601\)$/)]);
+    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(/^raas: stage failed: spec\.left\.query: the database refused the query: relation "nowhere" does not exist at character 16 \(SQLSTATE 42P01\)$/)]);
     expectNoSecrets(w, r.stdout + r.stderr);
   });
 });

@@ -19,7 +19,9 @@ const KEY_NAMES = ['id', 'ID', 'k0', 'K1', 'v0', '__present', '__in_left', 'reco
 const AMOUNT_NAMES = ['amount', 'AMOUNT', 'Amount', 'v2', 'k2', 'o0', '__eq0', 'recon', 'x'];
 const TEXT_NAMES = ['status', 'STATUS', 'v1', 'o1', 'n', '__dup_side', 'recon_statu', 'Y'];
 const AMOUNTS = ['10', '10.00', '10.01', '9.99', '-3.5', '-3.50', '0', '0.001', '123456789012345678.123', '123456789012345678.124', '0.123456789012345678', '0.123456789012345677', '99999999999999999999', '100000000000000000000'];
-const TEXTS = ['Ab', 'ab', ' ab', 'a  b', 'A B', 'b', 'ab '];
+const TEXTS = ['Ab', 'ab', ' ab', 'a  b', 'A B', 'b', 'ab ', ''];
+// Keys as written: "01" is never "1" and "007" never "7", whatever the other rows hold.
+const KEYS = ['1', '01', '7', '007', '2', '3', 'x1', '10'];
 
 const amount = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...AMOUNTS) },
@@ -29,11 +31,11 @@ const amount = fc.oneof(
   }) },
 );
 const value = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null, freq: 6 });
-const row = fc.record({ key: fc.option(fc.integer({ min: 0, max: 7 }), { nil: null, freq: 10 }), amount: value(amount), text: value(fc.constantFrom(...TEXTS)) });
+const row = fc.record({ key: fc.option(fc.constantFrom(...KEYS), { nil: null, freq: 10 }), amount: value(amount), text: value(fc.constantFrom(...TEXTS)) });
 const side = fc.record({
   format: fc.constantFrom('csv', 'ndjson'),
   // The first row has values, so every column's type can be told from the data.
-  rows: fc.tuple(fc.record({ key: fc.integer({ min: 0, max: 7 }), amount, text: fc.constantFrom(...TEXTS) }), fc.array(row, { maxLength: 10 })).map(([first, rest]) => [first, ...rest]),
+  rows: fc.tuple(fc.record({ key: fc.constantFrom(...KEYS), amount, text: fc.constantFrom(...TEXTS.filter((t) => t !== '')) }), fc.array(row, { maxLength: 10 })).map(([first, rest]) => [first, ...rest]),
 });
 const scenario = fc.record({
   keyName: fc.constantFrom(...KEY_NAMES),
@@ -50,14 +52,16 @@ type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 const variant = (name: string, i: number) => [name, name.toUpperCase(), name.toLowerCase()][i]!;
 
-function fileText(format: string, names: { key: string; amount: string; text: string }, rows: Array<{ key: number | null; amount: Value; text: Value }>): string {
+function fileText(format: string, names: { key: string; amount: string; text: string }, rows: Array<{ key: string | null; amount: Value; text: Value }>): string {
   if (format === 'csv') {
     const q = (v: string) => `"${v.replaceAll('"', '""')}"`;
     return `${[q(names.key), q(names.amount), q(names.text)].join(',')}\n${rows.map((r) => `${r.key ?? ''},${r.amount ?? ''},${r.text === null ? '' : q(r.text)}`).join('\n')}\n`;
   }
   // JSON numbers written as raw text: exactly what the file says, never through a double.
   const json = (v: Value) => (v === null ? 'null' : v.replace(/^(-?)0+(?=\d)/, '$1'));
-  return rows.map((r) => `{${JSON.stringify(names.key)}: ${r.key ?? 'null'}, ${JSON.stringify(names.amount)}: ${json(r.amount)}, ${JSON.stringify(names.text)}: ${r.text === null ? 'null' : JSON.stringify(r.text)}}`).join('\n') + '\n';
+  // Keys that are plain whole numbers are written as JSON numbers, the others as strings.
+  const jsonKey = (k: string | null) => (k === null ? 'null' : /^[1-9]\d*$/.test(k) ? k : JSON.stringify(k));
+  return rows.map((r) => `{${JSON.stringify(names.key)}: ${jsonKey(r.key)}, ${JSON.stringify(names.amount)}: ${json(r.amount)}, ${JSON.stringify(names.text)}: ${r.text === null ? 'null' : JSON.stringify(r.text)}}`).join('\n') + '\n';
 }
 
 /** The result columns the spec asks for, folded as DuckDB folds identifiers: a clash means the spec must be refused. */
@@ -110,7 +114,9 @@ async function check(s: Scenario): Promise<void> {
       ? { compare: [{ column: s.amountName, ...(s.tolerance ? { tolerance: s.tolerance } : {}) }, { column: s.textName, ...(s.normalize.length ? { normalize: [...s.normalize] } : {}) }] }
       : {}),
   };
-  const toRef = (rows: Array<{ key: number | null; amount: Value; text: Value }>): RefRow[] => rows.map((r) => ({ key: r.key, values: { [s.amountName]: r.amount, [s.textName]: r.text } }));
+  // The CSV reader reads an empty field, quoted or not, as NULL; JSON keeps the empty text.
+  const toRef = (format: string, rows: Array<{ key: string | null; amount: Value; text: Value }>): RefRow[] =>
+    rows.map((r) => ({ key: r.key, values: { [s.amountName]: r.amount, [s.textName]: format === 'csv' && r.text === '' ? null : r.text } }));
   // Specs the runner must refuse (any of the reasons that apply may come first).
   const reasons = [
     ...(clashes(s) ? ['result column .* (would also be produced|starts with "__raas_")'] : []),
@@ -121,7 +127,7 @@ async function check(s: Scenario): Promise<void> {
     await expect(reconcile(files, spec)).rejects.toThrow(new RegExp(reasons.join('|')));
     return;
   }
-  const want = referenceRecon(toRef(s.left.rows), toRef(s.right.rows), columns);
+  const want = referenceRecon(toRef(s.left.format, s.left.rows), toRef(s.right.format, s.right.rows), columns);
   const got = await reconcile(files, spec);
   expect(got.summary.counts).toEqual(want.counts);
   expect(got.summary.mismatchedByColumn).toEqual(want.mismatchedByColumn);

@@ -5,7 +5,8 @@
 
 export type Value = string | null;
 export interface RefRow {
-  key: number | null;
+  /** The key as written; equal keys compare as text unless the spec declares them numeric. */
+  key: string | number | null;
   values: Record<string, Value>;
 }
 export interface RefColumn {
@@ -66,10 +67,16 @@ function equal(c: RefColumn, l: Value, r: Value): boolean {
   return diff <= limit;
 }
 
-export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColumn[]): RefResult {
+export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColumn[], keyType: 'text' | 'numeric' = 'text'): RefResult {
+  // Text keys compare as written ("01" is not "1"); numeric keys as exact numbers.
+  const keyOf = (k: string | number): string => {
+    if (keyType === 'text') return String(k);
+    const [v, scale] = parseDecimal(String(k));
+    return `${v * 10n ** BigInt(38 - scale)}`;
+  };
   const byKey = (rows: RefRow[]) => {
-    const m = new Map<number, RefRow[]>();
-    for (const r of rows) if (r.key !== null) m.set(r.key, [...(m.get(r.key) ?? []), r]);
+    const m = new Map<string, RefRow[]>();
+    for (const r of rows) if (r.key !== null) m.set(keyOf(r.key), [...(m.get(keyOf(r.key)) ?? []), r]);
     return m;
   };
   const L = byKey(left);
@@ -85,7 +92,9 @@ export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColu
   const mismatchedByColumn = Object.fromEntries(columns.map((c) => [c.name, 0]));
   const totals: Record<string, [bigint, number]> = {};
   for (const c of columns) if (c.kind === 'number') totals[c.name] = [0n, 0];
-  const rows: string[] = [...dup].map((k) => `${k}:duplicate`);
+  const shown = new Map<string, string>();
+  for (const r of [...left, ...right]) if (r.key !== null && !shown.has(keyOf(r.key))) shown.set(keyOf(r.key), String(r.key));
+  const rows: string[] = [...dup].map((k) => `${shown.get(k)}:duplicate`);
   const keys = new Set([...L.keys(), ...R.keys()]);
   for (const k of keys) {
     if (dup.has(k)) continue;
@@ -93,12 +102,12 @@ export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColu
     const r = R.get(k)?.[0];
     if (!r) {
       counts.leftOnly++;
-      rows.push(`${k}:left_only`);
+      rows.push(`${shown.get(k)}:left_only`);
       continue;
     }
     if (!l) {
       counts.rightOnly++;
-      rows.push(`${k}:right_only`);
+      rows.push(`${shown.get(k)}:right_only`);
       continue;
     }
     const differing = columns.filter((c) => !equal(c, l.values[c.name] ?? null, r.values[c.name] ?? null));
@@ -116,7 +125,7 @@ export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColu
     if (differing.length === 0) counts.matched++;
     else {
       counts.mismatched++;
-      rows.push(`${k}:mismatch`);
+      rows.push(`${shown.get(k)}:mismatch`);
       for (const c of differing) mismatchedByColumn[c.name]!++;
     }
   }

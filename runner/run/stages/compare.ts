@@ -16,7 +16,15 @@ export interface Compared {
   balanced: boolean;
 }
 
-export async function compareRows(ctx: RunContext, engine: Engine, plan: ComparePlan, keys: KeyCounts, columns: { left: Column[]; right: Column[] }): Promise<Compared> {
+export async function compareRows(
+  ctx: RunContext,
+  engine: Engine,
+  plan: ComparePlan,
+  keys: KeyCounts,
+  columns: { left: Column[]; right: Column[] },
+  /** Spec paths of CSV inputs: NULL-vs-empty-text mismatches point at their csv.nullString. */
+  csvFields: readonly string[] = [],
+): Promise<Compared> {
   const { spec, mode } = ctx;
   const d = engine.dialect;
   const hasDups = keys.dupKeysLeft + keys.dupKeysRight > 0;
@@ -84,7 +92,18 @@ export async function compareRows(ctx: RunContext, engine: Engine, plan: Compare
         'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
     );
   }
+  // Only a run that compared nothing is unbalanced by its warning; the others explain counts.
   const balanced = warnings.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
+  if (csvFields.length) {
+    plan.compares.forEach((c, i) => {
+      const n = numberOf(stats.s[`en${i}`]);
+      if (n === 0) return;
+      warnings.push(
+        `${n} mismatch(es) of "${c.name}" are an empty field read as NULL against an empty text ('') on the other side: the CSV reader reads empty fields, quoted ("") or not, as NULL; ` +
+          `to read them as empty text set csv.nullString on ${csvFields.join(' and ')} to the text that means NULL in the file (e.g. "NULL" or "\\N")`,
+      );
+    });
+  }
   ctx.progress(
     `compare  matched ${matched}, mismatched ${mismatched}, left-only ${leftOnly}, right-only ${rightOnly}, ` +
       `duplicate keys ${keys.dupKeysLeft + keys.dupKeysRight}, null keys ${keys.nullLeft + keys.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,

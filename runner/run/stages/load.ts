@@ -4,7 +4,8 @@
 import { findRagged } from '../find-ragged.ts';
 import { describeCsvError } from '../../compare/load-errors.ts';
 import type { Side } from '../../compare/plan.ts';
-import { detectFormat, groupedViewSql, joinedRowsViewSql, rowsViewSql } from '../../compare/source-sql.ts';
+import { describeClash, nameClash } from '../../compare/column-names.ts';
+import { detectFormat, groupedViewSql, joinedRowsSelectSql, joinedRowsViewSql, rowsSelectSql, rowsViewSql } from '../../compare/source-sql.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { SourceFormat } from '../../spec/schema.ts';
 import { numberOf, RunError, type RunContext } from '../context.ts';
@@ -15,6 +16,10 @@ export interface Loaded {
   inputRows: Record<Side, number>;
   /** The relation the plan reads for a side. */
   relation: Record<Side, string>;
+  /** Sides with CSV or JSON inputs, whose column types were guessed from the values. */
+  guessed: Record<Side, boolean>;
+  /** The spec paths (without .uri) of CSV inputs, for messages about how CSV is read. */
+  csvFields: string[];
 }
 
 /** The message for a side whose inputs have no rows. */
@@ -30,14 +35,19 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
   const { spec, names } = ctx;
   const readFiles: Record<Side, string[]> = { left: [], right: [] };
   const inputRows: Record<Side, number> = { left: 0, right: 0 };
+  const guessed: Record<Side, boolean> = { left: false, right: false };
+  const csvFields: string[] = [];
+  const keyNames = (side: Side) => new Set(spec.keys.map((k) => (side === 'left' ? k.column : (k.right ?? k.column)).toLowerCase()));
   for (const side of ['left', 'right'] as const) {
     for (const { input, files, format: fixed } of staged[side]) {
       const field = input.field.replace(/\.uri$/, '');
       await ctx.step('load', input.field, async () => {
         const format: SourceFormat = fixed ?? detectFormat(input.spec, files, field);
+        if (format !== 'parquet') guessed[side] = true;
+        if (format === 'csv') csvFields.push(field);
         const label = ctx.rendered.sides[side].named ? `${names[side]}.${input.name}` : names[side];
         try {
-          readFiles[side].push(...(await engine.loadInput({ side, view: input.view, src: input.spec, format, files, workDir: ctx.workDir })));
+          readFiles[side].push(...(await engine.loadInput({ side, view: input.view, src: input.spec, format, files, workDir: ctx.workDir, field, keyNames: keyNames(side) })));
           const rows = await engine.one(`SELECT count(*) AS n FROM ${engine.dialect.ident(input.view)}`);
           inputRows[side] += numberOf(rows.n);
           ctx.progress(`load     ${side} (${label}): ${numberOf(rows.n)} row(s) as ${format}`);
@@ -52,7 +62,7 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
     }
   }
   for (const x of extra) {
-    readFiles.left.push(...(await ctx.step('carry', undefined, () => engine.loadInput({ side: 'left', view: x.view, src: {}, format: 'parquet', files: [x.file], workDir: ctx.workDir }))));
+    readFiles.left.push(...(await ctx.step('carry', undefined, () => engine.loadInput({ side: 'left', view: x.view, src: {}, format: 'parquet', files: [x.file], workDir: ctx.workDir, field: 'spec.carryForward', keyNames: new Set<string>() }))));
   }
   await ctx.step('load', undefined, () => engine.lockDown([...readFiles.left, ...readFiles.right], [ctx.localOut]));
 
@@ -60,9 +70,16 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
     const sp = ctx.rendered.sides[side];
     const query = sp.duckQuery;
     await ctx.step('query', `spec.${side}.query (${names[side]})`, async () => {
-      if (query) await engine.checkSelect(query, `spec.${side}.query`, sp.named ? sp.inputs.map((i) => i.name) : ['source']);
+      const statement = sp.named ? joinedRowsViewSql(side, sp.inputs, query, engine.dialect) : rowsViewSql(side, query, engine.dialect);
+      if (query) {
+        const select = sp.named ? joinedRowsSelectSql(sp.inputs, query, engine.dialect) : rowsSelectSql(side, query);
+        await engine.checkSelect(query, `spec.${side}.query`, sp.named ? sp.inputs.map((i) => i.name) : ['source'], { select, statement });
+        // The query's own column names, before the engine renames a clash inside the view.
+        const clash = nameClash(await engine.queryColumnNames(query, sp.inputs));
+        if (clash) throw new RunError('query', `spec.${side}.query: ${describeClash(clash, 'the query', 'give them distinct aliases (AS ...)')}`);
+      }
       try {
-        await engine.run(sp.named ? joinedRowsViewSql(side, sp.inputs, query, engine.dialect) : rowsViewSql(side, query, engine.dialect));
+        await engine.run(statement);
       } catch (err) {
         // The query sits on line 2 of the statement that wraps it; report the user's line.
         const text = engine.message(err).replace(/LINE (\d+):/g, (_m, n: string) => `line ${Number(n) - 1} of the query:`);
@@ -72,5 +89,5 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
     if (spec.aggregate) await ctx.step('query', `spec.aggregate (${side})`, () => engine.run(groupedViewSql(spec, side, engine.dialect)));
   }
   const rel = (side: Side) => (spec.aggregate ? `${side}_grouped` : `${side}_rows`);
-  return { inputRows, relation: { left: rel('left'), right: rel('right') } };
+  return { inputRows, relation: { left: rel('left'), right: rel('right') }, guessed, csvFields };
 }

@@ -24,7 +24,7 @@ export async function planCompare(ctx: RunContext, engine: Engine, loaded: Loade
   const rightCols = await ctx.step('query', `spec.right.query (${names.right})`, () => describe('right'));
   const resolved = await ctx.step('compare', undefined, async () => {
     try {
-      return resolveColumns(spec, leftCols, rightCols, names);
+      return resolveColumns(spec, leftCols, rightCols, names, loaded.guessed);
     } catch (err) {
       // "column id not found; available: column0" is what an empty file looks like: say that.
       const side = err instanceof PlanError ? err.side : undefined;

@@ -12,8 +12,9 @@ export async function runSummaries(ctx: RunContext, engine: Engine, plan: Compar
   const summaries: Record<string, string | null> = {};
   for (const s of ctx.rendered.summaries) {
     summaries[s.name] = await ctx.step('summaries', s.field, async () => {
-      await engine.checkSelect(s.sql, s.field, ['result_table']);
-      // Values come back as text so decimals keep every digit.
+      // Values come back as text so decimals keep every digit; the check sees that statement.
+      const select = engine.textRowsSql(stripTrailingSemicolons(s.sql), 2);
+      await engine.checkSelect(s.sql, s.field, ['result_table'], { select, statement: select });
       const rows = await engine.textRows(stripTrailingSemicolons(s.sql), 2);
       if (rows.length !== 1 || rows[0]!.length !== 1) {
         const cols = rows[0] ? rows[0].length : 0;

@@ -1,0 +1,118 @@
+// Every check a ReconJob can pass or fail without reading any data: the schedule (cron
+// syntax, time zone), every template (an unknown variable, a quoted '{{ … }}' in SQL),
+// and all SQL exactly as a run would send it, with a window's values rendered: DuckDB SQL
+// alone and inside the runner's statements (user-sql-check.ts), database queries with
+// their dialect's parser (stage/database-sql.ts). `raas validate` prints these problems;
+// the operator reports them in the ReconJob's Ready=False condition.
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { joinedRowsSelectSql, rowsSelectSql, summarySelectSql } from '../compare/source-sql.ts';
+import { quoteLiteral } from '../compare/sql-text.ts';
+import { periodOptions } from '../cli/choose-window.ts';
+import type { ReconJob } from '../spec/schema.ts';
+import { checkDatabaseSelect } from '../stage/database-sql.ts';
+import { schemeOf } from '../stage/schemes.ts';
+import { renderSql, renderText, templateVars } from '../template/render.ts';
+import { normalizeCron } from '../window/cron.ts';
+import { assertTimeZone, periodContaining, type ReconWindow } from '../window/window.ts';
+import { planSide, type SidePlan } from './side-inputs.ts';
+import { checkUserSql, type SqlParser } from './user-sql-check.ts';
+
+export interface CheckOptions {
+  /** The window templates are rendered with; default the schedule's period containing now. */
+  window?: ReconWindow;
+  runName?: string;
+  now?: Date;
+}
+
+let parser: Promise<SqlParser> | undefined;
+
+/** One in-memory DuckDB for parsing only (no data, no files), opened on first use. */
+function duckParser(): Promise<SqlParser> {
+  parser ??= (async () => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:', { enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+    const conn: DuckDBConnection = await instance.connect();
+    return {
+      parseTree: async (sql) => JSON.parse(String((await conn.runAndReadAll(`SELECT json_serialize_sql(${quoteLiteral(sql)}) AS t`)).getRowObjectsJS()[0]!.t)) as unknown,
+      statementCount: async (sql) => {
+        try {
+          return (await conn.extractStatements(sql)).count;
+        } catch (err) {
+          return { error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
+        }
+      },
+    };
+  })();
+  return parser;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** The problems of `job` that need no data, one line each (empty: none found). */
+export async function problemsWithoutData(job: ReconJob, opts: CheckOptions = {}): Promise<string[]> {
+  const spec = job.spec;
+  const problems: string[] = [];
+  const attempt = async (fn: () => unknown) => {
+    try {
+      await fn();
+    } catch (err) {
+      problems.push(message(err));
+    }
+  };
+  let zoneOk = true;
+  if (spec.schedule) {
+    try {
+      normalizeCron(spec.schedule.cron);
+    } catch (err) {
+      // ScheduleError messages start with the field below spec ("schedule.cron ...").
+      problems.push(`spec.${message(err)}`);
+    }
+    try {
+      assertTimeZone(spec.schedule.timeZone ?? 'UTC');
+    } catch (err) {
+      zoneOk = false;
+      problems.push(`spec.schedule.timeZone: ${message(err)}`);
+    }
+  }
+  const period = periodOptions(spec);
+  const window = opts.window ?? periodContaining(opts.now ?? new Date(), zoneOk ? period : { ...period, timeZone: 'UTC' });
+  const vars = templateVars({ window, jobName: job.metadata.name, jobNamespace: job.metadata.namespace ?? 'default', runName: opts.runName ?? `${job.metadata.name}-check` });
+
+  const sides: Partial<Record<'left' | 'right', SidePlan>> = {};
+  for (const side of ['left', 'right'] as const) {
+    await attempt(() => {
+      sides[side] = planSide(spec[side], side, vars);
+    });
+  }
+  if (spec.output?.uri) await attempt(() => renderText(spec.output!.uri!, vars, 'spec.output.uri'));
+
+  for (const side of ['left', 'right'] as const) {
+    const sp = sides[side];
+    if (!sp) continue;
+    for (const input of sp.inputs) {
+      const scheme = schemeOf(input.uri);
+      if (input.dbQuery && (scheme === 'postgres' || scheme === 'mysql')) await attempt(() => checkDatabaseSelect(scheme, input.dbQuery!.sql, input.dbQuery!.field));
+    }
+    const query = sp.duckQuery;
+    if (!query) continue;
+    const select = sp.named ? joinedRowsSelectSql(sp.inputs, query) : rowsSelectSql(side, query);
+    await attempt(async () =>
+      checkUserSql(await duckParser(), {
+        text: query,
+        field: sp.duckQueryField,
+        allowed: sp.named ? sp.inputs.map((i) => i.name) : ['source'],
+        select,
+        statement: `CREATE OR REPLACE TEMP VIEW ${side}_rows AS ${select}`,
+      }),
+    );
+  }
+  for (const [i, s] of (spec.summaries ?? []).entries()) {
+    const field = `spec.summaries[${i}].sql`;
+    await attempt(async () => {
+      const sql = renderSql(s.sql, vars, field);
+      const select = summarySelectSql(sql);
+      await checkUserSql(await duckParser(), { text: sql, field, allowed: ['result_table'], select, statement: select });
+    });
+  }
+  return problems;
+}

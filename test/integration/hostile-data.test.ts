@@ -1,0 +1,142 @@
+// Inputs whose answer used to depend on how DuckDB guessed or renamed things: column
+// names that differ only in case, CSV dates sniffed per file, key types taken from the
+// rest of the file, and CSV empty fields against empty text. Real files, real DuckDB.
+import { describe, expect, it } from 'vitest';
+import { duckSql, makeTempDir, reconcile, statuses } from '../support/recon-fixture.ts';
+import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+
+const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
+const base = { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] };
+
+async function parquet(sql: string, rename?: [string, string]): Promise<Buffer> {
+  const dir = await makeTempDir();
+  try {
+    const file = join(dir, 'p.parquet');
+    await duckSql(`COPY (${sql}) TO '${file}' (FORMAT parquet)`);
+    const bytes = await readFile(file);
+    if (!rename) return bytes;
+    // DuckDB renames a clash when it writes, as other writers do not: give a column the
+    // clashing name afterwards. Same length, so the footer's length prefixes still hold.
+    const [from, to] = rename;
+    return Buffer.from(bytes.toString('latin1').replaceAll(from, to), 'latin1');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('names that differ only in letter case are refused, naming both', () => {
+  it('a CSV header with ID and id', async () => {
+    const files = { 'l.csv': csv('ID,id,v', '9,1,a', '9,2,b'), 'r.csv': csv('id,v', '1,a', '2,b') };
+    await expect(reconcile(files, base)).rejects.toThrow(/^spec\.left\.uri: the header of l\.csv has the columns "ID" and "id", which differ only in letter case/);
+  });
+
+  it('a CSV header naming a column twice', async () => {
+    const files = { 'l.csv': csv('id,v,v', '1,a,x'), 'r.csv': csv('id,v', '1,a') };
+    await expect(reconcile(files, base)).rejects.toThrow(/^spec\.left\.uri: the header of l\.csv names the column "v" twice/);
+  });
+
+  it('a Parquet file with ID and id', async () => {
+    const files = { 'l.parquet': await parquet('SELECT 9 AS "ID", 1 AS zq, \'a\' AS v', ['zq', 'id']), 'r.csv': csv('id,v', '1,a') };
+    await expect(reconcile(files, { ...base, left: { uri: 'l.parquet' } })).rejects.toThrow(/^spec\.left\.uri: l\.parquet has the columns "ID" and "id"/);
+  });
+
+  it('JSON objects with ID and id', async () => {
+    const files = { 'l.ndjson': '{"ID": 9, "id": 1, "v": "a"}\n', 'r.csv': csv('id,v', '1,a') };
+    await expect(reconcile(files, { ...base, left: { uri: 'l.ndjson' } })).rejects.toThrow(/^spec\.left\.uri: the JSON input has the columns "ID" and "id"/);
+  });
+
+  it('a query whose aliases differ only in case', async () => {
+    const files = { 'l.csv': csv('a,b,v', '9,1,a'), 'r.csv': csv('id,v', '1,a') };
+    const spec = { ...base, left: { uri: 'l.csv', query: 'SELECT a AS ID, b AS id, v FROM source' } };
+    await expect(reconcile(files, spec)).rejects.toThrow(/^spec\.left\.query: the query has the columns "ID" and "id"/);
+  });
+
+  it('names that differ in case across the sides still pair', async () => {
+    const got = await reconcile({ 'l.csv': csv('ID,v', '1,a'), 'r.csv': csv('id,V', '1,a') }, { ...base, keys: [{ column: 'ID' }] });
+    expect(got.summary.counts.matched).toBe(1);
+  });
+});
+
+describe('CSV dates: one declared format, never two guesses', () => {
+  // All days 12 or less: DuckDB guesses one order for this file ...
+  const ambiguous = csv('id,d', '1,01/02/2024', '2,03/04/2024');
+  // ... and the other side's text is the same dates written month-first.
+  const right = csv('id,d', '1,01/02/2024', '2,03/04/2024');
+
+  it('refuses dates that are not year-first without csv.dateFormat, naming the field and the guess', async () => {
+    await expect(reconcile({ 'l.csv': ambiguous, 'r.csv': right }, base)).rejects.toThrow(/^spec\.left\.csv\.dateFormat: the dates in l\.csv \(d\) are not year-first, and their format was guessed from the data as "%d\/%m\/%Y"/);
+  });
+
+  it('reads both sides with the declared formats', async () => {
+    const files = { 'l.csv': csv('id,d', '1,01/02/2024', '2,03/04/2024'), 'r.csv': csv('id,d', '1,2024-01-02', '2,2024-04-03') };
+    const spec = { ...base, left: { uri: 'l.csv', csv: { dateFormat: '%m/%d/%Y' } } };
+    const got = await reconcile(files, spec);
+    // 01/02 is January 2nd month-first: key 1 matches, key 2 (March 4th vs April 3rd) does not.
+    expect(got.summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
+  });
+
+  it('timestamps likewise', async () => {
+    const files = { 'l.csv': csv('id,t', '1,01/02/2024 10:00:00'), 'r.csv': csv('id,t', '1,2024-01-02 10:00:00') };
+    await expect(reconcile(files, base)).rejects.toThrow(/^spec\.left\.csv\.timestampFormat: /);
+    const got = await reconcile(files, { ...base, left: { uri: 'l.csv', csv: { timestampFormat: '%m/%d/%Y %H:%M:%S' } } });
+    expect(got.summary.counts.matched).toBe(1);
+  });
+
+  it('year-first dates need no declaration', async () => {
+    const got = await reconcile({ 'l.csv': csv('id,d', '1,2024-01-02'), 'r.csv': csv('id,d', '1,2024-01-02') }, base);
+    expect(got.summary.counts.matched).toBe(1);
+  });
+});
+
+describe('key equality does not depend on the rest of the file', () => {
+  it('CSV vs CSV: "01" never equals "1", whether the other rows are numbers or not', async () => {
+    const numericRest = await reconcile({ 'l.csv': csv('id,v', '01,a', '2,b'), 'r.csv': csv('id,v', '1,a', '2,b') }, base);
+    const textRest = await reconcile({ 'l.csv': csv('id,v', '01,a', 'x2,b'), 'r.csv': csv('id,v', '1,a', 'x2,b') }, base);
+    expect(statuses(numericRest.rows)).toEqual(['01:left_only', '1:right_only']);
+    expect(statuses(textRest.rows)).toEqual(['01:left_only', '1:right_only']);
+  });
+
+  it('7 vs 007 likewise, and keys[].type: numeric makes them one number', async () => {
+    const files = { 'l.csv': csv('id,v', '7,a', '8,b'), 'r.csv': csv('id,v', '007,a', '8,b') };
+    expect((await reconcile(files, base)).summary.counts).toMatchObject({ matched: 1, leftOnly: 1, rightOnly: 1 });
+    expect((await reconcile(files, { ...base, keys: [{ column: 'id', type: 'numeric' }] })).summary.counts).toMatchObject({ matched: 2, leftOnly: 0, rightOnly: 0 });
+  });
+
+  it('CSV vs Parquet integer keys: refused with the fix, then compared as declared', async () => {
+    const files = { 'l.csv': csv('id,v', '01,a', '2,b'), 'r.parquet': await parquet("SELECT * FROM (VALUES (1, 'a'), (2, 'b')) t(id, v)") };
+    const spec = { ...base, right: { uri: 'r.parquet' } };
+    await expect(reconcile(files, spec)).rejects.toThrow(/^spec\.keys\[0\]: key "id" is a number \(INTEGER\) on the right side \(right\) and text on the left side .*set spec\.keys\[0\]\.type: numeric/);
+    expect((await reconcile(files, { ...spec, keys: [{ column: 'id', type: 'numeric' }] })).summary.counts).toMatchObject({ matched: 2 });
+    expect((await reconcile(files, { ...spec, keys: [{ column: 'id', type: 'text' }] })).summary.counts).toMatchObject({ matched: 1, leftOnly: 1, rightOnly: 1 });
+  });
+
+  it('a numeric key made by a query from a guessed CSV column is refused until declared', async () => {
+    const files = { 'l.csv': csv('order_id,v', '1,a', '2,b'), 'r.csv': csv('order_id,v', '1,a', '2,b') };
+    const spec = { ...base, left: { uri: 'l.csv', query: 'SELECT order_id AS id, v FROM source' }, right: { uri: 'r.csv', query: 'SELECT order_id AS id, v FROM source' } };
+    await expect(reconcile(files, spec)).rejects.toThrow(/^spec\.keys\[0\]: key "id" on the left side .* guessed from its values/);
+  });
+
+  it('JSON: 7 and "007" are text keys', async () => {
+    const files = { 'l.ndjson': '{"id": 7, "v": "a"}\n{"id": 8, "v": "b"}\n', 'r.csv': csv('id,v', '007,a', '8,b') };
+    expect((await reconcile(files, { ...base, left: { uri: 'l.ndjson' } })).summary.counts).toMatchObject({ matched: 1, leftOnly: 1, rightOnly: 1 });
+  });
+});
+
+describe('CSV empty fields against empty text', () => {
+  it('are mismatches the result explains, pointing at csv.nullString', async () => {
+    const files = { 'l.csv': csv('id,v', '1,""', '2,'), 'r.parquet': await parquet("SELECT * FROM (VALUES ('1', ''), ('2', '')) t(id, v)") };
+    const got = await reconcile(files, { ...base, right: { uri: 'r.parquet' } });
+    expect(got.summary.counts.mismatched).toBe(2);
+    expect(got.summary.balanced).toBe(false);
+    expect(got.summary.warnings).toEqual([expect.stringMatching(/^2 mismatch\(es\) of "v" are an empty field read as NULL against an empty text .* set csv\.nullString on spec\.left /)]);
+  });
+
+  it('match once csv.nullString says what NULL looks like', async () => {
+    const files = { 'l.csv': csv('id,v', '1,""', '2,', '3,NULL'), 'r.parquet': await parquet("SELECT * FROM (VALUES ('1', ''), ('2', ''), ('3', NULL)) t(id, v)") };
+    const got = await reconcile(files, { ...base, left: { uri: 'l.csv', csv: { nullString: 'NULL' } }, right: { uri: 'r.parquet' } });
+    expect(got.summary.counts.matched).toBe(3);
+    expect(got.summary.balanced).toBe(true);
+    expect(got.summary.warnings).toBeUndefined();
+  });
+});
