@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import boundaries from './scripts/eslint-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.dist-build-*/**', '.dist-old-*/**', 'coverage/**', '.tmp/**'] },
@@ -22,5 +23,13 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
+  },
+  // Which folder may import which (scripts/eslint-boundaries.js): runner never imports
+  // operator, pure modules import no I/O, web imports no CLI or sandbox, nothing shipped
+  // imports test/.
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    plugins: { raas: boundaries },
+    rules: { 'raas/boundaries': 'error' },
   },
 );

@@ -10,5 +10,7 @@ export default defineConfig({
     // Same as bin/raas.js: the AWS SDK's Node 20 notice is noise in every test log.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     reporters: ['default', './test/support/plain-summary-reporter.ts'],
+    // The run's one shared control plane, started when the first file asks (test/README.md).
+    globalSetup: ['./test/support/global-setup.ts'],
   },
 });

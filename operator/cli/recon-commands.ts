@@ -1,100 +1,24 @@
 // `raas backfill|rerun|runs|results` (also `kubectl recon ...`): the user-facing commands
-// that talk to the Kubernetes API. Deterministic run names make a repeated backfill a
-// no-op; a rerun always creates a new run for its window.
+// that talk to the Kubernetes API. Creating runs (backfill, rerun) lives in
+// operator/actions/, shared with the web API; listing and showing them is the CLI's own.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { outcomeLines } from '../../runner/cli/format-summary.ts';
-import { reconJobSpecSchema, type ReconJob } from '../../runner/spec/schema.ts';
-import type { ReconRunStatus } from '../api/reconrun.ts';
-import { childLabels, controllerRef } from '../desired/meta.ts';
-import { backfillRunName, shortHash } from '../desired/names.ts';
-import { backfillWindows } from '../desired/schedule.ts';
-import { API_GROUP, API_VERSION } from '../desired/types.ts';
-import type { Kube} from '../kube/client.ts';
-import { isConflict, isNotFound, VERSION } from '../kube/client.ts';
 import { schemeOf } from '../../runner/stage/schemes.ts';
+import { ActionError as CommandError } from '../actions/runs.ts';
+import type { ReconRunStatus } from '../api/reconrun.ts';
+import { childLabels } from '../desired/meta.ts';
+import { API_GROUP } from '../desired/types.ts';
+import type { Kube } from '../kube/client.ts';
+import { isNotFound, VERSION } from '../kube/client.ts';
 
-export class CommandError extends Error {}
-
-interface StoredJob extends ReconJob {
-  metadata: ReconJob['metadata'] & { uid: string; namespace: string };
-}
+export { CommandError };
+export { backfill, rerun } from '../actions/runs.ts';
 
 interface RunItem {
   metadata: { name: string; namespace: string; creationTimestamp?: string };
   spec: { jobRef: { name: string }; window: { start: string; end: string }; trigger: string };
   status?: Partial<ReconRunStatus>;
-}
-
-async function readJob(kube: Kube, namespace: string, name: string): Promise<StoredJob> {
-  try {
-    const obj = (await kube.custom.getNamespacedCustomObject({ group: API_GROUP, version: VERSION, namespace, plural: 'reconjobs', name })) as StoredJob;
-    const parsed = reconJobSpecSchema.safeParse(obj.spec);
-    if (!parsed.success) throw new CommandError(`ReconJob ${namespace}/${name} has an invalid spec; fix it first (kubectl describe rj ${name} -n ${namespace} shows why)`);
-    return { ...obj, spec: parsed.data };
-  } catch (err) {
-    if (isNotFound(err)) throw new CommandError(`ReconJob "${name}" not found in namespace "${namespace}"; list them with: kubectl get rj -n ${namespace}`);
-    throw err;
-  }
-}
-
-function runObject(job: StoredJob, name: string, window: { start: string; end: string }, trigger: 'Manual' | 'Backfill') {
-  return {
-    apiVersion: API_VERSION,
-    kind: 'ReconRun',
-    metadata: { name, namespace: job.metadata.namespace, labels: childLabels(job.metadata.name, name), ownerReferences: [controllerRef('ReconJob', job.metadata.name, job.metadata.uid)] },
-    spec: { jobRef: { name: job.metadata.name }, window, trigger },
-  };
-}
-
-export async function backfill(kube: Kube, opts: { namespace: string; job: string; from: string; to: string; dryRun?: boolean }, out: (line: string) => void): Promise<{ created: string[]; existing: string[] }> {
-  const job = await readJob(kube, opts.namespace, opts.job);
-  let windows;
-  try {
-    windows = backfillWindows(job, opts.from, opts.to);
-  } catch (err) {
-    throw new CommandError((err as Error).message);
-  }
-  const created: string[] = [];
-  const existing: string[] = [];
-  for (const w of windows) {
-    const name = backfillRunName(job.metadata.name, w);
-    if (opts.dryRun) {
-      out(`would create reconrun/${name}  ${w.start} .. ${w.end}`);
-      created.push(name);
-      continue;
-    }
-    try {
-      await kube.createCustom('reconruns', opts.namespace, runObject(job, name, { start: w.start, end: w.end }, 'Backfill'));
-      created.push(name);
-      out(`reconrun/${name} created  ${w.start} .. ${w.end}`);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      existing.push(name);
-      out(`reconrun/${name} exists, unchanged`);
-    }
-  }
-  out(`${created.length} created, ${existing.length} already there (at most ${job.spec.maxParallelRuns ?? 2} run at once)`);
-  return { created, existing };
-}
-
-export async function rerun(kube: Kube, opts: { namespace: string; job: string; date: string; now?: Date }, out: (line: string) => void): Promise<string> {
-  const job = await readJob(kube, opts.namespace, opts.job);
-  let windows;
-  try {
-    windows = backfillWindows(job, opts.date, opts.date);
-  } catch (err) {
-    throw new CommandError((err as Error).message);
-  }
-  const w = windows[0]!;
-  // A rerun is a new run of the same window: the name gets the creation instant.
-  const base = backfillRunName(job.metadata.name, w);
-  const stamp = (opts.now ?? new Date()).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
-  const full = `${base}-rerun-${stamp}`.replace(/[^a-z0-9.-]/g, '-');
-  const name = full.length > 253 ? `${full.slice(0, 242)}-${shortHash(full)}` : full;
-  await kube.createCustom('reconruns', opts.namespace, runObject(job, name, { start: w.start, end: w.end }, 'Manual'));
-  out(`reconrun/${name} created  ${w.start} .. ${w.end}`);
-  return name;
 }
 
 async function listRuns(kube: Kube, namespace: string, job: string): Promise<RunItem[]> {

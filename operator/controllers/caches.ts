@@ -1,25 +1,17 @@
 // The caches the controllers share, and their indexes. The operator watches its own
 // kinds, and only the Jobs, CronJobs and pods it made (by label).
 import type { KubernetesObject, V1CronJob, V1Job, V1Pod } from '@kubernetes/client-node';
-import type { ReconJobStatus } from '../api/reconjob-status.ts';
 import { JOB_LABEL, MANAGED_BY, MANAGED_BY_LABEL } from '../desired/meta.ts';
 import type { ReconRun } from '../desired/types.ts';
 import type { Logger } from 'pino';
 import type { OperatorMetrics } from '../http/metrics.ts';
 import type { Kube } from '../kube/client.ts';
 import { objectKey, type Cache, type Manager } from '../kube/manager.ts';
+import { parseReconJob, type ObjectMeta, type RawReconJob, type ReconJobObject } from './reconjob-object.ts';
 
-interface Meta {
-  name: string;
-  namespace: string;
-  uid: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  deletionTimestamp?: Date | string;
-}
+type Meta = ObjectMeta;
 
-/** A ReconJob as the informer holds it: the spec is unparsed (reconcileJob parses it). */
-export type ReconJobObject = KubernetesObject & { spec?: unknown; status?: ReconJobStatus; metadata: Meta };
+export type { ReconJobObject };
 // Informer objects: timestamps may be Date (from a list) or string (from a watch); the
 // pure functions accept both (operator/desired/timestamps.ts).
 export type ReconRunObject = KubernetesObject & ReconRun & { metadata: Meta };
@@ -35,7 +27,8 @@ export const JOBS_BY_NAMESPACE = 'byNamespace';
 export const PODS_BY_JOB = 'byJob';
 
 export interface Caches {
-  reconJobs: Cache<ReconJobObject>;
+  /** Parsed once per version (reconjob-object.ts). */
+  reconJobs: Cache<ReconJobObject, RawReconJob>;
   reconRuns: Cache<ReconRunObject>;
   jobs: Cache<JobObject>;
   cronJobs: Cache<CronJobObject>;
@@ -53,7 +46,12 @@ export function makeCaches(manager: Manager, kube: Kube): Caches {
   const core = (ns: string | undefined) => (ns ? `/api/v1/namespaces/${ns}` : '/api/v1');
   const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
   return {
-    reconJobs: manager.cache<ReconJobObject>({ name: 'reconjobs', path: (ns) => `${raas(ns)}/reconjobs`, list: (ns) => kube.listCustom<ReconJobObject>('reconjobs', ns) }),
+    reconJobs: manager.cache<ReconJobObject, RawReconJob>({
+      name: 'reconjobs',
+      path: (ns) => `${raas(ns)}/reconjobs`,
+      list: (ns) => kube.listCustom<RawReconJob>('reconjobs', ns),
+      parse: parseReconJob,
+    }),
     reconRuns: manager.cache<ReconRunObject>({
       name: 'reconruns',
       path: (ns) => `${raas(ns)}/reconruns`,

@@ -45,7 +45,7 @@ export class Operator {
       ...(o.resyncMs ? { resyncMs: o.resyncMs } : {}),
       ...(o.stallMs ? { stallMs: o.stallMs } : {}),
       onWatchRestart: (informer) => o.metrics?.watchRestarted(informer),
-      warn: (msg, fields) => log.warn(fields ?? {}, msg),
+      log,
     });
     const caches = makeCaches(this.manager, o.kube);
     const workers = o.workers ?? 4;

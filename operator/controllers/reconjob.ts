@@ -3,9 +3,7 @@
 // runs (up to maxParallelRuns), history pruning, and the ReconJob's status. Level-based:
 // it is called with a key from its queue, never with an event, so a missed or repeated
 // event changes nothing.
-import { describeIssue } from '../../runner/spec/load.ts';
-import { reconJobSpecSchema, type ReconJobSpec } from '../../runner/spec/schema.ts';
-import { assertTimeZone } from '../../runner/window/window.ts';
+import type { Logger } from 'pino';
 import { runsToStart } from '../desired/admission.ts';
 import { applyIsNoop, content, firstDifference, withAppliedHash } from '../desired/apply-skip.ts';
 import { desiredCronJob, suspendWhileNotReady } from '../desired/desired-cronjob.ts';
@@ -15,14 +13,12 @@ import { cronJobName, runJobName } from '../desired/names.ts';
 import { DEFAULT_RUNNER_POLICY, runnerPolicyProblems } from '../desired/runner-policy.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
 import { runsToPrune } from '../desired/prune.ts';
-import { normalizeCron } from '../desired/schedule.ts';
 import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
 import { isConflict, isNotFound, type V1CronJob } from '../kube/client.ts';
 import { objectKey, splitKey } from '../kube/manager.ts';
 import type { WorkQueue } from '../kube/work-queue.ts';
-import { JOBS_BY_NAMESPACE, reconJobOwner, RUNS_BY_RECONJOB, type ControllerDeps, type CronJobObject } from './caches.ts';
+import { JOBS_BY_NAMESPACE, reconJobOwner, RUNS_BY_RECONJOB, type ControllerDeps, type CronJobObject, type ReconJobObject, type ReconRunObject } from './caches.ts';
 import { jobStatusInvalid, jobStatusValid, sameStatus } from './job-status.ts';
-import { errText } from './errors.ts';
 
 export interface ReconJobControllerOptions extends ControllerDeps {
   runner: RunnerOptions;
@@ -32,11 +28,11 @@ export class ReconJobController {
   readonly queue: WorkQueue;
 
   constructor(private readonly o: ReconJobControllerOptions) {
-    const { manager, caches, log } = o;
+    const { manager, caches } = o;
     this.queue = manager.queue('reconjobs', (k) => this.reconcile(k), {
       workers: o.workers,
       // A 409 is optimistic concurrency doing its job (the cache was behind); retried quietly.
-      onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconjob: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
+      keyField: 'reconjob',
       onProcessed: (_k, ms) => o.metrics?.reconciled('job', ms),
     });
     caches.reconJobs.onChange((_kind, j) => this.enqueue(j.metadata.namespace, j.metadata.name));
@@ -56,80 +52,101 @@ export class ReconJobController {
     if (ns && name) this.queue.add(objectKey(ns, name));
   }
 
+  /**
+   * Makes the world match one ReconJob, in named steps (each reads the cache, decides with
+   * a pure function from operator/desired/, and writes): validate, the CronJob, admitting
+   * runs, pruning history, status. A step that fails throws; the manager logs it and the
+   * key comes back with backoff, and every step is idempotent, so a retry repeats nothing.
+   */
   async reconcile(k: string): Promise<void> {
-    const { caches, kube, metrics } = this.o;
     const [ns, name] = splitKey(k);
-    const job = caches.reconJobs.get(ns, name);
-    if (!job || job.metadata.deletionTimestamp) {
-      metrics?.forgetJob(ns, name);
+    const entry = this.o.caches.reconJobs.get(ns, name);
+    if (!entry || entry.metadata.deletionTimestamp) {
+      this.o.metrics?.forgetJob(ns, name);
       return; // children go with their owner (garbage collection)
     }
-    const log = this.o.log.child({ reconjob: k });
-    const now = new Date();
-    const generation = job.metadata.generation ?? 0;
-    const parsed = reconJobSpecSchema.safeParse(job.spec);
-    const problems = parsed.success
-      ? [...scheduleProblems(parsed.data), ...runnerPolicyProblems(parsed.data.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image)]
-      : parsed.error.issues.map((i) => describeIssue({ ...i, path: ['spec', ...i.path] }, { spec: job.spec }));
-    if (!parsed.success || problems.length) {
-      const cached = caches.cronJobs.get(ns, cronJobName(name));
-      const suspend = suspendWhileNotReady(cached);
-      if (suspend) {
-        await kube.mergePatchCronJob(ns, cronJobName(name), suspend);
-        log.info({ cronjob: cronJobName(name) }, 'CronJob suspended while the ReconJob is not Ready');
-      }
-      const status = jobStatusInvalid(generation, job.status, problems, now, { cronJobSuspended: cached !== undefined });
-      if (!sameStatus(status, job.status)) {
-        log.warn({ problems }, 'invalid ReconJob spec');
-        await kube.replaceStatus('reconjobs', { ...job, status });
-        await kube.event({ apiVersion: API_VERSION, kind: 'ReconJob', name, namespace: ns, uid: job.metadata.uid }, 'Warning', 'InvalidSpec', problems.join('; '));
-      }
-      return;
-    }
-    const stored = { ...job, spec: parsed.data } as unknown as StoredReconJob;
+    const step: Step = { key: k, ns, name, entry, log: this.o.log.child({ reconjob: k }), now: new Date() };
+    const job = await this.validate(step);
+    if (!job) return;
+    const cron = await this.reconcileCronJob(step, job);
+    const runs = this.o.caches.reconRuns.byIndex(RUNS_BY_RECONJOB, k);
+    await this.admitRuns(step, job, runs);
+    await this.pruneHistory(step, job, runs);
+    await this.writeStatus(step, job, cron, runs);
+  }
 
-    // CronJob: exists exactly when there is a schedule.
-    let cron: V1CronJob | undefined;
-    const desiredCron = desiredCronJob(stored, this.o.runner);
+  /** The parsed spec (from the cache) and the operator's runner policy; an invalid job gets Ready=False and stops here. */
+  private async validate(s: Step): Promise<StoredReconJob | undefined> {
+    const { entry } = s;
+    const problems = entry.parsed.valid ? runnerPolicyProblems(entry.parsed.job.spec.runner, this.o.runner.policy ?? DEFAULT_RUNNER_POLICY, this.o.runner.image) : entry.parsed.problems;
+    if (entry.parsed.valid && !problems.length) return entry.parsed.job;
+    // A job that is not Ready runs nothing on schedule: its CronJob (if any) is suspended.
+    const cached = this.o.caches.cronJobs.get(s.ns, cronJobName(s.name));
+    const suspend = suspendWhileNotReady(cached);
+    if (suspend) {
+      await this.o.kube.mergePatchCronJob(s.ns, cronJobName(s.name), suspend);
+      s.log.info({ cronjob: cronJobName(s.name) }, 'CronJob suspended while the ReconJob is not Ready');
+    }
+    const status = jobStatusInvalid(entry.metadata.generation ?? 0, entry.status, problems, s.now, { cronJobSuspended: cached !== undefined });
+    if (!sameStatus(status, entry.status)) {
+      s.log.warn({ problems }, 'invalid ReconJob spec');
+      await this.o.kube.replaceStatus('reconjobs', { ...entry.raw, status });
+      await this.o.kube.event(this.ref(s), 'Warning', 'InvalidSpec', problems.join('; '));
+    }
+    return undefined;
+  }
+
+  /** The CronJob exists exactly when there is a schedule; returns it as applied (or cached). */
+  private async reconcileCronJob(s: Step, job: StoredReconJob): Promise<V1CronJob | undefined> {
+    const { caches, kube } = this.o;
+    const cached = caches.cronJobs.get(s.ns, cronJobName(s.name));
+    const desiredCron = desiredCronJob(job, this.o.runner);
     if (desiredCron) {
       const desired = withAppliedHash(desiredCron as CronJobObject);
-      const cached = caches.cronJobs.get(ns, cronJobName(name));
       // A restart (or a second pass over the same job) would apply 1,000 identical CronJobs.
-      if (applyIsNoop(cached, desired)) cron = cached;
-      else {
-        if (cached) log.debug({ cronjob: cronJobName(name), differs: firstDifference(cached, content(desired)) }, 'CronJob differs from the desired one; applying');
-        cron = await kube.apply(desired);
-      }
-    } else if (caches.cronJobs.get(ns, cronJobName(name))) {
-      await kube.deleteCronJob(ns, cronJobName(name)).catch((e: unknown) => {
+      if (applyIsNoop(cached, desired)) return cached;
+      if (cached) s.log.debug({ cronjob: cronJobName(s.name), differs: firstDifference(cached, content(desired)) }, 'CronJob differs from the desired one; applying');
+      return kube.apply(desired);
+    }
+    if (cached) {
+      await kube.deleteCronJob(s.ns, cronJobName(s.name)).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;
       });
-      log.info({ cronjob: cronJobName(name) }, 'schedule removed; CronJob deleted');
+      s.log.info({ cronjob: cronJobName(s.name) }, 'schedule removed; CronJob deleted');
     }
+    return undefined;
+  }
 
-    const runs = caches.reconRuns.byIndex(RUNS_BY_RECONJOB, k);
-    // Admission: start Pending manual/backfill runs up to the per-job cap, oldest first; a
-    // carry-forward job's runs one at a time in window order.
-    const existingJobs = new Set(caches.jobs.byIndex(JOBS_BY_NAMESPACE, ns).map((j) => j.metadata!.name!));
-    for (const run of runsToStart(runs, parsed.data.maxParallelRuns ?? 2, existingJobs, { inWindowOrder: parsed.data.carryForward !== undefined })) {
+  /** Starts Pending manual/backfill runs up to the per-job cap, oldest first; a carry-forward job's one at a time in window order (runsToStart). */
+  private async admitRuns(s: Step, job: StoredReconJob, runs: ReconRunObject[]): Promise<void> {
+    const existingJobs = new Set(this.o.caches.jobs.byIndex(JOBS_BY_NAMESPACE, s.ns).map((j) => j.metadata!.name!));
+    for (const run of runsToStart(runs, job.spec.maxParallelRuns ?? 2, existingJobs, { inWindowOrder: job.spec.carryForward !== undefined })) {
       if (!run.metadata.uid) continue;
       try {
-        await kube.createJob(desiredRunJob(run as StoredReconRun, stored, this.o.runner));
-        log.info({ reconrun: run.metadata.name, job: runJobName(run.metadata.name) }, 'run started');
+        await this.o.kube.createJob(desiredRunJob(run as StoredReconRun, job, this.o.runner));
+        s.log.info({ reconrun: run.metadata.name, job: runJobName(run.metadata.name) }, 'run started');
       } catch (e) {
         if (!isConflict(e)) throw e; // already created by an earlier pass
       }
     }
+  }
 
-    // History: prune finished runs beyond the limits, oldest first. Result files stay.
-    for (const runName of runsToPrune(runs, parsed.data.history ?? {})) {
-      await kube.deleteCustom('reconruns', ns, runName).catch((e: unknown) => {
+  /** Deletes finished runs beyond the history limits, oldest first (runsToPrune). Result files stay. */
+  private async pruneHistory(s: Step, job: StoredReconJob, runs: ReconRunObject[]): Promise<void> {
+    for (const runName of runsToPrune(runs, job.spec.history ?? {})) {
+      await this.o.kube.deleteCustom('reconruns', s.ns, runName).catch((e: unknown) => {
         if (!isNotFound(e)) throw e;
       });
-      log.info({ reconrun: runName }, 'pruned by history limits');
+      s.log.info({ reconrun: runName }, 'pruned by history limits');
     }
+  }
 
-    const status = jobStatusValid({ ...stored, metadata: { ...stored.metadata, generation } }, job.status, cron ?? caches.cronJobs.get(ns, cronJobName(name)), runs, now);
+  /** Ready, lastRun, activeRuns, nextScheduleTime (jobStatusValid), the metrics that mirror them, and an Event on becoming Ready. */
+  private async writeStatus(s: Step, job: StoredReconJob, cron: V1CronJob | undefined, runs: ReconRunObject[]): Promise<void> {
+    const { caches, kube, metrics } = this.o;
+    const { entry, ns, name } = s;
+    const generation = entry.metadata.generation ?? 0;
+    const status = jobStatusValid({ ...job, metadata: { ...job.metadata, generation } }, entry.status, cron ?? caches.cronJobs.get(ns, cronJobName(name)), runs, s.now);
     metrics?.setNextSchedule(ns, name, status.nextScheduleTime ? new Date(status.nextScheduleTime) : undefined);
     const last = status.lastRun;
     if (last && (last.phase === 'Succeeded' || last.phase === 'Failed')) {
@@ -143,28 +160,23 @@ export class ReconJobController {
         ...(last.breaks ? { breaks: last.breaks } : {}),
       });
     }
-    if (!sameStatus(status, job.status)) {
-      const wasReady = job.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      await kube.replaceStatus('reconjobs', { ...job, status });
-      if (!wasReady) await kube.event({ apiVersion: API_VERSION, kind: 'ReconJob', name, namespace: ns, uid: job.metadata.uid }, 'Normal', 'Ready', status.conditions?.[0]?.message ?? 'ready');
-    }
+    if (sameStatus(status, entry.status)) return;
+    const wasReady = entry.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    await kube.replaceStatus('reconjobs', { ...entry.raw, status });
+    if (!wasReady) await kube.event(this.ref(s), 'Normal', 'Ready', status.conditions?.[0]?.message ?? 'ready');
+  }
+
+  private ref(s: Step) {
+    return { apiVersion: API_VERSION, kind: 'ReconJob', name: s.name, namespace: s.ns, uid: s.entry.metadata.uid };
   }
 }
 
-/** What the schema cannot see: the cron syntax and the time zone name. */
-function scheduleProblems(spec: ReconJobSpec): string[] {
-  const problems: string[] = [];
-  const sched = spec.schedule;
-  if (!sched) return problems;
-  try {
-    normalizeCron(sched.cron);
-  } catch (err) {
-    problems.push(`spec.${(err as Error).message}`);
-  }
-  try {
-    assertTimeZone(sched.timeZone ?? 'UTC');
-  } catch (err) {
-    problems.push(`spec.schedule.timeZone: ${(err as Error).message}`);
-  }
-  return problems;
+/** What one reconcile of one ReconJob passes between its steps. */
+interface Step {
+  key: string;
+  ns: string;
+  name: string;
+  entry: ReconJobObject;
+  log: Logger;
+  now: Date;
 }

@@ -2,16 +2,14 @@
 // (operator/desired/run-status.ts), records and starts notification deliveries, and emits
 // the run's Events and metrics on a phase change. Level-based and keyed, like every
 // controller here; notification retries come back through the queue, never as a wait.
-import { notifySchema } from '../../runner/spec/schema.ts';
-import { z } from 'zod';
 import type { NotificationRecord, ReconRunStatus } from '../api/reconrun.ts';
 import { RUN_LABEL } from '../desired/meta.ts';
 import { cronJobName, runJobName, scheduledRunName } from '../desired/names.ts';
 import { judgeRunJob, ownedPods } from '../desired/ownership.ts';
 import { iso, runStatusFromJob } from '../desired/run-status.ts';
 import { API_VERSION } from '../desired/types.ts';
-import { isConflict, isNotFound, type Kube } from '../kube/client.ts';
-import { objectKey, splitKey } from '../kube/manager.ts';
+import { isNotFound, type Kube } from '../kube/client.ts';
+import { errText, logFailure, objectKey, splitKey } from '../kube/manager.ts';
 import type { WorkQueue } from '../kube/work-queue.ts';
 import type { RunRef } from '../notify/events.ts';
 import type { DestinationClass } from '../notify/destination.ts';
@@ -20,7 +18,6 @@ import { Notifier } from '../notify/notifier.ts';
 import { withNewEvents, type Delivery, type RetryPolicy } from '../notify/routing.ts';
 import { PODS_BY_JOB, podJobNames, type ControllerDeps, type JobObject, type PodObject, type ReconRunObject } from './caches.ts';
 import { sameStatus } from './job-status.ts';
-import { errText } from './errors.ts';
 
 export interface ReconRunControllerOptions extends ControllerDeps {
   /** Notification sinks' settings (operator/notify); without Kafka, kafka sinks record a failure. */
@@ -28,8 +25,6 @@ export interface ReconRunControllerOptions extends ControllerDeps {
   /** A phase change wakes the run's ReconJob (lastRun, activeRuns, admission). */
   enqueueJob: (namespace: string, name: string) => void;
 }
-
-const notifyListSchema = z.array(notifySchema);
 
 export class ReconRunController {
   readonly queue: WorkQueue;
@@ -39,7 +34,7 @@ export class ReconRunController {
     const { manager, caches, log, kube } = o;
     this.queue = manager.queue('reconruns', (k) => this.reconcile(k), {
       workers: o.workers,
-      onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { reconrun: k, attempt, err: errText(err) }, 'reconcile failed; retrying'),
+      keyField: 'reconrun',
       onProcessed: (_k, ms) => o.metrics?.reconciled('run', ms),
     });
     this.notifier = new Notifier({
@@ -168,9 +163,8 @@ export class ReconRunController {
   private notificationsFor(k: string, run: ReconRunObject, status: ReconRunStatus, now: Date): { run: RunRef; records: NotificationRecord[]; due: Delivery[]; retryInMs?: number } {
     const ns = run.metadata.namespace;
     const reconJob = this.o.caches.reconJobs.get(ns, run.spec.jobRef.name);
-    const parsed = notifyListSchema.safeParse((reconJob?.spec as { notify?: unknown } | undefined)?.notify);
     // An invalid notify list is reported on the ReconJob (Ready=False); nothing is sent for it.
-    const notify = parsed.success ? parsed.data : undefined;
+    const notify = reconJob?.notify;
     const meta = { name: run.spec.jobRef.name, namespace: ns, ...(reconJob?.metadata.labels ? { labels: reconJob.metadata.labels } : {}) };
     const ref: RunRef = { name: run.metadata.name, namespace: ns, uid: run.metadata.uid, job: run.spec.jobRef.name, trigger: run.spec.trigger, window: run.spec.window };
     const cached = run.status?.notifications ?? [];
@@ -187,7 +181,7 @@ export class ReconRunController {
   /** Writes the results of finished sends that no reconcile has recorded yet (planned stop). */
   async recordUnsent(): Promise<void> {
     for (const k of this.notifier.unrecorded()) {
-      await this.reconcile(k).catch((err: unknown) => (isConflict(err) ? this.o.log.debug : this.o.log.warn).call(this.o.log, { reconrun: k, err: errText(err) }, 'could not record notification results before stopping'));
+      await this.reconcile(k).catch((err: unknown) => logFailure(this.o.log, { reconrun: k }, err, 'could not record notification results before stopping'));
     }
   }
 

@@ -3,17 +3,15 @@
 // `kubectl get reconruns` like any other. Keyed by the Job (`namespace/job name`);
 // creating the run is idempotent (a 409 means it exists), and once it exists the run's
 // own controller takes over.
-import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
 import { childLabels, controllerRef, JOB_LABEL, RUN_LABEL } from '../desired/meta.ts';
 import { scheduledRunName } from '../desired/names.ts';
 import { controlledBy } from '../desired/ownership.ts';
 import { windowForScheduledJob } from '../desired/schedule.ts';
-import { API_VERSION, type StoredReconJob } from '../desired/types.ts';
+import { API_VERSION } from '../desired/types.ts';
 import { isConflict } from '../kube/client.ts';
 import { objectKey, splitKey } from '../kube/manager.ts';
 import type { WorkQueue } from '../kube/work-queue.ts';
 import { reconJobOwner, type ControllerDeps, type JobObject } from './caches.ts';
-import { errText } from './errors.ts';
 
 export interface ScheduledMirrorOptions extends ControllerDeps {
   /** The mirrored run exists: let its controller look at it. */
@@ -27,10 +25,10 @@ export class ScheduledMirrorController {
   readonly queue: WorkQueue;
 
   constructor(private readonly o: ScheduledMirrorOptions) {
-    const { manager, caches, log } = o;
+    const { manager, caches } = o;
     this.queue = manager.queue('scheduled-jobs', (k) => this.reconcile(k), {
       workers: o.workers,
-      onError: (k, err, attempt) => (isConflict(err) ? log.debug : log.warn).call(log, { job: k, attempt, err: errText(err) }, 'mirroring a scheduled Job failed; retrying'),
+      keyField: 'job', failure: 'mirroring a scheduled Job failed; retrying',
       onProcessed: (_k, ms) => o.metrics?.reconciled('scheduled', ms),
     });
     caches.jobs.onChange((kind, j) => {
@@ -63,9 +61,8 @@ export class ScheduledMirrorController {
       this.o.enqueueRun(ns, runName);
       return;
     }
-    const parsed = reconJobSpecSchema.safeParse(reconJob.spec);
-    if (!parsed.success) return;
-    const window = windowForScheduledJob({ ...(reconJob as unknown as StoredReconJob), spec: parsed.data }, jobName);
+    if (!reconJob.parsed.valid) return;
+    const window = windowForScheduledJob(reconJob.parsed.job, jobName);
     const run = {
       apiVersion: API_VERSION,
       kind: 'ReconRun',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runsToStart } from './admission.ts';
 import { runJobName } from './names.ts';
-import { reconRun } from './test-fixtures.ts';
+import { reconRun } from '../../test/support/desired-fixtures.ts';
 import type { ReconRun } from './types.ts';
 
 const at = (minute: number): string => `2024-01-01T00:${String(minute).padStart(2, '0')}:00Z`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { desiredCronJob, jobHistoryLimit, suspendWhileNotReady } from './desired-cronjob.ts';
 import type { V1Container, V1EnvVar } from './k8s-types.ts';
 import { cronJobName } from './names.ts';
-import { reconJob } from './test-fixtures.ts';
+import { reconJob } from '../../test/support/desired-fixtures.ts';
 
 const opts = { image: 'ghcr.io/raas/raas:1.0.0' };
 const scheduled = reconJob({ schedule: { cron: '0 2 * * *' } });

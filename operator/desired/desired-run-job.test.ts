@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredRunJob, type StoredReconRun } from './desired-run-job.ts';
 import { runJobName } from './names.ts';
-import { reconJob } from './test-fixtures.ts';
+import { reconJob } from '../../test/support/desired-fixtures.ts';
 
 const opts = { image: 'ghcr.io/raas/raas:1.0.0' };
 const job = reconJob();

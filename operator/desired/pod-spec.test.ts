@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReconJobSpec } from '../../runner/spec/schema.ts';
 import { explicitRunEnv, manifestJson, podSpecForRun, scheduledRunEnv } from './pod-spec.ts';
 import type { V1Container, V1PodSpec } from './k8s-types.ts';
-import { reconJob } from './test-fixtures.ts';
+import { reconJob } from '../../test/support/desired-fixtures.ts';
 
 const opts = { image: 'ghcr.io/raas/raas:1.0.0' };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runsToPrune } from './prune.ts';
-import { reconRun } from './test-fixtures.ts';
+import { reconRun } from '../../test/support/desired-fixtures.ts';
 import type { ReconRun } from './types.ts';
 
 const day = (n: number): string => `2024-01-${String(n).padStart(2, '0')}T03:00:00Z`;

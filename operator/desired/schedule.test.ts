@@ -10,7 +10,7 @@ import {
   scheduledTimeFromJobName,
   windowForScheduledJob,
 } from './schedule.ts';
-import { reconJob } from './test-fixtures.ts';
+import { reconJob } from '../../test/support/desired-fixtures.ts';
 
 const withSchedule = (schedule: Partial<NonNullable<ReconJobSpec['schedule']>>) => reconJob({ schedule: { cron: '0 2 * * *', ...schedule } });
 

@@ -39,7 +39,8 @@ const keyPart = (v: unknown): string => (v === undefined ? '' : Buffer.isBuffer(
  */
 function reuseConnections(kc: KubeConfig): void {
   // createAgent is private in client-node's typings; it is the one place agents are made
-  // (config.js, both for API calls and for watches), so it is wrapped on this instance.
+  // (config.js, both for API calls and for watches), so it is wrapped on this instance;
+  // test/unit/library-privates.test.ts pins it, so an upgrade that drops it fails loudly.
   const target = kc as unknown as { createAgent?: (cluster: Cluster | null, options: AgentOptions) => unknown };
   // A client-node without it keeps its per-call connections: slower, not wrong.
   if (typeof target.createAgent !== 'function') return;

@@ -100,7 +100,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     // client-node resumes a restarted watch from its last resourceVersion; a stalled watch
     // may have silently missed events, so clear it to make the next start list everything
     // (ListWatch then reconciles its cache, emitting deletes for objects that vanished).
-    // `resourceVersion` is ListWatch's own field (client-node 1.x, cache.js).
+    // `resourceVersion` is ListWatch's private field (client-node 1.x has no public way to
+    // force a relist); test/unit/library-privates.test.ts pins it, so an upgrade fails loudly.
     (this.informer as unknown as { resourceVersion: string }).resourceVersion = '';
     this.scheduleRestart(reason, 0);
   }

@@ -1,19 +1,10 @@
 // Where the control-plane binaries are: KUBEBUILDER_ASSETS (the envtest convention) when a
 // user already has them, else .tools/bin of this checkout (scripts/install-kube.sh).
-import { accessSync, constants, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.ts';
 
-/**
- * The package's root: the nearest folder above this module with the package.json. Found by
- * walking up because the compiled build (dist/, bundled into chunks) moves this module.
- */
-export function packageRoot(from: string = fileURLToPath(import.meta.url)): string {
-  for (let dir = dirname(from); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'crds'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`cannot find the raas package root above ${from}`);
-  }
-}
+export { packageRoot };
 
 export const REPO_ROOT = `${packageRoot()}/`;
 

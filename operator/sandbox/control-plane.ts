@@ -250,28 +250,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
     const caPem = await readFile(join(certDir, 'apiserver.crt'), 'utf8');
     const base = { host, port: apiPort, caPem };
 
-    const kubeconfigYaml = (k: KubeconfigOptions = {}): string =>
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        '- name: raas',
-        '  cluster:',
-        `    server: https://${host}:${apiPort}`,
-        `    certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`,
-        'users:',
-        `- name: ${yamlString(k.user ?? 'raas-admin')}`,
-        '  user:',
-        `    token: ${yamlString(k.token ?? adminToken)}`,
-        'contexts:',
-        '- name: raas',
-        '  context:',
-        '    cluster: raas',
-        `    user: ${yamlString(k.user ?? 'raas-admin')}`,
-        `    namespace: ${yamlString(k.namespace ?? 'default')}`,
-        'current-context: raas',
-        '',
-      ].join('\n');
+    const kubeconfigYaml = (k: KubeconfigOptions = {}): string => kubeconfigText({ host, port: apiPort, caPem, adminToken }, k);
     await writeFile(join(dir, 'admin.kubeconfig'), kubeconfigYaml(), { mode: 0o600 });
 
     procs['kube-controller-manager'] = startProcess('kube-controller-manager', bins.kubeControllerManager, [
@@ -298,29 +277,7 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
     await until('the default ServiceAccount', async () => (await kubeRequest(base, adminToken, 'GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, [kcmExited]);
 
     const cp: ControlPlane = {
-      url: `https://${host}:${apiPort}`,
-      host,
-      port: apiPort,
-      caPem,
-      adminToken,
-      userTokens,
-      dir,
-      kubeconfigYaml,
-      async serviceAccountToken(namespace, name, t = {}) {
-        const res = await kubeRequest<{ status?: { token?: string }; message?: string }>(base, adminToken, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
-          apiVersion: 'authentication.k8s.io/v1',
-          kind: 'TokenRequest',
-          spec: {
-            ...(t.audiences ? { audiences: t.audiences } : {}),
-            expirationSeconds: t.expirationSeconds ?? 3600,
-            ...(t.boundPod ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: t.boundPod.name, uid: t.boundPod.uid } } : {}),
-          },
-        });
-        const token = res.body?.status?.token;
-        if (res.status !== 201 || !token) throw new Error(`TokenRequest for ${namespace}/${name}: ${res.status} ${res.body?.message ?? ''}`);
-        return token;
-      },
-      request: (method, path, body, r = {}) => kubeRequest(base, r.token ?? adminToken, method, path, body, r.contentType),
+      ...connectControlPlane({ host, port: apiPort, caPem, adminToken, userTokens, dir }),
       async restartApiServer() {
         await stopProcess(procs['kube-apiserver']);
         await startApi();
@@ -342,4 +299,76 @@ export async function startControlPlane(o: ControlPlaneOptions = {}): Promise<Co
 async function tail(file: string, lines: number): Promise<string> {
   const text = await readFile(file, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines - 1).join('\n');
+}
+
+/** What a client needs to reach a running control plane (the test run's shared one, say). */
+export interface ControlPlaneAddress {
+  host: string;
+  port: number;
+  caPem: string;
+  adminToken: string;
+  userTokens: Record<string, string>;
+  dir: string;
+}
+
+/** A kubeconfig for the control plane at `a`, as the admin or with another token. */
+export function kubeconfigText(a: Pick<ControlPlaneAddress, 'host' | 'port' | 'caPem' | 'adminToken'>, k: KubeconfigOptions = {}): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: raas',
+    '  cluster:',
+    `    server: https://${a.host}:${a.port}`,
+    `    certificate-authority-data: ${Buffer.from(a.caPem).toString('base64')}`,
+    'users:',
+    `- name: ${yamlString(k.user ?? 'raas-admin')}`,
+    '  user:',
+    `    token: ${yamlString(k.token ?? a.adminToken)}`,
+    'contexts:',
+    '- name: raas',
+    '  context:',
+    '    cluster: raas',
+    `    user: ${yamlString(k.user ?? 'raas-admin')}`,
+    `    namespace: ${yamlString(k.namespace ?? 'default')}`,
+    'current-context: raas',
+    '',
+  ].join('\n');
+}
+
+/**
+ * A client's view of a control plane started elsewhere: requests, kubeconfigs and tokens.
+ * It does not own the processes: restarting or stopping them is refused.
+ */
+export function connectControlPlane(a: ControlPlaneAddress): ControlPlane {
+  const base = { host: a.host, port: a.port, caPem: a.caPem };
+  const notOwned = (what: string) => () => Promise.reject(new Error(`cannot ${what}: this control plane is shared (started elsewhere); start your own with startControlPlane`));
+  return {
+    url: `https://${a.host}:${a.port}`,
+    host: a.host,
+    port: a.port,
+    caPem: a.caPem,
+    adminToken: a.adminToken,
+    userTokens: a.userTokens,
+    dir: a.dir,
+    kubeconfigYaml: (k) => kubeconfigText(a, k),
+    async serviceAccountToken(namespace, name, t = {}) {
+      const res = await kubeRequest<{ status?: { token?: string }; message?: string }>(base, a.adminToken, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          ...(t.audiences ? { audiences: t.audiences } : {}),
+          expirationSeconds: t.expirationSeconds ?? 3600,
+          ...(t.boundPod ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: t.boundPod.name, uid: t.boundPod.uid } } : {}),
+        },
+      });
+      const token = res.body?.status?.token;
+      if (res.status !== 201 || !token) throw new Error(`TokenRequest for ${namespace}/${name}: ${res.status} ${res.body?.message ?? ''}`);
+      return token;
+    },
+    request: (method, path, body, r = {}) => kubeRequest(base, r.token ?? a.adminToken, method, path, body, r.contentType),
+    restartApiServer: notOwned('restart the API server'),
+    logTail: () => Promise.resolve('(shared control plane: its logs are in the process that started it)'),
+    stop: notOwned('stop it'),
+  };
 }

@@ -20,25 +20,47 @@
 // clear message. Not enforced: securityContext (user, read-only root), resource limits,
 // image names (every image runs this checkout). Each pod gets its own loopback address
 // (127.0.0.N) as its pod IP.
+//
+// Layout: the decisions are pure and typed in pod/ (env.ts: the environment and command
+// line; volumes.ts: what each volume holds; paths.ts: container-to-host paths; status.ts:
+// pod status from a process's life), each with table tests. This file is the shell: the
+// watch, the API calls and the processes. It survives the API server going away: every
+// background task catches and logs its error, a status write is retried with backoff
+// until it lands (a finished run is never left looking Running), and a pod whose sync
+// failed is synced again.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { V1Container, V1ContainerPort, V1Pod, V1Probe } from '@kubernetes/client-node';
 import { REPO_ROOT } from './binaries.ts';
 import { kubeRequest } from './control-plane.ts';
+import { PodConfigError, type PodObjects } from './pod/config-error.ts';
+import { commandLine, podEnv, referencedObjects } from './pod/env.ts';
+import { pathMapper } from './pod/paths.ts';
+import {
+  configErrorStatus,
+  crashLoopStatus,
+  exitedStatus,
+  podConditions,
+  restartDelayMs,
+  runningStatus,
+  terminatedState,
+  terminationMessage,
+  timestamp,
+  type PodStatusPatch,
+  type RunContext,
+} from './pod/status.ts';
+import { mountPlan, SERVICE_ACCOUNT_DIR, type MountPlan } from './pod/volumes.ts';
 import { listWatch, type ApiEndpoint, type ListWatch } from './watch-stream.ts';
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {});
-const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+export { SERVICE_ACCOUNT_DIR };
 /** What the raas image sets (Dockerfile): entrypoint, working directory, env. */
 const IMAGE = { entrypoint: ['node', '/app/bin/raas.js'], cmd: ['--help'], workingDir: '/app', env: { NODE_ENV: 'production', TMPDIR: '/tmp' } };
-const TERMINATION_MESSAGE_LIMIT = 4096;
 
 export interface ProcessKubeletOptions {
   api: ApiEndpoint;
@@ -50,20 +72,24 @@ export interface ProcessKubeletOptions {
   /** Don't start new pods until resume(). */
   paused?: boolean;
   log?: (msg: string, fields?: Json) => void;
+  /** Longest wait between two attempts of a failed status write. Default 5 s. */
+  retryMaxMs?: number;
 }
 
 interface RunningPod {
   uid: string;
   key: string;
   child?: ChildProcess;
-  dir: string;
+  dir?: string;
   stopping: boolean;
   done: Promise<void>;
   deadlineTimer?: NodeJS.Timeout;
   probeTimer?: NodeJS.Timeout;
 }
 
-class ConfigError extends Error {}
+const keyOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+const now = () => timestamp(new Date());
+const errMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 export class ProcessKubelet {
   readonly nodeName: string;
@@ -71,7 +97,8 @@ export class ProcessKubelet {
   private readonly pods = new Map<string, RunningPod>();
   private readonly finished = new Set<string>();
   private readonly binding = new Set<string>();
-  private readonly waiting = new Map<string, Json>();
+  /** Pods to sync again on the retry tick: paused, waiting for a Secret, or after a failed sync. */
+  private readonly waiting = new Map<string, V1Pod>();
   private paused: boolean;
   private stopped = false;
   private nextIp = 2;
@@ -95,21 +122,21 @@ export class ProcessKubelet {
     };
     const created = await this.req('POST', '/api/v1/nodes', node);
     if (created.status !== 201 && created.status !== 409) throw new Error(`register Node ${this.nodeName}: ${created.status} ${JSON.stringify(created.body).slice(0, 300)}`);
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const t = now();
     const patched = await this.req('PATCH', `/api/v1/nodes/${this.nodeName}/status`, {
       status: {
         capacity: { cpu: '2', memory: '24Gi', pods: '110', 'ephemeral-storage': '100Gi' },
         allocatable: { cpu: '2', memory: '24Gi', pods: '110', 'ephemeral-storage': '100Gi' },
-        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'process kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }],
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'process kubelet is posting ready status', lastHeartbeatTime: t, lastTransitionTime: t }],
         addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: this.nodeName }],
         nodeInfo: { kubeletVersion: 'raas-process-kubelet', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'process://local', kernelVersion: '', osImage: 'raas', kubeProxyVersion: '', machineID: '', systemUUID: '', bootID: '' },
       },
     }, 'application/merge-patch+json');
     if (patched.status !== 200) throw new Error(`Node ${this.nodeName} status: ${patched.status}`);
-    this.watch = listWatch<Json>(this.o.api, '/api/v1/pods', (type, pod) => this.onPod(type, pod), (err) => this.o.log?.('pod watch failed; listing again', { error: err.message }));
-    // Pods waiting on a missing Secret/ConfigMap are retried, as kubelet does.
+    this.watch = listWatch<V1Pod & Json>(this.o.api, '/api/v1/pods', (type, pod) => this.onPod(type, pod), (err) => this.o.log?.('pod watch failed; listing again', { error: err.message }));
+    // Pods waiting on a missing Secret/ConfigMap, or whose sync failed, are retried, as kubelet does.
     this.retryTimer = setInterval(() => {
-      for (const pod of this.waiting.values()) void this.sync(pod);
+      for (const pod of [...this.waiting.values()]) this.syncSafely(pod);
     }, 2_000);
     this.retryTimer.unref();
   }
@@ -120,7 +147,7 @@ export class ProcessKubelet {
 
   resume(): void {
     this.paused = false;
-    for (const pod of [...this.waiting.values()]) void this.sync(pod);
+    for (const pod of [...this.waiting.values()]) this.syncSafely(pod);
   }
 
   /** Kills every process (as a node that dies would) and stops watching. */
@@ -148,27 +175,34 @@ export class ProcessKubelet {
     while (this.pods.size) await Promise.allSettled([...this.pods.values()].map((p) => p.done));
   }
 
-  private onPod(type: string, pod: Json): void {
+  private onPod(type: string, pod: V1Pod): void {
     if (this.stopped) return;
-    const md = obj(pod.metadata);
-    const key = `${str(md.namespace)}/${str(md.name)}`;
+    const key = keyOf(pod);
     if (type === 'DELETED') {
       this.waiting.delete(key);
       const p = this.pods.get(key);
-      if (p && p.uid === md.uid) this.kill(String(md.namespace), String(md.name));
+      if (p && p.uid === pod.metadata?.uid) this.kill(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
       return;
     }
-    void this.sync(pod).catch((err: unknown) => this.o.log?.('pod sync failed', { pod: key, error: (err as Error).message }));
+    this.syncSafely(pod);
   }
 
-  private async sync(pod: Json): Promise<void> {
+  /** A sync in the background: its failure is logged and the pod synced again on the retry tick, never thrown. */
+  private syncSafely(pod: V1Pod): void {
+    this.sync(pod).catch((err: unknown) => {
+      this.o.log?.('pod sync failed; retrying', { pod: keyOf(pod), error: errMessage(err) });
+      if (!this.stopped && !this.waiting.has(keyOf(pod))) this.waiting.set(keyOf(pod), pod);
+    });
+  }
+
+  private async sync(pod: V1Pod): Promise<void> {
     if (this.stopped) return;
-    const md = obj(pod.metadata);
-    const spec = obj(pod.spec);
-    const ns = String(md.namespace);
-    const name = String(md.name);
+    const md = pod.metadata ?? {};
+    const spec = pod.spec;
+    const ns = md.namespace ?? '';
+    const name = md.name ?? '';
     const key = `${ns}/${name}`;
-    const uid = String(md.uid);
+    const uid = md.uid ?? '';
     const running = this.pods.get(key);
     if (md.deletionTimestamp) {
       this.waiting.delete(key);
@@ -176,26 +210,32 @@ export class ProcessKubelet {
         if (!running.stopping) {
           running.stopping = true;
           running.child?.kill('SIGTERM');
-          const grace = Number(spec.terminationGracePeriodSeconds ?? 30);
+          const grace = spec?.terminationGracePeriodSeconds ?? 30;
           setTimeout(() => running.child?.kill('SIGKILL'), Math.min(grace, 30) * 1000).unref();
         }
         await running.done;
       }
-      if (spec.nodeName === this.nodeName || !spec.nodeName) {
+      if (spec?.nodeName === this.nodeName || !spec?.nodeName) {
         // The final delete, as kubelet sends once the containers are gone.
-        await this.req('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } });
+        const res = await this.req('DELETE', `/api/v1/namespaces/${ns}/pods/${name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } });
+        if (res.status >= 500) throw new Error(`delete pod ${key}: ${res.status}`);
       }
       return;
     }
-    if (!spec.nodeName) {
+    if (!spec?.nodeName) {
       if (this.binding.has(uid)) return;
       this.binding.add(uid);
-      const res = await this.req('POST', `/api/v1/namespaces/${ns}/pods/${name}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns, uid }, target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName } });
-      if (res.status !== 201) this.binding.delete(uid);
+      try {
+        const res = await this.req('POST', `/api/v1/namespaces/${ns}/pods/${name}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: ns, uid }, target: { apiVersion: 'v1', kind: 'Node', name: this.nodeName } });
+        if (res.status >= 500) throw new Error(`bind pod ${key}: ${res.status}`);
+      } finally {
+        // Bound or refused, the next event for the pod says which; a failed call is retried.
+        this.binding.delete(uid);
+      }
       return;
     }
     if (spec.nodeName !== this.nodeName) return;
-    const phase = str(obj(pod.status).phase);
+    const phase = pod.status?.phase;
     if (running?.uid === uid || this.finished.has(uid) || phase === 'Succeeded' || phase === 'Failed') return;
     if (this.paused) {
       this.waiting.set(key, pod);
@@ -215,42 +255,34 @@ export class ProcessKubelet {
     return ip;
   }
 
-  private async startPod(pod: Json): Promise<void> {
-    const md = obj(pod.metadata);
-    const spec = obj(pod.spec);
-    const ns = String(md.namespace);
-    const name = String(md.name);
-    const uid = String(md.uid);
+  private async startPod(pod: V1Pod): Promise<void> {
+    const ns = pod.metadata?.namespace ?? '';
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
     const key = `${ns}/${name}`;
-    const container = arr(spec.containers)[0];
+    const container = pod.spec?.containers?.[0];
     if (!container) return;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
-    const dir = await mkdtemp(join(tmpdir(), 'raas-pod-'));
-    const entry: RunningPod = { uid, key, dir, stopping: false, done };
+    // Registered before the first await, so a second sync of the same pod sees it running.
+    const entry: RunningPod = { uid, key, stopping: false, done };
     this.pods.set(key, entry);
-    const startedAt = now();
-    const podIP = this.podIp(uid);
+    const ctx: RunContext = { container: { name: container.name, image: container.image ?? '' }, uid, podIP: this.podIp(uid), startedAt: now() };
     try {
+      const dir = await mkdtemp(join(tmpdir(), 'raas-pod-'));
+      entry.dir = dir;
       let prepared: Prepared;
       try {
-        prepared = await this.prepare(pod, container, dir, podIP);
+        prepared = await this.prepare(pod, container, dir, ctx.podIP);
       } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
+        if (!(err instanceof PodConfigError)) throw err;
         // As kubelet: the pod stays Pending with the reason; retried until the object exists.
-        await this.patchStatus(ns, name, {
-          phase: 'Pending',
-          conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: startedAt }],
-          containerStatuses: [{ name: String(container.name), ready: false, restartCount: 0, image: String(container.image), imageID: '', started: false, state: { waiting: { reason: 'CreateContainerConfigError', message: err.message } } }],
-        });
-        this.pods.delete(key);
-        await rm(dir, { recursive: true, force: true });
-        resolveDone();
+        await this.patchStatus(ns, name, configErrorStatus(ctx, err.message));
         this.waiting.set(key, pod);
         return;
       }
-      const restartAlways = (str(spec.restartPolicy) ?? 'Always') === 'Always';
-      const deadline = Number(spec.activeDeadlineSeconds ?? 0);
+      const restartAlways = (pod.spec?.restartPolicy ?? 'Always') === 'Always';
+      const deadline = pod.spec?.activeDeadlineSeconds ?? 0;
       let deadlineExceeded = false;
       if (deadline > 0) {
         entry.deadlineTimer = setTimeout(() => {
@@ -261,55 +293,26 @@ export class ProcessKubelet {
         entry.deadlineTimer.unref();
       }
       let restartCount = 0;
-      let ready = false;
-      const baseStatus = (): Json => ({ hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP, podIPs: [{ ip: podIP }], startTime: startedAt });
-      const running = (since: string) =>
-        this.patchStatus(ns, name, {
-          ...baseStatus(),
-          phase: 'Running',
-          conditions: conditions(startedAt, ready),
-          containerStatuses: [{ name: String(container.name), ready, started: true, restartCount, image: String(container.image), imageID: `process://${String(container.image)}`, containerID: `process://${uid}`, state: { running: { startedAt: since } } }],
-        });
-      const probe = obj(container.readinessProbe);
       for (;;) {
         const since = now();
-        ready = !probe.httpGet; // without a readiness probe a started container is ready
-        await running(since);
+        // Without a readiness probe a started container is ready.
+        await this.patchStatus(ns, name, runningStatus(ctx, since, !prepared.probe?.httpGet, restartCount, now()));
         const result = await this.exec(entry, prepared, key);
         const finishedAt = now();
         if (entry.probeTimer) clearInterval(entry.probeTimer);
-        const message = await terminationMessage(prepared.terminationLog, container, result);
-        const terminated = {
-          exitCode: result.code ?? 137,
-          reason: deadlineExceeded ? 'DeadlineExceeded' : result.code === 0 ? 'Completed' : 'Error',
-          ...(message ? { message } : {}),
-          startedAt: since,
-          finishedAt,
-          containerID: `process://${uid}`,
-        };
+        const written = await readFile(prepared.terminationLog).catch(() => Buffer.alloc(0));
+        const message = terminationMessage(written, container.terminationMessagePolicy, result.code, result.output);
+        const terminated = terminatedState(ctx, { code: result.code, deadlineExceeded, message, since, finishedAt });
         this.o.onExit?.(key, result.code, result.output);
         if (this.stopped) break;
         if (restartAlways && !entry.stopping && !deadlineExceeded) {
           restartCount++;
-          ready = false;
-          await this.patchStatus(ns, name, {
-            ...baseStatus(),
-            phase: 'Running',
-            conditions: conditions(startedAt, false),
-            containerStatuses: [{ name: String(container.name), ready: false, started: false, restartCount, image: String(container.image), imageID: '', containerID: `process://${uid}`, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container` } }, lastState: { terminated } }],
-          });
-          await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** Math.min(restartCount - 1, 4), 10_000)));
+          await this.patchStatus(ns, name, crashLoopStatus(ctx, terminated, restartCount, now()));
+          await new Promise((r) => setTimeout(r, restartDelayMs(restartCount)));
           if (entry.stopping || this.stopped) break;
           continue;
         }
-        const ok = result.code === 0 && !deadlineExceeded;
-        await this.patchStatus(ns, name, {
-          ...baseStatus(),
-          phase: restartAlways ? 'Running' : ok ? 'Succeeded' : 'Failed',
-          ...(deadlineExceeded ? { reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline` } : {}),
-          conditions: conditions(startedAt, false),
-          containerStatuses: [{ name: String(container.name), ready: false, started: false, restartCount, image: String(container.image), imageID: `process://${String(container.image)}`, containerID: `process://${uid}`, state: { terminated } }],
-        });
+        await this.patchStatus(ns, name, exitedStatus(ctx, terminated, { restartAlways, deadlineExceeded, restartCount, now: now() }));
         break;
       }
       this.finished.add(uid);
@@ -317,202 +320,119 @@ export class ProcessKubelet {
       if (entry.deadlineTimer) clearTimeout(entry.deadlineTimer);
       if (entry.probeTimer) clearInterval(entry.probeTimer);
       this.pods.delete(key);
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (entry.dir) await rm(entry.dir, { recursive: true, force: true }).catch(() => undefined);
       resolveDone();
     }
   }
 
-  private async patchStatus(ns: string, name: string, status: Json): Promise<void> {
-    const res = await this.req('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, { status }, 'application/merge-patch+json');
-    if (res.status !== 200 && res.status !== 404) this.o.log?.('pod status update failed', { pod: `${ns}/${name}`, status: res.status, body: JSON.stringify(res.body).slice(0, 300) });
+  /**
+   * Writes pod status, retrying with backoff while the API server is away or failing
+   * (connection errors, 429, 5xx) until it lands, the pod is gone (404) or the node stops:
+   * a run's end must reach the API, or its ReconRun would wait for ever.
+   */
+  private async patchStatus(ns: string, name: string, status: PodStatusPatch): Promise<void> {
+    let delay = 200;
+    for (let attempt = 1; ; attempt++) {
+      let problem: string;
+      try {
+        const res = await this.req('PATCH', `/api/v1/namespaces/${ns}/pods/${name}/status`, { status }, 'application/merge-patch+json');
+        if (res.status === 200 || res.status === 404) return;
+        problem = `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+        // Anything but "try again later" is a bug in what we sent: retrying would not help.
+        if (res.status !== 429 && res.status < 500) {
+          this.o.log?.('pod status update refused', { pod: `${ns}/${name}`, error: problem });
+          return;
+        }
+      } catch (err) {
+        problem = errMessage(err);
+      }
+      if (this.stopped) return;
+      this.o.log?.('pod status update failed; retrying', { pod: `${ns}/${name}`, attempt, error: problem });
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, this.o.retryMaxMs ?? 5_000);
+    }
   }
 
   // ---- preparing a container
 
-  private async prepare(pod: Json, container: Json, dir: string, podIP: string): Promise<Prepared> {
-    const md = obj(pod.metadata);
-    const spec = obj(pod.spec);
-    const ns = String(md.namespace);
-    const volumesDir = join(dir, 'volumes');
-    const mounts: Array<{ containerPath: string; hostPath: string }> = [];
-    let serviceAccountHostDir: string | undefined;
-    const volumes = new Map(arr(spec.volumes).map((v) => [String(v.name), v]));
-    for (const m of arr(container.volumeMounts)) {
-      const vol = volumes.get(String(m.name));
-      if (!vol) throw new ConfigError(`volume "${String(m.name)}" not found`);
-      const hostPath = join(volumesDir, String(m.name));
-      if (!mounts.some((x) => x.hostPath === hostPath)) await this.materialise(vol, hostPath, pod);
-      const containerPath = String(m.mountPath).replace(/\/+$/, '');
-      const sub = str(m.subPath);
-      mounts.push({ containerPath, hostPath: sub ? join(hostPath, sub) : hostPath });
-      if (containerPath === SERVICE_ACCOUNT_DIR) serviceAccountHostDir = hostPath;
-    }
-    const terminationPath = str(container.terminationMessagePath) ?? '/dev/termination-log';
+  private async fetchObjects(ns: string, pod: V1Pod, container: V1Container): Promise<PodObjects> {
+    const refs = referencedObjects(pod, container);
+    const get = async (kind: 'secrets' | 'configmaps', name: string): Promise<[string, Record<string, string> | undefined]> => {
+      const res = await this.req<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/${kind}/${name}`);
+      if (res.status === 404) return [name, undefined];
+      if (res.status !== 200) throw new Error(`read ${kind} ${ns}/${name}: ${res.status}`);
+      const data = res.body?.data ?? {};
+      return [name, kind === 'secrets' ? Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])) : data];
+    };
+    const secrets = new Map(await Promise.all(refs.secrets.map((n) => get('secrets', n))));
+    const configMaps = new Map(await Promise.all(refs.configMaps.map((n) => get('configmaps', n))));
+    return { secret: (n) => secrets.get(n), configMap: (n) => configMaps.get(n) };
+  }
+
+  private async prepare(pod: V1Pod, container: V1Container, dir: string, podIP: string): Promise<Prepared> {
+    const ns = pod.metadata?.namespace ?? '';
+    const objects = await this.fetchObjects(ns, pod, container);
+    const plan = mountPlan(pod, container, join(dir, 'volumes'), objects);
+    await this.materialise(plan, pod);
     const terminationLog = join(dir, 'termination-log');
     await writeFile(terminationLog, '');
-    const tmpMount = mounts.find((x) => x.containerPath === '/tmp');
+    const tmpMount = plan.mounts.find((x) => x.containerPath === '/tmp');
     const scratchTmp = join(dir, 'tmp');
     await mkdir(scratchTmp, { recursive: true });
-    // Longest container path first, so /work/x maps through /work/x rather than /work.
-    const table = [...mounts, { containerPath: terminationPath, hostPath: terminationLog }, { containerPath: '/tmp', hostPath: tmpMount?.hostPath ?? scratchTmp }, { containerPath: '/app', hostPath: REPO_ROOT.replace(/\/$/, '') }].sort(
-      (a, b) => b.containerPath.length - a.containerPath.length,
-    );
-    const mapPath = (value: string): string => {
-      for (const m of table) {
-        if (value === m.containerPath) return m.hostPath;
-        if (value.startsWith(`${m.containerPath}/`)) return m.hostPath + value.slice(m.containerPath.length);
-      }
-      return value;
-    };
-
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: String(md.name), ...IMAGE.env };
-    if (serviceAccountHostDir) {
-      const port = String(this.o.api.port);
-      Object.assign(env, {
-        KUBERNETES_SERVICE_HOST: this.o.api.host,
-        KUBERNETES_SERVICE_PORT: port,
-        KUBERNETES_SERVICE_PORT_HTTPS: port,
-        KUBERNETES_PORT: `tcp://${this.o.api.host}:${port}`,
-        KUBERNETES_PORT_443_TCP: `tcp://${this.o.api.host}:${port}`,
-        KUBERNETES_PORT_443_TCP_ADDR: this.o.api.host,
-        KUBERNETES_PORT_443_TCP_PORT: port,
-        KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
-      });
-    }
-    Object.assign(env, this.o.extraEnv);
-    const field = (path: string): string => {
-      const labelRef = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-      if (labelRef) return String(obj(md[labelRef[1]!])[labelRef[2]!] ?? '');
-      switch (path) {
-        case 'metadata.name':
-          return String(md.name);
-        case 'metadata.namespace':
-          return ns;
-        case 'metadata.uid':
-          return String(md.uid);
-        case 'spec.nodeName':
-          return this.nodeName;
-        case 'spec.serviceAccountName':
-          return String(spec.serviceAccountName ?? 'default');
-        case 'status.podIP':
-          return podIP;
-        case 'status.hostIP':
-          return '127.0.0.1';
-        default:
-          throw new ConfigError(`unsupported fieldRef ${path}`);
-      }
-    };
-    for (const from of arr(container.envFrom)) {
-      const prefix = str(from.prefix) ?? '';
-      const sref = obj(from.secretRef);
-      const cref = obj(from.configMapRef);
-      const data = str(sref.name) ? await this.secretData(ns, String(sref.name), sref.optional === true) : str(cref.name) ? await this.configMapData(ns, String(cref.name), cref.optional === true) : {};
-      for (const [k, v] of Object.entries(data)) env[prefix + k] = v;
-    }
-    for (const e of arr(container.env)) {
-      const name = String(e.name);
-      if (e.valueFrom === undefined) {
-        env[name] = mapPath(expand(str(e.value) ?? '', env));
-        continue;
-      }
-      const vf = obj(e.valueFrom);
-      const fieldPath = str(obj(vf.fieldRef).fieldPath);
-      const sk = obj(vf.secretKeyRef);
-      const ck = obj(vf.configMapKeyRef);
-      if (fieldPath) env[name] = field(fieldPath);
-      else if (str(sk.name)) {
-        const v = (await this.secretData(ns, String(sk.name), sk.optional === true))[String(sk.key)];
-        if (v === undefined && sk.optional !== true) throw new ConfigError(`couldn't find key ${String(sk.key)} in Secret ${ns}/${String(sk.name)}`);
-        if (v !== undefined) env[name] = v;
-      } else if (str(ck.name)) {
-        const v = (await this.configMapData(ns, String(ck.name), ck.optional === true))[String(ck.key)];
-        if (v === undefined && ck.optional !== true) throw new ConfigError(`couldn't find key ${String(ck.key)} in ConfigMap ${ns}/${String(ck.name)}`);
-        if (v !== undefined) env[name] = v;
-      } else if (vf.resourceFieldRef) {
-        env[name] = '0';
-      }
-    }
-    env.TMPDIR = mapPath(env.TMPDIR ?? '/tmp');
-    env.HOME = mapPath(env.HOME ?? '/tmp');
-    const command = arr(container.command).length ? arr(container.command).map(String) : IMAGE.entrypoint;
-    const args = container.args !== undefined ? arr(container.args).map(String) : arr(container.command).length ? [] : IMAGE.cmd;
-    const argv = [...command, ...args].map((a) => mapPath(expand(a, env)));
+    const mapPath = pathMapper([
+      ...plan.mounts,
+      { containerPath: container.terminationMessagePath ?? '/dev/termination-log', hostPath: terminationLog },
+      { containerPath: '/tmp', hostPath: tmpMount?.hostPath ?? scratchTmp },
+      { containerPath: '/app', hostPath: REPO_ROOT.replace(/\/$/, '') },
+    ]);
+    const env = podEnv({
+      pod,
+      container,
+      nodeName: this.nodeName,
+      podIP,
+      ...(plan.serviceAccountHostDir ? { api: { host: this.o.api.host, port: this.o.api.port } } : {}),
+      base: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: pod.metadata?.name ?? '', ...IMAGE.env },
+      ...(this.o.extraEnv ? { extraEnv: this.o.extraEnv } : {}),
+      objects,
+      mapPath,
+    });
+    const argv = commandLine(container, IMAGE, env, mapPath);
     const exe = argv[0] === 'node' ? process.execPath : argv[0]!;
-    return { exe, args: argv.slice(1), env, cwd: mapPath(str(container.workingDir) ?? IMAGE.workingDir), terminationLog, ...(serviceAccountHostDir ? { serviceAccountHostDir } : {}), probe: obj(container.readinessProbe), ports: arr(container.ports), podIP };
-  }
-
-  private async materialise(vol: Json, hostPath: string, pod: Json): Promise<void> {
-    const md = obj(pod.metadata);
-    const ns = String(md.namespace);
-    await mkdir(hostPath, { recursive: true });
-    if (vol.emptyDir !== undefined) return;
-    const writeItems = async (data: Record<string, string>, items: Json[]) => {
-      const list = items.length ? items.map((i) => ({ key: String(i.key), path: String(i.path) })) : Object.keys(data).map((k) => ({ key: k, path: k }));
-      for (const { key, path } of list) {
-        if (data[key] === undefined) continue;
-        await mkdir(dirname(join(hostPath, path)), { recursive: true });
-        await writeFile(join(hostPath, path), data[key]!);
-      }
+    return {
+      dir,
+      exe,
+      args: argv.slice(1),
+      env,
+      cwd: mapPath(container.workingDir ?? IMAGE.workingDir),
+      terminationLog,
+      ...(plan.serviceAccountHostDir ? { serviceAccountHostDir: plan.serviceAccountHostDir } : {}),
+      ...(container.readinessProbe ? { probe: container.readinessProbe } : {}),
+      ports: container.ports ?? [],
+      podIP,
     };
-    if (vol.secret) {
-      const s = obj(vol.secret);
-      await writeItems(await this.secretData(ns, String(s.secretName), s.optional === true), arr(s.items));
-      return;
-    }
-    if (vol.configMap) {
-      const c = obj(vol.configMap);
-      await writeItems(await this.configMapData(ns, String(c.name), c.optional === true), arr(c.items));
-      return;
-    }
-    if (vol.projected) {
-      for (const source of arr(obj(vol.projected).sources)) {
-        if (source.serviceAccountToken) {
-          const t = obj(source.serviceAccountToken);
-          const sa = String(obj(pod.spec).serviceAccountName ?? 'default');
-          const res = await this.req<{ status?: { token?: string }; message?: string }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenRequest',
-            spec: { expirationSeconds: Number(t.expirationSeconds ?? 3607), ...(t.audience ? { audiences: [String(t.audience)] } : {}), boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: String(md.name), uid: String(md.uid) } },
-          });
-          const token = res.body?.status?.token;
-          if (!token) throw new ConfigError(`service account token for ${ns}/${sa}: ${res.status} ${res.body?.message ?? ''}`);
-          await writeFile(join(hostPath, String(t.path ?? 'token')), token);
-        } else if (source.configMap) {
-          const c = obj(source.configMap);
-          await writeItems(await this.configMapData(ns, String(c.name), c.optional === true), arr(c.items));
-        } else if (source.secret) {
-          const s = obj(source.secret);
-          await writeItems(await this.secretData(ns, String(s.name), s.optional === true), arr(s.items));
-        } else if (source.downwardAPI) {
-          for (const item of arr(obj(source.downwardAPI).items)) {
-            const fp = str(obj(item.fieldRef).fieldPath);
-            if (fp === 'metadata.namespace') await writeFile(join(hostPath, String(item.path)), ns);
-            else if (fp === 'metadata.name') await writeFile(join(hostPath, String(item.path)), String(md.name));
-          }
-        }
+  }
+
+  /** Writes what the mount plan says; the service-account token comes from a TokenRequest. */
+  private async materialise(plan: MountPlan, pod: V1Pod): Promise<void> {
+    const ns = pod.metadata?.namespace ?? '';
+    for (const vol of plan.volumes) {
+      await mkdir(vol.hostPath, { recursive: true });
+      for (const f of vol.files) {
+        await mkdir(dirname(join(vol.hostPath, f.path)), { recursive: true });
+        await writeFile(join(vol.hostPath, f.path), f.content);
       }
-      return;
+      for (const t of vol.tokens) {
+        const res = await this.req<{ status?: { token?: string }; message?: string }>('POST', `/api/v1/namespaces/${ns}/serviceaccounts/${t.serviceAccount}/token`, {
+          apiVersion: 'authentication.k8s.io/v1',
+          kind: 'TokenRequest',
+          spec: { expirationSeconds: t.expirationSeconds, ...(t.audience ? { audiences: [t.audience] } : {}), boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid } },
+        });
+        const token = res.body?.status?.token;
+        if (res.status >= 500) throw new Error(`service account token for ${ns}/${t.serviceAccount}: ${res.status}`);
+        if (!token) throw new PodConfigError(`service account token for ${ns}/${t.serviceAccount}: ${res.status} ${res.body?.message ?? ''}`);
+        await writeFile(join(vol.hostPath, t.path), token);
+      }
     }
-    if (vol.downwardAPI) return;
-    throw new ConfigError(`volume "${String(vol.name)}": only emptyDir, secret, configMap and projected volumes are supported by the process kubelet`);
-  }
-
-  private async secretData(ns: string, name: string, optional: boolean): Promise<Record<string, string>> {
-    const res = await this.req<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/secrets/${name}`);
-    if (res.status === 404) {
-      if (optional) return {};
-      throw new ConfigError(`secret "${name}" not found`);
-    }
-    return Object.fromEntries(Object.entries(res.body?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-  }
-
-  private async configMapData(ns: string, name: string, optional: boolean): Promise<Record<string, string>> {
-    const res = await this.req<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${ns}/configmaps/${name}`);
-    if (res.status === 404) {
-      if (optional) return {};
-      throw new ConfigError(`configmap "${name}" not found`);
-    }
-    return res.body?.data ?? {};
   }
 
   // ---- running
@@ -522,11 +442,12 @@ export class ProcessKubelet {
       let exe = p.exe;
       let args = p.args;
       if (p.serviceAccountHostDir) {
-        // A private mount namespace puts the token where client libraries look for it.
-        args = ['--mount', '--propagation', 'private', '/bin/sh', '-c', 'mkdir -p "$0" 2>/dev/null; mount --bind "$1" "$0" && shift 2 && exec "$@"', SERVICE_ACCOUNT_DIR, p.serviceAccountHostDir, exe, ...args];
+        // A private mount namespace puts the token where client libraries look for it. In the
+        // script $0 is the mount point and $1 the folder; after one shift "$@" is the command.
+        args = ['--mount', '--propagation', 'private', '/bin/sh', '-c', 'mkdir -p "$0" 2>/dev/null; mount --bind "$1" "$0" && shift 1 && exec "$@"', SERVICE_ACCOUNT_DIR, p.serviceAccountHostDir, exe, ...args];
         exe = 'unshare';
       }
-      const logFile = join(entry.dir, 'container.log');
+      const logFile = join(p.dir, 'container.log');
       const log = createWriteStream(logFile);
       let output = '';
       const child = spawn(exe, args, { cwd: p.cwd, env: p.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -538,7 +459,7 @@ export class ProcessKubelet {
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      if (p.probe.httpGet) this.startProbe(entry, p, key);
+      if (p.probe?.httpGet) this.startProbe(entry, p, key);
       child.on('close', (code, signal) => {
         log.end();
         entry.child = undefined;
@@ -551,24 +472,24 @@ export class ProcessKubelet {
   }
 
   private startProbe(entry: RunningPod, p: Prepared, key: string): void {
-    const get = obj(p.probe.httpGet);
-    const portRef = get.port;
+    const get = p.probe!.httpGet!;
+    const portRef: unknown = get.port;
     const port = typeof portRef === 'number' ? portRef : Number(p.ports.find((x) => x.name === portRef)?.containerPort ?? portRef);
-    const period = Number(p.probe.periodSeconds ?? 10) * 1000;
+    const period = (p.probe!.periodSeconds ?? 10) * 1000;
     let ready = false;
     const check = () => {
-      const req = httpRequest({ host: p.podIP, port, path: String(get.path ?? '/'), timeout: 2000 }, (res) => {
+      const req = httpRequest({ host: p.podIP, port, path: get.path ?? '/', timeout: 2000 }, (res) => {
         res.resume();
         const ok = (res.statusCode ?? 500) < 400;
         if (ok !== ready) {
           ready = ok;
-          void this.setReady(key, ok);
+          this.setReadySafely(key, ok);
         }
       });
       req.on('error', () => {
         if (ready) {
           ready = false;
-          void this.setReady(key, false);
+          this.setReadySafely(key, false);
         }
       });
       req.on('timeout', () => req.destroy());
@@ -588,56 +509,31 @@ export class ProcessKubelet {
     fast = entry.probeTimer;
   }
 
+  private setReadySafely(key: string, ready: boolean): void {
+    this.setReady(key, ready).catch((err: unknown) => this.o.log?.('pod readiness update failed', { pod: key, error: errMessage(err) }));
+  }
+
   private async setReady(key: string, ready: boolean): Promise<void> {
     const [ns, name] = key.split('/') as [string, string];
-    const res = await this.req<Json>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
+    const res = await this.req<V1Pod & Json>('GET', `/api/v1/namespaces/${ns}/pods/${name}`);
     if (res.status !== 200) return;
-    const status = obj(res.body.status);
+    const status = res.body.status ?? {};
     const started = String(status.startTime ?? now());
-    const cs = arr(status.containerStatuses).map((c) => ({ ...c, ready }));
-    await this.patchStatus(ns, name, { conditions: conditions(started, ready), containerStatuses: cs });
+    const cs = (status.containerStatuses ?? []).map((c) => ({ ...c, ready })) as unknown as PodStatusPatch['containerStatuses'];
+    await this.patchStatus(ns, name, { conditions: podConditions(started, ready, now()), ...(cs ? { containerStatuses: cs } : {}) });
   }
 }
 
 interface Prepared {
+  /** The pod's scratch folder (volumes, the container log, the termination-message file). */
+  dir: string;
   exe: string;
   args: string[];
   env: Record<string, string>;
   cwd: string;
   terminationLog: string;
   serviceAccountHostDir?: string;
-  probe: Json;
-  ports: Json[];
+  probe?: V1Probe;
+  ports: V1ContainerPort[];
   podIP: string;
-}
-
-function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
-function conditions(since: string, ready: boolean): Json[] {
-  const t = now();
-  return [
-    { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: since },
-    { type: 'Initialized', status: 'True', lastTransitionTime: since },
-    { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: t, ...(ready ? {} : { reason: 'ContainersNotReady' }) },
-    { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: t, ...(ready ? {} : { reason: 'ContainersNotReady' }) },
-    { type: 'PodScheduled', status: 'True', lastTransitionTime: since },
-  ];
-}
-
-/** $(VAR) expansion as kubelet does it; $$ escapes, unknown references stay as written. */
-function expand(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => (m === '$$' ? '$' : name !== undefined && env[name] !== undefined ? env[name] : m));
-}
-
-/** The file the container wrote (at most 4096 bytes), or the log tail with FallbackToLogsOnError. */
-async function terminationMessage(file: string, container: Json, result: { code: number | null; output: string }): Promise<string> {
-  const written = await readFile(file).catch(() => Buffer.alloc(0));
-  if (written.length) return written.subarray(0, TERMINATION_MESSAGE_LIMIT).toString('utf8');
-  if (str(container.terminationMessagePolicy) === 'FallbackToLogsOnError' && result.code !== 0) {
-    const lines = result.output.split('\n').slice(-80).join('\n');
-    return Buffer.from(lines).subarray(-2048).toString('utf8');
-  }
-  return '';
 }

@@ -1,7 +1,7 @@
 // `raas web`: the results page (/) and API (/api/v1) over node:http. Every request is
 // authenticated with TokenReview and every namespace authorized with SubjectAccessReview
 // (api/reviews.ts); the page's assets are plain files shipped in the package (page/).
-import { packageRoot } from '../sandbox/binaries.ts';
+import { packageRoot } from '../package-root.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';

@@ -1,6 +1,7 @@
 // Resolves a spec against the columns both sides really have: which columns are keys,
 // which are compared, and in what type. Pure; the shell describes the relations and
 // runs the numeric probes this module asks for, then calls `finalizePlan`.
+import { foldName } from '../spec/fold-name.ts';
 import type { CompareColumnSpec, Normalizer, ReconJobSpec, ToleranceSpec } from '../spec/schema.ts';
 import { decideCoercion, MAX_DECIMAL_PRECISION, normalizeType, numericShape, type Coercion, classifyType } from './column-types.ts';
 import { decimalScale, numberToDecimalText } from './sql-text.ts';
@@ -97,9 +98,6 @@ export function sameName(a: string, b: string): boolean {
   return foldName(a) === foldName(b);
 }
 
-export function foldName(name: string): string {
-  return name.toLowerCase();
-}
 
 /**
  * Prefix of every column name the engine makes up inside its statements. A result column

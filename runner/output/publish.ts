@@ -2,7 +2,6 @@
 // checks here are the same for every scheme; the writing is the scheme module's.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { errorText } from '../stage/publish-text.ts';
 import { Transports } from '../stage/schemes.ts';
 import { commitResults } from './commit.ts';
@@ -18,7 +17,6 @@ export interface PublishOptions extends ConnectionOptions {
   summaryFile: string;
   /** A local directory (path or file:// URL), s3://bucket/prefix, sftp:// or ftp(s):// (trailing slash optional). */
   targetUri: string;
-  s3?: S3Client;
   /** A run's open transports (shares clients with staging); else opened and closed here. */
   transports?: Transports;
   env?: Env;
@@ -70,7 +68,7 @@ export async function publishResults(opts: PublishOptions): Promise<PublishedRes
   }
   const summary = items.pop() as Item;
 
-  const own = opts.transports ? undefined : new Transports(opts.env ?? process.env, { s3: opts.s3 });
+  const own = opts.transports ? undefined : new Transports(opts.env ?? process.env);
   const transports = opts.transports ?? (own as Transports);
   try {
     let steps;

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { PERIODS, WEEKDAYS } from '../window/window.ts';
 import { catalogSchema, databaseOptionsSchema, ftpOptionsSchema, sftpOptionsSchema } from './connections.ts';
+import { foldName } from './fold-name.ts';
 
 export const FORMATS = ['parquet', 'csv', 'json', 'ndjson'] as const;
 export const OUTPUT_FORMATS = ['parquet', 'csv'] as const;
@@ -19,8 +20,6 @@ export const CONCURRENCY_POLICIES = ['Forbid', 'Allow', 'Replace'] as const;
 // in generated SQL), but it must not be empty. At most 256 characters, so the CRD's CEL
 // rules that compare names stay within the API server's cost budget.
 const columnName = z.string().min(1).max(256, { error: 'must be at most 256 characters' });
-/** Names as DuckDB compares identifiers: ignoring case. Every name-clash check uses this. */
-const folded = (name: string) => name.toLowerCase();
 // At most 63 characters: names become column names and status keys, and the CRD's CEL
 // rules compare them pairwise within the API server's cost budget.
 const identifierName = z
@@ -378,25 +377,25 @@ export const reconJobSpecSchema = z
     }
     const seen = new Set<string>();
     spec.summaries?.forEach((s, i) => {
-      if (seen.has(folded(s.name))) ctx.addIssue({ code: 'custom', path: ['summaries', i, 'name'], message: `"${s.name}" is used twice (names ignore letter case); summary names must be unique` });
-      seen.add(folded(s.name));
+      if (seen.has(foldName(s.name))) ctx.addIssue({ code: 'custom', path: ['summaries', i, 'name'], message: `"${s.name}" is used twice (names ignore letter case); summary names must be unique` });
+      seen.add(foldName(s.name));
     });
     // Measures become columns next to the keys in each side's grouped rows, so a measure
     // named like a key (in any case) would replace or shadow it.
     const keyNames = new Map<string, string>();
     spec.keys.forEach((k, i) => {
-      keyNames.set(folded(k.column), `spec.keys[${i}].column`);
-      if (k.right !== undefined) keyNames.set(folded(k.right), `spec.keys[${i}].right`);
+      keyNames.set(foldName(k.column), `spec.keys[${i}].column`);
+      if (k.right !== undefined) keyNames.set(foldName(k.right), `spec.keys[${i}].right`);
     });
     const measureNames = new Set<string>();
     if (spec.aggregate && spec.output?.columns?.length) {
       ctx.addIssue({ code: 'custom', path: ['output', 'columns'], message: 'cannot be used with aggregate: group rows hold only the keys and the measures; remove output.columns or compare row by row' });
     }
     spec.aggregate?.measures.forEach((m, i) => {
-      const key = keyNames.get(folded(m.as));
+      const key = keyNames.get(foldName(m.as));
       if (key) ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'as'], message: `"${m.as}" is also the key column ${key} (names ignore letter case); give the measure another name` });
-      if (measureNames.has(folded(m.as))) ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'as'], message: `"${m.as}" is used by another measure (names ignore letter case); measure names must be unique` });
-      measureNames.add(folded(m.as));
+      if (measureNames.has(foldName(m.as))) ctx.addIssue({ code: 'custom', path: ['aggregate', 'measures', i, 'as'], message: `"${m.as}" is used by another measure (names ignore letter case); measure names must be unique` });
+      measureNames.add(foldName(m.as));
     });
     spec.aggregate?.measures.forEach((m, i) => {
       if (m.fn !== 'count' && !m.column) {

@@ -282,7 +282,8 @@ async function openPostgres(url: string, sql: string, params: string[], o: Datab
     let failed = false;
     const read = () =>
       new Promise<{ rows: unknown[][]; fields: Array<{ name: string; dataTypeID: number; dataTypeModifier: number }> }>((resolve, reject) => {
-        // The callback gets no result once the cursor is done; the fields are known by then.
+        // The callback gets no result once the cursor is done; the fields are known by then
+        // (pg-cursor's private _result, pinned by test/unit/library-privates.test.ts).
         cursor.read(fetch, (err, rows, result) => {
           if (err) {
             failed = true;

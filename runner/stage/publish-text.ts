@@ -8,6 +8,7 @@ export function totalLine(items: PublishItem[], summary: PublishItem, where: str
 }
 
 export function errorText(err: unknown): string {
-  if (err instanceof Error) return 'code' in err ? `${String(err.code)}: ${err.message}` : err.message;
+  // Node's own messages already start with the code ("EACCES: permission denied, ...").
+  if (err instanceof Error) return 'code' in err && !err.message.startsWith(`${String(err.code)}:`) ? `${String(err.code)}: ${err.message}` : err.message;
   return String(err);
 }

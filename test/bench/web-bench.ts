@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { staticStore } from '../../operator/web/api/store.ts';
+import { staticStore } from '../support/static-store.ts';
 import type { JobObject, RunObject } from '../../operator/web/api/listing.ts';
 import type { Reviewer } from '../../operator/web/api/reviews.ts';
 import { startWeb } from '../../operator/web/server.ts';

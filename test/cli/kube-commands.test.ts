@@ -1,20 +1,26 @@
 // The Kubernetes-facing commands' input errors: exit 2 and a line that says what to do.
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+import { sharedTestCluster, uniqueNamespace, type TestCluster } from '../support/cluster.ts';
 import { runCli } from '../support/run-cli.ts';
 
+// The run's shared control plane; the kubeconfig's context namespace is this file's own,
+// so the commands run without -n, as a user's usually do.
+const NS = uniqueNamespace('cli');
 let cluster: TestCluster;
 let dir: string;
 let kubeconfig: string;
 beforeAll(async () => {
-  cluster = await startTestCluster();
+  cluster = await sharedTestCluster();
   dir = cluster.dir;
-  kubeconfig = cluster.kubeconfig;
-  await cluster.create('reconjobs', 'default', {
+  await cluster.namespace(NS);
+  kubeconfig = join(dir, 'ns.kubeconfig');
+  await writeFile(kubeconfig, cluster.cp.kubeconfigYaml({ namespace: NS }), { mode: 0o600 });
+  await cluster.create('reconjobs', NS, {
     apiVersion: 'raas.dev/v1alpha1',
     kind: 'ReconJob',
-    metadata: { name: 'daily', namespace: 'default' },
+    metadata: { name: 'daily', namespace: NS },
     spec: { left: { uri: 'a.csv' }, right: { uri: 'b.csv' }, keys: [{ column: 'id' }], schedule: { cron: '0 2 * * *', period: 'Monthly', anchorDay: 28 } },
   });
 }, 120_000);
@@ -27,8 +33,8 @@ describe('kubectl recon / raas Kubernetes commands', () => {
     [['backfill', 'daily'], /required option '--from <YYYY-MM-DD>' not specified/],
     [['backfill', 'daily', '--from', '2024-13-01', '--to', '2024-01-02'], /2024-13-01.*YYYY-MM-DD/],
     [['backfill', 'daily', '--from', '2024-02-01', '--to', '2024-01-01'], /--to.*before|after/i],
-    [['backfill', 'nope', '--from', '2024-01-01', '--to', '2024-01-02'], /ReconJob "nope" not found in namespace "default"; list them with: kubectl get rj -n default/],
-    [['results', 'nope'], /ReconRun "nope" not found in namespace "default"/],
+    [['backfill', 'nope', '--from', '2024-01-01', '--to', '2024-01-02'], new RegExp(`ReconJob "nope" not found in namespace "${NS}"; list them with: kubectl get rj -n ${NS}`)],
+    [['results', 'nope'], new RegExp(`ReconRun "nope" not found in namespace "${NS}"`)],
     [['rerun', 'daily'], /required option '--date <YYYY-MM-DD>' not specified/],
     [['runs'], /missing required argument 'job'/],
     [['bogus'], /unknown command/],
@@ -50,6 +56,6 @@ describe('kubectl recon / raas Kubernetes commands', () => {
     expect(r.stdout).toMatch(/would create reconrun\/daily-20231228-20240128/);
     expect(r.stdout).toMatch(/would create reconrun\/daily-20240128-20240228/);
     expect(r.stdout).toMatch(/would create reconrun\/daily-20240228-20240328/);
-    expect(await cluster.list('reconruns', 'default')).toHaveLength(0);
+    expect(await cluster.list('reconruns', NS)).toHaveLength(0);
   });
 });

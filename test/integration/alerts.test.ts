@@ -17,7 +17,8 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-const world = operatorEnvForFile();
+// The run's shared control plane; the operator watches only this file's namespace.
+const world = operatorEnvForFile({ shared: true });
 
 const run = { namespace: 'finance', job: 'orders' };
 const labels = (extra: Record<string, string> = {}) =>
@@ -85,14 +86,14 @@ describe('chart alerts', { timeout: 240_000 }, () => {
     try {
       await e.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: 'orders/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.00\n' }));
       await e.s3.client.send(new PutObjectCommand({ Bucket: 'psp', Key: 'settlements/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,25.00\n' }));
-      await e.kube.createCustom('reconjobs', 'finance', s3ReconJob('orders', 'finance', { schedule: { cron: '0 2 * * *', timeZone: 'UTC', suspend: true } }));
-      await backfill(e.kube, { namespace: 'finance', job: 'orders', from: '2024-01-01', to: '2024-01-01' }, () => undefined);
+      await e.kube.createCustom('reconjobs', e.namespace, s3ReconJob('orders', e.namespace, { schedule: { cron: '0 2 * * *', timeZone: 'UTC', suspend: true } }));
+      await backfill(e.kube, { namespace: e.namespace, job: 'orders', from: '2024-01-01', to: '2024-01-01' }, () => undefined);
       type Alerts = { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
       const alert = await waitFor('RaasRunUnbalanced firing in Prometheus', async () => {
         const r = await prom.query<Alerts>('/api/v1/alerts');
         return r.data.alerts.find((a) => a.labels.alertname === 'RaasRunUnbalanced' && a.state === 'firing');
       }, 120_000);
-      expect(alert.labels).toMatchObject({ namespace: 'finance', job: 'orders', severity: 'warning' });
+      expect(alert.labels).toMatchObject({ namespace: e.namespace, job: 'orders', severity: 'warning' });
       const up = await prom.query<{ data: { result: Array<{ value: [number, string] }> } }>(`/api/v1/query?query=${encodeURIComponent('up{job="raas"}')}`);
       expect(up.data.result[0]?.value[1]).toBe('1');
       // The operator is up, so RaasOperatorDown is neither pending nor firing once the rules

@@ -8,13 +8,15 @@ import { join } from 'node:path';
 import { stringify, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/helm.ts';
-import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+import { sharedTestCluster, uniqueNamespace, type TestCluster } from '../support/cluster.ts';
 import { sharedService } from '../support/require-service.ts';
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
+// The run's shared control plane, in a namespace of this file's own.
+const NS = uniqueNamespace('finance');
 const world = sharedService('the Kubernetes control plane (scripts/install-kube.sh)', async () => {
-  const c = await startTestCluster();
-  await c.namespace('finance');
+  const c = await sharedTestCluster();
+  await c.namespace(NS);
   return c;
 }, (c) => c.stop());
 
@@ -23,13 +25,13 @@ type Json = Record<string, unknown>;
 const validJob = (spec: Json = {}): Json => ({
   apiVersion: 'raas.dev/v1alpha1',
   kind: 'ReconJob',
-  metadata: { name: 'cel', namespace: 'finance' },
+  metadata: { name: 'cel', namespace: NS },
   spec: { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }], ...spec },
 });
 const validRun = (spec: Json = {}): Json => ({
   apiVersion: 'raas.dev/v1alpha1',
   kind: 'ReconRun',
-  metadata: { name: 'cel-run', namespace: 'finance' },
+  metadata: { name: 'cel-run', namespace: NS },
   spec: { jobRef: { name: 'cel' }, window: { start: '2024-01-01T00:00:00Z', end: '2024-01-02T00:00:00Z' }, trigger: 'Manual', ...spec },
 });
 

@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
-import { startTestCluster, type TestCluster } from '../support/cluster.ts';
+import { sharedTestCluster, uniqueNamespace, type TestCluster } from '../support/cluster.ts';
+
+// The run's shared control plane, in a namespace of this file's own.
+const NS = uniqueNamespace('finance');
 
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 const haveKubectl = existsSync(KUBECTL);
@@ -26,7 +29,7 @@ function kubectl(...args: string[]): Promise<{ code: number; out: string; err: s
 function manifest(name: string, eventsLine: string): string {
   return `apiVersion: raas.dev/v1alpha1
 kind: ReconJob
-metadata: { name: ${name}, namespace: finance }
+metadata: { name: ${name}, namespace: ${NS} }
 spec:
   left: { uri: l.csv }
   right: { uri: r.csv }
@@ -41,7 +44,7 @@ async function apply(name: string, eventsLine: string, ...flags: string[]) {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, manifest(name, eventsLine));
   const r = await kubectl('apply', ...flags, '-f', file);
-  const stored = await cluster.get('reconjobs', 'finance', name);
+  const stored = await cluster.get('reconjobs', NS, name);
   return { ...r, spec: stored?.spec as { notify?: unknown[] } | undefined };
 }
 
@@ -49,8 +52,8 @@ describe.runIf(haveKubectl || process.env.CI === 'true')('notify events through 
   beforeAll(async () => {
     if (!haveKubectl) throw new Error(`kubectl not found at ${KUBECTL} (CI=true: failing instead of skipping)`);
     dir = await mkdtemp(join(tmpdir(), 'raas-kubectl-on-'));
-    cluster = await startTestCluster();
-    await cluster.namespace('finance');
+    cluster = await sharedTestCluster();
+    await cluster.namespace(NS);
   }, 120_000);
   afterAll(async () => {
     await cluster?.stop();

@@ -5,6 +5,7 @@
 // does one naming another job or the same job in another namespace. In every refusal the
 // committed files stay exactly as they were.
 import { PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { overwriteGuard } from '../../runner/output/overwrite-guard.ts';
 import { publishResults } from '../../runner/output/publish.ts';
 import type { ConnectionOptions } from '../../runner/stage/types.ts';
 import { startFtpServer } from '../support/ftp.ts';
+import { createTestUser } from '../support/net.ts';
 import { sharedService, type SkipContext } from '../support/require-service.ts';
 import { startS3Server } from '../support/s3-server.ts';
 import { startSftpServer } from '../support/sftp.ts';
@@ -194,3 +196,45 @@ for (const [scheme, start] of Object.entries(targets)) {
     });
   });
 }
+
+describe('local: a committed summary.json the runner\'s own user may not read', { timeout: 120_000 }, () => {
+  it('refuses the run (EACCES is not "missing") and leaves the committed files alone', async (ctx: SkipContext) => {
+    if (process.getuid?.() !== 0) return ctx.skip('needs root to make a second user (file modes do not stop root itself)');
+    const root = await mkdtemp(path.join(tmpdir(), 'raas-ownership-eacces-'));
+    await chmod(root, 0o755);
+    const user = await createTestUser('raas-pub-', root);
+    try {
+      const dir = path.join(root, 'out');
+      await mkdir(dir);
+      await chown(dir, user.uid, user.gid); // the runner may write here...
+      await writeFile(path.join(dir, 'summary.json'), summaryOf({ job: 'orders', namespace: 'team-b' }), { mode: 0o600 }); // ...but not read this
+      await writeFile(path.join(dir, 'result.csv'), 'theirs\n', { mode: 0o644 });
+      const src = path.join(root, 'src');
+      await mkdir(src);
+      await writeFile(path.join(src, 'result.csv'), 'id\n1\n');
+      await writeFile(path.join(src, 'summary.json'), summaryOf(ME));
+      await chmod(src, 0o755);
+      // The real publish, in a process of the other user (tsx loads the TypeScript sources).
+      const script = [
+        `import { publishResults } from ${JSON.stringify(path.resolve('runner/output/publish.ts'))};`,
+        `import { overwriteGuard } from ${JSON.stringify(path.resolve('runner/output/overwrite-guard.ts'))};`,
+        `const w = ${JSON.stringify(WINDOW)};`,
+        `publishResults({ localDir: ${JSON.stringify(src)}, files: ['result.csv'], summaryFile: 'summary.json', targetUri: ${JSON.stringify(dir)}, guard: overwriteGuard(w, ${JSON.stringify(dir)}, ${JSON.stringify(ME)}) })`,
+        `  .then(() => console.log('published'), (e) => { console.log(e.message); process.exitCode = 2; });`,
+      ].join('\n');
+      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { uid: user.uid, gid: user.gid, cwd: process.cwd(), env: { ...process.env, HOME: root } }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+        child.stdin?.end();
+      });
+      expect(out.stdout.trim(), out.stderr).toMatch(/^cannot publish results to .*: cannot read the summary\.json already at .*summary\.json \(EACCES: permission denied, open .*\); only a missing file counts as "nothing committed"/);
+      expect(out.code).toBe(2);
+      expect(await readFile(path.join(dir, 'summary.json'), 'utf8')).toBe(summaryOf({ job: 'orders', namespace: 'team-b' }));
+      expect(await readFile(path.join(dir, 'result.csv'), 'utf8')).toBe('theirs\n');
+    } finally {
+      await user.remove();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -103,7 +103,7 @@ describe('publishing to S3 (s3rver through the AWS SDK)', () => {
       files: ['result.parquet', 'parts/extra.csv'],
       summaryFile: 'summary.json',
       targetUri: 's3://results/job/2024-01-01',
-      s3: server.client,
+      env: server.env,
       onProgress: (m) => progress.push(m),
     });
     expect(published).toEqual({
@@ -155,7 +155,7 @@ describe('publishing to S3 (s3rver through the AWS SDK)', () => {
       files: ['parts/extra.csv'],
       summaryFile: 'summary.json',
       targetUri: 's3://results/slash/',
-      s3: server.client,
+      env: server.env,
     });
     expect(withSlash.summaryUri).toBe('s3://results/slash/summary.json');
     const root = await publishResults({
@@ -163,7 +163,7 @@ describe('publishing to S3 (s3rver through the AWS SDK)', () => {
       files: [],
       summaryFile: 'summary.json',
       targetUri: 's3://results',
-      s3: server.client,
+      env: server.env,
     });
     expect(root).toEqual({ uri: 's3://results/', files: [], summaryUri: 's3://results/summary.json' });
   });
@@ -176,7 +176,7 @@ describe('publishing to S3 (s3rver through the AWS SDK)', () => {
         files: ['parts/extra.csv'],
         summaryFile: 'summary.json',
         targetUri: 's3://no-such-bucket/x/',
-        s3: server.client,
+        env: server.env,
       }),
     );
     expect(err.message).toBe(

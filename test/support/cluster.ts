@@ -7,7 +7,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startControlPlane, type ControlPlane, type ControlPlaneUser } from '../../operator/sandbox/control-plane.ts';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { connectControlPlane, startControlPlane, type ControlPlane, type ControlPlaneAddress, type ControlPlaneUser } from '../../operator/sandbox/control-plane.ts';
 import { ProcessKubelet } from '../../operator/sandbox/process-kubelet.ts';
 import { pathOfObject, resourcePath } from '../../operator/sandbox/resource-path.ts';
 import { findHelm, repoRoot, runHelm } from './helm.ts';
@@ -40,8 +42,10 @@ export interface TestCluster {
    * The chart's ServiceAccount, ClusterRole(s) and bindings (rendered by the real helm with
    * `values`), and a kubeconfig for that ServiceAccount from TokenRequest.
    */
-  installChartRbac(values?: string[]): Promise<{ kubeconfig: string; kubeconfigYaml: string; serviceAccount: string }>;
+  installChartRbac(values?: string[], namespace?: string): Promise<{ kubeconfig: string; kubeconfigYaml: string; serviceAccount: string }>;
   kubeconfigFor(token: string, namespace?: string): Promise<string>;
+  /** Outputs of this file's finished pods (on the shared cluster, fetched from the process that runs its kubelet). */
+  fetchOutputs(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -51,8 +55,16 @@ export interface TestClusterOptions {
   pausedKubelet?: boolean;
   /** Start no kubelet at all: pods stay Pending unless the caller writes their status (the operator bench). */
   noKubelet?: boolean;
+  /** Also called with each finished pod's output (`namespace/name`, the text). */
+  onExit?: (pod: string, text: string) => void;
 }
 
+/**
+ * A control plane of this test file's own, with its own process kubelet. Use it only when
+ * the file needs what the run's shared one cannot give (test/README.md): token users, a
+ * paused or killed kubelet, an API-server restart, cluster-wide objects. Otherwise use
+ * sharedTestCluster() (or clusterForFile / operatorEnvForFile).
+ */
 export async function startTestCluster(o: TestClusterOptions = {}): Promise<TestCluster> {
   const cp = await startControlPlane({ ...(o.users ? { users: o.users } : {}) });
   const dir = await mkdtemp(join(tmpdir(), 'raas-cluster-'));
@@ -64,11 +76,83 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
     ...(o.kubeletEnv ? { extraEnv: o.kubeletEnv } : {}),
     ...(o.pausedKubelet ? { paused: true } : {}),
     onExit: (pod, code, output) => {
+      o.onExit?.(pod, `--- ${pod} exit ${code}\n${output}`);
       outputs.push(`--- ${pod} exit ${code}\n${output}`);
       if (outputs.length > 50) outputs.shift();
     },
     ...(process.env.RAAS_TEST_LOG ? { log: (msg: string, f?: Json) => console.error('kubelet:', msg, f ?? '') } : {}),
   });
+  const cluster = clusterOver(cp, kubeconfig, dir, outputs, kubelet, async () => {
+    await kubelet.stop();
+    await cp.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  try {
+    await installCrds(cluster);
+    if (!o.noKubelet) await kubelet.start();
+  } catch (err) {
+    await cluster.stop().catch(() => undefined);
+    throw err;
+  }
+  return cluster;
+}
+
+/** Applies the generated CRDs and waits until the API server serves them. */
+export async function installCrds(cluster: Pick<TestCluster, 'applyYaml' | 'get'>): Promise<void> {
+  for (const file of (await readdir(join(repoRoot, 'crds'))).filter((f) => f.endsWith('.yaml')).sort()) {
+    await cluster.applyYaml(await readFile(join(repoRoot, 'crds', file), 'utf8'));
+  }
+  for (const crd of ['reconjobs.raas.dev', 'reconruns.raas.dev']) {
+    await waitFor(`CRD ${crd} Established`, async () => {
+      const c = await cluster.get('apiextensions.k8s.io/v1/customresourcedefinitions', undefined, crd);
+      return ((c?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True');
+    }, 30_000);
+  }
+}
+
+/**
+ * The test run's shared control plane (started once by test/support/global-setup.ts, on
+ * the first file that asks), as this file's client. Everything the file makes must live in
+ * namespaces it creates with `cluster.namespace(uniqueNamespace('x'))`: stop() deletes
+ * them and leaves the control plane running for the other files. The kubelet is shared
+ * too, so it cannot be paused from here (start your own cluster for that).
+ */
+export async function sharedTestCluster(): Promise<TestCluster> {
+  const url = inject('raasSharedCluster');
+  if (!url) throw new Error('no shared control plane: vitest.config.ts must list test/support/global-setup.ts in globalSetup');
+  const res = await fetch(`${url}/cluster`, { method: 'POST' });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+  const address = JSON.parse(text) as ControlPlaneAddress;
+  const cp = connectControlPlane(address);
+  const dir = await mkdtemp(join(tmpdir(), 'raas-cluster-'));
+  const kubeconfig = join(dir, 'admin.kubeconfig');
+  await writeFile(kubeconfig, cp.kubeconfigYaml(), { mode: 0o600 });
+  const owned: string[] = [];
+  const outputs: string[] = [];
+  const cluster = clusterOver(cp, kubeconfig, dir, outputs, undefined, async () => {
+    // Deleting a namespace deletes everything in it (the namespace controller); not waited for.
+    await Promise.all(owned.map((ns) => cluster.delete('v1/namespaces', undefined, ns).catch(() => undefined)));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const create = cluster.namespace;
+  cluster.namespace = async (name, labels) => {
+    if (!owned.includes(name)) owned.push(name);
+    await create(name, labels);
+  };
+  cluster.fetchOutputs = async () => {
+    const r = await fetch(`${url}/outputs?namespaces=${encodeURIComponent(owned.join(','))}`);
+    return (await r.json()) as string[];
+  };
+  return cluster;
+}
+
+/** A namespace name no other test file uses: `base` and a random suffix. */
+export function uniqueNamespace(base: string): string {
+  return `${base}-${randomBytes(3).toString('hex')}`;
+}
+
+function clusterOver(cp: ControlPlane, kubeconfig: string, dir: string, outputs: string[], kubelet: ProcessKubelet | undefined, stop: () => Promise<void>): TestCluster {
   const must = async <T>(what: string, p: Promise<{ status: number; body: T }>, ok: number[]): Promise<T> => {
     const r = await p;
     if (!ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
@@ -76,7 +160,11 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
   };
   const cluster: TestCluster = {
     cp,
-    kubelet,
+    get kubelet(): ProcessKubelet {
+      if (!kubelet) throw new Error('this file uses the run\'s shared control plane, whose kubelet it cannot pause or kill; start a cluster of its own (startTestCluster) for that');
+      return kubelet;
+    },
+    fetchOutputs: async () => outputs,
     kubeconfig,
     dir,
     outputs,
@@ -113,50 +201,31 @@ export async function startTestCluster(o: TestClusterOptions = {}): Promise<Test
     async secret(namespace, name, data) {
       await cluster.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: data });
     },
-    async installChartRbac(values = []) {
+    async installChartRbac(values = [], namespace = 'raas-system') {
       const helm = findHelm();
       if (!helm) throw new Error('helm is not installed (scripts/install-helm.sh); the operator runs under the chart RBAC it renders');
       const home = await mkdtemp(join(tmpdir(), 'raas-helm-'));
       try {
-        const res = runHelm(helm, ['template', 'raas', join(repoRoot, 'charts', 'raas'), '-n', 'raas-system', '--show-only', 'templates/rbac.yaml', '--show-only', 'templates/serviceaccount.yaml', ...values.flatMap((v) => ['--set', v])], { home });
+        const res = runHelm(helm, ['template', 'raas', join(repoRoot, 'charts', 'raas'), '-n', namespace, '--show-only', 'templates/rbac.yaml', '--show-only', 'templates/serviceaccount.yaml', ...values.flatMap((v) => ['--set', v])], { home });
         if (res.status !== 0) throw new Error(`helm template: ${res.stderr}`);
-        await cluster.namespace('raas-system');
+        await cluster.namespace(namespace);
         await cluster.applyYaml(res.stdout);
       } finally {
         await rm(home, { recursive: true, force: true });
       }
-      const token = await cp.serviceAccountToken('raas-system', 'raas', { expirationSeconds: 86_400 });
-      const kubeconfigYaml = cp.kubeconfigYaml({ token, user: 'system:serviceaccount:raas-system:raas', namespace: 'raas-system' });
+      const token = await cp.serviceAccountToken(namespace, 'raas', { expirationSeconds: 86_400 });
+      const kubeconfigYaml = cp.kubeconfigYaml({ token, user: `system:serviceaccount:${namespace}:raas`, namespace });
       const path = join(dir, 'operator.kubeconfig');
       await writeFile(path, kubeconfigYaml, { mode: 0o600 });
-      return { kubeconfig: path, kubeconfigYaml, serviceAccount: 'raas-system/raas' };
+      return { kubeconfig: path, kubeconfigYaml, serviceAccount: `${namespace}/raas` };
     },
     async kubeconfigFor(token, namespace) {
       const path = join(dir, `user-${Math.random().toString(36).slice(2)}.kubeconfig`);
       await writeFile(path, cp.kubeconfigYaml({ token, user: 'user', ...(namespace ? { namespace } : {}) }), { mode: 0o600 });
       return path;
     },
-    async stop() {
-      await kubelet.stop();
-      await cp.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
-  try {
-    for (const file of (await readdir(join(repoRoot, 'crds'))).filter((f) => f.endsWith('.yaml')).sort()) {
-      await cluster.applyYaml(await readFile(join(repoRoot, 'crds', file), 'utf8'));
-    }
-    for (const crd of ['reconjobs.raas.dev', 'reconruns.raas.dev']) {
-      await waitFor(`CRD ${crd} Established`, async () => {
-        const c = await cluster.get('apiextensions.k8s.io/v1/customresourcedefinitions', undefined, crd);
-        return ((c?.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True');
-      }, 30_000);
-    }
-    if (!o.noKubelet) await kubelet.start();
-  } catch (err) {
-    await cluster.stop().catch(() => undefined);
-    throw err;
-  }
   return cluster;
 }
 

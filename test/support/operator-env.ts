@@ -7,17 +7,24 @@ import { configFromEnv, startOperator, type RunningOperator } from '../../operat
 import { Kube, loadKubeConfig } from '../../operator/kube/client.ts';
 import type { RetryPolicy } from '../../operator/notify/routing.ts';
 import type { ControlPlaneUser } from '../../operator/sandbox/control-plane.ts';
-import { startTestCluster, waitFor, type TestCluster } from './cluster.ts';
+import { sharedTestCluster, startTestCluster, uniqueNamespace, waitFor, type TestCluster } from './cluster.ts';
 import { startS3Server, type S3TestServer } from './s3-server.ts';
 import { sharedService, type SkipContext } from './require-service.ts';
 
-export { waitFor };
+export { uniqueNamespace, waitFor };
 
 type Json = Record<string, unknown>;
 
 /** The world without the operator: control plane, kubelet, S3, the chart's RBAC. */
 export interface ClusterEnv {
   cluster: TestCluster;
+  /**
+   * The namespace the file's ReconJobs live in, with the s3-creds Secret: "finance" on a
+   * cluster of the file's own, a unique name on the shared one. Tests use this, never a literal.
+   */
+  namespace: string;
+  /** Where the operator's ServiceAccount, RBAC and leader-election Lease live. */
+  systemNamespace: string;
   s3: S3TestServer;
   /** Admin kubeconfig file (kubectl, the CLI commands as a user). */
   kubeconfig: string;
@@ -50,20 +57,31 @@ export interface OperatorEnvOptions {
   operatorEnv?: Record<string, string>;
   /** Token-authenticated users of the control plane (cp.userTokens[name]). */
   users?: ControlPlaneUser[];
+  /**
+   * Use the test run's shared control plane (test/support/global-setup.ts) in namespaces of
+   * this file's own, instead of starting one. The operator then watches only those
+   * namespaces and elects its leader in its own system namespace. Not with `users`.
+   */
+  shared?: boolean;
 }
 
-export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues' | 'users'> = {}): Promise<ClusterEnv> {
-  const cluster = await startTestCluster(opts.users ? { users: opts.users } : {});
+export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues' | 'users' | 'shared'> = {}): Promise<ClusterEnv> {
+  if (opts.shared && opts.users) throw new Error('token users need a control plane of the file\'s own: drop shared or users');
+  const cluster = opts.shared ? await sharedTestCluster() : await startTestCluster(opts.users ? { users: opts.users } : {});
+  const namespace = opts.shared ? uniqueNamespace('finance') : 'finance';
+  const systemNamespace = opts.shared ? uniqueNamespace('raas-system') : 'raas-system';
   let s3: S3TestServer | undefined;
   try {
     s3 = await startS3Server({ buckets: ['ledger', 'psp', 'results'] });
-    await cluster.namespace('finance');
-    const rbac = await cluster.installChartRbac(opts.chartValues);
+    await cluster.namespace(namespace);
+    const rbac = await cluster.installChartRbac(opts.chartValues, systemNamespace);
     // Runner pods get S3 settings the way users give them: a Secret through spec.runner.envFrom.
-    await cluster.secret('finance', 's3-creds', s3.env);
+    await cluster.secret(namespace, 's3-creds', s3.env);
     const s3Server = s3;
     return {
       cluster,
+      namespace,
+      systemNamespace,
       s3: s3Server,
       kubeconfig: cluster.kubeconfig,
       kube: new Kube(loadKubeConfig(cluster.kubeconfig)),
@@ -89,12 +107,14 @@ export async function startOperatorEnv(opts: OperatorEnvOptions = {}): Promise<O
     const log = pino({ level: process.env.RAAS_TEST_LOG ?? 'silent' });
     const cfg = () => ({
       ...configFromEnv(
-        { POD_NAMESPACE: 'raas-system', RAAS_LEASE_DURATION_SECONDS: '3', RAAS_RUNNER_IMAGE: 'raas:test', ...(opts.kafkaBrokers ? { RAAS_KAFKA_BROKERS: opts.kafkaBrokers } : {}), ...opts.operatorEnv },
+        { POD_NAMESPACE: base.systemNamespace, RAAS_LEASE_DURATION_SECONDS: '3', RAAS_RUNNER_IMAGE: 'raas:test', ...(opts.kafkaBrokers ? { RAAS_KAFKA_BROKERS: opts.kafkaBrokers } : {}), ...opts.operatorEnv },
         { kubeconfig: base.operatorKubeconfig, port: '0' },
       ),
       ...(opts.notifyRetry ? { notifyRetry: opts.notifyRetry } : {}),
       httpHost: '127.0.0.1',
-      namespaces: opts.namespaces ?? [],
+      // On the shared control plane an operator that watched everything would reconcile
+      // the other files' ReconJobs too: it watches only this file's namespace.
+      namespaces: opts.namespaces ?? (opts.shared ? [base.namespace] : []),
       resyncMs: 2_000,
       processMetrics: true,
     });
@@ -155,6 +175,15 @@ export function operatorEnvForFile(opts: OperatorEnvOptions = {}): (ctx: SkipCon
 }
 
 /** The world without an operator, for one test file (tests that run their own replicas). */
-export function clusterEnvForFile(opts: Pick<OperatorEnvOptions, 'chartValues'> = {}): (ctx: SkipContext) => Promise<ClusterEnv> {
+export function clusterEnvForFile(opts: Pick<OperatorEnvOptions, 'chartValues' | 'shared'> = {}): (ctx: SkipContext) => Promise<ClusterEnv> {
   return sharedService('the Kubernetes control plane (scripts/install-kube.sh)', () => startClusterEnv(opts), (env) => env.stop());
+}
+
+/**
+ * This file's part of the run's shared control plane: a TestCluster whose namespaces
+ * (made with `cluster.namespace(uniqueNamespace('x'))`) are deleted after the file. The
+ * usual way for a test file to reach Kubernetes (test/README.md).
+ */
+export function sharedClusterForFile(): (ctx: SkipContext) => Promise<TestCluster> {
+  return sharedService('the Kubernetes control plane (scripts/install-kube.sh)', () => sharedTestCluster(), (c) => c.stop());
 }

@@ -45,10 +45,15 @@ async function put(e: OperatorEnv, bucket: string, key: string, body: string) {
   await e.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
 }
 
-export async function startWebEnv(): Promise<WebEnv> {
+export interface WebEnvOptions {
+  /** More token users (their RBAC is the test's to bind); tokens in env.cluster.cp.userTokens. */
+  users?: Array<{ name: string; groups?: string[] }>;
+}
+
+export async function startWebEnv(o: WebEnvOptions = {}): Promise<WebEnv> {
   const helm = findHelm();
   if (!helm) throw new Error('helm is not installed (scripts/install-helm.sh); the web server runs under the chart RBAC it renders');
-  const env = await startOperatorEnv({ users: [{ name: 'alice', groups: ['finance-team'] }, { name: 'bob' }, { name: 'carol' }] });
+  const env = await startOperatorEnv({ users: [{ name: 'alice', groups: ['finance-team'] }, { name: 'bob' }, { name: 'carol' }, ...(o.users ?? [])] });
   let web: RunningWeb | undefined;
   let pg: PostgresTestServer | undefined;
   try {
@@ -191,6 +196,6 @@ subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: alice } ]
   }
 }
 
-export function webEnvForFile(): (ctx: SkipContext) => Promise<WebEnv> {
-  return sharedService('the Kubernetes control plane (scripts/install-kube.sh), helm and PostgreSQL', () => startWebEnv(), (w) => w.stop());
+export function webEnvForFile(o: WebEnvOptions = {}): (ctx: SkipContext) => Promise<WebEnv> {
+  return sharedService('the Kubernetes control plane (scripts/install-kube.sh), helm and PostgreSQL', () => startWebEnv(o), (w) => w.stop());
 }

@@ -4,6 +4,7 @@
 // back as text, so money is never a float; numbers are cast only to compare and order.
 import { quoteIdent, quoteLiteral } from '../../../runner/compare/sql-text.ts';
 import type { BreakWork } from './breaks.ts';
+import { mismatchedListSql } from './mismatched.ts';
 import { decodeContinue, encodeContinue, parseLimit, ParamError } from './listing.ts';
 
 export const BREAK_STATES = ['new', 'persisting', 'resolved', 'open', 'closed'] as const;
@@ -195,7 +196,7 @@ export function breakListSql(source: string, src: BreakSource, work: readonly Br
   if (!sortable.has(q.sort)) throw new ParamError('sort', `sort must be one of ${BREAK_SORTS.join(', ')} or a column of the result`);
 
   const runState = names.has('recon_break_state') ? `coalesce(${text('recon_break_state')}, 'open')` : `CASE WHEN recon_status = 'matched_late' THEN 'resolved' ELSE 'open' END`;
-  const fileCols = src.columns.map((c) => (c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `${text(c.name)} AS ${quoteIdent(c.name)}`));
+  const fileCols = src.columns.map((c) => (c.name === 'recon_mismatched' ? `${mismatchedListSql(c.type)} AS recon_mismatched` : c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `${text(c.name)} AS ${quoteIdent(c.name)}`));
   const base = `SELECT ${fileCols.join(', ')}, ${breakIdSql(src)} AS b_id, ${fingerprintSql(src.columns)} AS b_fp, ${runState} AS b_run_state, ${amountSql(src)} AS b_amount, ${currencySql(src)} AS b_currency,
     ${names.has('recon_age_days') ? `TRY_CAST(${quoteIdent('recon_age_days')} AS INTEGER)` : 'NULL::INTEGER'} AS b_age_days,
     ${names.has('recon_first_seen') ? text('recon_first_seen') : 'NULL::VARCHAR'} AS b_first_seen

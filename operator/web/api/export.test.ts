@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakItems, breaksCsv, csvCell } from './export.ts';
+import { breakItems, breaksCsv, columnList, csvCell } from './export.ts';
 import { sidesOf } from './labels.ts';
 
 const sides = sidesOf({ left: { name: 'ledger' }, right: { name: 'psp' } });
@@ -17,6 +17,13 @@ describe('CSV export Excel opens', () => {
     [' lead', '" lead"'],
     [null, ''],
   ])('cell %j', (v, out) => expect(csvCell(v)).toBe(out));
+
+  it.each([
+    ['["amount","status"]', ['amount', 'status']],
+    ['["a, b"]', ['a, b']],
+    ['[amount, status]', ['amount', 'status']],
+    ['[]', []],
+  ])('differing columns %s', (text, list) => expect(columnList(text)).toEqual(list));
 
   it('starts with a UTF-8 BOM, uses CRLF, labels columns in the sides\' names and keeps the differing columns in one cell', () => {
     const columns = [

@@ -26,6 +26,18 @@ export interface BreakItem {
 }
 
 type Raw = Record<string, unknown>;
+
+/** A CSV result file writes the differing columns as JSON text (`["amount","status"]`); older ones as `[amount, status]`. */
+export function columnList(text: string): string[] {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (Array.isArray(v)) return v.map(String);
+  } catch {
+    // the older bracketed form
+  }
+  const inner = text.replace(/^\[|\]$/g, '').trim();
+  return inner ? inner.split(/,\s*/) : [];
+}
 const str = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
 export function breakItems(rows: readonly Raw[], columns: readonly ResultColumn[], sides: Sides): BreakItem[] {
@@ -33,7 +45,7 @@ export function breakItems(rows: readonly Raw[], columns: readonly ResultColumn[
     const row: BreakItem['row'] = {};
     for (const c of columns) {
       const v = r[c.name];
-      row[c.name] = v === null || v === undefined ? null : Array.isArray(v) ? v.map(String) : String(v);
+      row[c.name] = v === null || v === undefined ? null : Array.isArray(v) ? v.map(String) : c.name === 'recon_mismatched' ? columnList(String(v)) : String(v);
     }
     const status = str(r.recon_status) ?? '';
     const age = r.b_age_days;
@@ -75,7 +87,7 @@ export function breaksCsv(items: readonly BreakItem[], columns: ReadonlyArray<{ 
     for (const c of fileCols) {
       const v = it.row[c.name];
       // A list (the columns that differ) is one cell, never spread over several.
-      cells.push(Array.isArray(v) ? v.join(', ') : c.name === 'recon_mismatched' && typeof v === 'string' ? v.replace(/^\[|\]$/g, '') : (v ?? undefined));
+      cells.push(Array.isArray(v) ? v.join(', ') : c.name === 'recon_mismatched' && typeof v === 'string' ? columnList(v).join(', ') : (v ?? undefined));
     }
     lines.push(cells.map(csvCell).join(','));
   }

@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { quoteIdent, quoteLiteral } from '../../../runner/compare/sql-text.ts';
 import { createS3Client, parseS3Uri, type Env } from '../../../runner/stage/s3-client.ts';
+import { mismatchedListSql } from './mismatched.ts';
 import { breakListSql, breakRowSql, type BreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
 import type { BreakWork } from './breaks.ts';
 
@@ -73,17 +74,6 @@ export interface Results {
 
 const isS3 = (uri: string) => /^s3:\/\//i.test(uri);
 
-/**
- * `recon_mismatched` as a list of names, whatever file it came from: Parquet keeps the
- * list; CSV holds a JSON array (parsed, so `Amount (EUR)` or `a, b` stay one name). CSV
- * files written before the JSON form hold DuckDB's `[a, b]` text, which is split on ", "
- * as a last resort (exact for names without ", ").
- */
-export function mismatchedListSql(type: string | undefined): string {
-  if (type === undefined) return '[]::VARCHAR[]';
-  if (type.endsWith('[]')) return 'CAST(recon_mismatched AS VARCHAR[])';
-  return `CASE WHEN json_valid(recon_mismatched) THEN from_json(recon_mismatched, '["VARCHAR"]') ELSE string_split(trim(recon_mismatched, '[] '), ', ') END`;
-}
 
 export function openResults(o: ResultsOptions = {}): Results {
   let s3: S3Client | undefined;

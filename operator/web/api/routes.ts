@@ -4,7 +4,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { backfill, CommandError, rerun } from '../../cli/recon-commands.ts';
+import { ActionError, backfill, rerun } from '../../actions/runs.ts';
 import { Kube } from '../../kube/client.ts';
 import { canCreate, canRead, canWork, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
 import { nextBreakToken, parseBreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
@@ -215,7 +215,7 @@ async function act(ctx: ApiContext, caller: Caller, fn: (kube: Kube) => Promise<
     const r = await fn(userKube(ctx, caller.token));
     return ok(r, r.created.length ? 201 : 200);
   } catch (err) {
-    if (err instanceof CommandError) throw new HttpProblem(400, err.message);
+    if (err instanceof ActionError) throw new HttpProblem(400, err.message);
     const code = (err as { code?: unknown }).code;
     if (code === 403) throw new HttpProblem(403, forbiddenDetail('create'));
     if (code === 409) throw new HttpProblem(409, 'a run with that name exists already; try again in a second');
@@ -280,6 +280,30 @@ async function workInfo(ctx: ApiContext, caller: Caller, ns: string): Promise<{ 
 
 const rowFingerprint = (q: { statuses?: string[]; column?: string }) => `${[...(q.statuses ?? [])].sort().join(',')}|${q.column ?? ''}`;
 
+/**
+ * A run's committed results: its status says where its files are, but a status is only as
+ * good as the pod that wrote it, so files are read only from the run's own output location,
+ * and only when the summary committed there names this namespace, job and window
+ * (result-access.ts). The summary comes last in `files`.
+ */
+async function committedResults(ctx: ApiContext, run: RunObject, noResults: () => HttpProblem): Promise<{ summary: Json; files: string[] }> {
+  const results = run.status?.results;
+  if (!results?.summaryUri) throw noResults();
+  const ns = run.metadata.namespace;
+  const job = ctx.store.job(ns, run.spec.jobRef.name);
+  const ref = { namespace: ns, name: run.metadata.name, job: run.spec.jobRef.name, window: run.spec.window };
+  try {
+    const location = runOutputLocation(ref, job && { output: job.spec.output, timeZone: job.spec.schedule?.timeZone });
+    const files = servableFiles(location, [...(results.files ?? []), results.summaryUri]);
+    const summary = await ctx.results.readJson(`${location}summary.json`);
+    checkCommittedSummary(ref, summary, location);
+    return { summary, files };
+  } catch (err) {
+    if (err instanceof AccessRefused) throw new HttpProblem(err.status, err.message);
+    throw err;
+  }
+}
+
 /** POST …/reconruns/{run}/breaks/{id}: assign, comment, close or reopen, as the signed-in user. */
 async function breakAction(ctx: ApiContext, caller: Caller, ns: string, name: string, rawId: string, req: IncomingMessage): Promise<ApiResponse> {
   // Rights before anything else, so a caller without them learns nothing about the run.
@@ -290,10 +314,9 @@ async function breakAction(ctx: ApiContext, caller: Caller, ns: string, name: st
   const id = breakId(rawId);
   if (!ctx.breaks) throw new HttpProblem(409, `${ctx.readOnly ?? NO_CATALOG}.`);
   const action = parseBreakAction(await readBody(req));
-  const results = run.status?.results;
-  if (!results?.summaryUri) throw new HttpProblem(404, `ReconRun ${name} has no results (phase ${run.status?.phase ?? 'Pending'})`);
+  const { files } = await committedResults(ctx, run, () => new HttpProblem(404, `ReconRun ${name} has no results (phase ${run.status?.phase ?? 'Pending'})`));
   const job = ctx.store.job(ns, run.spec.jobRef.name);
-  const fingerprint = await ctx.results.breakFingerprint(results.files ?? [], breakSource(job), id);
+  const fingerprint = await ctx.results.breakFingerprint(files.slice(0, -1), breakSource(job), id);
   if (fingerprint === undefined) throw new HttpProblem(404, `break ${id} is not in run ${name}`);
   const table = breaksTable(job);
   const r = await ctx.breaks.record({ namespace: ns, job: run.spec.jobRef.name, breakId: id, run: name, actor: caller.user.username, fingerprint, action, ...(table ? { table } : {}) });
@@ -407,21 +430,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
   // A run's status says where its files are, but a status is only as good as the pod that
   // wrote it: files are served only from the run's own output location, and only when the
   // summary committed there names this namespace, job and window (result-access.ts).
-  const committed = async (): Promise<{ summary: Json; files: string[] }> => {
-    if (!results?.summaryUri) throw noResults();
-    const job = ctx.store.job(ns, run.spec.jobRef.name);
-    const ref = { namespace: ns, name, job: run.spec.jobRef.name, window: run.spec.window };
-    try {
-      const location = runOutputLocation(ref, job && { output: job.spec.output, timeZone: job.spec.schedule?.timeZone });
-      const files = servableFiles(location, [...(results.files ?? []), results.summaryUri]);
-      const summary = await ctx.results.readJson(`${location}summary.json`);
-      checkCommittedSummary(ref, summary, location);
-      return { summary, files };
-    } catch (err) {
-      if (err instanceof AccessRefused) throw new HttpProblem(err.status, err.message);
-      throw err;
-    }
-  };
+  const committed = () => committedResults(ctx, run, noResults);
   if (sub === 'summary' && parts.length === 5) {
     return ok((await committed()).summary);
   }
@@ -440,7 +449,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
   }
   if (sub === 'breaks' && parts.length === 5) {
     const q = parseBreakQuery(query);
-    if (!results?.summaryUri) throw noResults();
+    const { files } = await committed();
     let work: Awaited<ReturnType<BreakStore['work']>> = [];
     let info = await workInfo(ctx, caller, ns);
     if (ctx.breaks) {
@@ -451,7 +460,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
         info = { enabled: false, allowed: false, reason: `${(err as Error).message}; owners, comments and closures are not shown` };
       }
     }
-    const page = await ctx.results.breaks(results.files ?? [], breakSource(job), work, q.format === 'csv' ? { ...q, limit: MAX_EXPORT_ROWS + 1 } : q);
+    const page = await ctx.results.breaks(files.slice(0, -1), breakSource(job), work, q.format === 'csv' ? { ...q, limit: MAX_EXPORT_ROWS + 1 } : q);
     if (q.format === 'csv') {
       if (page.total > MAX_EXPORT_ROWS) throw new ParamError('format', `the filter matches ${page.total} breaks; an export holds at most ${MAX_EXPORT_ROWS}, narrow the filter`);
       const file = `${run.spec.jobRef.name}-${item.window.start.slice(0, 10)}-breaks.csv`;

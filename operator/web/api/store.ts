@@ -76,19 +76,3 @@ export function informerStore(kc: KubeConfig): Store {
     },
   };
 }
-
-/** A store over fixed objects (the benchmark feeds 10,000 runs without a cluster). */
-export function staticStore(jobList: JobObject[], runList: RunObject[]): Store {
-  const jobs = new Map(jobList.map((j) => [key(j.metadata.namespace, j.metadata.name), j]));
-  const runs = new Map(runList.map((r) => [key(r.metadata.namespace, r.metadata.name), r]));
-  return {
-    jobs: () => [...jobs.values()],
-    runs: () => [...runs.values()],
-    job: (ns, name) => jobs.get(key(ns, name)),
-    run: (ns, name) => runs.get(key(ns, name)),
-    namespaces: () => [...new Set([...jobList, ...runList].map((o) => o.metadata.namespace))].sort(),
-    version: () => 0,
-    synced: async () => undefined,
-    stop: async () => undefined,
-  };
-}

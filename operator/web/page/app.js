@@ -147,7 +147,7 @@ async function jobsView() {
       h('th', { scope: 'row', 'data-label': 'Job' }, h('a', { href: `#/jobs/${enc(j.namespace)}/${enc(j.name)}` }, j.name), h('span', { class: 'muted ns' }, ` ${j.namespace}`)),
       h('td', { 'data-label': 'Status' }, badge(j.badge), reason ? h('div', { class: 'reason' }, reason) : null),
       h('td', { class: 'num', 'data-label': 'Money at stake' }, stakeLines(r?.atStake)),
-      h('td', { class: 'num', 'data-label': 'Open breaks' }, b ? `${count(b.open)}${b.oldestOpenSince ? ` · since ${b.oldestOpenSince}` : ''}` : '–'),
+      h('td', { class: 'num', 'data-label': 'Open breaks' }, b ? `${count(b.open)}${b.oldestOpenSince ? ` · since ${fmtDate(b.oldestOpenSince, j.timeZone)}` : ''}` : '–'),
       h('td', { 'data-label': 'Last window' }, r ? h('a', { href: `#/runs/${enc(j.namespace)}/${enc(r.name)}` }, fmtWindow(r.window, j.timeZone)) : '–'),
       h('td', { 'data-label': 'Next run' }, j.schedule?.suspend ? 'suspended' : fmtTime(j.nextScheduleTime, j.timeZone)));
   });
@@ -292,7 +292,7 @@ async function runView(ns, name) {
   }
   if (run.breaks) {
     const b = run.breaks;
-    parts.push(h('ul', { class: 'cards', 'aria-label': 'Breaks' }, card('Open breaks', count(b.open), b.open ? 'diff' : ''), card('New', count(b.new)), card('Persisting', count(b.persisting)), card('Resolved', count(b.resolved)), card('Oldest open since', b.oldestOpenSince ?? '–')));
+    parts.push(h('ul', { class: 'cards', 'aria-label': 'Breaks' }, card('Open breaks', count(b.open), b.open ? 'diff' : ''), card('New', count(b.new)), card('Persisting', count(b.persisting)), card('Resolved', count(b.resolved)), card('Oldest open since', b.oldestOpenSince ? fmtDate(b.oldestOpenSince, tz) : '–')));
   }
   const mm = run.columnsWithDifferences ?? [];
   const kv = (label, entries, fmt) => h('table', { 'aria-label': label }, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Column'), h('th', { scope: 'col', class: 'num' }, label))), h('tbody', {}, entries.map(([k, v]) => h('tr', {}, h('th', { scope: 'row' }, k), h('td', { class: 'num' }, fmt(v))))));
@@ -324,8 +324,16 @@ const isKey = (name) => !name.startsWith('recon_') && !/_(left|right|diff)$/.tes
 function fmtCell(name, v) {
   if (v === null || v === undefined) return '';
   if (Array.isArray(v)) return v.join(', ');
-  // A CSV result file writes the list of differing columns as "[amount, status]".
-  if (name === 'recon_mismatched') return String(v).replace(/^\[|\]$/g, '');
+  // A CSV result file writes the list of differing columns as JSON text, ["amount","status"].
+  if (name === 'recon_mismatched') {
+    try {
+      const list = JSON.parse(String(v));
+      if (Array.isArray(list)) return list.join(', ');
+    } catch {
+      // older files: [amount, status]
+    }
+    return String(v).replace(/^\[|\]$/g, '');
+  }
   return /_(diff|left|right)$/.test(name) && /^-?\d+(\.\d+)?$/.test(v) ? money(v) : v;
 }
 
@@ -427,11 +435,13 @@ async function breaksBlock(ns, name, run) {
         button.disabled = true;
         try {
           await post(`${runPath(ns, name)}/breaks/${enc(b.id)}`, body);
-          status.textContent = `Saved: ${body.action}`;
-          say(status.textContent);
+          // Re-render the list and this break first, then say so: the forms are fresh when "Saved" shows.
           await load(current);
           const again = last.items.find((x) => x.id === b.id);
           if (again) await openBreak(again);
+          const now = detail.querySelector('#break-action-status') ?? status;
+          now.textContent = `Saved: ${body.action}`;
+          say(now.textContent);
         } catch (e) {
           status.textContent = `Not saved: ${e.message}`;
         } finally {

@@ -1,6 +1,6 @@
-// Shared fixtures for the tests next to this file.
+// Fixtures for the table tests of operator/desired/ (test code: never shipped).
 import type { ReconJobSpec } from '../../runner/spec/schema.ts';
-import type { ReconRun, RunPhase, StoredReconJob } from './types.ts';
+import type { ReconRun, RunPhase, StoredReconJob } from '../../operator/desired/types.ts';
 
 export function reconJob(spec: Partial<ReconJobSpec> = {}, name = 'orders-vs-settlements'): StoredReconJob {
   return {
