@@ -18,6 +18,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  */
 export const PURE = [
   'runner/compare/**',
+  'runner/breaks/**',
   'runner/window/**',
   'runner/template/**',
   'runner/spec/schema.ts',
