@@ -43,6 +43,7 @@ export const PURE = [
   'operator/web/api/labels.ts',
   'operator/web/api/breaks.ts',
   'operator/web/api/break-query.ts',
+  'operator/web/api/mismatched.ts',
 ];
 
 /** Packages a pure module may import: computation only (parsing, dates, hashing, paths as text). */
