@@ -346,7 +346,14 @@ describe.sequential('helm chart charts/raas', () => {
 
   it('renders the results page and API (raas web) hardened like the operator, with read-only RBAC', async (ctx) => {
     const objs = await renderWeb(ctx);
-    expect(objs.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ServiceAccount']);
+    expect(objs.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ServiceAccount']);
+    // The break-worker role is for people (bound per namespace), never bound by the chart.
+    const breakWorker = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'raas-web-break-worker');
+    expect(breakWorker?.rules).toEqual([
+      { apiGroups: ['raas.dev'], resources: ['reconruns/breaks'], verbs: ['update'] },
+      { apiGroups: ['raas.dev'], resources: ['reconjobs', 'reconruns'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    objs.splice(objs.indexOf(breakWorker!), 1);
     const deploy = one(objs, 'Deployment');
     expect(deploy.metadata.name).toBe('raas-web');
     const pod = deploy.spec.template.spec;

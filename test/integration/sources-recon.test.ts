@@ -113,7 +113,7 @@ describe('examples/sources/reconjob.yaml', { timeout: 240_000 }, () => {
       expect(summary.counts).toMatchObject({ left: 19, right: 20, matched: 16, mismatched: 1, leftOnly: 1, rightOnly: 1, duplicateKeysRight: 1 });
       expect(summary.results.uri).toBe(`sftp://${w.sftp.user}@127.0.0.1:${w.sftp.port}${w.sftp.root}/inbound/recon/2024-01-01/`);
       const dir = path.join(w.sftp.root, 'inbound/recon/2024-01-01');
-      expect((await readdir(dir)).sort(), `attempt ${attempt}`).toEqual(['result.csv', 'summary.json']);
+      expect((await readdir(dir)).sort(), `attempt ${attempt}`).toEqual(['open-items.parquet', 'result.csv', 'summary.json']);
       expect(JSON.parse(await readFile(path.join(dir, 'summary.json'), 'utf8'))).toMatchObject({ counts: { matched: 16 } });
       const runs = await catalogSql(w, 'SELECT run, job, matched::int, mismatched::int, balanced, results_uri, diff_totals FROM recon.runs');
       expect(runs).toEqual([{ run: expect.any(String), job: 'ledger-vs-psp', matched: 16, mismatched: 1, balanced: false, results_uri: summary.results.uri, diff_totals: { amount: expect.any(String) } }]);
@@ -136,8 +136,8 @@ describe('examples/sources/reconjob.yaml', { timeout: 240_000 }, () => {
       ['changed host key', { PSP_SFTP_KNOWN_HOSTS: otherHost }, ['--date', '2024-01-01'], /spec\.left\.inputs\.refunds\.uri: the host key of \[127\.0\.0\.1\]:\d+ \(SHA256:\S+\) does NOT match spec\.left\.inputs\.refunds\.sftp\.knownHosts/],
       ['unknown host', { PSP_SFTP_KNOWN_HOSTS: '' }, ['--date', '2024-01-01'], /spec\.left\.inputs\.refunds\.sftp\.knownHostsEnv: environment variable PSP_SFTP_KNOWN_HOSTS is not set/],
       ['missing file', {}, ['--date', '2024-01-02'], /spec\.left\.inputs\.orders\.uri: no object matches|spec\.left\.inputs\.orders\.uri: s3:\/\/ledger\/orders\/dt=2024-01-02\/orders\.csv does not exist/],
-      ['catalog unreachable', { RAAS_CATALOG_URL: w.catalog.url.replace(`:${w.pg.port}/`, `:${closed}/`) }, ['--date', '2024-01-01'], /^raas: catalog failed: spec\.output\.catalog: cannot reach the catalog database: connection refused/],
-      ['catalog password refused', { RAAS_CATALOG_URL: w.catalog.url.replace(w.catalog.password, 'Wrong-Catalog-Pw') }, ['--date', '2024-01-01'], /spec\.output\.catalog: authentication refused/],
+      ['catalog unreachable', { RAAS_CATALOG_URL: w.catalog.url.replace(`:${w.pg.port}/`, `:${closed}/`) }, ['--date', '2024-01-01'], /^raas: carry failed: spec\.output\.catalog\.breaks: reading closed breaks from raas_breaks failed: cannot reach the catalog database: connection refused/],
+      ['catalog password refused', { RAAS_CATALOG_URL: w.catalog.url.replace(w.catalog.password, 'Wrong-Catalog-Pw') }, ['--date', '2024-01-01'], /spec\.output\.catalog(\.breaks: reading closed breaks from raas_breaks failed)?: authentication refused/],
     ];
     for (const [name, over, args, re] of cases) {
       const r = await runCli(['run', '-f', file, ...args], { env: envFor(w, over), timeoutMs: 120_000 });
