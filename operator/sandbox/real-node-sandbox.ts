@@ -174,11 +174,11 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
       say(`  for kubectl recon results --download: . ${envPath}`);
     } else say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     say(`  S3 test server at ${s3.endpoint} (pods reach it at ${s3EndpointForPods}): s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
-    // The page listens on its pod's address (the chart's RAAS_HTTP_HOST), which this machine
+    // The page listens on its pod's address (the chart's RAAS_HTTP_HOST), which the host running the sandbox
     // reaches on the pod bridge; kubectl port-forward would dial the pod's loopback.
     const web = await cp.request<{ items?: Array<{ status?: { podIP?: string } }> }>('GET', `/api/v1/namespaces/${RELEASE_NAMESPACE}/pods?labelSelector=app.kubernetes.io/component%3Dweb`);
     const webIp = web.body.items?.[0]?.status?.podIP;
-    if (webIp) say(`  the results page: http://${webIp}:8080/ from this machine (sign in with a token: kubectl create token <serviceaccount>)`);
+    if (webIp) say(`  the results page: http://${webIp}:8080/ from the host running the sandbox (sign in with a token: kubectl create token <serviceaccount>)`);
     say('  stop with Ctrl-C');
     // Written last: a script may wait for the file to know the sandbox is ready.
     await rename(`${kubeconfigPath}.tmp`, kubeconfigPath);

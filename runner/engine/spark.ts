@@ -225,7 +225,7 @@ export class SparkEngine implements Engine {
   }
 
   async loadInput(req: LoadRequest): Promise<string[]> {
-    const base = { sid: this.sid, view: req.view, format: req.format, files: req.files, csv: req.src.csv ?? {} };
+    const base = { sid: this.sid, view: req.view, format: req.format, files: req.files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
     await this.driver.request('load', base);
     if (req.format !== 'csv') return req.files;
     // Columns Spark inferred as floating point are read again as text, and the runner sizes

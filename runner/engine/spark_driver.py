@@ -207,6 +207,7 @@ class Driver:
         elif fmt == "csv":
             o = req.get("csv") or {}
             strings = set(req.get("stringColumns") or [])
+            keys = {k.lower() for k in (req.get("keyColumns") or [])}
             opts = {
                 "header": str(o.get("header", True)).lower(),
                 "sep": o.get("delimiter", ","),
@@ -223,14 +224,20 @@ class Driver:
             df = df.select(*[(F.col(f"`{f.name}`").cast(LongType()).alias(f.name) if isinstance(f.dataType, IntegerType) else F.col(f"`{f.name}`")) for f in df.schema.fields])
             if o.get("skipRows"):
                 raise UserSqlError("csv.skipRows is not supported by the spark engine yet; remove it or use engine: duckdb")
+            # Key columns are text as written ("01" is not "1"), whatever the other rows look like.
+            strings |= {f.name for f in df.schema.fields if f.name.lower() in keys}
             if strings:
-                # Columns inference took for floating point: read again as text, so the
-                # runner can size an exact DECIMAL for them.
+                # Key columns, and columns inference took for floating point: read again as
+                # text, so keys compare as written and the runner can size an exact DECIMAL.
                 from pyspark.sql.types import StringType, StructField, StructType
                 schema = StructType([StructField(f.name, StringType() if f.name in strings else f.dataType, True) for f in df.schema.fields])
                 df = reader.options(**{**opts, "inferSchema": "false"}).schema(schema).csv(files)
         elif fmt in ("json", "ndjson"):
             df = reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files)
+            keys = {k.lower() for k in (req.get("keyColumns") or [])}
+            if keys:
+                from pyspark.sql import functions as F
+                df = df.select(*[(F.col(f"`{f.name}`").cast("string").alias(f.name) if f.name.lower() in keys else F.col(f"`{f.name}`")) for f in df.schema.fields])
         else:
             raise RuntimeError(f"internal: unknown format {fmt}")
         df.createOrReplaceTempView(req["view"])

@@ -54,7 +54,7 @@ describe('validateReconJob', () => {
     ['required', withSpec({ left: { name: 'x' } }), 'spec.left.uri: is required: give uri (one input) or inputs (several, joined by query)'],
     ['type', withSpec({ keys: { column: 'id' } }), 'spec.keys: expected a list, got a mapping'],
     ['typo with suggestion', withSpec({ kyes: [] }), 'spec.kyes: unknown field; did you mean "keys"?'],
-    ['unknown spec field lists the allowed ones', withSpec({ tolerence: 1 }), 'spec.tolerence: unknown field; allowed fields here: left, right, keys, compare, aggregate, output, summaries, expect, schedule, notify, runner, engine, spark, history, maxParallelRuns'],
+    ['unknown spec field lists the allowed ones', withSpec({ tolerence: 1 }), 'spec.tolerence: unknown field; allowed fields here: left, right, keys, compare, aggregate, output, summaries, expect, schedule, notify, runner, engine, spark, history, maxParallelRuns, amount, carryForward'],
     ['unknown far from anything', withSpec({ left: { uri: 'a', xyzzy: 1 } }), 'spec.left.xyzzy: unknown field; allowed fields here: name, uri, inputs, format, csv, query, sftp, ftp, database'],
     ['anchorDay range', withSpec({ schedule: { cron: '* * * * *', anchorDay: 31 } }), 'spec.schedule.anchorDay: number 31 is too large; the maximum is 28'],
     ['memory size', withSpec({ runner: { memoryLimit: 'lots' } }), 'spec.runner.memoryLimit: must be a size such as 512MB, 2GB or 4GiB'],

@@ -103,7 +103,7 @@ describe('errors: exit 2 and one line that names the field and the fix', () => {
     ['missing input file', { ...base, left: { uri: 'nope/*.csv' } }, /^raas: stage failed: spec\.left\.uri: no file matches "nope\/\*\.csv"/],
     ['unknown key column', { ...base, keys: [{ column: 'idd' }] }, /spec\.keys\[0\]\.column: column "idd" not found on the left side \(left\); available columns: id, amount, status/],
     ['unknown compare column on the right', { ...base, compare: [{ column: 'amount', right: 'amt' }] }, /spec\.compare\[0\]\.right: column "amt" not found on the right side \(right\); available columns: id, amount, status/],
-    ['SQL error in a side query', { ...base, right: { uri: 'r.csv', name: 'bank', query: 'SELEC id FROM source' } }, /^raas: query failed: spec\.right\.query \(bank\): Parser Error: syntax error at or near .* \| line 1 of the query: SELEC id FROM source/],
+    ['SQL error in a side query', { ...base, right: { uri: 'r.csv', name: 'bank', query: 'SELEC id FROM source' } }, /^raas: query failed: spec\.right\.query: does not parse as one complete SELECT on its own: syntax error at or near "SELEC" \(character 1\); fix the SQL/],
     ['unknown column in a side query', { ...base, left: { uri: 'l.csv', query: 'SELECT idx FROM source' } }, /spec\.left\.query \(left\): Binder Error: .*"idx"/],
     ['unknown template variable', { ...base, left: { uri: 'l-{{ window.day }}.csv' } }, /spec\.left\.uri: unknown template variable "window\.day".*; known variables: .*window\.startDate/],
     ['quoted template in SQL', { ...base, left: { uri: 'l.csv', query: "SELECT * FROM source WHERE d = '{{ window.startDate }}'" } }, /spec\.left\.query.*quote/i],

@@ -59,6 +59,8 @@ const CASES: Record<string, Json> = {
   'spec.aggregate.measures[].as must be unique (ignoring case)': validJob({ aggregate: { measures: [{ fn: 'count', as: 'rows' }, { fn: 'count', as: 'ROWS' }] } }),
   'spec.aggregate.measures[].as must differ from every key column (ignoring case)': validJob({ aggregate: { measures: [{ fn: 'count', as: 'ID' }] } }),
   'spec.output.catalog needs exactly one of urlEnv and postgres.secretRef': validJob({ output: { catalog: { table: 'recon_runs' } } }),
+  'spec.amount.currencyRight needs spec.amount.currency': validJob({ amount: { column: 'amount', currencyRight: 'ccy' } }),
+  'spec.carryForward cannot be used with spec.aggregate': validJob({ carryForward: { periods: 1 }, aggregate: { measures: [{ fn: 'count', as: 'rows' }] } }),
   'window.end must be after window.start': validRun({ window: { start: '2024-01-02T00:00:00Z', end: '2024-01-01T00:00:00Z' } }),
 };
 
