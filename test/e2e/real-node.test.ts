@@ -172,7 +172,11 @@ describe('the walkthrough on a real node (containerd, runc, kubelet)', { timeout
       const l = await kubectlJson(env, '-n', 'raas-system', 'get', 'lease', 'raas-leader');
       return l.spec.holderIdentity && l.spec.holderIdentity !== leader ? String(l.spec.holderIdentity) : undefined;
     }, 120_000);
-    expect(operators).toContain(next);
+    // The other original replica, or the pod the ReplicaSet started in the dead one's place
+    // (whichever acquires first once the Lease expires): a live operator pod, never the dead one.
+    const live = ((await kubectlJson(env, '-n', 'raas-system', 'get', 'pods', '-l', 'app.kubernetes.io/component=operator')).items as Json[]).map((p) => String(p.metadata.name));
+    expect(live).toContain(next);
+    expect(next).not.toBe(leader);
     const run = await waitFor('the 2024-01-02 run to finish', async () => {
       const rr = ((await kubectlJson(env, '-n', 'finance', 'get', 'reconruns')).items as Json[]).find((r) => JSON.stringify(r.spec).includes('2024-01-02') && String(r.metadata.name).startsWith('orders-vs-settlements'));
       return rr?.status?.phase === 'Succeeded' || rr?.status?.phase === 'Failed' ? rr : undefined;
