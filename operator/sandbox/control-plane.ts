@@ -75,18 +75,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-interface Proc {
+export interface Proc {
   name: string;
   child: ChildProcess;
   exited: Promise<number | null>;
 }
 
-function startProcess(name: string, exe: string, args: string[], logFile: string): Proc {
+/** Starts one component with its output appended to `logFile`; `env` adds to (or overrides) PATH and HOME. */
+export function startProcess(name: string, exe: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Proc {
   const log = createWriteStream(logFile, { flags: 'a' });
   // Its own process group: a terminal's Ctrl-C (SIGINT to the whole foreground group) then
   // reaches only the process that started it, which stops the components in order; killed
   // at once with the rest, they would leave that shutdown talking to a dead API server.
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() } });
+  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir(), ...env } });
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
   const exited = new Promise<number | null>((resolve) => {

@@ -7,7 +7,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,7 +15,7 @@ import { REPO_ROOT, findKubeBinaries } from './binaries.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { createPodNetwork, findNodeBinaries, startRealNode, type PodNetwork, type RealNode } from './real-node.ts';
 import type { S3TestServer } from './s3-server.ts';
-import { shellExports } from './sandbox.ts';
+import { listFiles, shellExports } from './sandbox.ts';
 
 const run = promisify(execFile);
 
@@ -84,15 +84,6 @@ function splitImage(image: string): { repository: string; tag: string } {
   return { repository: image.slice(0, at), tag: image.slice(at + 1) };
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line: string) => void): Promise<RealNodeSandbox> {
   const progress = o.progress ?? say;

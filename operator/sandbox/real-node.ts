@@ -12,16 +12,16 @@
 // get no default route, the host does not forward, and other Service addresses answer
 // nothing. Host ports a pod must reach (an S3 server) are forwarded the same way by
 // expose(). Every host setting and why: docs/adr/0100-real-node.md.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './binaries.ts';
-import { freePort, type ControlPlane } from './control-plane.ts';
+import { freePort, startProcess as startLogged, type ControlPlane, type Proc } from './control-plane.ts';
 
 const run = promisify(execFile);
 
@@ -133,24 +133,9 @@ export async function createPodNetwork(): Promise<PodNetwork> {
   throw new NodeUnavailableError('no free 10.213.N.0/24 pod range for the real node');
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
+/** A node component, started like the control plane's, with the system folders on PATH (containerd, runc and iptables live in sbin). */
 function startProcess(name: string, exe: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Proc {
-  const log = createWriteStream(logFile, { flags: 'a' });
-  // Own process group: a terminal's Ctrl-C must reach only our process, which stops pods first.
-  const child = spawn(exe, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? tmpdir(), ...env } });
-  child.stdout?.pipe(log, { end: false });
-  child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => resolve(code));
-    child.on('error', () => resolve(127));
-  });
-  void exited.then(() => log.end());
-  return { name, child, exited };
+  return startLogged(name, exe, args, logFile, { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`, ...env });
 }
 
 async function stopProcess(p: Proc | undefined, graceMs = 5_000): Promise<void> {

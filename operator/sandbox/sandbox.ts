@@ -158,7 +158,8 @@ export async function startSandbox(o: SandboxOptions, say: (line: string) => voi
   }
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** Every file under `dir`, recursively (the data a sandbox seeds into its S3 server). */
+export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
