@@ -102,3 +102,14 @@ describe('doc-blocks helpers', () => {
     expect(outputMismatch('one\n', 'one\ntwo\n')).toMatch(/line 2/);
   });
 });
+
+// covers docs block tests: the README's test command is the one CI runs, and it runs lint,
+// the type check and vitest (running it again from inside vitest would recurse).
+describe('the README test command', () => {
+  it('is what .ci/run runs last, and covers lint, types and every suite', () => {
+    const ci = readFileSync(join(repoRoot, '.ci', 'run'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    expect(ci.at(-1)).toBe('npm test');
+    const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.test).toBe('npm run lint && npm run typecheck && vitest run');
+  });
+});
