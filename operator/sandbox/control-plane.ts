@@ -38,17 +38,9 @@ export interface KubeconfigOptions {
   user?: string;
 }
 
-export interface ControlPlane {
+export interface ControlPlane extends ControlPlaneAddress {
   /** https://127.0.0.1:PORT */
   url: string;
-  host: string;
-  port: number;
-  /** PEM of the CA that signed the API server's serving certificate. */
-  caPem: string;
-  adminToken: string;
-  /** Tokens of the extra users, by name. */
-  userTokens: Record<string, string>;
-  dir: string;
   kubeconfigYaml(o?: KubeconfigOptions): string;
   /** A token for a ServiceAccount through the TokenRequest API (as kubelet gets one). */
   serviceAccountToken(namespace: string, name: string, o?: { expirationSeconds?: number; audiences?: string[]; boundPod?: { name: string; uid: string } }): Promise<string>;
@@ -311,8 +303,10 @@ async function tail(file: string, lines: number): Promise<string> {
 export interface ControlPlaneAddress {
   host: string;
   port: number;
+  /** PEM of the CA that signed the API server's serving certificate. */
   caPem: string;
   adminToken: string;
+  /** Tokens of the extra users, by name. */
   userTokens: Record<string, string>;
   dir: string;
 }
