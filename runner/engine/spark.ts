@@ -4,6 +4,7 @@
 // Spark session in it, so temporary views never leak between runs. The master is local[*]
 // unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,6 +15,7 @@ import { UserSqlError } from '../compare/user-sql.ts';
 import { probeNumeric } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
+import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { findSpark } from './spark-install.ts';
 
 interface Answer {
@@ -56,7 +58,9 @@ class SparkDriver {
   static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string }> {
     const found = findSpark(env);
     if (found instanceof Error) throw found;
-    const conf: Record<string, string> = JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>;
+    const master = env.RAAS_SPARK_MASTER || 'local[*]';
+    // Executors in other pods read and write the run's shared directory on S3 (spark-cluster.ts).
+    const conf: Record<string, string> = { ...(isClusterMaster(master) ? s3aConf(env) : {}), ...(JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>) };
     if (found.jars.length) conf['spark.jars'] = [conf['spark.jars'], ...found.jars].filter(Boolean).join(',');
     const child = spawn(found.python, ['-u', driverScript()], {
       env: { ...env, PYSPARK_PYTHON: found.python, RAAS_SPARK_CONF: JSON.stringify(conf) },
@@ -161,9 +165,16 @@ export class SparkEngine implements Engine {
     private readonly onSql?: (sql: string) => void,
   ) {}
 
-  static async open(opts: { env: NodeJS.ProcessEnv; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
+  /** out: the run's output URI and name, where executors in other pods share files with the driver. */
+  static async open(opts: { env: NodeJS.ProcessEnv; out: { uri: string; runName: string }; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
+    let shared: string | undefined;
+    if (isClusterMaster(opts.env.RAAS_SPARK_MASTER || 'local[*]')) {
+      const dir = sharedDir(opts.out.uri, opts.out.runName, randomUUID().slice(0, 8));
+      if (dir instanceof Error) throw new RunError('load', dir.message);
+      shared = dir;
+    }
     const { driver, version, master } = await sharedDriver(opts.env);
-    const sid = await driver.request<string>('open', {});
+    const sid = await driver.request<string>('open', shared ? { shared } : {});
     opts.progress?.(`load     Spark ${version} (${master})`);
     return new SparkEngine(driver, sid, opts.onSql);
   }

@@ -142,9 +142,17 @@ class Driver:
         )
         for item in json.loads(os.environ.get("RAAS_SPARK_CONF", "{}")).items():
             builder = builder.config(item[0], item[1])
+        template = os.environ.get("RAAS_SPARK_EXECUTOR_TEMPLATE")
+        if template:
+            # Spark reads the executor pod template from a file (JSON is YAML).
+            path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"raas-executor-template-{os.getpid()}.json")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(template)
+            builder = builder.config("spark.kubernetes.executor.podTemplateFile", path)
         self.spark = builder.getOrCreate()
         self.spark.sparkContext.setLogLevel("ERROR")
         self.sessions = {}
+        self.shared = {}
 
     def session(self, sid):
         s = self.sessions.get(sid)
@@ -155,9 +163,36 @@ class Driver:
     def op_open(self, req):
         sid = uuid.uuid4().hex
         self.sessions[sid] = self.spark.newSession()
+        if req.get("shared"):
+            self.shared[sid] = req["shared"].rstrip("/")
         return sid
 
+    # With executors in other pods, a path on this pod is no path for them: inputs go to the
+    # run's shared directory (a Hadoop URI, s3a://) before Spark reads them, and results are
+    # written there and copied back here, where the runner publishes them.
+    def hadoop_path(self, uri):
+        jvm = self.spark.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        return path, path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration())
+
+    def readable(self, sid, files):
+        shared = self.shared.get(sid)
+        if not shared:
+            return files
+        out = []
+        for local in files:
+            dest = f"{shared}/in/{uuid.uuid4().hex}/{os.path.basename(local)}"
+            path, fs = self.hadoop_path(dest)
+            src, _ = self.hadoop_path("file://" + os.path.abspath(local))
+            fs.copyFromLocalFile(False, True, src, path)
+            out.append(dest)
+        return out
+
     def op_close(self, req):
+        shared = self.shared.pop(req["sid"], None)
+        if shared:
+            path, fs = self.hadoop_path(shared)
+            fs.delete(path, True)
         s = self.sessions.pop(req["sid"], None)
         if s is not None:
             for t in s.catalog.listTables():
@@ -200,7 +235,7 @@ class Driver:
 
     def op_load(self, req):
         s = self.session(req["sid"])
-        fmt, files = req["format"], req["files"]
+        fmt, files = req["format"], self.readable(req["sid"], req["files"])
         reader = s.read
         if fmt == "parquet":
             df = reader.parquet(*files)
@@ -247,7 +282,8 @@ class Driver:
         s = self.session(req["sid"])
         df = s.table(req["relation"])
         path, fmt = req["path"], req["format"]
-        tmp = path + ".spark"
+        shared = self.shared.get(req["sid"])
+        tmp = f"{shared}/out/{uuid.uuid4().hex}" if shared else path + ".spark"
         if fmt == "csv":
             from pyspark.sql import functions as F
             from pyspark.sql.types import ArrayType
@@ -259,6 +295,17 @@ class Driver:
             df.coalesce(1).write.mode("overwrite").option("header", "true").csv(tmp)
         else:
             df.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(tmp)
+        if shared:
+            tmp_path, fs = self.hadoop_path(tmp)
+            parts = sorted(str(st.getPath().toString()) for st in fs.globStatus(self.spark.sparkContext._jvm.org.apache.hadoop.fs.Path(tmp + "/part-*")))
+            if len(parts) != 1:
+                raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
+            part, _ = self.hadoop_path(parts[0])
+            dest, _ = self.hadoop_path("file://" + os.path.abspath(path))
+            # Raw local file system: no .crc file next to the result.
+            fs.copyToLocalFile(False, part, dest, True)
+            fs.delete(tmp_path, True)
+            return None
         parts = sorted(glob.glob(os.path.join(tmp, "part-*")))
         if len(parts) != 1:
             raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
