@@ -9,7 +9,12 @@ import { labelValue } from './names.ts';
 import { matchesPattern, type RunnerPolicy } from './runner-policy.ts';
 import { API_VERSION, type StoredReconJob } from './types.ts';
 
-export const SPARK_MASTER_IN_CLUSTER = 'k8s://https://kubernetes.default.svc';
+/**
+ * The API server as every pod reaches it: the `kubernetes` Service's address and port that
+ * kubelet puts in each container's env (and expands here, as the env is made). The same
+ * place as https://kubernetes.default.svc, without needing cluster DNS.
+ */
+export const SPARK_MASTER_IN_CLUSTER = 'k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const SPARK_DEFAULTS = { executors: 2, executorCores: 1, executorMemory: '2GB' } as const;
 
