@@ -108,7 +108,7 @@ export function sparkPolicyProblems(spec: Pick<ReconJobSpec, 'engine' | 'spark' 
     problems.push(`spec.spark.image: "${image}" is not allowed by the runner policy; remove it to use the runner's image, or ask the platform team to add a pattern to the chart value runnerPolicy.allowedImages`);
   }
   if (!spec.runner?.serviceAccountName) {
-    problems.push('spec.runner.serviceAccountName: engine: spark on Kubernetes needs a ServiceAccount that may create pods (the runner is the Spark driver and starts executor pods); name one allowed by runnerPolicy.allowedServiceAccounts');
+    problems.push('spec.runner.serviceAccountName: engine: spark on Kubernetes needs a ServiceAccount that may create pods (the runner is the Spark driver and starts executor pods); name one allowed by runnerPolicy.allowedServiceAccounts, such as the chart\'s raas-spark-driver (chart value spark.driverNamespaces)');
   }
   return problems;
 }
