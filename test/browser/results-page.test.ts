@@ -83,7 +83,7 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     await page.getByLabel(/A date in the period/).fill('2024-01-01');
     await page.getByRole('button', { name: 'Start rerun' }).click();
     const started = page.locator('#action-status');
-    await expect.poll(() => started.textContent()).toMatch(/^Started orders-/);
+    await expect.poll(() => started.textContent(), { timeout: 20_000 }).toMatch(/^Started orders-/);
     const name = (await started.textContent())!.replace('Started ', '');
     await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name }).waitFor({ timeout: 30_000 });
     await shot(page, '4-rerun-started');
