@@ -61,9 +61,10 @@ export interface TestClusterOptions {
 
 /**
  * A control plane of this test file's own, with its own process kubelet. Use it only when
- * the file needs what the run's shared one cannot give (test/README.md): token users, a
- * paused or killed kubelet, an API-server restart, cluster-wide objects. Otherwise use
- * sharedTestCluster() (or clusterForFile / operatorEnvForFile).
+ * the file needs what the run's shared one cannot give (test/README.md): a paused or
+ * killed kubelet, an API-server restart, cluster-wide objects that bind every namespace.
+ * Otherwise use sharedTestCluster() (or sharedClusterForFile / operatorEnvForFile), with
+ * sharedUsers() for token users.
  */
 export async function startTestCluster(o: TestClusterOptions = {}): Promise<TestCluster> {
   const cp = await startControlPlane({ ...(o.users ? { users: o.users } : {}) });
