@@ -191,7 +191,7 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
       const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(f)!;
       await w.env.s3.client.send(new DeleteObjectCommand({ Bucket: m[1], Key: m[2] }));
     }
-    await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('broken', w.ns.finance, { schedule: { cron: '61 * * * *', timeZone: 'UTC', suspend: true } }));
+    await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('broken', w.ns.finance, { schedule: { cron: '0 0 5-1 * *', timeZone: 'UTC', suspend: true } }));
     await waitFor('the operator to mark the job invalid', async () => (await api(`namespaces/${w.ns.finance}/reconjobs`)).items.some((j) => j.name === 'broken' && j.badge === 'invalid'));
 
     for (const width of [390, 1280]) {

@@ -424,7 +424,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
 
   it('orders jobs by what needs attention: invalid and failed first with their reason, in words', async (ctx) => {
     const w = await world(ctx);
-    await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('broken', w.ns.finance, { schedule: { cron: '61 * * * *', timeZone: 'UTC', suspend: true } }));
+    await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('broken', w.ns.finance, { schedule: { cron: '0 0 5-1 * *', timeZone: 'UTC', suspend: true } }));
     await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('late-file', w.ns.finance, { left: { name: 'ledger', uri: 's3://ledger/missing/{{ window.startDate }}.csv' }, output: { uri: 's3://results/finance/{{ job.name }}/{{ window.startDate }}/' }, schedule: { cron: '0 2 * * *', timeZone: 'UTC', suspend: true } }));
     const { backfill } = await import('../../operator/cli/recon-commands.ts');
     const made = await backfill(w.env.kube, { namespace: w.ns.finance, job: 'late-file', from: '2024-01-02', to: '2024-01-02' }, () => undefined);
