@@ -4,7 +4,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { ActionError, backfill, rerun } from '../../actions/runs.ts';
+import { ActionError, backfill, rerunWindows } from '../../actions/runs.ts';
 import { Kube } from '../../kube/client.ts';
 import { canCreate, canRead, canWork, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
 import { nextBreakToken, parseBreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
@@ -383,7 +383,9 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
       }
       if (sub === 'reruns') {
         const date = bodyString(body, 'date');
-        return act(ctx, caller, async (kube) => ({ created: [await rerun(kube, { namespace: ns, job: name, date }, () => undefined)], existing: [] }));
+        const cascade = body['cascade'] ?? false;
+        if (typeof cascade !== 'boolean') throw new ParamError('cascade', 'cascade must be true or false');
+        return act(ctx, caller, async (kube) => ({ created: await rerunWindows(kube, { namespace: ns, job: name, date, cascade }, () => undefined), existing: [] }));
       }
       const from = bodyString(body, 'from');
       const to = bodyString(body, 'to');
