@@ -11,7 +11,8 @@ import { nextBreakToken, parseBreakQuery, type BreakSource, type ResultColumn } 
 import { breakId, parseBreakAction } from './breaks.ts';
 import type { BreakStore } from './break-store.ts';
 import { breakItems, breaksCsv, MAX_EXPORT_ROWS } from './export.ts';
-import { columnLabel, columnsWithDifferences, sidesOf, statusLabel, type Sides } from './labels.ts';
+import { columnLabel, columnsWithDifferences, duplicateSideLabel, sidesOf, statusLabel, type Sides } from './labels.ts';
+import { DUPLICATE_COLUMNS } from '../../../runner/breaks/columns.ts';
 import {
   decodeContinue,
   encodeContinue,
@@ -261,9 +262,11 @@ function breakSource(job: JobObject | undefined): (columns: ResultColumn[]) => B
 function labelled(columns: ResultColumn[], sides: Sides, run: RunItem, amountColumn: string | undefined) {
   const differing = new Set(columnsWithDifferences(run.mismatchedByColumn).map(([c]) => c));
   const compared = new Set(Object.keys(run.mismatchedByColumn ?? {}));
+  // The duplicate columns say nothing on a run without duplicated keys.
+  const noDuplicates = (run.counts?.duplicateKeysLeft ?? 0) + (run.counts?.duplicateKeysRight ?? 0) === 0;
   return columns.map((c) => {
     const base = /^(.+)_(left|right|diff)$/.exec(c.name)?.[1];
-    const quiet = base !== undefined && compared.has(base) && !differing.has(base) && base !== amountColumn;
+    const quiet = (base !== undefined && compared.has(base) && !differing.has(base) && base !== amountColumn) || (noDuplicates && (DUPLICATE_COLUMNS as readonly string[]).includes(c.name));
     return { name: c.name, type: c.type, label: columnLabel(c.name, sides), ...(quiet ? { noDifferences: true } : {}) };
   });
 }
@@ -445,6 +448,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
       kind: 'ReconRowList',
       columns: labelled(page.columns, sides, item, amountColumn),
       statusLabels: statusLabels(sides),
+      duplicateSideLabels: Object.fromEntries(['left', 'right', 'both'].map((v) => [v, duplicateSideLabel(v, sides)])),
       items: page.rows,
       metadata: { total: page.total, ...(next < page.total ? { continue: encodeContinue([String(next), rowFingerprint(q)]) } : {}) },
     });

@@ -498,7 +498,7 @@ async function rowsBlock(ns, name, run) {
       h('thead', {}, h('tr', {}, cols.map((col) => h('th', { scope: 'col', title: col.name }, col.label ?? col.name)))),
       h('tbody', {}, page.items.map((r) => h('tr', {}, cols.map((col) => {
         const v = r[col.name];
-        const text = col.name === 'recon_status' && labels[v] ? labels[v] : fmtCell(col.name, v);
+        const text = col.name === 'recon_status' && labels[v] ? labels[v] : col.name === 'recon_duplicate_side' && page.duplicateSideLabels?.[v] ? page.duplicateSideLabels[v] : fmtCell(col.name, v);
         return h('td', { class: /_(diff|left|right)$/.test(col.name) && /^-?\d/.test(String(v ?? '')) ? 'num' : undefined }, text);
       })))))));
     const first = stack.length * 50 + 1;
