@@ -88,6 +88,16 @@ for (const dir of SOURCE_DIRS) {
     else entryPoints.push(file);
   }
 }
+// Packages every run loads are bundled, never lazy: one imported with import('pkg') anywhere
+// would become external everywhere (above) and a run would pay Node's CommonJS loading
+// (resolution, export lexer, compile) for every file of it at start. Import a local module
+// that imports the package instead (runner/run/duck-parser.ts does so for DuckDB).
+const ALWAYS_BUNDLED = ['@duckdb/node-api', 'commander', 'zod', 'yaml', 'luxon'];
+const wronglyLazy = ALWAYS_BUNDLED.filter((p) => lazy.has(p));
+if (wronglyLazy.length) {
+  process.stderr.write(`build: ${wronglyLazy.join(', ')} imported with import() by name; import a local module that imports it instead, so it stays bundled\n`);
+  process.exit(1);
+}
 entryPoints.sort();
 await rm(TMP_OUT, { recursive: true, force: true });
 await mkdir(TMP_OUT, { recursive: true });
