@@ -123,7 +123,7 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
     }
     checkAborted();
     progress(`raas sandbox: starting the node (containerd, kubelet, kube-scheduler) with ${image}`);
-    node = await startRealNode({ controlPlane: cp, network, images: [image, ...(o.extraImages ?? [])] });
+    node = await startRealNode({ controlPlane: cp, network, images: [...new Set([image, ...(o.extraImages ?? [])])] });
     checkAborted();
     const s3Port = Number(new URL(s3.endpoint).port);
     const s3EndpointForPods = `http://${await node.expose(s3Port)}`;
