@@ -34,7 +34,7 @@ describe('the runner pod of a spark job is the Spark driver', () => {
       'spark.executor.cores': '2',
       'spark.executor.memory': '4096m',
       'spark.driver.host': '$(RAAS_POD_IP)',
-      'spark.driver.bindAddress': '0.0.0.0',
+      'spark.driver.bindAddress': '$(RAAS_POD_IP)',
       'spark.kubernetes.driver.pod.name': '$(RAAS_POD_NAME)',
       'spark.kubernetes.authenticate.caCertFile': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
       'spark.kubernetes.authenticate.oauthTokenFile': '/var/run/secrets/kubernetes.io/serviceaccount/token',

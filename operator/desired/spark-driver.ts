@@ -73,9 +73,11 @@ export function sparkDriverEnv(job: StoredReconJob, runnerImage: string, pod: { 
     'spark.executor.cores': String(cores),
     'spark.kubernetes.executor.request.cores': s.executorCpuRequest ?? String(cores),
     'spark.executor.memory': sparkMemory(s.executorMemory ?? SPARK_DEFAULTS.executorMemory),
-    // Client mode: executors connect back to this pod by its IP.
+    // Client mode: executors connect back to this pod by its IP. Spark on Kubernetes tells
+    // executors the bind address (spark.kubernetes.executor.useDriverPodIP), so that is
+    // the pod IP too, never 0.0.0.0.
     'spark.driver.host': '$(RAAS_POD_IP)',
-    'spark.driver.bindAddress': '0.0.0.0',
+    'spark.driver.bindAddress': '$(RAAS_POD_IP)',
     // Executors get this pod as their owner, so they go when the run's Job and pod go.
     'spark.kubernetes.driver.pod.name': '$(RAAS_POD_NAME)',
     'spark.kubernetes.authenticate.caCertFile': `${SA_DIR}/ca.crt`,
