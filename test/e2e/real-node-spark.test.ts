@@ -126,7 +126,7 @@ describe('a spark ReconRun on a real node', { timeout: 2_400_000 }, () => {
     // Nothing left in the shared directory beside the results.
     const left = await ok('node', ['-e', `
       const { S3Client, ListObjectsV2Command } = require('@aws-sdk/client-s3');
-      new S3Client({ region: 'us-east-1', forcePathStyle: true }).send(new ListObjectsV2Command({ Bucket: 'raas-results', Prefix: '.raas-spark/' }))
+      new S3Client({ region: 'us-east-1', forcePathStyle: true, endpoint: process.env.AWS_ENDPOINT_URL }).send(new ListObjectsV2Command({ Bucket: 'raas-results', Prefix: '.raas-spark/' }))
         .then((r) => console.log(JSON.stringify((r.Contents ?? []).map((o) => o.Key))));
     `], s.s3.env);
     expect(JSON.parse(left)).toEqual([]);
