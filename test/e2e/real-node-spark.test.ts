@@ -16,7 +16,7 @@ import { labelValue } from '../../operator/desired/names.ts';
 import { buildImage, startRealNodeSandbox } from '../../operator/sandbox/real-node-sandbox.ts';
 import { waitFor } from '../support/cluster.ts';
 import { repoRoot } from '../support/helm.ts';
-import { imageDigest, kubectlApply, kubectlJson, ok, type Json } from '../support/real-node.ts';
+import { imageDigest, KUBECTL, kubectlApply, kubectlJson, ok, type Json } from '../support/real-node.ts';
 import { sharedService } from '../support/require-service.ts';
 
 const NS = 'finance';
@@ -121,7 +121,11 @@ describe('a spark ReconRun on a real node', { timeout: 2_400_000 }, () => {
       expect(pod.status.podIP).not.toBe(driver!.status.podIP);
     }
 
-    // Gone afterwards: Spark deletes its executors when the driver stops.
+    // The executors ended with the driver (the runner exits without stopping Spark's
+    // context, so Spark does not delete them itself); deleting the ReconRun removes them
+    // through their owner references.
+    await waitFor('the executors to have ended', async () => ((await kubectlJson(env, '-n', NS, 'get', 'pods', '-l', 'spark-role=executor')).items as Json[]).every((p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed'), 180_000);
+    await ok(KUBECTL, ['-n', NS, 'delete', 'reconrun', run.metadata.name, '--wait=false'], env);
     await waitFor('the executor pods to be gone', async () => ((await kubectlJson(env, '-n', NS, 'get', 'pods', '-l', 'spark-role=executor')).items as Json[]).length === 0, 180_000);
     // Nothing left in the shared directory beside the results.
     const left = await ok('node', ['-e', `
