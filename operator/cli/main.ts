@@ -170,9 +170,10 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
   common(program.command('rerun').description('run the period containing --date again, as a new ReconRun'))
     .argument('<job>', 'ReconJob name')
     .requiredOption('--date <YYYY-MM-DD>', 'a date inside the period to re-run')
-    .action(async (job: string, flags: { date: string; namespace?: string; kubeconfig?: string }) => {
+    .option('--cascade', 'carryForward jobs: also rerun every later committed window, in order, each after the one before it succeeds')
+    .action(async (job: string, flags: { date: string; cascade?: boolean; namespace?: string; kubeconfig?: string }) => {
       exitCode = await withKube(flags, async (kube, ns) => {
-        await rerun(kube, { namespace: ns, job, date: flags.date }, out);
+        await rerun(kube, { namespace: ns, job, date: flags.date, cascade: flags.cascade === true }, out);
       });
     });
 

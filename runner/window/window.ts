@@ -451,3 +451,10 @@ function weekdayIndex(d: LocalDate): number {
 function formatDate(d: LocalDate): string {
   return `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
+
+/**
+ * The shape of an IANA time zone name (Area/Location, UTC, Etc/GMT+5, EST5EDT), in the
+ * common subset of RE2 and JavaScript: what the CRD's CEL can check before any code runs.
+ * Every name the time zone database has fits it; whether the name exists is assertTimeZone's.
+ */
+export const TIME_ZONE_SHAPE = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$';
