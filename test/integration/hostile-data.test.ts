@@ -84,13 +84,13 @@ describe('CSV dates: one declared format, never two guesses', () => {
   });
 
   it('refuses a declared format that neither side follows, naming the side, column, example and format', async () => {
-    // Both columns fall back to text: 25/01/2024 and 2024-01-25 would be two different texts.
-    const files = { 'l.csv': csv('id,d', '1,25/01/2024'), 'r.csv': csv('id,d', '1,2024-01-25') };
+    // Both columns fall back to text: 25/01/2024 and 01/25/2024 would be two different texts.
+    const files = { 'l.csv': csv('id,d', '1,25/01/2024'), 'r.csv': csv('id,d', '1,01/25/2024') };
     const spec = { ...base, left: { uri: 'l.csv', csv: { dateFormat: '%m/%d/%Y' } }, right: { uri: 'r.csv', csv: { dateFormat: '%d/%m/%Y' } } };
     await expect(reconcile(files, spec)).rejects.toThrow(
       /^spec\.left\.csv\.dateFormat: column "d" of l\.csv holds dates such as "25\/01\/2024" that do not follow the declared "%m\/%d\/%Y", so it would be read and compared as text: set csv\.dateFormat to the format the file is written in/,
     );
-    const fixed = { ...spec, left: { uri: 'l.csv', csv: { dateFormat: '%d/%m/%Y' } }, right: { uri: 'r.csv' } };
+    const fixed = { ...spec, left: { uri: 'l.csv', csv: { dateFormat: '%d/%m/%Y' } }, right: { uri: 'r.csv', csv: { dateFormat: '%m/%d/%Y' } } };
     expect((await reconcile(files, fixed)).summary.counts).toMatchObject({ matched: 1, mismatched: 0 });
   });
 
