@@ -172,6 +172,19 @@ export function refDateFormatNeedsDeclaring(format: RefDateFormat): boolean {
 }
 
 /**
+ * A column of dates on a side that declared a format: when a value the column holds is
+ * shaped like a date (three groups of digits) but is no date in the declared format, the
+ * reader keeps the column as text and the run must refuse it. Returns the example the
+ * refusal names (the smallest such text), or undefined when every date follows the format.
+ */
+export function refMisreadDate(texts: ReadonlyArray<string | null>, declared: RefDateFormat): string | undefined {
+  // A column of nothing but year-first dates is read as dates whatever the declaration says (ISO 8601 is always recognised).
+  if (texts.every((t) => t === null || /^\d{4}-\d{2}-\d{2}$/.test(t))) return undefined;
+  const missed = texts.filter((t): t is string => t !== null && /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$/.test(t) && refParseDate(t, declared) === undefined);
+  return missed.length ? missed.reduce((a, b) => (b < a ? b : a)) : undefined;
+}
+
+/**
  * How a key is compared, from how each side's key column is typed and what the spec declares:
  * `csv` is a key column as a CSV/JSON file names it (read as text), `guessedNumber` a number a
  * side's query made from such a file's guessed column, `text`/`integer` a typed source's column.
