@@ -35,19 +35,12 @@ install_etcd() {
   if [[ -z "$etcd_path" && -x /usr/bin/etcd ]]; then etcd_path=/usr/bin/etcd; fi
   if [[ -z "$etcd_path" ]] && command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
     echo "install-kube: installing etcd-server from Debian"
-    local before
-    before="$(pgrep -x etcd || true)"
     (apt-get install -y --no-install-recommends etcd-server >/dev/null 2>&1 ||
       { apt-get update >/dev/null && apt-get install -y --no-install-recommends etcd-server >/dev/null; }) || true
     # The package starts a system etcd on :2379; the tests use their own ports, but stop it
-    # so nothing listens that the project did not start. Only the etcd the package started:
-    # an etcd that was running before (a kind cluster's, a developer's own) is left alone.
-    if ! systemctl stop etcd 2>/dev/null; then
-      local pid
-      for pid in $(pgrep -x etcd || true); do
-        grep -qx "$pid" <<<"$before" || kill "$pid" 2>/dev/null || true
-      done
-    fi
+    # so nothing listens that the project did not start: that service only, never another
+    # process named etcd (a kind cluster's, a developer's own).
+    "$ROOT/scripts/stop-package-etcd.sh" || echo "install-kube: could not stop the etcd service the package started" >&2
     etcd_path="$(command -v etcd || true)"
   fi
   if [[ -z "$etcd_path" ]]; then
