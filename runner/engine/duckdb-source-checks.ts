@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { classifyType } from '../compare/column-types.ts';
 import { describeClash, nameClash, parquetTopLevelNames, unambiguousDateFormat } from '../compare/column-names.ts';
+import { describeMisreadDate, misreadDatesSql } from '../compare/misread-dates.ts';
 import { csvHeaderSql, csvSniffSql, jsonKeysSql } from '../compare/source-sql.ts';
 import { quoteLiteral } from '../compare/sql-text.ts';
 import type { SourceFormat, SourceSpec } from '../spec/schema.ts';
@@ -57,5 +58,25 @@ export async function checkCsvDateFormats(db: Duck, src: Pick<SourceSpec, 'csv'>
           `another file may be guessed the other way (01/02/2024 reads both ways): declare csv.${which}, e.g. "${format}"`,
       );
     }
+  }
+}
+
+/**
+ * A declared csv.dateFormat or timestampFormat that the file does not follow: DuckDB then
+ * reads the column as text without a word, and text compares 01/02/2024 and 2024-02-01 as
+ * different. Only text columns of a side that declared a format are read again; the
+ * columns given are the ones the run uses.
+ */
+export async function checkMisreadDates(db: Duck, src: Pick<SourceSpec, 'csv'>, relation: string, files: string[], columns: Array<{ name: string; type: string }>, field: string): Promise<void> {
+  const csv = { dateFormat: src.csv?.dateFormat, timestampFormat: src.csv?.timestampFormat };
+  if (csv.dateFormat === undefined && csv.timestampFormat === undefined) return;
+  const text = columns.filter((c) => classifyType(c.type) === 'text').map((c) => c.name);
+  if (text.length === 0) return;
+  const r = await db.one(misreadDatesSql(relation, text, csv));
+  for (const [i, column] of text.entries()) {
+    const example = r[`c${i}`];
+    if (example === null || example === undefined) continue;
+    const where = files.length === 1 ? basename(files[0]!) : `the input's files`;
+    throw new RunError('load', describeMisreadDate(field, where, column, String(example), csv));
   }
 }

@@ -11,7 +11,8 @@ import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
 import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
 import { numberOf, RunError } from '../run/context.ts';
 import { checkUserSql } from '../run/user-sql-check.ts';
-import { checkCsvDateFormats, checkSourceNames } from './duckdb-source-checks.ts';
+import { isUsed } from '../compare/misread-dates.ts';
+import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
 import { probeNumeric } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
@@ -144,6 +145,8 @@ export class DuckEngine implements Engine {
         ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name)).map((c) => c.name)
         : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
     if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
+    // Keys are read as text as written whatever the declaration, so only the other columns the run uses.
+    if (format === 'csv') await checkMisreadDates(this.db, src, rel, staged, described.filter((c) => !isKey(c.name) && isUsed(req.usedNames, c.name)), req.field);
     // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
     // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
     const nanos: string[] = [];

@@ -30,6 +30,8 @@ export interface LoadRequest {
   field: string;
   /** The side's key columns, lower case: CSV and JSON read them as text, never as a guessed number. */
   keyNames: ReadonlySet<string>;
+  /** The columns the run compares, totals or carries, folded (compare/misread-dates.ts); undefined when any may be. */
+  usedNames?: ReadonlySet<string> | undefined;
 }
 
 /** Where user SQL is spliced: the SELECT the runner builds around it, and the whole statement that runs. */

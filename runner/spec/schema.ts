@@ -50,7 +50,8 @@ export const csvOptionsSchema = z
       .optional()
       .describe(
         'How dates are written, as a strftime format such as "%d/%m/%Y" or "%m/%d/%Y". Required when the file holds dates that are not year-first (2024-01-31): ' +
-          'a format guessed from the data can differ from file to file (01/02/2024 reads either way), so raas refuses to guess.',
+          'a format guessed from the data can differ from file to file (01/02/2024 reads either way), so raas refuses to guess. ' +
+          'A compared column whose dates do not follow the declared format is refused too (it would be read as text).',
       ),
     timestampFormat: dateFormatText
       .optional()

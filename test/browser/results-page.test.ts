@@ -1,11 +1,14 @@
 // The results page in a real browser: headless Chromium against `raas web` on the real
 // control plane (test/support/web-env.ts), signed in with real tokens. Each step saves a
 // screenshot under .tmp/screenshots.
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { backfill } from '../../operator/cli/recon-commands.ts';
 import { launchChromium, screenshotDir } from '../support/browser.ts';
 import { sharedService } from '../support/require-service.ts';
 import { s3ReconJob, statusOf, waitFor } from '../support/operator-env.ts';
@@ -31,6 +34,8 @@ async function signIn(b: Browser, w: WebEnv, token: string, width = 1280): Promi
   await page.getByRole('table', { name: 'Reconciliation jobs' }).waitFor();
   return page;
 }
+
+const BREAK_DAYS = ['2024-03-01', '2024-03-02', '2024-03-03'] as const;
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
 
@@ -176,6 +181,96 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     await reader.getByRole('list', { name: 'Audit trail' }).waitFor();
     await expect(reader.getByRole('button', { name: 'Close break' }).count()).resolves.toBe(0);
     await reader.context().close();
+  });
+
+  it('shows money at stake per currency, a carry-forward job\'s matched-late row, ageing breaks and a duplicate in the sides\' names, at 390 px and desktop width', async (ctx) => {
+    const w = await world(ctx);
+    const b = await browser(ctx);
+    const ns = w.ns.finance;
+    // examples/breaks: three days of ledger against PSP with spec.amount and carryForward;
+    // day 3's ledger also books C-3002 twice (a duplicate key).
+    const example = new URL('../../examples/breaks/', import.meta.url);
+    for (const day of BREAK_DAYS) {
+      for (const [bucket, side] of [['ledger', 'ledger'], ['psp', 'psp']] as const) {
+        let body = await readFile(fileURLToPath(new URL(`data/${side}/${day}.csv`, example)), 'utf8');
+        if (side === 'ledger' && day === '2024-03-03') body += 'C-3002,12.00,EUR,Harbour Ltd\nC-3002,12.00,EUR,Harbour Ltd\n';
+        await w.env.s3.client.send(new PutObjectCommand({ Bucket: bucket, Key: `breaks/${day}.csv`, Body: body }));
+      }
+    }
+    const manifest = parse(await readFile(fileURLToPath(new URL('reconjob.yaml', example)), 'utf8')) as { metadata: Record<string, unknown>; spec: Record<string, Record<string, unknown>> };
+    manifest.metadata = { name: 'ledger-psp', namespace: ns };
+    manifest.spec.left!.uri = 's3://ledger/breaks/{{ window.startDate }}.csv';
+    manifest.spec.right!.uri = 's3://psp/breaks/{{ window.startDate }}.csv';
+    manifest.spec.output = { ...manifest.spec.output, uri: `s3://results/${ns}/{{ job.name }}/{{ window.startDate }}/` };
+    manifest.spec.runner = { envFrom: [{ secretRef: { name: 's3-creds' } }] };
+    manifest.spec.schedule = { ...manifest.spec.schedule, suspend: true };
+    await w.env.kube.createCustom('reconjobs', ns, manifest);
+    await waitFor('ReconJob ledger-psp Ready', async () => (statusOf(await w.env.get('reconjobs', ns, 'ledger-psp')).conditions as Array<{ type: string; status: string }> | undefined)?.find((c) => c.type === 'Ready' && c.status === 'True'));
+    const { created } = await backfill(w.env.kube, { namespace: ns, job: 'ledger-psp', from: BREAK_DAYS[0], to: BREAK_DAYS[2] }, () => undefined);
+    const runOf = new Map(BREAK_DAYS.map((d, i) => [d, created[i]!]));
+    await waitFor('the three windows to succeed, in order', async () => {
+      const phases = await Promise.all(created.map(async (n) => statusOf(await w.env.get('reconruns', ns, n)).phase));
+      if (phases.includes('Failed')) throw new Error(`a ledger-psp run failed: ${phases.join(', ')}`);
+      return phases.every((p) => p === 'Succeeded');
+    }, 300_000);
+
+    for (const width of [390, 1280]) {
+      const page = await signIn(b, w, w.tokens.alice, width);
+      // The jobs list: money at stake per currency of the latest window.
+      const row = page.getByRole('table', { name: 'Reconciliation jobs' }).getByRole('row').filter({ hasText: 'ledger-psp' });
+      await expect(row.textContent()).resolves.toContain('EUR 118.00');
+
+      // The job page: each window's money per currency, never added across currencies.
+      await page.goto(`${origin(w)}/#/jobs/${ns}/ledger-psp`);
+      const runsTable = page.getByRole('table', { name: 'Runs' });
+      await runsTable.waitFor();
+      const day1 = runsTable.getByRole('row').filter({ hasText: runOf.get('2024-03-01')! });
+      await expect(day1.locator('.stake').textContent()).resolves.toBe('EUR 118.00USD 250.00');
+      await expect(page.getByLabel('and every later window (they read this one)').count()).resolves.toBe(1);
+      await fits(page, `carry-forward job at ${width}`);
+
+      // Day 1: money at stake per currency and side, in the sides' names.
+      await page.goto(`${origin(w)}/#/runs/${ns}/${runOf.get('2024-03-01')}`);
+      const stake = page.getByRole('table', { name: 'Money at stake', exact: true });
+      await stake.waitFor();
+      await expect(stake.locator('thead').textContent()).resolves.toBe('CurrencyOnly in ledgerOnly in pspDifferencesTotal');
+      await expect(stake.getByRole('row').filter({ hasText: 'EUR' }).textContent()).resolves.toBe('EUR75.5042.000.50118.00');
+      await expect(stake.getByRole('row').filter({ hasText: 'USD' }).textContent()).resolves.toBe('USD250.000.000.00250.00');
+
+      // Day 2: A-1002 settled a day late: a matched-late row, its day-1 break resolved.
+      await page.goto(`${origin(w)}/#/runs/${ns}/${runOf.get('2024-03-02')}`);
+      const rows = page.getByRole('table', { name: 'Result rows' });
+      await rows.waitFor();
+      const late = rows.getByRole('row').filter({ hasText: 'A-1002' });
+      // The page swaps in the new run's rows when they arrive: wait for day 2's.
+      await expect.poll(() => late.textContent(), { timeout: 20_000 }).toContain('Matched late');
+      await expect(rows.textContent()).resolves.toContain('Only in ledger');
+      await expect(rows.textContent()).resolves.toContain('Only in psp');
+      await fits(page, `matched-late run at ${width}`);
+      await shot(page, `carry-run-${width}`);
+
+      // Day 3: the open breaks have aged two days; C-3002's duplicate row names the side and its rows.
+      await page.goto(`${origin(w)}/#/runs/${ns}/${runOf.get('2024-03-03')}`);
+      const breaks = page.getByRole('table', { name: 'Breaks' });
+      await breaks.waitFor();
+      const a1003 = breaks.getByRole('row').filter({ hasText: 'A-1003' });
+      await expect.poll(() => a1003.locator('td').nth(4).textContent(), { timeout: 20_000 }).toBe('2');
+      await expect(a1003.locator('td').nth(5).textContent()).resolves.toBe('persisting');
+      await expect(a1003.locator('td').nth(1).textContent()).resolves.toBe('Only in ledger');
+      await page.getByLabel('Show').selectOption('duplicate');
+      const dups = page.getByRole('table', { name: 'Result rows' });
+      await expect.poll(() => dups.locator('tbody tr').count(), { timeout: 20_000 }).toBe(1);
+      const head = ((await dups.locator('thead th').allTextContents()) ?? []).map((t) => t.trim());
+      const cell = async (label: string) => (await dups.locator('tbody tr td').nth(head.indexOf(label)).textContent())?.trim();
+      expect(head).toEqual(expect.arrayContaining(['Duplicated in', 'Rows in Ledger', 'Rows in Psp', 'Ledger money']));
+      await expect(cell('Duplicated in')).resolves.toBe('ledger');
+      await expect(cell('Rows in Ledger')).resolves.toBe('2');
+      await expect(cell('Rows in Psp')).resolves.toBe('0');
+      await expect(cell('Ledger money')).resolves.toBe('24.00');
+      await fits(page, `ageing run at ${width}`);
+      await shot(page, `carry-ageing-${width}`);
+      await page.context().close();
+    }
   });
 
   it('shows counts from the run\'s status when a result file is gone, an invalid job\'s reason without rerun forms, and fits a 390 px phone', async (ctx) => {

@@ -83,6 +83,43 @@ describe('CSV dates: one declared format, never two guesses', () => {
     expect(got.summary.counts.matched).toBe(1);
   });
 
+  it('refuses a declared format that neither side follows, naming the side, column, example and format', async () => {
+    // Both columns fall back to text: 25/01/2024 and 01/25/2024 would be two different texts.
+    const files = { 'l.csv': csv('id,d', '1,25/01/2024'), 'r.csv': csv('id,d', '1,01/25/2024') };
+    const spec = { ...base, left: { uri: 'l.csv', csv: { dateFormat: '%m/%d/%Y' } }, right: { uri: 'r.csv', csv: { dateFormat: '%d/%m/%Y' } } };
+    await expect(reconcile(files, spec)).rejects.toThrow(
+      /^spec\.left\.csv\.dateFormat: column "d" of l\.csv holds dates such as "25\/01\/2024" that do not follow the declared "%m\/%d\/%Y", so it would be read and compared as text: set csv\.dateFormat to the format the file is written in/,
+    );
+    const fixed = { ...spec, left: { uri: 'l.csv', csv: { dateFormat: '%d/%m/%Y' } }, right: { uri: 'r.csv', csv: { dateFormat: '%m/%d/%Y' } } };
+    expect((await reconcile(files, fixed)).summary.counts).toMatchObject({ matched: 1, mismatched: 0 });
+  });
+
+  it('refuses the side that does not follow its declared format when the other side does', async () => {
+    const files = { 'l.csv': csv('id,d,v', '1,25/01/2024,a', '2,03/02/2024,b'), 'r.csv': csv('id,d,v', '1,01/25/2024,a', '2,02/03/2024,b') };
+    const spec = { ...base, left: { uri: 'l.csv', csv: { dateFormat: '%d/%m/%Y' } }, right: { uri: 'r.csv', csv: { dateFormat: '%d/%m/%Y' } }, compare: [{ column: 'd' }, { column: 'v' }] };
+    await expect(reconcile(files, spec)).rejects.toThrow(/^spec\.right\.csv\.dateFormat: column "d" of r\.csv holds dates such as "01\/25\/2024" that do not follow the declared "%d\/%m\/%Y"/);
+    const got = await reconcile(files, { ...spec, right: { uri: 'r.csv', csv: { dateFormat: '%m/%d/%Y' } } });
+    expect(got.summary.counts).toMatchObject({ matched: 2, mismatched: 0 });
+  });
+
+  it('timestamps that miss csv.timestampFormat likewise', async () => {
+    const files = { 'l.csv': csv('id,t', '1,25/01/2024 10:00:00'), 'r.csv': csv('id,t', '1,2024-01-25 10:00:00') };
+    const spec = { ...base, left: { uri: 'l.csv', csv: { timestampFormat: '%m/%d/%Y %H:%M:%S' } }, right: { uri: 'r.csv', csv: { timestampFormat: '%d/%m/%Y %H:%M:%S' } } };
+    await expect(reconcile(files, spec)).rejects.toThrow(/^spec\.left\.csv\.timestampFormat: column "t" of l\.csv holds timestamps such as "25\/01\/2024 10:00:00"/);
+  });
+
+  it('text that is not date-shaped, and columns the run does not use, stay as they are', async () => {
+    // "note" is text on both sides (not dates); "d" misses the declared format but is neither compared nor carried.
+    const files = { 'l.csv': csv('id,d,note,amt', '1,25/01/2024,INV 2024/01,10', '2,26/01/2024,paid,20'), 'r.csv': csv('id,d,note,amt', '1,2024-01-25,INV 2024/01,10', '2,2024-01-26,open,20') };
+    const declared = { csv: { dateFormat: '%m/%d/%Y' } };
+    const spec = { ...base, left: { uri: 'l.csv', ...declared }, right: { uri: 'r.csv', ...declared }, compare: [{ column: 'note' }, { column: 'amt' }] };
+    const got = await reconcile(files, spec);
+    expect(got.summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
+    expect(got.summary.mismatchedByColumn).toEqual({ note: 1, amt: 0 });
+    // Carried into the result, the same column is refused: its text would be shown as if it were the dates.
+    await expect(reconcile(files, { ...spec, output: { columns: [{ column: 'd' }] } })).rejects.toThrow(/^spec\.left\.csv\.dateFormat: column "d" of l\.csv/);
+  });
+
   it('year-first dates need no declaration', async () => {
     const got = await reconcile({ 'l.csv': csv('id,d', '1,2024-01-02'), 'r.csv': csv('id,d', '1,2024-01-02') }, base);
     expect(got.summary.counts.matched).toBe(1);

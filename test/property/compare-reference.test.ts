@@ -2,14 +2,16 @@
 // differences across sides, duplicates, NULL keys, wide decimals, tolerances and text
 // normalisation, reconciled by the real runner (real files, real DuckDB) and by the plain
 // TypeScript reference of the compare semantics (docs/design.md) (test/support/reference-recon.ts). They must agree on
-// every count, per-column mismatch, diff total, balanced and result row, or the runner must
+// every count, per-column mismatch, diff total, balanced, result row, money at stake per
+// currency and break count, or the runner must
 // refuse the spec naming the clashing column. `npm test` uses a fixed seed; `npm run fuzz`
 // runs many more cases with a fresh seed (RAAS_FUZZ_RUNS, RAAS_FUZZ_SEED).
 import { LEDGER_COLUMNS, MONEY_COLUMNS } from '../../runner/breaks/columns.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { reconcile } from '../support/recon-fixture.ts';
-import { parseDecimal, referenceRecon, type RefColumn, type RefRow, type Value } from '../support/reference-recon.ts';
+import { parseDecimal, referenceLedger, referenceRecon, type RefColumn, type RefRow, type Value } from '../support/reference-recon.ts';
+import type { FixtureRun } from '../support/recon-fixture.ts';
 
 const RUNS = Number(process.env.RAAS_FUZZ_RUNS ?? 60);
 const SEED = process.env.RAAS_FUZZ_SEED ? Number(process.env.RAAS_FUZZ_SEED) : process.env.RAAS_FUZZ_RUNS ? Date.now() % 2 ** 31 : 20261201;
@@ -113,6 +115,8 @@ async function check(s: Scenario): Promise<void> {
     ...(s.explicit
       ? { compare: [{ column: s.amountName, ...(s.tolerance ? { tolerance: s.tolerance } : {}) }, { column: s.textName, ...(s.normalize.length ? { normalize: [...s.normalize] } : {}) }] }
       : {}),
+    // Money at stake: the amount column, in the currency the text column names.
+    amount: { column: s.amountName, right: rightNames.amount, currency: s.textName, currencyRight: rightNames.text },
   };
   // The CSV reader reads an empty field, quoted or not, as NULL; JSON keeps the empty text.
   const toRef = (format: string, rows: Array<{ key: string | null; amount: Value; text: Value }>): RefRow[] =>
@@ -140,6 +144,26 @@ async function check(s: Scenario): Promise<void> {
   }
   const keyCol = got.columns[0]!;
   expect(got.rows.map((r) => `${String(r[keyCol])}:${String(r.recon_status)}`).sort()).toEqual(want.rows);
+  checkLedger(got, referenceLedger(toRef(s.left.format, s.left.rows), toRef(s.right.format, s.right.rows), columns, { amount: s.amountName, currency: s.textName }));
+}
+
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/** Money at stake per currency (exact decimal strings, never across currencies) and the break counts agree with the reference. */
+function checkLedger(got: FixtureRun, want: ReturnType<typeof referenceLedger>): void {
+  const atStake = got.summary.atStake ?? {};
+  expect(Object.keys(atStake).sort(), 'atStake currencies').toEqual(Object.keys(want.atStake).sort());
+  for (const [currency, kinds] of Object.entries(want.atStake)) {
+    for (const kind of ['leftOnly', 'rightOnly', 'mismatched'] as const) {
+      const text = atStake[currency]![kind];
+      expect(text, `atStake.${currency}.${kind}`).toMatch(DECIMAL_TEXT);
+      const [gv, gs] = parseDecimal(text);
+      const [wv, ws] = kinds[kind];
+      const common = Math.max(gs, ws);
+      expect(gv * 10n ** BigInt(common - gs), `atStake.${currency}.${kind} = ${text}`).toBe(wv * 10n ** BigInt(common - ws));
+    }
+  }
+  expect(got.summary.breaks).toMatchObject(want.breaks);
 }
 
 describe('the runner agrees with the reference implementation of docs/design.md, Compare semantics', () => {

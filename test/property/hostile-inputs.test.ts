@@ -11,6 +11,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { duckSql, makeTempDir, reconcile, type FixtureRun } from '../support/recon-fixture.ts';
 import {
   refDateFormatNeedsDeclaring,
+  refMisreadDate,
   referenceRecon,
   refKeyRule,
   refNameClash,
@@ -142,51 +143,61 @@ describe('names that differ only in letter case are refused naming both, whereve
   }, 600_000);
 });
 
-describe('CSV dates are read by the declared format on each side; an undeclared format that is not year-first is refused', () => {
+describe('CSV dates are read by the declared format on each side; an undeclared format that is not year-first, or a declared one the dates do not follow, is refused', () => {
   const FORMATS: RefDateFormat[] = ['%d/%m/%Y', '%m/%d/%Y', '%Y-%m-%d'];
   // Days up to 12 read both ways; the others tell the format apart.
   const date = fc.record({ y: fc.constantFrom(2023, 2024), m: fc.integer({ min: 1, max: 12 }), d: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 13, max: 28 })) });
   const side = fc.record({
     written: fc.constantFrom(...FORMATS),
-    // Declared as written, declared the other way round, or not declared.
+    // Declared as written, declared the other way round (which the text may not follow), or not declared.
     declared: fc.constantFrom('as-written', 'swapped', 'none'),
     // The first row has a date, so the column is read as dates.
     rows: fc.tuple(fc.record({ key: fc.constantFrom('1', '2', '3', '4'), d: date }), fc.array(fc.record({ key: fc.constantFrom('1', '2', '3', '4'), d: fc.option(date, { nil: null, freq: 6 }) }), { maxLength: 6 })).map(([a, rest]) => [a, ...rest]),
   });
   type Side = typeof side extends fc.Arbitrary<infer T> ? T : never;
-  // A swapped declaration is generated only where every date reads both ways (then it means other dates than were
-  // written, and the reference reads them as declared); a declaration the text does not follow is not generated.
+  // A swapped declaration (day and month the other way round; day-first for year-first text) where
+  // every date reads both ways means other dates than were written, and the reference reads them
+  // as declared; where some date does not follow it, the column would be read as text: refused.
   const declaredFormat = (s: Side): RefDateFormat | undefined => {
     if (s.declared === 'none') return undefined;
-    const readsBothWays = s.rows.every((x) => x.d === null || x.d.d <= 12);
-    if (s.declared === 'as-written' || s.written === '%Y-%m-%d' || !readsBothWays) return s.written;
+    if (s.declared === 'as-written') return s.written;
     return s.written === '%d/%m/%Y' ? '%m/%d/%Y' : '%d/%m/%Y';
   };
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
   const cases = reached();
   async function check(l: Side, r: Side): Promise<void> {
-    const csv = (s: Side) => `id,d\n${s.rows.map((x) => `${x.key},${x.d === null ? '' : refWriteDate(x.d, s.written)}`).join('\n')}\n`;
+    const texts = (s: Side) => s.rows.map((x) => (x.d === null ? null : refWriteDate(x.d, s.written)));
+    const csv = (s: Side) => `id,d\n${s.rows.map((x, i) => `${x.key},${texts(s)[i] ?? ''}`).join('\n')}\n`;
     const sideSpec = (uri: string, s: Side) => ({ uri, ...(declaredFormat(s) ? { csv: { dateFormat: declaredFormat(s) } } : {}) });
     const spec = { left: sideSpec('l.csv', l), right: sideSpec('r.csv', r), keys: [{ column: 'id' }], compare: [{ column: 'd' }] };
     const files = { 'l.csv': csv(l), 'r.csv': csv(r) };
-    // The reference reads each text by the declared format; an undeclared file must be year-first.
-    const read = (s: Side): Array<string | null> | 'undeclared' => {
+    // The reference reads each text by the declared format; an undeclared file must be year-first,
+    // and a declared one must follow its declaration. Sides load left first: the first problem is the refusal.
+    const read = (s: Side, name: 'left' | 'right'): Array<string | null> | { refusal: string; why: string } => {
       const format = declaredFormat(s);
-      if (format === undefined && refDateFormatNeedsDeclaring(s.written)) return 'undeclared';
-      return s.rows.map((x) => (x.d === null ? null : refParseDate(refWriteDate(x.d, s.written), format ?? s.written)!));
+      if (format === undefined && refDateFormatNeedsDeclaring(s.written)) return { refusal: `^spec\\.${name}\\.csv\\.dateFormat: the dates in`, why: 'undeclared refused' };
+      const missed = format === undefined ? undefined : refMisreadDate(texts(s), format);
+      if (missed !== undefined) {
+        const file = name === 'left' ? 'l' : 'r';
+        return { refusal: `^spec\\.${name}\\.csv\\.dateFormat: column "d" of ${file}\\.csv holds dates such as "${escape(missed)}" that do not follow the declared "${escape(format!)}"`, why: 'misdeclared refused' };
+      }
+      // Year-first text is read as the dates it says, whatever was declared.
+      const readAs = s.written === '%Y-%m-%d' ? s.written : (format ?? s.written);
+      return texts(s).map((t) => (t === null ? null : refParseDate(t, readAs)!));
     };
-    const [rl, rr] = [read(l), read(r)];
-    const refusals = ([['left', rl], ['right', rr]] as const).filter(([, x]) => x === 'undeclared').map(([name]) => `spec\\.${name}\\.csv\\.dateFormat: the dates in`);
-    if (refusals.length) {
-      cases.add('undeclared refused');
-      await expect(reconcile(files, spec)).rejects.toThrow(new RegExp(refusals.join('|')));
+    const [rl, rr] = [read(l, 'left'), read(r, 'right')];
+    const refused = [rl, rr].find((x) => !Array.isArray(x));
+    if (refused && !Array.isArray(refused)) {
+      cases.add(refused.why);
+      await expect(reconcile(files, spec)).rejects.toThrow(new RegExp(refused.refusal));
       return;
     }
     const toRef = (s: Side, dates: Array<string | null>): RefRow[] => s.rows.map((x, i) => ({ key: x.key, values: { d: dates[i]! } }));
     const want = referenceRecon(toRef(l, rl as Array<string | null>), toRef(r, rr as Array<string | null>), [{ name: 'd', kind: 'text' }]);
     const formats = [declaredFormat(l) ?? l.written, declaredFormat(r) ?? r.written];
     if (formats[0] !== formats[1]) cases.add('two formats');
-    if ([l, r].some((x) => declaredFormat(x) !== undefined && declaredFormat(x) !== x.written)) cases.add('declared the other way');
+    if ([l, r].some((x) => declaredFormat(x) !== undefined && declaredFormat(x) !== x.written)) cases.add(l.written === '%Y-%m-%d' || r.written === '%Y-%m-%d' ? 'year-first declared otherwise' : 'declared the other way');
     if (want.counts.matched > 0 && formats.includes('%d/%m/%Y') && formats.includes('%m/%d/%Y')) cases.add('day-first matched month-first');
     expectAgrees(await reconcile(files, spec), want);
   }
@@ -194,9 +205,15 @@ describe('CSV dates are read by the declared format on each side; an undeclared 
   it(`on ${RUNS} generated pairs of files (seed ${seed(20261211)})`, async () => {
     // 01/02/2024 day-first is 02/01/2024 month-first: one date, declared on each side.
     const feb1 = { key: '1', d: { y: 2024, m: 2, d: 1 } } as const;
-    const examples: Array<[Side, Side]> = [[{ written: '%d/%m/%Y', declared: 'as-written', rows: [feb1] }, { written: '%m/%d/%Y', declared: 'as-written', rows: [feb1] }]];
+    // 25/01/2024 declared month-first and 2024-01-25 declared day-first: both would be read as text.
+    const jan25 = { key: '1', d: { y: 2024, m: 1, d: 25 } } as const;
+    const examples: Array<[Side, Side]> = [
+      [{ written: '%d/%m/%Y', declared: 'as-written', rows: [feb1] }, { written: '%m/%d/%Y', declared: 'as-written', rows: [feb1] }],
+      [{ written: '%d/%m/%Y', declared: 'swapped', rows: [jan25] }, { written: '%Y-%m-%d', declared: 'swapped', rows: [jan25] }],
+      [{ written: '%d/%m/%Y', declared: 'swapped', rows: [feb1] }, { written: '%Y-%m-%d', declared: 'none', rows: [feb1] }],
+    ];
     await fc.assert(fc.asyncProperty(side, side, check), { numRuns: RUNS, seed: seed(20261211), endOnFailure: true, examples });
-    cases.expectAll(['undeclared refused', 'two formats', 'declared the other way', 'day-first matched month-first']);
+    cases.expectAll(['undeclared refused', 'misdeclared refused', 'two formats', 'declared the other way', 'day-first matched month-first']);
   }, 600_000);
 });
 

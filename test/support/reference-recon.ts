@@ -135,6 +135,88 @@ export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColu
   return { counts, mismatchedByColumn, diffTotals: totals, balanced, rows: rows.sort() };
 }
 
+// ---------------------------------------------------------------------------------------
+// Money at stake (spec.amount) and the break ledger of a window without carry-forward:
+// kept apart from referenceRecon so the two grow independently.
+
+export interface RefMoney {
+  /** The compared column (left name) that holds the money. */
+  amount: string;
+  /** The column (left name) that holds the currency; without it every amount is in NO_CURRENCY. */
+  currency?: string;
+}
+
+/** What summary.json says of a currency: each kind's exact total as [scaled BigInt, scale]. */
+export type RefAtStake = Record<string, { leftOnly: [bigint, number]; rightOnly: [bigint, number]; mismatched: [bigint, number] }>;
+
+export interface RefLedger {
+  atStake: RefAtStake;
+  /** Without carry-forward every break is new: open = new = left-only + right-only + mismatched keys. */
+  breaks: { open: number; new: number; persisting: number; resolved: number };
+}
+
+/** The currency a break is counted in: trimmed; empty or missing is the "no currency" code. */
+export const REF_NO_CURRENCY = 'XXX';
+
+function addTo(a: [bigint, number], b: [bigint, number]): [bigint, number] {
+  const s = Math.max(a[1], b[1]);
+  return [scaleTo(a, s) + scaleTo(b, s), s];
+}
+
+/**
+ * Money at stake per currency, from the break keys referenceRecon finds: a left-only key's
+ * left amount, a right-only key's right amount, a mismatched key's |right − left| when both
+ * sides name the same currency, else each side's |amount| in its own currency. A missing
+ * amount counts 0. Never summed across currencies; every currency of a break is listed.
+ */
+export function referenceLedger(left: RefRow[], right: RefRow[], columns: RefColumn[], money: RefMoney, keyType: 'text' | 'numeric' = 'text'): RefLedger {
+  const statuses = new Map(referenceRecon(left, right, columns, keyType).rows.map((r) => {
+    const i = r.lastIndexOf(':');
+    return [r.slice(0, i), r.slice(i + 1)] as const;
+  }));
+  const keyOf = (k: string | number): string => {
+    if (keyType === 'text') return String(k);
+    const [v, scale] = parseDecimal(String(k));
+    return `${v * 10n ** BigInt(38 - scale)}`;
+  };
+  // Result rows show a key as first written; find each side's (only) row of a break key.
+  const rowOf = (rows: RefRow[], shown: string): RefRow | undefined => rows.find((r) => r.key !== null && keyOf(r.key) === keyOf(shown));
+  const currencyOf = (r: RefRow): string => {
+    const c = money.currency === undefined ? null : (r.values[money.currency] ?? null);
+    const t = c === null ? '' : c.replace(/^ +| +$/g, '');
+    return t === '' ? REF_NO_CURRENCY : t;
+  };
+  const amountOf = (r: RefRow): [bigint, number] => {
+    const v = r.values[money.amount] ?? null;
+    return v === null ? [0n, 0] : parseDecimal(v);
+  };
+  const absOf = ([v, s]: [bigint, number]): [bigint, number] => [abs(v), s];
+  const atStake: RefAtStake = {};
+  const add = (currency: string, kind: 'leftOnly' | 'rightOnly' | 'mismatched', v: [bigint, number]) => {
+    atStake[currency] ??= { leftOnly: [0n, 0], rightOnly: [0n, 0], mismatched: [0n, 0] };
+    atStake[currency][kind] = addTo(atStake[currency][kind], v);
+  };
+  let breaks = 0;
+  for (const [shown, status] of statuses) {
+    if (status === 'duplicate') continue;
+    breaks++;
+    const l = rowOf(left, shown);
+    const r = rowOf(right, shown);
+    if (status === 'left_only') add(currencyOf(l!), 'leftOnly', amountOf(l!));
+    else if (status === 'right_only') add(currencyOf(r!), 'rightOnly', amountOf(r!));
+    else if (currencyOf(l!) === currencyOf(r!)) {
+      const a = amountOf(l!);
+      const b = amountOf(r!);
+      const s = Math.max(a[1], b[1]);
+      add(currencyOf(l!), 'mismatched', [abs(scaleTo(b, s) - scaleTo(a, s)), s]);
+    } else {
+      add(currencyOf(l!), 'mismatched', absOf(amountOf(l!)));
+      add(currencyOf(r!), 'mismatched', absOf(amountOf(r!)));
+    }
+  }
+  return { atStake, breaks: { open: breaks, new: breaks, persisting: 0, resolved: 0 } };
+}
+
 // ---- Hostile inputs: what the runner must refuse, and how it must read what it accepts.
 // Written from the rules in docs/adr (0062-0065) in the plainest way, without the runner's code.
 
@@ -169,6 +251,19 @@ export function refParseDate(text: string, format: RefDateFormat): string | unde
 /** Only a year-first format reads one way whatever the other rows hold; any other undeclared format must be refused. */
 export function refDateFormatNeedsDeclaring(format: RefDateFormat): boolean {
   return format !== '%Y-%m-%d';
+}
+
+/**
+ * A column of dates on a side that declared a format: when a value the column holds is
+ * shaped like a date (three groups of digits) but is no date in the declared format, the
+ * reader keeps the column as text and the run must refuse it. Returns the example the
+ * refusal names (the smallest such text), or undefined when every date follows the format.
+ */
+export function refMisreadDate(texts: ReadonlyArray<string | null>, declared: RefDateFormat): string | undefined {
+  // A column of nothing but year-first dates is read as dates whatever the declaration says (ISO 8601 is always recognised).
+  if (texts.every((t) => t === null || /^\d{4}-\d{2}-\d{2}$/.test(t))) return undefined;
+  const missed = texts.filter((t): t is string => t !== null && /^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$/.test(t) && refParseDate(t, declared) === undefined);
+  return missed.length ? missed.reduce((a, b) => (b < a ? b : a)) : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@
 // server is told to trust (a status is data; a path in it must not open /etc/passwd).
 // Rows are read with DuckDB from a local copy of each result file.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
@@ -81,14 +81,28 @@ export function openResults(o: ResultsOptions = {}): Results {
   const roots = (o.localRoots ?? []).map((r) => resolve(r));
   let cacheDir: Promise<string> | undefined;
   const cache = () => (cacheDir ??= o.cacheDir ? mkdir(o.cacheDir, { recursive: true }).then(() => o.cacheDir!) : mkdtemp(join(tmpdir(), 'raas-web-')));
-  const copies = new Map<string, Promise<string>>();
   const maxCached = o.maxCached ?? 16;
-  let duck: Promise<{ inst: DuckDBInstance; conn: DuckDBConnection }> | undefined;
-  const db = () =>
-    (duck ??= (async () => {
-      const inst = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
-      return { inst, conn: await inst.connect() };
-    })());
+  let duck: Promise<DuckDBInstance> | undefined;
+  const instance = () =>
+    (duck ??= DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' }));
+  /**
+   * The rows of each statement, each on a connection of its own: a DuckDB connection runs
+   * one query at a time, and concurrent requests (or a page and its count) sharing one
+   * connection can read each other's half-fetched results.
+   */
+  async function query(...sql: string[]): Promise<Array<Array<Record<string, unknown>>>> {
+    const inst = await instance();
+    return Promise.all(
+      sql.map(async (text) => {
+        const conn = await inst.connect();
+        try {
+          return (await conn.runAndReadAll(text)).getRowObjectsJson() as Array<Record<string, unknown>>;
+        } finally {
+          conn.closeSync();
+        }
+      }),
+    );
+  }
 
   /** A local path inside a trusted root (symlinks resolved), or a 403/404. */
   async function localPath(uri: string): Promise<string> {
@@ -114,16 +128,23 @@ export function openResults(o: ResultsOptions = {}): Results {
     throw new ResultError(502, `the object store refused the read: ${(err as Error).message}`);
   }
 
-  /** A local file DuckDB can read: the path itself, or a cached copy keyed by URI and ETag. */
-  async function local(uri: string): Promise<string> {
-    if (!isS3(uri)) return localPath(uri);
+  /** Cached copies of S3 objects: the file, and how many reads have it open now. */
+  const copies = new Map<string, { file: Promise<string>; readers: number }>();
+
+  /**
+   * A local file DuckDB can read: the path itself, or a cached copy keyed by URI and ETag,
+   * held until `release` so that evicting it for a newer copy never pulls it from under a
+   * query that still reads it.
+   */
+  async function local(uri: string): Promise<{ file: string; release: () => void }> {
+    if (!isS3(uri)) return { file: await localPath(uri), release: () => undefined };
     const { bucket, key } = parseS3Uri(uri);
     const head = await client().send(new HeadObjectCommand({ Bucket: bucket, Key: key })).catch(s3Error);
     // A rerun of the same window writes the same keys again: the ETag tells the copies apart.
     const id = createHash('sha256').update(`${uri}\u0000${head.ETag ?? ''}`).digest('hex').slice(0, 32);
-    let p = copies.get(id);
-    if (!p) {
-      p = (async () => {
+    let entry = copies.get(id);
+    if (!entry) {
+      const file = (async () => {
         const dir = await cache();
         const ext = /\.csv(\.gz)?$/i.exec(key)?.[0] ?? (/\.parquet$/i.test(key) ? '.parquet' : '');
         const dest = join(dir, `${id}${ext.toLowerCase()}`);
@@ -132,49 +153,87 @@ export function openResults(o: ResultsOptions = {}): Results {
         await rename(`${dest}.part`, dest);
         return dest;
       })();
-      copies.set(id, p);
-      p.catch(() => copies.delete(id));
-      while (copies.size > maxCached) {
-        const [oldId, oldP] = copies.entries().next().value!;
-        copies.delete(oldId);
-        void oldP.then((f) => rm(f, { force: true })).catch(() => undefined);
-      }
+      entry = { file, readers: 0 };
+      copies.set(id, entry);
+      file.catch(() => copies.delete(id));
     }
-    return p;
+    const held = entry;
+    held.readers++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      held.readers--;
+      evict();
+    };
+    try {
+      const file = await held.file;
+      evict();
+      return { file, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
-  /** A DuckDB table expression over the result files and their columns. */
-  async function tableOf(uris: string[]): Promise<{ source: string; columns: ResultColumn[]; csv: boolean }> {
-    const files = await Promise.all(uris.map(local));
-    const csv = files.every((f) => /\.csv(\.gz)?$/i.test(f));
-    const list = `[${files.map(quoteLiteral).join(', ')}]`;
-    // CSV stays text (all_varchar): a decimal is returned exactly as the runner wrote it.
-    const source = csv ? `read_csv(${list}, all_varchar = true, header = true)` : `read_parquet(${list})`;
-    const { conn } = await db();
-    const describe = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
-    return { source, csv, columns: describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) })) };
+  /** Drops the oldest copies nobody reads beyond maxCached (a copy in use waits for its release). */
+  function evict(): void {
+    for (const [id, entry] of copies) {
+      if (copies.size <= maxCached) return;
+      if (entry.readers > 0) continue;
+      copies.delete(id);
+      void entry.file.then((f) => rm(f, { force: true })).catch(() => undefined);
+    }
+  }
+
+  interface Table {
+    source: string;
+    columns: ResultColumn[];
+    csv: boolean;
+  }
+
+  /**
+   * Runs `use` over a DuckDB table expression of the result files and their columns; the
+   * files (cached S3 copies) stay on disk until it returns.
+   */
+  async function withTable<T>(uris: string[], use: (t: Table) => Promise<T>): Promise<T> {
+    const held = await Promise.allSettled(uris.map(local));
+    const release = () => held.forEach((h) => h.status === 'fulfilled' && h.value.release());
+    try {
+      const failed = held.find((h): h is PromiseRejectedResult => h.status === 'rejected');
+      if (failed) throw failed.reason;
+      const files = held.map((h) => (h as PromiseFulfilledResult<{ file: string }>).value.file);
+      const csv = files.every((f) => /\.csv(\.gz)?$/i.test(f));
+      const list = `[${files.map(quoteLiteral).join(', ')}]`;
+      // CSV stays text (all_varchar): a decimal is returned exactly as the runner wrote it.
+      const source = csv ? `read_csv(${list}, all_varchar = true, header = true)` : `read_parquet(${list})`;
+      const [describe] = (await query(`DESCRIBE SELECT * FROM ${source}`)) as [Array<{ column_name: string; column_type: string }>];
+      return await use({ source, csv, columns: describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) })) });
+    } finally {
+      release();
+    }
   }
 
   return {
     async breaks(uris, make, work, q) {
       if (!uris.length) return { columns: [], rows: [], total: 0 };
-      const { source, columns, csv } = await tableOf(uris);
-      const { select, count } = breakListSql(source, make(columns), work, q);
-      const { conn } = await db();
-      const [page, n] = await Promise.all([conn.runAndReadAll(select), conn.runAndReadAll(count)]);
-      return {
-        columns: columns.map((c) => ({ name: c.name, type: csv ? 'VARCHAR' : c.type })),
-        rows: page.getRowObjectsJson() as Array<Record<string, string | string[] | null>>,
-        total: Number((n.getRowObjectsJson()[0] as { n: string }).n),
-      };
+      return withTable(uris, async ({ source, columns, csv }) => {
+        const { select, count } = breakListSql(source, make(columns), work, q);
+        const [page, n] = await query(select, count);
+        return {
+          columns: columns.map((c) => ({ name: c.name, type: csv ? 'VARCHAR' : c.type })),
+          rows: page as Array<Record<string, string | string[] | null>>,
+          total: Number((n![0] as { n: string }).n),
+        };
+      });
     },
 
     async breakFingerprint(uris, make, id) {
       if (!uris.length) return undefined;
-      const { source, columns } = await tableOf(uris);
-      const { conn } = await db();
-      const rows = (await conn.runAndReadAll(breakRowSql(source, make(columns), id))).getRowObjectsJson() as Array<{ b_fp: string }>;
-      return rows[0]?.b_fp;
+      return withTable(uris, async ({ source, columns }) => {
+        const [rows] = (await query(breakRowSql(source, make(columns), id))) as [Array<{ b_fp: string }>];
+        return rows[0]?.b_fp;
+      });
     },
 
     async open(uri) {
@@ -205,8 +264,7 @@ export function openResults(o: ResultsOptions = {}): Results {
 
     async rows(uris, q) {
       if (!uris.length) return { columns: [], rows: [], total: 0 };
-      const { source, columns, csv } = await tableOf(uris);
-      const { conn } = await db();
+      return withTable(uris, async ({ source, columns, csv }) => {
       const names = new Set(columns.map((c) => c.name));
       const mismatched = mismatchedListSql(columns.find((c) => c.name === 'recon_mismatched')?.type);
       const where: string[] = [];
@@ -220,13 +278,11 @@ export function openResults(o: ResultsOptions = {}): Results {
       const select = columns
         .map((c) => (c.name === 'recon_mismatched' ? `${mismatched} AS recon_mismatched` : c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`))
         .join(', ');
-      const [page, count] = await Promise.all([
-        conn.runAndReadAll(`SELECT ${select} FROM ${source} ${filter} LIMIT ${q.limit} OFFSET ${q.offset}`),
-        conn.runAndReadAll(`SELECT count(*)::VARCHAR AS n FROM ${source} ${filter}`),
-      ]);
-      const rows = page.getRowObjectsJson() as Array<Record<string, string | string[] | null>>;
-      const total = Number((count.getRowObjectsJson()[0] as { n: string }).n);
+      const [page, count] = await query(`SELECT ${select} FROM ${source} ${filter} LIMIT ${q.limit} OFFSET ${q.offset}`, `SELECT count(*)::VARCHAR AS n FROM ${source} ${filter}`);
+      const rows = page as Array<Record<string, string | string[] | null>>;
+      const total = Number((count![0] as { n: string }).n);
       return { columns: columns.map((c) => ({ name: c.name, type: c.name === 'recon_mismatched' ? 'VARCHAR[]' : csv ? 'VARCHAR' : c.type })), rows, total };
+      });
     },
 
     async summaries(prefix, max) {
@@ -262,11 +318,7 @@ export function openResults(o: ResultsOptions = {}): Results {
 
     async close() {
       s3?.destroy();
-      if (duck) {
-        const { inst, conn } = await duck;
-        conn.closeSync();
-        inst.closeSync();
-      }
+      if (duck) (await duck).closeSync();
       if (cacheDir && !o.cacheDir) await rm(await cacheDir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@ import { findRagged } from '../find-ragged.ts';
 import { describeCsvError } from '../../compare/load-errors.ts';
 import type { Side } from '../../compare/plan.ts';
 import { describeClash, nameClash } from '../../compare/column-names.ts';
+import { usedColumnNames } from '../../compare/misread-dates.ts';
 import { detectFormat, groupedViewSql, joinedRowsSelectSql, joinedRowsViewSql, rowsSelectSql, rowsViewSql } from '../../compare/source-sql.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { SourceFormat } from '../../spec/schema.ts';
@@ -37,6 +38,8 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
   const inputRows: Record<Side, number> = { left: 0, right: 0 };
   const guessed: Record<Side, boolean> = { left: false, right: false };
   const csvFields: string[] = [];
+  // A query or named inputs may use any column of an input; otherwise the spec names them.
+  const usedNames = (side: Side) => usedColumnNames(spec, side, ctx.rendered.sides[side].named || Boolean(ctx.rendered.sides[side].duckQuery));
   const keyNames = (side: Side) => new Set(spec.keys.map((k) => (side === 'left' ? k.column : (k.right ?? k.column)).toLowerCase()));
   for (const side of ['left', 'right'] as const) {
     for (const { input, files, format: fixed } of staged[side]) {
@@ -47,7 +50,7 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
         if (format === 'csv') csvFields.push(field);
         const label = ctx.rendered.sides[side].named ? `${names[side]}.${input.name}` : names[side];
         try {
-          readFiles[side].push(...(await engine.loadInput({ side, view: input.view, src: input.spec, format, files, workDir: ctx.workDir, field, keyNames: keyNames(side) })));
+          readFiles[side].push(...(await engine.loadInput({ side, view: input.view, src: input.spec, format, files, workDir: ctx.workDir, field, keyNames: keyNames(side), usedNames: usedNames(side) })));
           const rows = await engine.one(`SELECT count(*) AS n FROM ${engine.dialect.ident(input.view)}`);
           inputRows[side] += numberOf(rows.n);
           ctx.progress(`load     ${side} (${label}): ${numberOf(rows.n)} row(s) as ${format}`);
