@@ -18,7 +18,7 @@ import { docBlock } from '../docs/doc-blocks.ts';
 import { repoRoot } from '../support/helm.ts';
 import { sharedService } from '../support/require-service.ts';
 import { waitFor } from '../support/cluster.ts';
-import { KUBECTL, kubectlJson, ok, type Json } from '../support/real-node.ts';
+import { KUBECTL, kubectlJson, ok, sh, type Json } from '../support/real-node.ts';
 
 const world = sharedService(
   'the real node (root, containerd, runc, kubelet: scripts/install-kube.sh, scripts/install-node.sh)',
