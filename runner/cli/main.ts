@@ -186,9 +186,15 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--engine <engine>', 'compare engine, overriding spec.engine (spark runs local[*] unless RAAS_SPARK_MASTER is set)').choices(['duckdb', 'spark']))
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (flags: RunFlags) => {
-      // A spark run's driver process is unreferenced: when the CLI exits, its stdin closes
-      // and the driver (and its JVM) stop.
-      exitCode = await runCommand(flags);
+      try {
+        exitCode = await runCommand(flags);
+      } finally {
+        // Success or failure, the run's exit code and termination message are decided; a
+        // spark run's driver now stops Spark (deleting its executor pods on Kubernetes) and
+        // exits before this process does, where a container's end would kill it first.
+        const { endEngines } = await import('../engine/process-end.ts');
+        await endEngines();
+      }
     });
 
   program

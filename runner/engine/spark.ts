@@ -15,6 +15,7 @@ import { UserSqlError } from '../compare/user-sql.ts';
 import { probeNumeric } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
+import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { findSpark } from './spark-install.ts';
 
@@ -128,9 +129,32 @@ class SparkDriver {
     });
   }
 
-  stop(): void {
+  /**
+   * Ends the driver in order: stdin's end makes it delete what runs left on S3 and stop
+   * Spark (on Kubernetes that deletes the executor pods) and its JVM. After `graceMs`
+   * without an exit it gets SIGTERM, after `termMs` more SIGKILL. Resolves once the
+   * process is gone, with how it ended; the process is referenced meanwhile, so Node does
+   * not exit under the stop.
+   */
+  async stop(graceMs: number, termMs: number): Promise<'stopped' | 'terminated' | 'killed'> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return 'stopped';
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const within = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        void gone.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    this.hold(true);
     this.child.stdin.end();
+    if (await within(graceMs)) return 'stopped';
     this.child.kill('SIGTERM');
+    if (await within(termMs)) return 'terminated';
+    this.child.kill('SIGKILL');
+    await gone;
+    return 'killed';
   }
 }
 
@@ -144,15 +168,30 @@ function sharedDriver(env: NodeJS.ProcessEnv) {
     shared.catch(() => {
       if (shared === started) shared = undefined;
     });
+    // The driver outlives a run (a test process shares it between runs); the process's end stops it.
+    atProcessEnd(() => stopSpark(env));
   }
   return shared;
 }
 
-/** Stops the shared driver (the CLI calls this after a run, so the process exits at once). */
-export async function stopSpark(): Promise<void> {
+const seconds = (text: string | undefined, fallback: number) => (text && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) * 1000 : fallback);
+
+/**
+ * Stops the shared driver and waits until it is gone: Spark stops (deleting its executor
+ * pods on Kubernetes) before the process exits, where a container's end would otherwise
+ * kill it first. RAAS_SPARK_STOP_SECONDS (default 60) is how long an orderly stop may take
+ * before SIGTERM, then SIGKILL 10 s later. A forced end is said on stderr.
+ */
+export async function stopSpark(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const s = shared;
   shared = undefined;
-  if (s) (await s.catch(() => undefined))?.driver.stop();
+  const driver = s && (await s.catch(() => undefined))?.driver;
+  if (!driver) return;
+  const graceMs = seconds(env.RAAS_SPARK_STOP_SECONDS, 60_000);
+  const how = await driver.stop(graceMs, 10_000);
+  if (how !== 'stopped') {
+    process.stderr.write(`raas: the Spark driver did not stop within ${graceMs / 1000} s and was ${how === 'killed' ? 'killed' : 'terminated'}; executor pods it started may be left to their owner references\n`);
+  }
 }
 
 export class SparkEngine implements Engine {
@@ -163,6 +202,7 @@ export class SparkEngine implements Engine {
     private readonly driver: SparkDriver,
     private readonly sid: string,
     private readonly onSql?: (sql: string) => void,
+    private readonly progress?: (line: string) => void,
   ) {}
 
   /** out: the run's output URI and name, where executors in other pods share files with the driver. */
@@ -176,7 +216,7 @@ export class SparkEngine implements Engine {
     const { driver, version, master } = await sharedDriver(opts.env);
     const sid = await driver.request<string>('open', shared ? { shared } : {});
     opts.progress?.(`load     Spark ${version} (${master})`);
-    return new SparkEngine(driver, sid, opts.onSql);
+    return new SparkEngine(driver, sid, opts.onSql, opts.progress);
   }
 
   async run(sql: string): Promise<void> {
@@ -280,7 +320,14 @@ export class SparkEngine implements Engine {
     return (cut > 0 ? lines.slice(0, cut) : lines.slice(0, 3)).filter(Boolean).join(' | ');
   }
 
+  /**
+   * Ends the run's session and deletes its shared directory on S3. A failure to delete is
+   * said as a progress line, not as the run's failure: the results are written already,
+   * and the driver tries again when it stops.
+   */
   async close(): Promise<void> {
-    await this.driver.request('close', { sid: this.sid }).catch(() => {});
+    await this.driver.request('close', { sid: this.sid }).catch((err: unknown) => {
+      this.progress?.(`warning  the Spark session did not close cleanly: ${this.message(err)}`);
+    });
   }
 }

@@ -12,6 +12,8 @@ import glob
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import traceback
 import uuid
@@ -189,16 +191,41 @@ class Driver:
         return out
 
     def op_close(self, req):
-        shared = self.shared.pop(req["sid"], None)
+        # The session goes even when the shared directory cannot be deleted; the failure is
+        # the answer (the runner reports it, the results are already written).
+        s = self.sessions.pop(req["sid"], None)
+        try:
+            if s is not None:
+                for t in s.catalog.listTables():
+                    if t.isTemporary:
+                        s.catalog.dropTempView(t.name)
+        finally:
+            self.delete_shared(req["sid"])
+        return None
+
+    def delete_shared(self, sid):
+        shared = self.shared.pop(sid, None)
         if shared:
             path, fs = self.hadoop_path(shared)
             fs.delete(path, True)
-        s = self.sessions.pop(req["sid"], None)
-        if s is not None:
-            for t in s.catalog.listTables():
-                if t.isTemporary:
-                    s.catalog.dropTempView(t.name)
-        return None
+
+    def stop(self):
+        """Deletes every shared directory a run left, then stops Spark and its JVM.
+
+        SparkContext.stop() is what makes Spark's Kubernetes scheduler delete its executor
+        pods; the JVM then exits when its stdin (a pipe from this process) closes.
+        """
+        try:
+            for sid in list(self.shared):
+                try:
+                    self.delete_shared(sid)
+                except Exception as e:  # noqa: BLE001 - the others and the stop still happen
+                    print(f"raas: could not delete the Spark shared directory: {str(e).splitlines()[0]}", file=sys.stderr)
+        finally:
+            try:
+                self.spark.stop()
+            finally:
+                stop_jvm()
 
     def op_run(self, req):
         self.session(req["sid"]).sql(req["sql"]).collect()
@@ -314,18 +341,63 @@ class Driver:
         return None
 
 
+def stop_jvm():
+    """Closes the JVM's stdin (its signal to exit) and waits for it, killing it after a deadline."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    if proc is None:
+        return
+    try:
+        proc.stdin.close()
+    except Exception:  # noqa: BLE001 - the JVM may be gone already
+        pass
+    try:
+        proc.wait(timeout=float(os.environ.get("RAAS_SPARK_JVM_STOP_SECONDS", "30")))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Terminated(BaseException):
+    """SIGTERM: leave the request loop and stop Spark in main's finally."""
+
+
+def on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
 def main():
+    signal.signal(signal.SIGTERM, on_sigterm)
     out = sys.stdout
     # Spark and py4j may print to stdout; answers go to the real stdout only.
     sys.stdout = sys.stderr
     try:
         driver = Driver()
+    except Terminated:
+        stop_jvm()
+        return
     except Exception as e:  # noqa: BLE001
         out.write(json.dumps({"id": 0, "error": f"Spark did not start: {e}"}) + "\n")
         out.flush()
+        stop_jvm()
         return
-    out.write(json.dumps({"id": 0, "result": {"version": driver.spark.version, "master": driver.spark.sparkContext.master}}) + "\n")
-    out.flush()
+    try:
+        out.write(json.dumps({"id": 0, "result": {"version": driver.spark.version, "master": driver.spark.sparkContext.master}}) + "\n")
+        out.flush()
+        serve(driver, out)
+    except Terminated:
+        pass
+    finally:
+        # stdin's end (the runner is done) or SIGTERM: Spark stops before this process exits,
+        # and nothing interrupts the stop (the runner's deadline ends in SIGKILL).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        driver.stop()
+
+
+def serve(driver, out):
     for line in sys.stdin:
         if not line.strip():
             continue
