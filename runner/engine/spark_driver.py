@@ -154,7 +154,12 @@ class Driver:
 
     def op_open(self, req):
         sid = uuid.uuid4().hex
-        self.sessions[sid] = self.spark.newSession()
+        s = self.spark.newSession()
+        # The run's own settings (S3A endpoint and credentials): a session's settings reach
+        # the Hadoop configuration its reads use, and no other session sees them.
+        for k, v in (req.get("conf") or {}).items():
+            s.conf.set(k, v)
+        self.sessions[sid] = s
         return sid
 
     def op_close(self, req):
