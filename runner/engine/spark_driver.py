@@ -223,6 +223,12 @@ class Driver:
                 "nullValue": o.get("nullString", ""),
             }
             df = reader.options(**opts).csv(files)
+            if opts["header"] == "false":
+                # Headerless columns are named as DuckDB names them (column0, or column00 ...
+                # column11 when there are more than ten), so a query reads them by one name on
+                # either engine; Spark's own names are _c0, _c1, ...
+                width = len(str(len(df.columns) - 1))
+                df = df.toDF(*[f"column{str(i).zfill(width)}" for i in range(len(df.columns))])
             # DuckDB's CSV sniffer reads whole numbers as BIGINT; Spark infers INT where they fit.
             from pyspark.sql import functions as F
             from pyspark.sql.types import IntegerType, LongType
