@@ -5,7 +5,7 @@
 // unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classifyType } from '../compare/column-types.ts';
@@ -58,7 +58,15 @@ class SparkDriver {
     const found = findSpark(env);
     if (found instanceof Error) throw found;
     const conf: Record<string, string> = JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>;
-    if (found.jars.length) conf['spark.jars'] = [conf['spark.jars'], ...found.jars].filter(Boolean).join(',');
+    if (found.jars.length) {
+      // In local mode the executors live in the driver's JVM: the S3A jars go on its class
+      // path. spark.jars would make Spark copy them (the AWS SDK bundle is ~700 MB) through
+      // its file server at every start, which takes minutes and can fail on a busy machine.
+      // Executors elsewhere (a cluster master) need spark.jars to receive them.
+      const local = (env.RAAS_SPARK_MASTER || 'local[*]').startsWith('local');
+      const [key, sep] = local ? ['spark.driver.extraClassPath', delimiter] : ['spark.jars', ','];
+      conf[key] = [conf[key], ...found.jars].filter(Boolean).join(sep);
+    }
     const child = spawn(found.python, ['-u', driverScript()], {
       env: { ...env, PYSPARK_PYTHON: found.python, RAAS_SPARK_CONF: JSON.stringify(conf) },
       stdio: ['pipe', 'pipe', 'pipe'],

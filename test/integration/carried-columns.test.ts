@@ -3,7 +3,7 @@
 // on both engines.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { statuses } from '../support/recon-fixture.ts';
-import { ENGINES, engineReady, reconcileOn } from '../support/engines.ts';
+import { ENGINES, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 import { validateReconJob } from '../../runner/spec/load.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -60,7 +60,7 @@ describe.each(ENGINES)('carried columns, %s', (engine) => {
   ])('refuses %s, naming the field', async (_name, output, error) => {
     await expect(rc(files, { ...spec('AllDiffs'), output: { mode: 'AllDiffs', ...output } })).rejects.toThrow(error);
   });
-});
+}, SPARK_TIMEOUT_MS);
 
 describe('carried columns', () => {
   it('is refused with aggregate, in the schema', () => {

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { duckSql, makeTempDir, statuses } from '../support/recon-fixture.ts';
 import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
-import { ENGINES, engineReady, reconcileOn } from '../support/engines.ts';
+import { ENGINES, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 
@@ -306,4 +306,4 @@ describe.each(ENGINES)('%s', (engine) => {
       }
     });
   });
-});
+}, SPARK_TIMEOUT_MS);

@@ -5,7 +5,7 @@
 // DuckDB).
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ENGINES, engineReady, reconcileOn } from '../support/engines.ts';
+import { ENGINES, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 import { openResults } from '../../operator/web/api/results.ts';
 import type { FixtureRun } from '../support/recon-fixture.ts';
 
@@ -56,5 +56,5 @@ describe.each(cases)('differing-column names that need quoting, %s, %s results',
     } finally {
       await results.close();
     }
-  });
+  }, SPARK_TIMEOUT_MS);
 });

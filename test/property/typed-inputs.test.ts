@@ -9,12 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 import { duckSql, makeTempDir } from '../support/recon-fixture.ts';
-import { casesFor, ENGINES, engineReady, reconcileOn } from '../support/engines.ts';
+import { casesFor, ENGINES, engineReady, reconcileOn, timeoutFor } from '../support/engines.ts';
 import { parseDecimal, referenceRecon, type RefColumn, type RefRow } from '../support/reference-recon.ts';
 
 const RUNS = Number(process.env.RAAS_FUZZ_RUNS ?? 25);
-// Spark runs the first cases of the same seeded sequence: each run costs it seconds, not milliseconds.
-const SPARK_RUNS = Number(process.env.RAAS_FUZZ_SPARK_RUNS ?? 5);
+// Spark runs fewer cases of the same seed: each run costs it seconds, not milliseconds.
+const SPARK_RUNS = Number(process.env.RAAS_FUZZ_SPARK_RUNS ?? 3);
 const SEED = process.env.RAAS_FUZZ_SEED ? Number(process.env.RAAS_FUZZ_SEED) : process.env.RAAS_FUZZ_RUNS ? Date.now() % 2 ** 31 : 20261206;
 
 const NUMBER_TYPES = ['INTEGER', 'BIGINT', 'DECIMAL(12,2)'] as const;
@@ -63,5 +63,5 @@ describe.each(ENGINES)('%s: typed inputs: plans made from the types agree with t
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }, 900_000);
+  }, timeoutFor(engine, runs));
 });

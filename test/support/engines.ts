@@ -11,6 +11,12 @@ import { requireService, type SkipContext } from './require-service.ts';
 
 export const ENGINES: readonly EngineName[] = ['duckdb', 'spark'];
 
+/**
+ * Per-test timeout for suites that run on both engines: a Spark case pays the JVM start
+ * (first case of a file) and seconds per statement, minutes on a loaded machine.
+ */
+export const SPARK_TIMEOUT_MS = 900_000;
+
 /** Skips (or, under CI=true, fails) a Spark case when Spark cannot run here; DuckDB always can. */
 export async function engineReady(engine: EngineName, ctx: SkipContext): Promise<void> {
   if (engine !== 'spark') return;
@@ -30,6 +36,11 @@ export async function engineReady(engine: EngineName, ctx: SkipContext): Promise
  */
 export function casesFor(engine: EngineName, duckdbRuns: number, sparkRuns: number): number {
   return engine === 'spark' ? Math.min(duckdbRuns, sparkRuns) : duckdbRuns;
+}
+
+/** A generated-cases test's timeout: on Spark, the JVM start plus minutes per case on a loaded machine. */
+export function timeoutFor(engine: EngineName, runs: number): number {
+  return engine === 'spark' ? SPARK_TIMEOUT_MS + runs * 240_000 : 600_000;
 }
 
 /** `reconcile` on one engine. */
