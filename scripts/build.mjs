@@ -70,6 +70,29 @@ function shippedOnly(sourceOnly) {
   };
 }
 
+/**
+ * zod re-exports its error messages in 64 languages as `locales`; raas configures none of
+ * them (zod uses English unless told otherwise), yet bundling `z` keeps them all: about 370
+ * KB, half of zod, that every command parsed at start. The bundle gets an index that has
+ * English only; `z.locales.<other>` would be undefined, and nothing here uses it.
+ */
+function englishZodOnly() {
+  return {
+    name: 'english-zod-only',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => {
+        if (!/[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir)) return undefined;
+        return { path: join(args.resolveDir, '..', 'locales', 'english-only.js'), namespace: 'zod-english' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'zod-english' }, (args) => ({
+        contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
+    },
+  };
+}
+
 const started = performance.now();
 // Taken before compiling, so an edit made while the build runs counts as newer than dist/.
 const newest = newestSourceMtime(ROOT);
@@ -88,6 +111,16 @@ for (const dir of SOURCE_DIRS) {
     else entryPoints.push(file);
   }
 }
+// Packages every run loads are bundled, never lazy: one imported with import('pkg') anywhere
+// would become external everywhere (above) and a run would pay Node's CommonJS loading
+// (resolution, export lexer, compile) for every file of it at start. Import a local module
+// that imports the package instead (runner/run/duck-parser.ts does so for DuckDB).
+const ALWAYS_BUNDLED = ['@duckdb/node-api', 'commander', 'zod', 'yaml', 'luxon'];
+const wronglyLazy = ALWAYS_BUNDLED.filter((p) => lazy.has(p));
+if (wronglyLazy.length) {
+  process.stderr.write(`build: ${wronglyLazy.join(', ')} imported with import() by name; import a local module that imports it instead, so it stays bundled\n`);
+  process.exit(1);
+}
 entryPoints.sort();
 await rm(TMP_OUT, { recursive: true, force: true });
 await mkdir(TMP_OUT, { recursive: true });
@@ -101,7 +134,7 @@ const result = await build({
   platform: 'node',
   target: 'node20.19',
   external: [...EXTERNAL, ...[...lazy].flatMap((p) => [p, `${p}/*`])],
-  plugins: [shippedOnly(sourceOnly)],
+  plugins: [shippedOnly(sourceOnly), englishZodOnly()],
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS packages call require() for Node built-ins and the external packages;
   // ESM has no require, so every output file gets one bound to its own location.

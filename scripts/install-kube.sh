@@ -21,6 +21,9 @@ BIN_DIR="$ROOT/.tools/bin"
 CACHE_DIR="${RAAS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/raas}/kube/$KUBE_VERSION"
 mkdir -p "$BIN_DIR"
 
+# shellcheck source=lib/apt-install.sh
+. "$ROOT/scripts/lib/apt-install.sh"
+
 have_version() { # $1 binary -> 0 when it reports KUBE_VERSION
   [[ -x "$1" ]] && "$1" --version 2>/dev/null | grep -q "Kubernetes $KUBE_VERSION\$"
 }
@@ -35,19 +38,12 @@ install_etcd() {
   if [[ -z "$etcd_path" && -x /usr/bin/etcd ]]; then etcd_path=/usr/bin/etcd; fi
   if [[ -z "$etcd_path" ]] && command -v apt-get >/dev/null && [[ "$(id -u)" == 0 ]]; then
     echo "install-kube: installing etcd-server from Debian"
-    local before
-    before="$(pgrep -x etcd || true)"
-    (apt-get install -y --no-install-recommends etcd-server >/dev/null 2>&1 ||
-      { apt-get update >/dev/null && apt-get install -y --no-install-recommends etcd-server >/dev/null; }) || true
-    # The package starts a system etcd on :2379; the tests use their own ports, but stop it
-    # so nothing listens that the project did not start. Only the etcd the package started:
-    # an etcd that was running before (a kind cluster's, a developer's own) is left alone.
-    if ! systemctl stop etcd 2>/dev/null; then
-      local pid
-      for pid in $(pgrep -x etcd || true); do
-        grep -qx "$pid" <<<"$before" || kill "$pid" 2>/dev/null || true
-      done
-    fi
+    # The package would start a system etcd on :2379; the tests use their own ports and
+    # nothing should listen that the project did not start. Installed with its service kept
+    # stopped; should a local policy-rc.d have let it start anyway, that service is stopped,
+    # and only it: never another process named etcd (a kind cluster's, a developer's own).
+    apt_install_quiet etcd-server || true
+    "$ROOT/scripts/stop-package-etcd.sh" || echo "install-kube: could not stop the etcd service the package started" >&2
     etcd_path="$(command -v etcd || true)"
   fi
   if [[ -z "$etcd_path" ]]; then

@@ -10,6 +10,8 @@
 #   scripts/install-node.sh            # packages + base image
 #   RAAS_NODE_BASE_ONLY=1 scripts/...  # only the base image (packages already there)
 set -euo pipefail
+# shellcheck source=lib/apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 CACHE_DIR="${RAAS_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/raas}/node"
 BASE_IMAGE="${RAAS_NODE_BASE_IMAGE:-localhost/raas-node-base:trixie}"
@@ -36,23 +38,9 @@ if [ -z "${RAAS_NODE_BASE_ONLY:-}" ]; then
   # mmdebstrap needs the trixie signing keys; bookworm's keyring update carries them.
   if [ ${#need[@]} -gt 0 ]; then
     echo "install-node: installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # policy-rc.d keeps containerd's package from starting a system containerd: the
-    # tests and the sandbox start their own, with their own socket and state.
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-      chmod +x /usr/sbin/policy-rc.d
-      trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-    fi
-    # Another apt may hold the lock (a parallel install step); wait for it, bounded.
-    for try in 1 2 3 4 5 6 7 8 9 10; do
-      if apt-get install -y --no-install-recommends "${need[@]}" debian-archive-keyring >/dev/null 2>&1; then break; fi
-      if [ "$try" = 1 ]; then apt-get update >/dev/null 2>&1 || true; fi
-      if [ "$try" = 10 ]; then
-        apt-get install -y --no-install-recommends "${need[@]}" debian-archive-keyring
-      fi
-      sleep 15
-    done
+    # Services stay stopped during the install (containerd's package would start a system
+    # containerd; the tests and the sandbox start their own, with their own socket and state).
+    apt_install_quiet "${need[@]}" debian-archive-keyring
     # A system containerd the package may have started anyway would own /run/containerd.
     systemctl stop containerd 2>/dev/null || true
   fi

@@ -8,6 +8,8 @@
 # Idempotent: installs only what is missing. Needs root (apt-get); the packages' own
 # services are not started (the tests start their own in temp directories).
 set -euo pipefail
+# shellcheck source=lib/apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 need=()
 have() { [ -x "$1" ] || command -v "$1" >/dev/null 2>&1; }
@@ -23,11 +25,5 @@ if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
 echo "installing: ${need[*]}"
-export DEBIAN_FRONTEND=noninteractive
-# policy-rc.d keeps the packages from starting their system services on install.
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod +x /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-fi
-apt-get install -y --no-install-recommends "${need[@]}" || { apt-get update && apt-get install -y --no-install-recommends "${need[@]}"; }
+# The packages' own services stay stopped (the tests start their own in temp directories).
+apt_install_quiet "${need[@]}"

@@ -7,6 +7,8 @@
 // object. The summaries and measures rules iterate pairwise (64 x 64 name comparisons), the
 // measure-vs-key rule 64 x 32; they stay cheap because zod bounds summaries and measures to
 // 64 items, keys to 32, identifiers to 63 characters and column names to 256.
+import { CRON_SHAPE } from '../../runner/window/cron.ts';
+import { TIME_ZONE_SHAPE } from '../../runner/window/window.ts';
 import type { ValidationRule } from './crd.ts';
 
 const csvOnlyForCsv = (side: 'left' | 'right'): ValidationRule => ({
@@ -97,6 +99,26 @@ export const reconJobSpecValidations: Record<string, ValidationRule[]> = {
   ],
   '.left': [csvOnlyForCsv('left'), ...sideInputs('left')],
   '.right': [csvOnlyForCsv('right'), ...sideInputs('right')],
+  // The schedule's shape, so `kubectl apply` refuses "0 25 * * *" or "Asia/Tokyo " at once.
+  // Both rules accept everything the runner accepts (normalizeCron, assertTimeZone); what
+  // only code can tell (a cron range that runs backwards, a well-formed zone name the time
+  // zone database does not have) is the operator's Ready=False. The regexes are bounded by
+  // the fields' maxLength, which keeps their CEL cost small.
+  '.schedule.cron': [
+    {
+      rule: `self.lowerAscii().matches(r'${CRON_SHAPE}')`,
+      message:
+        'spec.schedule.cron must be five fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or jan-dec, day of week 0-6 or sun-sat; with * ? - / and lists) or @daily, @hourly, ...; e.g. "0 2 * * *"',
+      reason: 'FieldValueInvalid',
+    },
+  ],
+  '.schedule.timeZone': [
+    {
+      rule: `self.matches(r'${TIME_ZONE_SHAPE}')`,
+      message: 'spec.schedule.timeZone must be an IANA time zone name such as UTC, Europe/Berlin or Asia/Tokyo',
+      reason: 'FieldValueInvalid',
+    },
+  ],
   '.output.catalog': [
     {
       rule: 'has(self.urlEnv) != has(self.postgres)',

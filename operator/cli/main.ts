@@ -90,19 +90,21 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
     .option('--metrics-port <n>', 'serve the operator\'s metrics at http://127.0.0.1:<n>/metrics (default: a free port, printed)')
     .option('--kafka-brokers <host:port>', 'send ReconJobs\' kafka notifications to this Kafka (comma list; as RAAS_KAFKA_BROKERS)')
     .option('--s3-env <path>', 'also write the S3 test server\'s AWS_* settings to this file as export lines (`. <path>` in another shell)')
+    .option('--image <ref>', 'with --node containerd: run this image from podman\'s storage instead of building this checkout\'s (scripts/build-image.sh)')
     .option('--node <kind>', 'process: pods run as local processes (no root, no image); containerd: a real kubelet with containerd and runc runs the image built from this checkout, and the chart is installed by helm (root; docs/real-node.md)', 'process')
-    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string; s3Env?: string; node: string }) => {
+    .action(async (flags: { kubeconfig: string; namespace: string; s3: boolean; logLevel: string; metricsPort?: string; kafkaBrokers?: string; s3Env?: string; node: string; image?: string }) => {
       try {
         if (flags.node !== 'process' && flags.node !== 'containerd') throw new ConfigError(`--node "${flags.node}" must be process or containerd, e.g. --node containerd`);
         if (flags.node === 'containerd') {
           const unsupported = [flags.metricsPort !== undefined && '--metrics-port', flags.kafkaBrokers !== undefined && '--kafka-brokers', !flags.s3 && '--no-s3'].filter(Boolean);
+          if (flags.image !== undefined && !/^[a-z0-9][a-z0-9._/:@-]*$/i.test(flags.image)) throw new ConfigError(`--image "${flags.image}" is not an image reference, e.g. --image localhost/raas:0.1.0`);
           if (unsupported.length) throw new ConfigError(`${unsupported.join(', ')} apply to --node process only; with --node containerd the operator runs in pods installed by the chart (set its values instead)`);
           const { startRealNodeSandbox } = await import('../sandbox/real-node-sandbox.ts');
           // Listening from the start: Ctrl-C while the image builds or helm installs stops what started.
           const stopped = untilStopped();
           const abort = new AbortController();
           void stopped.then(() => abort.abort());
-          const sandbox = await startRealNodeSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, signal: abort.signal, ...(flags.s3Env ? { s3EnvFile: flags.s3Env } : {}) }, out).catch((err: unknown) => {
+          const sandbox = await startRealNodeSandbox({ kubeconfig: flags.kubeconfig, namespace: flags.namespace, signal: abort.signal, ...(flags.s3Env ? { s3EnvFile: flags.s3Env } : {}), ...(flags.image ? { image: flags.image } : {}) }, out).catch((err: unknown) => {
             if (abort.signal.aborted) return undefined;
             throw err;
           });
@@ -111,6 +113,7 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
           await sandbox.stop();
           return;
         }
+        if (flags.image !== undefined) throw new ConfigError('--image applies to --node containerd only (the process node runs this checkout)');
         if (flags.metricsPort !== undefined && !/^\d{1,5}$/.test(flags.metricsPort)) throw new ConfigError(`--metrics-port "${flags.metricsPort}" must be a port number, e.g. --metrics-port 9090`);
         const { startSandbox } = await import('../sandbox/sandbox.ts');
         const sandbox = await startSandbox(
@@ -170,9 +173,10 @@ export async function main(argv: string[], name = 'raas'): Promise<number> {
   common(program.command('rerun').description('run the period containing --date again, as a new ReconRun'))
     .argument('<job>', 'ReconJob name')
     .requiredOption('--date <YYYY-MM-DD>', 'a date inside the period to re-run')
-    .action(async (job: string, flags: { date: string; namespace?: string; kubeconfig?: string }) => {
+    .option('--cascade', 'carryForward jobs: also rerun every later committed window, in order, each after the one before it succeeds')
+    .action(async (job: string, flags: { date: string; cascade?: boolean; namespace?: string; kubeconfig?: string }) => {
       exitCode = await withKube(flags, async (kube, ns) => {
-        await rerun(kube, { namespace: ns, job, date: flags.date }, out);
+        await rerun(kube, { namespace: ns, job, date: flags.date, cascade: flags.cascade === true }, out);
       });
     });
 

@@ -4,12 +4,13 @@
 // it is called with a key from its queue, never with an event, so a missed or repeated
 // event changes nothing.
 import type { Logger } from 'pino';
-import { runsToStart } from '../desired/admission.ts';
+import { brokenCascades, runsToStart } from '../desired/admission.ts';
 import { applyIsNoop, content, firstDifference, withAppliedHash } from '../desired/apply-skip.ts';
 import { desiredCronJob, suspendWhileNotReady } from '../desired/desired-cronjob.ts';
 import { desiredRunJob, type StoredReconRun } from '../desired/desired-run-job.ts';
 import { JOB_LABEL } from '../desired/meta.ts';
 import { cronJobName, runJobName } from '../desired/names.ts';
+import { iso } from '../desired/run-status.ts';
 import { DEFAULT_RUNNER_POLICY, runnerPolicyProblems } from '../desired/runner-policy.ts';
 import { sparkPolicyProblems } from '../desired/spark-driver.ts';
 import type { RunnerOptions } from '../desired/pod-spec.ts';
@@ -128,6 +129,15 @@ export class ReconJobController {
 
   /** Starts Pending manual/backfill runs up to the per-job cap, oldest first (runsToStart); a carry-forward job's runs one at a time in window order. */
   private async admitRuns(s: Step, job: StoredReconJob, runs: ReconRunObject[]): Promise<void> {
+    for (const { run, message } of brokenCascades(runs)) {
+      try {
+        const status = { phase: 'Failed' as const, observedGeneration: run.metadata.generation ?? 0, message, completionTime: iso(s.now), conditions: [] };
+        await this.o.kube.replaceStatus('reconruns', { ...run, status });
+        s.log.info({ reconrun: run.metadata.name }, 'not run: an earlier run of its cascade failed');
+      } catch (e) {
+        if (!isConflict(e)) throw e; // changed meanwhile; the next pass decides again
+      }
+    }
     const existingJobs = new Set(this.o.caches.jobs.byIndex(JOBS_BY_NAMESPACE, s.ns).map((j) => j.metadata!.name!));
     for (const run of runsToStart(runs, job.spec.maxParallelRuns ?? 2, existingJobs, { inWindowOrder: job.spec.carryForward !== undefined })) {
       if (!run.metadata.uid) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runsToStart } from './admission.ts';
+import { brokenCascades, CASCADE_AFTER_ANNOTATION, runsToStart } from './admission.ts';
 import { runJobName } from './names.ts';
 import { reconRun } from '../../test/support/desired-fixtures.ts';
 import type { ReconRun } from './types.ts';
@@ -83,6 +83,52 @@ describe('runsToStart', () => {
       early.spec.window = { start: '2024-03-01T08:00:00+14:00', end: '2024-03-02T08:00:00+14:00' };
       late.spec.window = { start: '2024-03-01T00:00:00+00:00', end: '2024-03-02T00:00:00+00:00' };
       expect(names(runsToStart([late, early], 5, new Set(), { inWindowOrder: true }))).toEqual(['early']);
+    });
+  });
+
+  describe('a cascade (rerun --cascade)', () => {
+    const link = (run: ReconRun, after: string, day: number): ReconRun => ({
+      ...run,
+      metadata: { ...run.metadata, annotations: { [CASCADE_AFTER_ANNOTATION]: after } },
+      spec: { ...run.spec, window: { start: `2024-03-0${day}T00:00:00+00:00`, end: `2024-03-0${day + 1}T00:00:00+00:00` } },
+    });
+    const first = (phase?: 'Running' | 'Succeeded' | 'Failed', message?: string): ReconRun => {
+      const r = reconRun('d1', { created: at(1), ...(phase ? { phase } : {}), ...(phase === 'Running' ? { jobName: 'd1' } : {}) });
+      return { ...r, spec: { ...r.spec, window: { start: '2024-03-01T00:00:00+00:00', end: '2024-03-02T00:00:00+00:00' } }, ...(message ? { status: { ...r.status, message } } : {}) };
+    };
+    const d2 = link(pending('d2', 1), 'd1', 2);
+    const d3 = link(pending('d3', 1), 'd2', 3);
+
+    it('starts a run only after the run before it in the cascade Succeeded', () => {
+      expect(names(runsToStart([first(), d2, d3], 5, new Set(), { inWindowOrder: true }))).toEqual(['d1']);
+      expect(names(runsToStart([first('Running'), d2, d3], 5, new Set([runJobName('d1')]), { inWindowOrder: true }))).toEqual([]);
+      expect(names(runsToStart([first('Succeeded'), d2, d3], 5, new Set(), { inWindowOrder: true }))).toEqual(['d2']);
+      // Even with parallel slots, never before its predecessor.
+      expect(names(runsToStart([first('Running'), d2], 5, new Set([runJobName('d1')])))).toEqual([]);
+    });
+
+    it('a gone predecessor (deleted, pruned) blocks nothing', () => {
+      expect(names(runsToStart([d2], 5, new Set(), { inWindowOrder: true }))).toEqual(['d2']);
+      expect(brokenCascades([d2])).toEqual([]);
+    });
+
+    it('after a failure, every later run of the cascade is failed, naming the run that failed', () => {
+      const runs = [first('Failed', 'stage "load" failed: no such file'), d2, d3];
+      expect(names(runsToStart(runs, 5, new Set(), { inWindowOrder: true }))).toEqual([]);
+      const broken = brokenCascades(runs);
+      expect(broken.map((b) => b.run.metadata.name)).toEqual(['d2', 'd3']);
+      for (const b of broken) expect(b.message).toBe('not run: the cascade stopped at reconrun/d1 (window 2024-03-01T00:00:00+00:00), which failed; once that is fixed, rerun from its window with --cascade');
+    });
+
+    it('a run failed as part of a broken cascade points further up to the real failure', () => {
+      const failedD2 = { ...d2, status: { phase: 'Failed' as const, message: 'not run: the cascade stopped at reconrun/d1 ...' } };
+      const broken = brokenCascades([first('Failed', 'boom'), failedD2, d3]);
+      expect(broken.map((b) => [b.run.metadata.name, b.message.includes('reconrun/d1 ')])).toEqual([['d3', true]]);
+    });
+
+    it('nothing is broken while the chain is running or succeeded', () => {
+      expect(brokenCascades([first('Running'), d2, d3])).toEqual([]);
+      expect(brokenCascades([first('Succeeded'), d2, d3])).toEqual([]);
     });
   });
 });

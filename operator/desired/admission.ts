@@ -11,6 +11,57 @@ const created = (run: ReconRun): number | undefined => millis(run.metadata.creat
 const isFinished = (run: ReconRun): boolean => run.status?.phase === 'Succeeded' || run.status?.phase === 'Failed';
 
 /**
+ * On a run made by `rerun --cascade`: the name of the run of the window before it in the
+ * same cascade. The run starts only after that one Succeeded (it reads what that one
+ * commits); if that one failed, it never starts (broken cascades, below).
+ */
+export const CASCADE_AFTER_ANNOTATION = 'raas.dev/cascade-after';
+
+const cascadePredecessor = (run: ReconRun, byName: ReadonlyMap<string, ReconRun>): ReconRun | undefined => {
+  const after = run.metadata.annotations?.[CASCADE_AFTER_ANNOTATION];
+  return after === undefined ? undefined : byName.get(after);
+};
+
+const NOT_RUN = 'not run:';
+
+const isWaiting = (r: ReconRun): boolean => r.spec.trigger !== 'Scheduled' && (r.status?.phase ?? 'Pending') === 'Pending' && !r.status?.jobName;
+
+/**
+ * Waiting runs of a cascade whose predecessor failed, directly or further up the chain,
+ * with the line their status shows: they must never run, since they would read the state
+ * the failed rerun did not replace. A predecessor that is gone (deleted, or pruned after
+ * it finished) blocks nothing.
+ */
+export function brokenCascades(runs: readonly ReconRun[]): { run: ReconRun; message: string }[] {
+  const byName = new Map(runs.filter((r) => r.metadata.deletionTimestamp === undefined).map((r) => [r.metadata.name, r]));
+  // Walks up the chain: through runs still waiting, and through runs this function failed
+  // earlier (their message starts "not run:"), to the run that really failed, if any.
+  const failedBefore = (run: ReconRun): ReconRun | undefined => {
+    const seen = new Set([run.metadata.name]);
+    let found: ReconRun | undefined;
+    for (let before = cascadePredecessor(run, byName); before && !seen.has(before.metadata.name); before = cascadePredecessor(before, byName)) {
+      seen.add(before.metadata.name);
+      if (before.status?.phase === 'Failed') {
+        found = before;
+        if (!before.status.message?.startsWith(NOT_RUN)) break;
+      } else if (!isWaiting(before)) break;
+    }
+    return found;
+  };
+  const broken: { run: ReconRun; message: string }[] = [];
+  for (const run of runs) {
+    if (run.metadata.deletionTimestamp !== undefined || !isWaiting(run)) continue;
+    const failed = failedBefore(run);
+    if (!failed) continue;
+    broken.push({
+      run,
+      message: `${NOT_RUN} the cascade stopped at reconrun/${failed.metadata.name} (window ${failed.spec.window.start}), which failed; once that is fixed, rerun from its window with --cascade`,
+    });
+  }
+  return broken;
+}
+
+/**
  * The Pending runs of one ReconJob whose Job may be created now, oldest first
  * (creationTimestamp, then name). A run has a Job when its status names one or, since
  * status is written after the Job is created, when `existingJobs` (the Job names in the
@@ -30,7 +81,13 @@ export function runsToStart(
   const hasJob = (r: ReconRun): boolean =>
     r.spec.trigger === 'Scheduled' ? existingJobs.has(r.metadata.name) : Boolean(r.status?.jobName) || existingJobs.has(runJobName(r.metadata.name));
   const active = live.filter((r) => hasJob(r) || r.status?.phase === 'Running').length;
-  const waiting = live.filter((r) => r.spec.trigger !== 'Scheduled' && !hasJob(r) && (r.status?.phase ?? 'Pending') === 'Pending');
+  const byName = new Map(runs.map((r) => [r.metadata.name, r]));
+  // A run of a cascade waits until the run before it in the cascade has Succeeded.
+  const cascadeReady = (r: ReconRun): boolean => {
+    const before = cascadePredecessor(r, byName);
+    return before === undefined || before.status?.phase === 'Succeeded';
+  };
+  const waiting = live.filter((r) => r.spec.trigger !== 'Scheduled' && !hasJob(r) && (r.status?.phase ?? 'Pending') === 'Pending' && cascadeReady(r));
   if (opts.inWindowOrder) {
     // Carry-forward: each window reads the previous window's committed open items, so runs
     // go one at a time, earliest window first; a later window never starts while any run of

@@ -26,6 +26,7 @@ export interface StoredMetadata {
   creationTimestamp?: Timestamp;
   deletionTimestamp?: Timestamp;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 /** A ReconJob as read from the API server: it has a uid (for owner references) and a namespace. */

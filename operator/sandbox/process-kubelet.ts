@@ -19,7 +19,8 @@
 // mount namespace (unshare; root only) — a pod that needs it elsewhere fails with a
 // clear message. Not enforced: securityContext (user, read-only root), resource limits,
 // image names (every image runs this checkout). Each pod gets its own loopback address
-// (127.0.0.N) as its pod IP.
+// (127.0.0.N) as its pod IP, and RAAS_HTTP_HOST set to it: raas listens there instead of
+// on all interfaces, which here would be the host's.
 //
 // Layout: the decisions are pure and typed in pod/ (env.ts: the environment and command
 // line; volumes.ts: what each volume holds; paths.ts: container-to-host paths; status.ts:
@@ -391,7 +392,10 @@ export class ProcessKubelet {
       nodeName: this.nodeName,
       podIP,
       ...(plan.serviceAccountHostDir ? { api: { host: this.o.api.host, port: this.o.api.port } } : {}),
-      base: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: pod.metadata?.name ?? '', ...IMAGE.env },
+      // Pods here share the host's network, so each is told to listen on its own loopback
+      // address, where a real pod listens on all interfaces of its own network namespace
+      // (docs/adr/0150-pods-listen-on-all-interfaces.md). What the pod sets wins.
+      base: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: pod.metadata?.name ?? '', ...IMAGE.env, RAAS_HTTP_HOST: podIP },
       ...(this.o.extraEnv ? { extraEnv: this.o.extraEnv } : {}),
       objects,
       mapPath,

@@ -30,6 +30,12 @@ export interface RealNodeSandboxOptions {
   s3EnvFile?: string;
   /** Progress lines (image build, helm) besides the summary. */
   progress?: (line: string) => void;
+  /**
+   * Install the chart (default). Without it the node runs no pods, no namespace or Secret is
+   * made, and the image is also tagged under the chart's default name (raas:<appVersion>),
+   * so the install as docs/operations.md writes it runs unchanged (the e2e test does).
+   */
+  installChart?: boolean;
   /** Aborts a start in progress (Ctrl-C while building or installing): what started is stopped. */
   signal?: AbortSignal;
 }
@@ -128,6 +134,15 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
 
     const kubeconfigPath = resolve(o.kubeconfig);
     await mkdir(dirname(kubeconfigPath), { recursive: true });
+    if (o.installChart === false) {
+      // The name the chart's defaults run (raas:<appVersion>, IfNotPresent), as `kind load` gives it.
+      const appVersion = /^appVersion:\s*"?([^"\s]+)"?/m.exec(await readFile(join(REPO_ROOT, 'charts', 'raas', 'Chart.yaml'), 'utf8'))?.[1];
+      if (!appVersion) throw new Error('charts/raas/Chart.yaml has no appVersion');
+      await node.ctr('images', 'tag', '--force', image, `docker.io/library/raas:${appVersion}`);
+      await writeFile(`${kubeconfigPath}.tmp`, cp.kubeconfigYaml({ namespace }), { mode: 0o600 });
+      await rename(`${kubeconfigPath}.tmp`, kubeconfigPath);
+      return { controlPlane: cp, node, s3, s3EndpointForPods, image, release: { name: RELEASE, namespace: RELEASE_NAMESPACE }, helm, kubeconfigPath, stop: stopAll };
+    }
     helmHome = await mkdtemp(join(tmpdir(), 'raas-helm-'));
     const adminKubeconfig = join(helmHome, 'kubeconfig');
     await writeFile(adminKubeconfig, cp.kubeconfigYaml({ namespace }), { mode: 0o600 });
@@ -165,11 +180,9 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
       say(`  for kubectl recon results --download: . ${envPath}`);
     } else say(`  for kubectl recon results --download: export ${Object.entries(s3.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     say(`  S3 test server at ${s3.endpoint} (pods reach it at ${s3EndpointForPods}): s3://raas-data holds the quick-start data, results go to s3://raas-results; runners get its settings from Secret sandbox-s3`);
-    // The page listens on its pod's address (the chart's RAAS_HTTP_HOST), which the host running the sandbox
-    // reaches on the pod bridge; kubectl port-forward would dial the pod's loopback.
-    const web = await cp.request<{ items?: Array<{ status?: { podIP?: string } }> }>('GET', `/api/v1/namespaces/${RELEASE_NAMESPACE}/pods?labelSelector=app.kubernetes.io/component%3Dweb`);
-    const webIp = web.body.items?.[0]?.status?.podIP;
-    if (webIp) say(`  the results page: http://${webIp}:8080/ from the host running the sandbox (sign in with a token: kubectl create token <serviceaccount>)`);
+    // The pods listen on all interfaces of their own network namespace: kubectl port-forward
+    // reaches them, and so does the host running the sandbox, at their address on the pod bridge.
+    say(`  the results page: kubectl -n ${RELEASE_NAMESPACE} port-forward service/raas-web 8080:8080, then http://127.0.0.1:8080/ (sign in with a token: kubectl create token <serviceaccount>)`);
     say('  stop with Ctrl-C');
     // Written last: a script may wait for the file to know the sandbox is ready.
     await rename(`${kubeconfigPath}.tmp`, kubeconfigPath);

@@ -16,7 +16,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -133,6 +133,45 @@ export async function createPodNetwork(): Promise<PodNetwork> {
   throw new NodeUnavailableError('no free 10.213.N.0/24 pod range for the real node');
 }
 
+/** ${RAAS_TOOLS_CACHE:-${XDG_CACHE_HOME:-~/.cache}/raas}/node, as scripts/install-node.sh. */
+function nodeCacheDir(): string {
+  return join(process.env.RAAS_TOOLS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'raas'), 'node');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A containerd root (content store, unpacked images) under the cache that no live node uses,
+ * kept across nodes. Unpacking the image writes some 50,000 files and removing them takes
+ * as long, so a node that made a fresh root in a temporary folder spent most of its start
+ * importing and most of its stop deleting. A real node keeps its images too. Each root
+ * is claimed with a lock file holding the owner's pid; a lock whose owner is gone is taken over.
+ */
+async function claimContainerdRoot(): Promise<{ root: string; release(): Promise<void> }> {
+  const base = join(nodeCacheDir(), 'containerd');
+  await mkdir(base, { recursive: true });
+  for (let n = 0; n < 32; n++) {
+    const lock = join(base, `${n}.lock`);
+    const take = async () => writeFile(lock, `${process.pid}\n`, { flag: 'wx' }).then(() => true, () => false);
+    let taken = await take();
+    if (!taken) {
+      const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) continue;
+      await rm(lock, { force: true });
+      taken = await take();
+    }
+    if (taken) return { root: join(base, String(n)), release: () => rm(lock, { force: true }) };
+  }
+  throw new NodeUnavailableError(`all 32 containerd roots under ${base} are in use by live nodes`);
+}
+
 /** A node component, started like the control plane's, with the system folders on PATH (containerd, runc and iptables live in sbin). */
 function startProcess(name: string, exe: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Proc {
   return startLogged(name, exe, args, logFile, { PATH: `/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`, ...env });
@@ -162,8 +201,12 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, proc: Proc
   throw new Error(`${what}: not ready after ${timeoutMs} ms${logFile ? `\n${await tail(logFile, 30)}` : ''}`);
 }
 
-/** A TCP forwarder from listenHost:listenPort to 127.0.0.1:targetPort. */
-async function forward(listenHost: string, listenPort: number, targetPort: number): Promise<{ server: Server; port: number }> {
+/**
+ * A TCP forwarder from listenHost:listenPort to 127.0.0.1:targetPort. close() also ends the
+ * connections in flight: a server's own close waits for them, and a pod's keep-alive
+ * connection to the S3 server would hold it (and the S3 server's shutdown) open.
+ */
+async function forward(listenHost: string, listenPort: number, targetPort: number): Promise<{ close(): void; port: number }> {
   const sockets = new Set<Socket>();
   const server = createServer((inbound) => {
     const outbound = connect(targetPort, '127.0.0.1');
@@ -179,15 +222,18 @@ async function forward(listenHost: string, listenPort: number, targetPort: numbe
     inbound.pipe(outbound);
     outbound.pipe(inbound);
   });
-  server.on('close', () => {
-    for (const s of sockets) s.destroy();
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listenPort, listenHost, () => resolve());
   });
   const addr = server.address();
-  return { server, port: typeof addr === 'object' && addr ? addr.port : listenPort };
+  return {
+    close() {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+    port: typeof addr === 'object' && addr ? addr.port : listenPort,
+  };
 }
 
 export interface RealNodeOptions {
@@ -214,9 +260,9 @@ export interface RealNode {
   stop(): Promise<void>;
 }
 
-function containerdConfig(dir: string, network: PodNetwork, sandboxImage: string, runc: string): string {
+function containerdConfig(dir: string, root: string, sandboxImage: string, runc: string): string {
   return `version = 2
-root = ${JSON.stringify(join(dir, 'containerd', 'root'))}
+root = ${JSON.stringify(root)}
 state = ${JSON.stringify(join(dir, 'containerd', 'state'))}
 
 [grpc]
@@ -329,19 +375,22 @@ export async function startRealNode(o: RealNodeOptions): Promise<RealNode> {
   const dir = await mkdtemp(join(tmpdir(), 'raas-node-'));
   const socket = join(dir, 'containerd.sock');
   const procs: Record<string, Proc | undefined> = {};
-  const servers: Server[] = [];
+  const forwarders: Array<{ close(): void }> = [];
+  let claim: { root: string; release(): Promise<void> } | undefined;
   const logOf = (name: string) => join(dir, `${name}.log`);
   const ctr = async (...args: string[]) => (await run(bins.ctr, ['--address', socket, '--namespace', 'k8s.io', ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
 
   const stopAll = async () => {
-    for (const s of servers) s.close();
+    for (const f of forwarders) f.close();
     await stopProcess(procs['kube-scheduler']);
     // Pods are stopped by kubelet, which tears their sandboxes and network namespaces down
-    // through CNI; deleting them from the API (with no grace) is how it is told to.
+    // through CNI; deleting them from the API is how it is told to. With one second of grace,
+    // not none: a pod deleted with none is gone from the API at once, and kubelet then stops
+    // its containers with the grace period of the pod's spec (the chart's operator: 30 s).
     if (procs.kubelet && procs.kubelet.child.exitCode === null) {
       const pods = await cp.request<{ items?: Array<{ metadata: { name: string; namespace: string } }> }>('GET', `/api/v1/pods?fieldSelector=spec.nodeName=${nodeName}`).catch(() => undefined);
       await Promise.all(
-        (pods?.body.items ?? []).map((p) => cp.request('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { gracePeriodSeconds: 0 }).catch(() => undefined)),
+        (pods?.body.items ?? []).map((p) => cp.request('DELETE', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`, { gracePeriodSeconds: 1 }).catch(() => undefined)),
       );
       const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
@@ -357,21 +406,29 @@ export async function startRealNode(o: RealNodeOptions): Promise<RealNode> {
         await ctr('tasks', 'kill', '--signal', 'SIGKILL', id).catch(() => undefined);
         await ctr('tasks', 'delete', '--force', id).catch(() => undefined);
       }
+      // The root is kept for the next node: its containers (and their writable layers) go,
+      // the images stay.
+      for (const id of (await ctr('containers', 'list', '-q').catch(() => '')).split('\n').filter(Boolean)) {
+        await ctr('containers', 'delete', id).catch(() => undefined);
+      }
     }
     await stopProcess(procs.containerd);
     // Mounts left below the folder (rootfs, secret tmpfs) are taken down before removing it.
     const mounts = (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''))
       .split('\n')
       .map((l) => l.split(' ')[4])
-      .filter((m): m is string => !!m && m.startsWith(`${dir}/`))
+      .filter((m): m is string => !!m && (m.startsWith(`${dir}/`) || (!!claim && m.startsWith(`${claim.root}/`))))
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) await run('umount', ['-l', m]).catch(() => undefined);
+    await claim?.release();
+    claim = undefined;
   };
 
   try {
     await mkdir(join(dir, 'cni'), { recursive: true });
     await writeFile(join(dir, 'cni', '10-raas.conflist'), cniConfig(dir, network));
-    await writeFile(join(dir, 'containerd.toml'), containerdConfig(dir, network, sandboxImage, bins.runc));
+    claim = await claimContainerdRoot();
+    await writeFile(join(dir, 'containerd.toml'), containerdConfig(dir, claim.root, sandboxImage, bins.runc));
     // Pods get a resolver that answers nothing rather than the host's: no DNS query leaves.
     await writeFile(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
 
@@ -381,7 +438,7 @@ export async function startRealNode(o: RealNodeOptions): Promise<RealNode> {
     await importImages(bins, ctr, [sandboxImage, ...o.images]);
 
     // The `kubernetes` Service's address on the bridge, forwarded to the API server.
-    servers.push((await forward(network.apiServiceIp, 443, cp.port)).server);
+    forwarders.push(await forward(network.apiServiceIp, 443, cp.port));
 
     const kubeconfig = join(dir, 'kubelet.kubeconfig');
     await writeFile(kubeconfig, cp.kubeconfigYaml(), { mode: 0o600 });
@@ -416,7 +473,7 @@ export async function startRealNode(o: RealNodeOptions): Promise<RealNode> {
       dir,
       async expose(targetPort) {
         const f = await forward(network.hostIp, 0, targetPort);
-        servers.push(f.server);
+        forwarders.push(f);
         return `${network.hostIp}:${f.port}`;
       },
       ctr,
@@ -447,7 +504,7 @@ async function importImages(bins: NodeBinaries, ctr: (...args: string[]) => Prom
     throw new NodeUnavailableError(`images ${images.join(', ')} are not all in podman's storage (scripts/install-node.sh, scripts/build-image.sh): ${(err as Error).message.split('\n').slice(-2).join(' ')}`);
   }
   const key = createHash('sha256').update(images.join('\0')).update(ids).digest('hex').slice(0, 16);
-  const cacheDir = join(process.env.RAAS_TOOLS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'raas'), 'node', 'images');
+  const cacheDir = join(nodeCacheDir(), 'images');
   const archive = join(cacheDir, `${key}.tar`);
   if (!existsSync(archive)) {
     await mkdir(cacheDir, { recursive: true });
@@ -457,4 +514,11 @@ async function importImages(bins: NodeBinaries, ctr: (...args: string[]) => Prom
     await rename(tmp, archive);
   }
   await ctr('images', 'import', archive);
+  // The root is kept across nodes: images no longer wanted (an earlier build) are removed,
+  // and containerd's garbage collector then removes their layers.
+  const listing = (await ctr('images', 'list')).split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 2);
+  const wanted = new Set(listing.filter(([ref]) => images.some((i) => ref === i || ref === `docker.io/library/${i}`)).map((f) => f[2]));
+  const stale = listing.filter((f) => !wanted.has(f[2])).map(([ref]) => ref!);
+  // Only when every wanted image was found by its name: never remove what is about to run.
+  if (stale.length && wanted.size > 0 && images.every((i) => listing.some(([ref]) => ref === i || ref === `docker.io/library/${i}`))) await ctr('images', 'remove', ...stale);
 }

@@ -24,6 +24,12 @@ export const LEDGER_COLUMNS = [
 /** With spec.amount: each side's money and currency. */
 export const MONEY_COLUMNS = ['recon_amount_left', 'recon_amount_right', 'recon_currency_left', 'recon_currency_right'] as const;
 
+/**
+ * On `duplicate` rows (NULL on every other row): the side(s) that repeat the key (`left`,
+ * `right`, `both`) and how many rows of each side have it.
+ */
+export const DUPLICATE_COLUMNS = ['recon_duplicate_side', 'recon_duplicate_rows_left', 'recon_duplicate_rows_right'] as const;
+
 /** The catalog table the page writes break state to and the runner reads closures from. */
 export const DEFAULT_BREAKS_TABLE = 'raas_breaks';
 

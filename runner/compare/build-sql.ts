@@ -7,7 +7,8 @@
 //   <side>_dups    table: non-null keys that occur more than once on that side
 //   dup_keys       table: union of both, with which side(s) duplicated them
 //   recon          table: one row per key that is not a plain match (every key in Full mode),
-//                  plus one `duplicate` row per duplicated key; hidden __raas_ columns for
+//                  plus one `duplicate` row per duplicated key (its side, rows per side and
+//                  the values each side's rows agree on); hidden __raas_ columns for
 //                  bookkeeping. Matches without any numeric difference are not stored
 //                  outside Full mode; their count is derived and cross-checked (see engine).
 import type { OutputMode } from '../spec/schema.ts';
@@ -17,7 +18,10 @@ import { duckdb, type Dialect } from './dialect.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
 const PRESENT = `${INTERNAL_PREFIX}present`;
-const DUP_SIDE = `${INTERNAL_PREFIX}dup_side`;
+export const DUP_SIDE = `${INTERNAL_PREFIX}dup_side`;
+/** On `duplicate` rows: how many rows of each side have the key. */
+export const DUP_ROWS_LEFT = `${INTERNAL_PREFIX}dup_rows_left`;
+export const DUP_ROWS_RIGHT = `${INTERNAL_PREFIX}dup_rows_right`;
 const IN_LEFT = `${INTERNAL_PREFIX}in_left`;
 const IN_RIGHT = `${INTERNAL_PREFIX}in_right`;
 const RECON_N = `${INTERNAL_PREFIX}recon_n`;
@@ -172,7 +176,7 @@ export function decimalTypeFor(text: string): string {
 }
 
 /** A compared column's value as the result shows it: the original text when normalised, the DECIMAL for numbers. */
-function outputValue(col: PlannedColumn, i: number, alias: 'l' | 'r'): string {
+function outputValue(col: PlannedColumn, i: number, alias: 'l' | 'r' | 's'): string {
   if (hasOriginal(col)) return `${alias}.${originalAlias(i)}`;
   if (col.decimal?.integers) return `CAST(${alias}.${valueAlias(i)} AS ${col.decimal.type})`;
   return `${alias}.${valueAlias(i)}`;
@@ -238,6 +242,8 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean, d: Dialect) {
     ...plan.compares.flatMap((c) => [d.ident(`${c.name}_left`), d.ident(`${c.name}_right`), ...(c.decimal ? [d.ident(`${c.name}_diff`)] : [])]),
     ...carriedColumns(plan).map(d.ident),
     `${d.nullText} AS ${DUP_SIDE}`,
+    `CAST(NULL AS BIGINT) AS ${DUP_ROWS_LEFT}`,
+    `CAST(NULL AS BIGINT) AS ${DUP_ROWS_RIGHT}`,
   ];
   const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${d.ident(`${c.name}_diff`)} <> 0`] : []));
   const joined = `SELECT ${inner.join(', ')} FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}`;
@@ -294,17 +300,43 @@ export function reconFromGroupedSql(plan: ComparePlan, d: Dialect = duckdb): str
   return d.createTable('recon', `SELECT ${outer.join(', ')} FROM recon_grouped WHERE ${d.ident(plan.keys[0]!.name)} IS NOT NULL`);
 }
 
-/** One `duplicate` row per key in dup_keys, in the columns of the compare statement (values NULL). */
+/**
+ * One side's rows of the duplicated keys, one row per key: how many rows have it and, per
+ * compared column, the value they share (NULL when the rows disagree or have no value).
+ */
+function duplicateSideSql(plan: ComparePlan, side: Side, d: Dialect): string {
+  const agreed = plan.compares.map((c, i) => {
+    const v = `s.${valueAlias(i)}`;
+    return `CASE WHEN count(DISTINCT ${v}) = 1 AND count(${v}) = count(*) THEN any_value(${outputValue(c, i, 's')}) END AS ${eqAlias(i)}`;
+  });
+  return (
+    `SELECT ${[keyList(plan, 's'), `count(*) AS ${RECON_N}`, ...agreed].join(', ')} FROM ${side}_keyed s ` +
+    `${d.semiJoin} dup_keys dk ON ${keyJoinCondition(plan, 's', 'dk')} GROUP BY ${keyList(plan, 's')}`
+  );
+}
+
+/**
+ * One `duplicate` row per key in dup_keys, in the columns of the compare statement: the
+ * side(s) that repeat it, each side's number of rows with it, and each compared column's
+ * value on a side when all that side's rows agree on it (docs/adr/0165). Differences and
+ * carried columns stay NULL: with more than one row there is no single pair to subtract.
+ */
 function duplicateRowsSql(plan: ComparePlan, d: Dialect): string {
   const vals = [
-    ...plan.keys.map((_, i) => keyAlias(i)),
+    ...plan.keys.map((_, i) => `dk.${keyAlias(i)}`),
     `'duplicate'`,
     d.emptyTextList,
-    ...plan.compares.flatMap((c) => ['NULL', 'NULL', ...(c.decimal ? ['NULL'] : [])]),
+    ...plan.compares.flatMap((c, i) => [`l.${eqAlias(i)}`, `r.${eqAlias(i)}`, ...(c.decimal ? ['NULL'] : [])]),
     ...carriedColumns(plan).map(() => 'NULL'),
-    `CASE WHEN in_left AND in_right THEN 'both' WHEN in_left THEN 'left' ELSE 'right' END`,
+    `CASE WHEN dk.in_left AND dk.in_right THEN 'both' WHEN dk.in_left THEN 'left' ELSE 'right' END`,
+    `coalesce(l.${RECON_N}, 0)`,
+    `coalesce(r.${RECON_N}, 0)`,
   ];
-  return `SELECT ${vals.join(', ')} FROM dup_keys`;
+  return (
+    `SELECT ${vals.join(', ')} FROM dup_keys dk ` +
+    `LEFT JOIN (${duplicateSideSql(plan, 'left', d)}) l ON ${keyJoinCondition(plan, 'dk', 'l')} ` +
+    `LEFT JOIN (${duplicateSideSql(plan, 'right', d)}) r ON ${keyJoinCondition(plan, 'dk', 'r')}`
+  );
 }
 
 export function modeFilter(mode: OutputMode): string {

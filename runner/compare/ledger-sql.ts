@@ -10,9 +10,9 @@
 //   ledger_late    table: carried items matched by a this-window break of the other side
 //   ledger         table: every break row after this run (new, persisting, resolved, closed)
 import type { OutputMode } from '../spec/schema.ts';
-import { LEDGER_COLUMNS, MATCHED_LATE, MONEY_COLUMNS } from '../breaks/columns.ts';
+import { DUPLICATE_COLUMNS, LEDGER_COLUMNS, MATCHED_LATE, MONEY_COLUMNS } from '../breaks/columns.ts';
 import { NO_CURRENCY } from '../run/termination-report.ts';
-import { coercedExpr, decimalTypeFor, keyAlias, modeFilter, publicColumns } from './build-sql.ts';
+import { coercedExpr, decimalTypeFor, DUP_ROWS_LEFT, DUP_ROWS_RIGHT, DUP_SIDE, keyAlias, modeFilter, publicColumns } from './build-sql.ts';
 import type { ComparePlan, PlannedColumn, Side } from './plan.ts';
 import { classifyType } from './column-types.ts';
 import { duckdb, type Dialect } from './dialect.ts';
@@ -61,6 +61,7 @@ function valueColumns(plan: ComparePlan): string[] {
 
 const MONEY: readonly string[] = MONEY_COLUMNS;
 const LEDGER: readonly string[] = LEDGER_COLUMNS;
+const DUPLICATES: readonly string[] = DUPLICATE_COLUMNS;
 
 /** Every column of a ledger row, in result order. */
 export function ledgerRowColumns(plan: ComparePlan, money: boolean): string[] {
@@ -277,18 +278,47 @@ export function moneyAtStakeSql(d: Dialect = duckdb): string {
   return `WITH x AS (${x}) SELECT currency, kind, bucket, CAST(sum(amount) AS ${d.text}) AS amount FROM (${parts.join(' UNION ALL ')}) m GROUP BY currency, kind, bucket`;
 }
 
+/**
+ * One side's money on the duplicated keys, one row per key: the total of that side's rows
+ * and their currency, only when they are all in one currency (never summed across).
+ */
+function duplicateMoneySql(plan: ComparePlan, side: Side, d: Dialect): string {
+  const keys = plan.keys.map((_, i) => `m.${keyAlias(i)}`).join(', ');
+  const oneCurrency = `count(DISTINCT coalesce(m.ccy, ${d.literal(NULL_MARK)})) = 1`;
+  const dupKeys = `(SELECT ${plan.keys.map((k) => d.ident(k.name)).join(', ')} FROM recon WHERE recon_status = 'duplicate') dk`;
+  const on = plan.keys.map((k, i) => `m.${keyAlias(i)} = dk.${d.ident(k.name)}`).join(' AND ');
+  return (
+    `SELECT ${keys}, CASE WHEN ${oneCurrency} THEN sum(m.amt) END AS amt, CASE WHEN ${oneCurrency} THEN max(m.ccy) END AS ccy ` +
+    `FROM money_${side} m ${d.semiJoin} ${dupKeys} ON ${on} GROUP BY ${keys}`
+  );
+}
+
 /** The result table: the ledger's rows in place of recon's breaks, filtered by the output mode. */
 export function resultWithLedgerViewSql(plan: ComparePlan, mode: OutputMode, money: boolean, d: Dialect = duckdb): string {
   const pub = publicColumns(plan).map((c) => d.ident(c));
   const extra = [...LEDGER, ...(money ? MONEY : [])];
-  const nulls = extra.map((c) => `NULL AS ${c}`);
-  const dupSide = d.ident('__raas_dup_side');
+  const dupSide = d.ident(DUP_SIDE);
+  const dup = DUPLICATES.map((c) => d.ident(c));
+  const fromLedger = [...pub.map((c) => `g.${c}`), ...extra.map((c) => `g.${c}`), `CAST(NULL AS ${d.text}) AS ${dupSide}`, `CAST(NULL AS BIGINT) AS ${dup[1]}`, `CAST(NULL AS BIGINT) AS ${dup[2]}`];
+  // Other rows of recon: matches (no ledger columns) and duplicates, whose money is each
+  // side's total over the key's rows.
+  const moneyOf = (c: string): string => {
+    if (!money || !MONEY.includes(c)) return `NULL AS ${c}`;
+    const [, what, side] = /^recon_(amount|currency)_(left|right)$/.exec(c)!;
+    return `${side === 'left' ? 'ml' : 'mr'}.${what === 'amount' ? 'amt' : 'ccy'} AS ${c}`;
+  };
+  const fromRecon = [...pub.map((c) => `r.${c}`), ...extra.map(moneyOf), `r.${dupSide}`, `r.${d.ident(DUP_ROWS_LEFT)} AS ${dup[1]}`, `r.${d.ident(DUP_ROWS_RIGHT)} AS ${dup[2]}`];
+  const keyOn = (alias: string) => plan.keys.map((k, i) => `r.${d.ident(k.name)} = ${alias}.${keyAlias(i)}`).join(' AND ');
+  const moneyJoins = money
+    ? ` LEFT JOIN (${duplicateMoneySql(plan, 'left', d)}) ml ON r.recon_status = 'duplicate' AND ${keyOn('ml')}` +
+      ` LEFT JOIN (${duplicateMoneySql(plan, 'right', d)}) mr ON r.recon_status = 'duplicate' AND ${keyOn('mr')}`
+    : '';
   const rows =
-    `SELECT ${[...pub, ...extra, dupSide].join(', ')} FROM (` +
-    `SELECT ${[...pub, ...extra, `CAST(NULL AS ${d.text}) AS ${dupSide}`].join(', ')} FROM ledger ` +
-    `UNION ALL SELECT ${[...pub, ...nulls, dupSide].join(', ')} FROM recon WHERE recon_status NOT IN ${BREAK_KINDS}) u`;
+    `SELECT ${fromLedger.join(', ')} FROM ledger g ` +
+    `UNION ALL SELECT ${fromRecon.join(', ')} FROM recon r${moneyJoins} WHERE r.recon_status NOT IN ${BREAK_KINDS}`;
   const order = plan.keys.map((k) => d.ident(k.name)).join(', ');
-  return d.createView('result_table', `SELECT ${[...pub, ...extra].join(', ')} FROM (${rows}) r WHERE ${modeFilter(mode)} ORDER BY ${order}, recon_status`);
+  const out = [...pub, ...extra, `${dupSide} AS ${dup[0]}`, dup[1], dup[2]];
+  return d.createView('result_table', `SELECT ${out.join(', ')} FROM (${rows}) u WHERE ${modeFilter(mode)} ORDER BY ${order}, recon_status`);
 }
 
 /** The open items this run leaves for the next window: every break row but the resolved ones. */

@@ -5,7 +5,7 @@ import { foldName } from '../spec/fold-name.ts';
 import type { CompareColumnSpec, Normalizer, ReconJobSpec, ToleranceSpec } from '../spec/schema.ts';
 import { decideCoercion, MAX_DECIMAL_PRECISION, normalizeType, numericShape, type Coercion, classifyType } from './column-types.ts';
 import { decimalScale, numberToDecimalText } from './sql-text.ts';
-import { LEDGER_COLUMNS, MONEY_COLUMNS } from '../breaks/columns.ts';
+import { DUPLICATE_COLUMNS, LEDGER_COLUMNS, MONEY_COLUMNS } from '../breaks/columns.ts';
 
 export interface Column {
   name: string;
@@ -105,7 +105,7 @@ export function sameName(a: string, b: string): boolean {
  */
 export const INTERNAL_PREFIX = '__raas_';
 /** Result columns the engine adds next to the user's; no key or compare column may produce them. */
-export const RESERVED_RESULT_COLUMNS = ['recon_status', 'recon_mismatched', ...LEDGER_COLUMNS, ...MONEY_COLUMNS] as const;
+export const RESERVED_RESULT_COLUMNS = ['recon_status', 'recon_mismatched', ...LEDGER_COLUMNS, ...MONEY_COLUMNS, ...DUPLICATE_COLUMNS] as const;
 
 function toleranceText(t: ToleranceSpec | undefined): { absolute: string; relative: string } | undefined {
   if (!t) return undefined;

@@ -4,9 +4,7 @@
 // alone and inside the runner's statements (user-sql-check.ts), database queries with
 // their dialect's parser (stage/database-sql.ts). `raas validate` prints these problems;
 // the operator reports them in the ReconJob's Ready=False condition.
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { joinedRowsSelectSql, rowsSelectSql, summarySelectSql } from '../compare/source-sql.ts';
-import { quoteLiteral } from '../compare/sql-text.ts';
 import { periodOptions } from '../cli/choose-window.ts';
 import type { ReconJob } from '../spec/schema.ts';
 import { checkDatabaseSelect } from '../stage/database-sql.ts';
@@ -26,23 +24,9 @@ export interface CheckOptions {
 
 let parser: Promise<SqlParser> | undefined;
 
-/** One in-memory DuckDB for parsing only (no data, no files), opened on first use. */
+/** One in-memory DuckDB for parsing only, opened on first use (loaded lazily: the operator imports this module). */
 function duckParser(): Promise<SqlParser> {
-  parser ??= (async () => {
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:', { enable_external_access: 'false', autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
-    const conn: DuckDBConnection = await instance.connect();
-    return {
-      parseTree: async (sql) => JSON.parse(String((await conn.runAndReadAll(`SELECT json_serialize_sql(${quoteLiteral(sql)}) AS t`)).getRowObjectsJS()[0]!.t)) as unknown,
-      statementCount: async (sql) => {
-        try {
-          return (await conn.extractStatements(sql)).count;
-        } catch (err) {
-          return { error: (err instanceof Error ? err.message : String(err)).split('\n')[0]! };
-        }
-      },
-    };
-  })();
+  parser ??= import('./duck-parser.ts').then((m) => m.openDuckParser());
   return parser;
 }
 

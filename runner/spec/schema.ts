@@ -221,8 +221,8 @@ export const expectSchema = z
 
 export const scheduleSchema = z
   .strictObject({
-    cron: z.string().min(1).describe('Five-field cron expression for scheduled runs, e.g. "0 2 * * *".'),
-    timeZone: z.string().min(1).optional().describe('IANA time zone for the cron and the periods, e.g. Asia/Tokyo. Default UTC.'),
+    cron: z.string().min(1).max(512, { error: 'must be at most 512 characters' }).describe('Five-field cron expression for scheduled runs, e.g. "0 2 * * *".'),
+    timeZone: z.string().min(1).max(128, { error: 'must be at most 128 characters' }).optional().describe('IANA time zone for the cron and the periods, e.g. Asia/Tokyo. Default UTC.'),
     period: z.enum(PERIODS).optional().describe('The window a run covers: Daily, Weekly, SemiMonthly, Monthly or Quarterly. Default Daily.'),
     weekStartsOn: z.enum(WEEKDAYS).optional().describe('First day of a Weekly period. Default Monday.'),
     anchorDay: z.number().int().min(1).max(28).optional().describe('Monthly periods start on this day of the month (28 = 28th to 27th). Default 1.'),

@@ -80,3 +80,26 @@ function fieldValue(text: string, f: Field, bad: (why: string) => ScheduleError)
   if (n < f.min || n > f.max) throw bad(`has ${n}, outside ${f.min}-${f.max}`);
   return n;
 }
+
+// The shape of a schedule as one regular expression over its lower-cased text, for the
+// checks that run before any code does (the CRD's CEL rule, the spec schema): five fields
+// of numbers within each field's range, names, * ? - / and lists, or a descriptor. Written
+// in the common subset of RE2 (the API server's CEL) and JavaScript, without quotes, so
+// the CEL rule can quote it as a raw string. Accepts everything normalizeCron accepts; what it
+// lets through (a range that runs backwards) normalizeCron refuses.
+const NUMBER_RANGES: Record<string, string> = {
+  minute: '[1-5]?[0-9]',
+  hour: '1?[0-9]|2[0-3]',
+  'day of month': '[1-9]|[12][0-9]|3[01]',
+  month: '[1-9]|1[0-2]',
+  'day of week': '[0-6]',
+};
+
+function fieldShape(f: Field): string {
+  const value = `0*(${NUMBER_RANGES[f.name]})${f.names ? `|${f.names.join('|')}` : ''}`;
+  const token = `([*?]|(${value})(-(${value}))?)(/0*[1-9][0-9]*)?`;
+  return `(${token})(,(${token}))*`;
+}
+
+export const CRON_SHAPE =
+  `^[ \\t]*(@(${Object.keys(DESCRIPTORS).map((d) => d.slice(1)).join('|')})|${FIELDS.map(fieldShape).join('[ \\t]+')})[ \\t]*$`;

@@ -664,3 +664,36 @@ describe('invalid inputs', () => {
     }
   });
 });
+
+describe('UTC without Intl', () => {
+  // UTC is answered by fixed-offset arithmetic; Etc/UTC, the same zone under another name,
+  // goes through luxon's IANA zone. Every window must come out identical.
+  const instants: number[] = [];
+  for (let i = 0; i < 150; i++) instants.push(Date.UTC(1971, 0, 1) + ((i * 7919) % 150) * 6.5e9 + i * 86_399_937);
+  instants.push(Date.UTC(2024, 1, 29, 23, 59, 59), Date.UTC(2024, 11, 31, 23, 59, 59), Date.UTC(2000, 0, 1), Date.UTC(9999, 11, 1));
+
+  it('periodContaining and lastCompletePeriodBefore agree with Etc/UTC for every period', () => {
+    for (const period of PERIODS) {
+      for (const ms of instants) {
+        const opts = (timeZone: string): PeriodOptions => ({ period, timeZone, ...(period === 'Monthly' ? { anchorDay: 1 + (ms % 28) } : {}) });
+        expect(periodContaining(new Date(ms), opts('UTC'))).toEqual(periodContaining(new Date(ms), opts('Etc/UTC')));
+        expect(lastCompletePeriodBefore(new Date(ms), opts('UTC'))).toEqual(lastCompletePeriodBefore(new Date(ms), opts('Etc/UTC')));
+      }
+    }
+  });
+
+  it('explicit windows and dates agree with Etc/UTC', () => {
+    for (const [start, end] of [
+      ['2024-01-01', '2024-01-02'],
+      ['2024-02-28T10:00:00', '2024-03-01T00:00:01'],
+      ['2023-12-31T23:00:00-05:00', '2024-01-02T12:00:00+09:00'],
+      ['1999-12-31T23:59:59Z', '2000-01-01'],
+    ] as const) {
+      expect(explicitWindow(start, end, 'UTC')).toEqual(explicitWindow(start, end, 'Etc/UTC'));
+    }
+    expect(windowForDate('2024-02-29', { period: 'Daily', timeZone: 'UTC' })).toEqual(windowForDate('2024-02-29', { period: 'Daily', timeZone: 'Etc/UTC' }));
+    expect(windowFromInstants(new Date('2024-05-01T00:00:00Z'), new Date('2024-05-02T00:00:00Z'), 'UTC')).toEqual(
+      windowFromInstants(new Date('2024-05-01T00:00:00Z'), new Date('2024-05-02T00:00:00Z'), 'Etc/UTC'),
+    );
+  });
+});

@@ -2,7 +2,7 @@
 // Pure functions, no I/O. All calendar reasoning happens on local dates in the job's
 // time zone; instants are derived from local dates only at the boundaries, so that a
 // DST day is 23 or 25 hours long instead of drifting every later boundary by an hour.
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime, FixedOffsetZone, IANAZone } from 'luxon';
 
 export const PERIODS = ['Daily', 'Weekly', 'SemiMonthly', 'Monthly', 'Quarterly'] as const;
 export type Period = (typeof PERIODS)[number];
@@ -48,10 +48,24 @@ interface LocalDate {
   day: number;
 }
 
+/** What window maths asks of a zone: its UTC offset (minutes) at an instant. */
+type Zone = Pick<IANAZone, 'offset'>;
+
+/**
+ * UTC, the default zone, is answered without Intl: the first Intl formatter a process builds
+ * loads ICU's locale and zone data, which cost a small run more than computing its window.
+ * Other zones go through luxon's IANA zones (and Intl).
+ */
+const UTC = 'UTC';
+
+function zoneOf(timeZone: string): Zone {
+  return timeZone === UTC ? FixedOffsetZone.utcInstance : IANAZone.create(timeZone);
+}
+
 interface ResolvedOptions {
   period: Period;
   timeZone: string;
-  zone: IANAZone;
+  zone: Zone;
   weekStartsOn: Weekday;
   anchorDay: number;
 }
@@ -67,7 +81,7 @@ interface InstantWindow {
 const knownZones = new Set<string>();
 
 export function assertTimeZone(tz: string): void {
-  if (knownZones.has(tz)) return;
+  if (tz === UTC || knownZones.has(tz)) return;
   if (typeof tz !== 'string' || !IANAZone.isValidZone(tz)) {
     throw new WindowError(
       `timeZone ${JSON.stringify(tz)} is not an IANA time zone name (e.g. UTC, Europe/Berlin, Asia/Tokyo)`,
@@ -109,7 +123,7 @@ export function explicitWindow(
   labels: ExplicitWindowLabels = { start: '--start', end: '--end' },
 ): ReconWindow {
   assertTimeZone(timeZone);
-  const zone = IANAZone.create(timeZone);
+  const zone = zoneOf(timeZone);
   const startMs = parseIsoInstant(start, labels.start, zone, timeZone);
   const endMs = parseIsoInstant(end, labels.end, zone, timeZone);
   if (endMs <= startMs) {
@@ -176,7 +190,7 @@ function resolveOptions(opts: PeriodOptions): ResolvedOptions {
   return {
     period,
     timeZone: opts.timeZone,
-    zone: IANAZone.create(opts.timeZone),
+    zone: zoneOf(opts.timeZone),
     weekStartsOn: weekStartsOn ?? 'Monday',
     anchorDay: anchorDay ?? 1,
   };
@@ -258,7 +272,7 @@ function toReconWindow(w: InstantWindow, timeZone: string): ReconWindow {
  * were UTC): none in a DST gap, two in a fall-back overlap. Luxon resolves overlaps using
  * the offset in force *now*, which would make a window depend on when the code runs.
  */
-function instantsForLocal(localMs: number, zone: IANAZone): number[] {
+function instantsForLocal(localMs: number, zone: Zone): number[] {
   const candidates = new Set<number>();
   // Any offset (|offset| <= 15 h) that could apply to this wall time is in force
   // somewhere within a day of it.
@@ -274,7 +288,7 @@ function instantsForLocal(localMs: number, zone: IANAZone): number[] {
 }
 
 /** The first instant of a local day; where midnight is skipped, the end of the gap. */
-function startOfLocalDay(d: LocalDate, zone: IANAZone): number {
+function startOfLocalDay(d: LocalDate, zone: Zone): number {
   const localMs = utcMs(d.year, d.month, d.day);
   const instants = instantsForLocal(localMs, zone);
   if (instants[0] !== undefined) return instants[0];
@@ -294,11 +308,18 @@ function startOfLocalDay(d: LocalDate, zone: IANAZone): number {
 }
 
 function localDateOf(ms: number, timeZone: string): LocalDate {
+  if (timeZone === UTC) {
+    const d = new Date(ms);
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+  }
   const dt = DateTime.fromMillis(ms, { zone: timeZone });
   return { year: dt.year, month: dt.month, day: dt.day };
 }
 
 function formatInstant(ms: number, timeZone: string): string {
+  // Years 0..9999 print as luxon prints them (the ISO text without milliseconds).
+  const year = new Date(ms).getUTCFullYear();
+  if (timeZone === UTC && year >= 0 && year <= 9999) return `${new Date(ms).toISOString().slice(0, 19)}+00:00`;
   // ZZ always prints a numeric offset; toISO() would print Z for UTC.
   return DateTime.fromMillis(ms, { zone: timeZone }).toFormat("yyyy-MM-dd'T'HH:mm:ssZZ");
 }
@@ -340,7 +361,7 @@ function parseKnownDate(date: string): LocalDate {
   return { year: year ?? 0, month: month ?? 1, day: day ?? 1 };
 }
 
-function parseIsoInstant(input: string, label: string, zone: IANAZone, timeZone: string): number {
+function parseIsoInstant(input: string, label: string, zone: Zone, timeZone: string): number {
   const invalid = (): WindowError =>
     new WindowError(
       `${label} ${JSON.stringify(input)} is not a valid date or date-time; use YYYY-MM-DD or ISO-8601 such as 2024-01-31T00:00:00+09:00`,
@@ -430,3 +451,10 @@ function weekdayIndex(d: LocalDate): number {
 function formatDate(d: LocalDate): string {
   return `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
+
+/**
+ * The shape of an IANA time zone name (Area/Location, UTC, Etc/GMT+5, EST5EDT), in the
+ * common subset of RE2 and JavaScript: what the CRD's CEL can check before any code runs.
+ * Every name the time zone database has fits it; whether the name exists is assertTimeZone's.
+ */
+export const TIME_ZONE_SHAPE = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$';

@@ -15,11 +15,21 @@ function lit(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-const COLUMNS = ['amount', 'qty', 'status', 'booked_on'] as const;
-const NUMERIC = new Set<string>(['amount', 'qty']);
+/** A compared column of the bench files; numeric ones get a `<name>_diff` result column, as in raas. */
+export interface BaselineColumn {
+  name: string;
+  numeric: boolean;
+}
+
+/** Whether a DuckDB type is a number (raas writes a `_diff` column for it). */
+export function isNumericType(type: string): boolean {
+  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|DECIMAL)/i.test(type);
+}
 
 /** `l`/`r` are the joined relations; a side is missing when its `__p` marker is NULL. */
-function diffSelect(): string {
+function diffSelect(columns: readonly BaselineColumn[]): string {
+  const COLUMNS = columns.map((c) => c.name);
+  const NUMERIC = new Set(columns.filter((c) => c.numeric).map((c) => c.name));
   const differs = COLUMNS.map((c) => `l.${c} IS DISTINCT FROM r.${c}`);
   const status =
     `CASE WHEN l.__p IS NULL THEN 'right_only' WHEN r.__p IS NULL THEN 'left_only' ` + `WHEN ${differs.join(' OR ')} THEN 'mismatch' ELSE 'match' END`;
@@ -31,13 +41,13 @@ function diffSelect(): string {
   );
 }
 
-export function baselineSql(variant: BaselineVariant, left: string, right: string, out: string): string {
+export function baselineSql(variant: BaselineVariant, left: string, right: string, out: string, columns: readonly BaselineColumn[]): string {
   const opts = '(FORMAT parquet, COMPRESSION zstd)';
   // The `__p` marker tells a missing side from a NULL value without relying on the key.
   if (variant === 'naive') {
     return (
       `COPY (WITH l AS (SELECT *, true AS __p FROM read_parquet(${lit(left)})), r AS (SELECT *, true AS __p FROM read_parquet(${lit(right)})) ` +
-      `${diffSelect()} ORDER BY id, recon_status) TO ${lit(out)} ${opts}`
+      `${diffSelect(columns)} ORDER BY id, recon_status) TO ${lit(out)} ${opts}`
     );
   }
   // read_parquet is repeated rather than shared through one CTE so DuckDB never
@@ -49,11 +59,11 @@ export function baselineSql(variant: BaselineVariant, left: string, right: strin
     'id',
     `'duplicate' AS recon_status`,
     '[]::VARCHAR[] AS recon_mismatched',
-    ...COLUMNS.flatMap((c) => [`NULL AS ${c}_left`, `NULL AS ${c}_right`, ...(NUMERIC.has(c) ? [`NULL AS ${c}_diff`] : [])]),
+    ...columns.flatMap((c) => [`NULL AS ${c.name}_left`, `NULL AS ${c.name}_right`, ...(c.numeric ? [`NULL AS ${c.name}_diff`] : [])]),
   ];
   return (
     `COPY (WITH dup AS (SELECT DISTINCT id FROM (${dups(left)} UNION ALL ${dups(right)})), ` +
     `l AS (${oneToOne(left)}), r AS (${oneToOne(right)}) ` +
-    `${diffSelect()} UNION ALL BY NAME SELECT ${dupRows.join(', ')} FROM dup ORDER BY id, recon_status) TO ${lit(out)} ${opts}`
+    `${diffSelect(columns)} UNION ALL BY NAME SELECT ${dupRows.join(', ')} FROM dup ORDER BY id, recon_status) TO ${lit(out)} ${opts}`
   );
 }

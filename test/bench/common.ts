@@ -6,11 +6,12 @@ import { fileURLToPath } from 'node:url';
 // bin/entry.js is what bin/raas.js uses to pick dist/ or the sources; asking it directly
 // means the benchmark reports the path its runs really take.
 import { chooseEntry } from '../../bin/entry.js';
+import { BENCH_COLUMNS } from './generate-data.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The ReconJob raas runs on the bench files (key + 4 columns, exact comparison, AllDiffs as Parquet). */
-export function benchManifestYaml(): string {
+/** The ReconJob raas runs on the bench files (key + the given columns, exact comparison, AllDiffs as Parquet). */
+export function benchManifestYaml(columns: readonly string[] = BENCH_COLUMNS.basic): string {
   // Paths are relative to the manifest, which sits next to the data in the cache dir.
   return `apiVersion: raas.dev/v1alpha1
 kind: ReconJob
@@ -22,10 +23,7 @@ spec:
   keys:
     - { column: id }
   compare:
-    - { column: amount }
-    - { column: qty }
-    - { column: status }
-    - { column: booked_on }
+${columns.map((c) => `    - { column: ${c} }`).join('\n')}
   output: { mode: AllDiffs, format: parquet }
 `;
 }

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../../runner/run/summary.ts';
 import type { BaselineVariant } from './baseline-sql.ts';
-import { ensureBenchData, type BenchData } from './generate-data.ts';
+import { BENCH_COLUMNS, ensureBenchData, type BenchData } from './generate-data.ts';
 import { measure, type Measured } from './measure.ts';
 import { findSpark } from '../../runner/engine/spark-install.ts';
 import { benchManifestYaml, compileBenchScript, ensureBuild } from './common.ts';
@@ -172,14 +172,16 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
   const build = ensureBuild(log);
   baselineChild = compileBenchScript(join(ROOT, 'test/bench/baseline-child.ts'));
-  const data = await ensureBenchData(join(ROOT, '.tmp/bench'), opts.rows, log);
+  // The typed shape: a TIMESTAMPTZ, INTEGERs on both sides and a unique VARCHAR per row next
+  // to the DECIMAL, the types whose planning must not read the data.
+  const data = await ensureBenchData(join(ROOT, '.tmp/bench'), opts.rows, log, 'typed');
   const manifest = join(data.dir, 'reconjob.yaml');
-  await writeFile(manifest, benchManifestYaml());
+  await writeFile(manifest, benchManifestYaml(BENCH_COLUMNS.typed));
   const scratch = join(data.dir, 'out');
   await mkdir(scratch, { recursive: true });
 
   console.log(
-    `raas compare benchmark: ${opts.rows.toLocaleString('en-US')} x ${opts.rows.toLocaleString('en-US')} rows (key + 4 columns, Parquet), ` +
+    `raas compare benchmark: ${opts.rows.toLocaleString('en-US')} x ${opts.rows.toLocaleString('en-US')} rows (key + ${BENCH_COLUMNS.typed.join(', ')}; Parquet), ` +
       `${opts.repeat} run(s) each, ${availableParallelism()} CPU(s), ${mb(totalmem())} RAM` +
       `${opts.memoryLimit ? `, memory limit ${opts.memoryLimit}` : ''}${data.cached ? ' (cached inputs)' : ''}`,
   );

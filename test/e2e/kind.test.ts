@@ -1,8 +1,10 @@
 // The kind install of docs/operations.md, against a real cluster. Runs only with RAAS_E2E=1 (it
-// needs Docker, kind, kubectl and helm, which the CI machines do not have); otherwise it
-// is skipped and says so. It creates the cluster from kind-config.yaml, builds and loads
-// the image, installs the chart, applies the quick-start job with its data in a ConfigMap,
-// runs one window and checks the ReconRun's counts.
+// needs a Docker daemon and kind, which the CI machines do not have); otherwise it is
+// skipped and says so. test/e2e/real-node.test.ts walks the same install (the ops-install
+// block as written), run and counts on a real kubelet with containerd, and more. This one
+// creates the cluster from kind-config.yaml, builds and loads the image, installs the
+// chart, applies the quick-start job reading the data the image carries, runs one window
+// and checks the ReconRun's counts.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,11 +22,13 @@ function sh(cmd: string, args: string[], input?: string): string {
 
 describe.skipIf(!enabled)('kind walkthrough (RAAS_E2E=1)', { timeout: 1_800_000 }, () => {
   it('installs the chart, runs a window and reports counts', async () => {
-    // covers docs block ops-install-kind: the block's lines as written (cluster "raas" from
-    // kind-config.yaml, image raas:0.1.0, the chart's defaults), after removing a cluster an
-    // earlier run left behind.
+    // covers docs block ops-install-kind, then ops-install: the blocks' lines as written
+    // (cluster "raas" from kind-config.yaml, image raas:0.1.0, the chart's defaults), after
+    // removing a cluster an earlier run left behind. test/e2e/real-node.test.ts runs
+    // ops-install on a real node without Docker.
     if (sh('kind', ['get', 'clusters']).split('\n').includes('raas')) sh('kind', ['delete', 'cluster', '--name', 'raas']);
     sh('bash', ['-euo', 'pipefail', '-c', docBlock('ops-install-kind').code]);
+    sh('bash', ['-euo', 'pipefail', '-c', docBlock('ops-install').code]);
     // The image carries examples/ (Dockerfile), so the quick-start job reads its data from
     // /app/examples and writes results to the pod's /work volume; a real job uses s3://.
     const data = 'examples/quickstart/data';
@@ -49,5 +53,5 @@ describe.skipIf(!enabled)('kind walkthrough (RAAS_E2E=1)', { timeout: 1_800_000 
 });
 
 describe.runIf(!enabled)('kind walkthrough', () => {
-  it.skip('skipped: set RAAS_E2E=1 to run the kind walkthrough (needs docker, kind, kubectl and helm)', () => {});
+  it.skip('skipped: set RAAS_E2E=1 to run the kind walkthrough (needs a Docker daemon and kind; test/e2e/real-node.test.ts runs the same install and run on a real kubelet without Docker)', () => {});
 });

@@ -8,12 +8,13 @@
 //
 // It starts its own control plane and node (it is the one test that needs root, containerd
 // and an image). Without them it skips with the reason; under CI=true it fails.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildImage, startRealNodeSandbox, type RealNodeSandbox } from '../../operator/sandbox/real-node-sandbox.ts';
+import { docBlock } from '../docs/doc-blocks.ts';
 import { repoRoot } from '../support/helm.ts';
 import { sharedService } from '../support/require-service.ts';
 import { waitFor } from '../support/cluster.ts';
@@ -42,8 +43,21 @@ const world = sharedService(
     // (when iterating on the node itself); otherwise this checkout's image, reused when unchanged.
     const ref = process.env.RAAS_REAL_NODE_IMAGE ?? (await buildImage(() => undefined));
     const dir = await mkdtemp(join(tmpdir(), 'raas-real-node-e2e-'));
-    const sandbox = await startRealNodeSandbox({ kubeconfig: join(dir, 'kubeconfig'), namespace: 'finance', image: ref, progress: () => undefined }, () => undefined);
-    return { sandbox, dir, env: { KUBECONFIG: join(dir, 'kubeconfig') } };
+    // The node with the image under the chart's default name (raas:0.1.0), as `kind load` gives it; no chart yet.
+    const sandbox = await startRealNodeSandbox({ kubeconfig: join(dir, 'kubeconfig'), namespace: 'finance', image: ref, installChart: false, progress: () => undefined }, () => undefined);
+    const env = { KUBECONFIG: join(dir, 'kubeconfig'), PATH: `${dirname(sandbox.helm)}:${process.env.PATH ?? ''}` };
+    try {
+      // covers docs block ops-install: the install of docs/operations.md, its lines as
+      // written (the chart's defaults: two operator replicas, leader election, the web page).
+      const install = await sh('bash', ['-euo', 'pipefail', '-c', docBlock('ops-install').code], env, 600_000);
+      if (install.code !== 0) throw new Error(`the ops-install block failed (${install.code}): ${install.err}${install.out}\nkubelet: ${await sandbox.node.logTail('kubelet', 15)}`);
+      // The runners' S3 settings, as a cluster gives them: a Secret named in spec.runner.envFrom.
+      await ok(KUBECTL, ['-n', 'finance', 'create', 'secret', 'generic', 'sandbox-s3', ...Object.entries({ ...sandbox.s3.env, AWS_ENDPOINT_URL: sandbox.s3EndpointForPods }).map(([k, v]) => `--from-literal=${k}=${v}`)], env);
+    } catch (err) {
+      await sandbox.stop();
+      throw err;
+    }
+    return { sandbox, dir, env };
   },
   async (w) => {
     await w.sandbox.stop();
@@ -133,6 +147,27 @@ describe('the walkthrough on a real node (containerd, runc, kubelet)', { timeout
     const who = await fetch(`${base}/api/v1/whoami`, { headers: { authorization: `Bearer ${s.controlPlane.adminToken}` } });
     expect(who.status).toBe(200);
     expect(await who.json()).toMatchObject({ username: 'raas-admin' });
+  });
+
+  it('answers through kubectl port-forward to the web and operator Services, as the chart\'s NOTES say', async (ctx) => {
+    const { env } = await world(ctx);
+    // kubectl port-forward dials the pod's own loopback (containerd enters its network
+    // namespace): the containers must listen on all its interfaces, not only the pod IP.
+    for (const [service, path, expected] of [['raas-web', '/', /<title>raas results<\/title>/], ['raas', '/healthz', /ok/i]] as const) {
+      const forward = spawn(KUBECTL, ['-n', 'raas-system', 'port-forward', `service/${service}`, ':8080'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      forward.stdout.on('data', (c: Buffer) => (text += c.toString()));
+      forward.stderr.on('data', (c: Buffer) => (text += c.toString()));
+      try {
+        const port = await waitFor(`kubectl port-forward service/${service}`, () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(text)?.[1] ?? (forward.exitCode !== null && new Error(text)), 60_000);
+        expect(port, text).toMatch(/^\d+$/);
+        const res = await fetch(`http://127.0.0.1:${String(port)}${path}`);
+        expect(res.status, `${service}${path} through port-forward: ${text}`).toBe(200);
+        expect(await res.text()).toMatch(expected);
+      } finally {
+        forward.kill();
+      }
+    }
   });
 
   it('reports a runner pod OOMKilled by a small memory limit as OOMKilled on its ReconRun', async (ctx) => {

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { operatorEnvForFile, statusOf, waitFor } from '../support/operator-env.ts';
 
-const world = operatorEnvForFile();
+const world = operatorEnvForFile({ shared: true });
 const EXAMPLE = new URL('../../examples/breaks/', import.meta.url);
 const DAYS = ['2024-03-01', '2024-03-02', '2024-03-03'];
 
@@ -30,15 +30,16 @@ describe('examples/breaks on the real control plane', { timeout: 600_000 }, () =
     manifest.spec.output!.uri = 's3://results/{{ job.name }}/{{ window.startDate }}/';
     manifest.spec.runner = { envFrom: [{ secretRef: { name: 's3-creds' } }] };
     manifest.spec.schedule = { ...manifest.spec.schedule, suspend: true };
-    await e.kube.createCustom('reconjobs', 'finance', manifest);
-    await waitFor('ReconJob orders-breaks Ready', async () => (statusOf(await e.get('raas.dev/v1alpha1/reconjobs', 'finance', 'orders-breaks')).conditions as Array<{ type: string; status: string }> | undefined)?.find((c) => c.type === 'Ready' && c.status === 'True'));
+    manifest.metadata.namespace = e.namespace;
+    await e.kube.createCustom('reconjobs', e.namespace, manifest);
+    await waitFor('ReconJob orders-breaks Ready', async () => (statusOf(await e.get('raas.dev/v1alpha1/reconjobs', e.namespace, 'orders-breaks')).conditions as Array<{ type: string; status: string }> | undefined)?.find((c) => c.type === 'Ready' && c.status === 'True'));
 
-    const { created } = await backfill(e.kube, { namespace: 'finance', job: 'orders-breaks', from: DAYS[0]!, to: DAYS[2]! }, () => undefined);
+    const { created } = await backfill(e.kube, { namespace: e.namespace, job: 'orders-breaks', from: DAYS[0]!, to: DAYS[2]! }, () => undefined);
     expect(created).toHaveLength(3);
     const runs = await waitFor(
       'the three runs finished',
       async () => {
-        const all = await e.list('raas.dev/v1alpha1/reconruns', 'finance');
+        const all = await e.list('raas.dev/v1alpha1/reconruns', e.namespace);
         const mine = all.filter((r) => created.includes((r.metadata as { name: string }).name));
         return mine.length === 3 && mine.every((r) => ['Succeeded', 'Failed'].includes(String(statusOf(r).phase))) ? mine : undefined;
       },
@@ -59,12 +60,12 @@ describe('examples/breaks on the real control plane', { timeout: 600_000 }, () =
     expect(d3!.moneyAtStake).toBe('EUR 118.00');
     // The job's status and the metrics follow the latest finished run.
     const job = await waitFor('ReconJob lastRun has the ledger', async () => {
-      const last = statusOf(await e.get('raas.dev/v1alpha1/reconjobs', 'finance', 'orders-breaks')).lastRun as { breaks?: { oldestAgeDays?: number } } | undefined;
+      const last = statusOf(await e.get('raas.dev/v1alpha1/reconjobs', e.namespace, 'orders-breaks')).lastRun as { breaks?: { oldestAgeDays?: number } } | undefined;
       return last?.breaks?.oldestAgeDays === 2 ? last : undefined;
     });
     expect(job).toMatchObject({ moneyAtStake: 'EUR 118.00' });
     const metrics = await (await fetch(`http://127.0.0.1:${e.operator.port}/metrics`)).text();
-    expect(metrics).toMatch(/raas_oldest_open_break_age_days\{namespace="finance",job="orders-breaks"\} 2/);
-    expect(metrics).toMatch(/raas_open_breaks\{namespace="finance",job="orders-breaks"\} 3/);
+    expect(metrics).toContain(`raas_oldest_open_break_age_days{namespace="${e.namespace}",job="orders-breaks"} 2`);
+    expect(metrics).toContain(`raas_open_breaks{namespace="${e.namespace}",job="orders-breaks"} 3`);
   });
 });

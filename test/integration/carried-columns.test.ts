@@ -27,7 +27,7 @@ describe.each(ENGINES)('carried columns, %s', (engine) => {
 
   it('adds <c>_left and <c>_right after the compared columns, with the values of each side, and changes no count', async () => {
     const { summary, rows, columns } = await rc(files, spec('Full'));
-    expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'merchant_left', 'merchant_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods']);
+    expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'merchant_left', 'merchant_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods', 'recon_duplicate_side', 'recon_duplicate_rows_left', 'recon_duplicate_rows_right']);
     // Different merchant names on 1 do not make it a mismatch: carried columns are not compared.
     expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1, leftOnly: 1, rightOnly: 1, duplicateKeysLeft: 1 });
     expect(summary.mismatchedByColumn).toEqual({ amount: 1 });

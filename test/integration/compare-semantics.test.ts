@@ -31,7 +31,7 @@ describe.each(ENGINES)('%s', (engine) => {
       expect(summary.balanced).toBe(false);
       expect(summary.mismatchedByColumn).toEqual({ amount: 1, status: 1 });
       expect(summary.diffTotals).toEqual({ amount: '1.00' });
-      expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'status_left', 'status_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods']);
+      expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'status_left', 'status_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods', 'recon_duplicate_side', 'recon_duplicate_rows_left', 'recon_duplicate_rows_right']);
       expect(statuses(rows)).toEqual(['2:mismatch', '3:mismatch', '4:left_only', '5:right_only']);
       const two = rows.find((r) => r.id === '2' || r.id === 2)!;
       expect(two.recon_mismatched).toEqual(['amount']);

@@ -61,6 +61,8 @@ const CASES: Record<string, Json> = {
   'spec.output.catalog needs exactly one of urlEnv and postgres.secretRef': validJob({ output: { catalog: { table: 'recon_runs' } } }),
   'spec.amount.currencyRight needs spec.amount.currency': validJob({ amount: { column: 'amount', currencyRight: 'ccy' } }),
   'spec.carryForward cannot be used with spec.aggregate': validJob({ carryForward: { periods: 1 }, aggregate: { measures: [{ fn: 'count', as: 'rows' }] } }),
+  'spec.schedule.cron must be five fields': validJob({ schedule: { cron: '0 25 * * *' } }),
+  'spec.schedule.timeZone must be an IANA time zone name': validJob({ schedule: { cron: '0 2 * * *', timeZone: 'Asia/Tokyo ' } }),
   'window.end must be after window.start': validRun({ window: { start: '2024-01-02T00:00:00Z', end: '2024-01-01T00:00:00Z' } }),
 };
 
@@ -92,11 +94,19 @@ describe.runIf(existsSync(KUBECTL) || process.env.CI === 'true')('CRD rules on t
 
   it('the valid manifests themselves are accepted (so each case fails for its rule only)', async (ctx) => {
     const c = await world(ctx);
-    for (const o of [validJob(), validRun()]) {
-      const file = join(c.dir, `valid-${String(o.kind)}.yaml`);
+    // A schedule using every form the runner accepts, and the two only code can refuse
+    // (the operator's Ready=False does): a range that runs backwards, a zone that does not exist.
+    const scheduled = (name: string, schedule: Json) => ({ ...validJob({ schedule }), metadata: { name, namespace: NS } });
+    const schedules = [
+      scheduled('cel-every-form', { cron: ' */15  0-23/2 1,15 JAN-dec Mon-FRI ', timeZone: 'America/Argentina/Buenos_Aires' }),
+      scheduled('cel-descriptor', { cron: '@Daily', timeZone: 'Etc/GMT+5' }),
+      scheduled('cel-operator-says', { cron: '0 0 5-1 * *', timeZone: 'Mars/Olympus' }),
+    ];
+    for (const o of [validJob(), validRun(), ...schedules]) {
+      const file = join(c.dir, `valid-${String((o as Json).kind)}-${String((o.metadata as Json).name)}.yaml`);
       await writeFile(file, stringify(o));
       const r = await kubectl(c, ['apply', '--dry-run=server', '-f', file]);
-      expect(r.code, r.err).toBe(0);
+      expect(r.code, `${String((o.metadata as Json).name)}: ${r.err}`).toBe(0);
     }
   });
 

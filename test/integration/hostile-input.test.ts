@@ -52,7 +52,7 @@ describe('columns that differ only in letter case pair up', () => {
     expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
     expect(summary.balanced).toBe(false);
     expect(summary.mismatchedByColumn).toEqual({ amount: 1, Status: 0 });
-    expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'Status_left', 'Status_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods']);
+    expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'Status_left', 'Status_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods', 'recon_duplicate_side', 'recon_duplicate_rows_left', 'recon_duplicate_rows_right']);
   });
 
   it('with compare naming the left spelling', async () => {

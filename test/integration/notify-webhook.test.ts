@@ -7,10 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfill } from '../../operator/cli/recon-commands.ts';
 import { NOT_CONFIGURED_KAFKA } from '../../operator/notify/notifier.ts';
-import { s3ReconJob, startOperatorEnv, statusOf, waitFor, type OperatorEnv } from '../support/operator-env.ts';
+import { s3ReconJob, startOperatorEnv, statusOf, uniqueNamespace, waitFor, type OperatorEnv } from '../support/operator-env.ts';
 import type { NotificationRecord } from '../../operator/api/reconrun.ts';
 
-const NS = 'finance';
+// On the run's shared control plane: this file's two namespaces, named before the operator
+// starts because the chart values name them.
+const NS = uniqueNamespace('finance');
+const SALES = uniqueNamespace('sales');
 let env: OperatorEnv;
 let server: Server;
 let base: string;
@@ -59,8 +62,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // The receiver is on 127.0.0.1 and the hook Secret in finance: both must be allowed by chart values.
-  env = await startOperatorEnv({ notifyRetry: { baseMs: 300 }, chartValues: ['notifications.secretNamespaces={finance}'], operatorEnv: { RAAS_WEBHOOK_ALLOW_DESTINATIONS: 'loopback' } });
+  // The receiver is on 127.0.0.1 and the hook Secret in NS: both must be allowed by chart
+  // values. The operator watches NS and SALES (a namespace not opted in to Secret reads).
+  env = await startOperatorEnv({
+    shared: true,
+    namespace: NS,
+    namespaces: [NS, SALES],
+    notifyRetry: { baseMs: 300 },
+    chartValues: [`notifications.secretNamespaces={${NS}}`],
+    operatorEnv: { RAAS_WEBHOOK_ALLOW_DESTINATIONS: 'loopback' },
+  });
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'ledger', Key: 'orders/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.00\n3,30.00\n' }));
   await env.s3.client.send(new PutObjectCommand({ Bucket: 'psp', Key: 'settlements/2024-01-01.csv', Body: 'id,amount\n1,10.00\n2,20.50\n4,40.00\n' }));
   await env.cluster.secret(NS, 'hook', { url: `${base}/events/T000/secret-token`, slack: `${base}/slack/T000/secret-token` });
@@ -178,23 +189,23 @@ describe('webhook notifications', { timeout: 180_000 }, () => {
   });
 
   it('a namespace not opted in to Secret reads, and a metadata-service URL: recorded failures that say what to change', async () => {
-    await env.cluster.namespace('sales');
-    await env.cluster.secret('sales', 's3-creds', env.s3.env);
-    await env.cluster.secret('sales', 'hook', { url: `${base}/events/sales/secret-token` });
+    await env.cluster.namespace(SALES);
+    await env.cluster.secret(SALES, 's3-creds', env.s3.env);
+    await env.cluster.secret(SALES, 'hook', { url: `${base}/events/sales/secret-token` });
     await env.cluster.secret(NS, 'metadata-hook', { url: 'http://169.254.169.254/latest/meta-data/iam' });
-    await env.kube.createCustom('reconjobs', 'sales', s3ReconJob('sales-job', 'sales', { notify: [{ webhook: { secretRef: { name: 'hook' } }, events: ['Succeeded'] }] }));
+    await env.kube.createCustom('reconjobs', SALES, s3ReconJob('sales-job', SALES, { notify: [{ webhook: { secretRef: { name: 'hook' } }, events: ['Succeeded'] }] }));
     await env.kube.createCustom('reconjobs', NS, reconJob('ssrf', [{ webhook: { secretRef: { name: 'metadata-hook' } }, events: ['Succeeded'] }]));
-    for (const [ns, job] of [['sales', 'sales-job'], [NS, 'ssrf']] as const) {
+    for (const [ns, job] of [[SALES, 'sales-job'], [NS, 'ssrf']] as const) {
       await waitFor('the job to be Ready', async () => statusOf(await env.get('reconjobs', ns, job)).observedGeneration !== undefined);
     }
-    const sales = (await backfill(env.kube, { namespace: 'sales', job: 'sales-job', from: '2024-01-01', to: '2024-01-01' }, () => undefined)).created[0]!;
+    const sales = (await backfill(env.kube, { namespace: SALES, job: 'sales-job', from: '2024-01-01', to: '2024-01-01' }, () => undefined)).created[0]!;
     const ssrf = (await backfill(env.kube, { namespace: NS, job: 'ssrf', from: '2024-01-01', to: '2024-01-01' }, () => undefined)).created[0]!;
     const salesRec = await waitFor('the refused Secret read in status', async () => {
-      const rs = (statusOf(await env.get('reconruns', 'sales', sales)).notifications ?? []) as NotificationRecord[];
+      const rs = (statusOf(await env.get('reconruns', SALES, sales)).notifications ?? []) as NotificationRecord[];
       return rs.find((r) => r.attempts >= 1);
     }, 90_000);
     expect(salesRec).toMatchObject({ delivered: false });
-    expect(salesRec.lastError).toMatch(/the operator may not read Secret sales\/hook \(webhook secretRef\): add sales to the chart value notifications\.secretNamespaces/);
+    expect(salesRec.lastError).toContain(`the operator may not read Secret ${SALES}/hook (webhook secretRef): add ${SALES} to the chart value notifications.secretNamespaces`);
     const ssrfRec = await waitFor('the refused destination in status', async () => (await records(ssrf)).find((r) => r.attempts >= 1), 90_000);
     expect(ssrfRec.lastError).toMatch(/link-local address \(169\.254\.169\.254\); the operator refuses link-local destinations unless the chart allows them/);
     expect(JSON.stringify(ssrfRec)).not.toContain('meta-data');

@@ -131,7 +131,7 @@ describe('operator on the real control plane', { timeout: 240_000 }, () => {
 
   it('an invalid ReconJob is Ready=False with the reason while a valid one still runs, and Ready=True once fixed', async (ctx) => {
     const e = await env(ctx);
-    await e.kube.createCustom('reconjobs', NS, reconJob('broken', { schedule: { cron: '61 * * * *' } }));
+    await e.kube.createCustom('reconjobs', NS, reconJob('broken', { schedule: { cron: '0 0 5-1 * *' } }));
     const cond = await waitFor('Ready=False', () => readyCondition(e, 'broken', 'False'));
     expect(cond.reason).toBe('InvalidSpec');
     expect(cond.message).toMatch(/schedule\.cron/);

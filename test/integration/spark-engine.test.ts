@@ -58,6 +58,10 @@ const cases: Array<[string, Record<string, string>, Record<string, unknown>]> = 
   ['duplicate keys, AllDiffs', dups, { ...both, keys: [{ column: 'id' }] }],
   ['duplicate keys, Full', dups, { ...both, keys: [{ column: 'id' }], output: { mode: 'Full' } }],
   ['duplicate keys, LeftDiffs', dups, { ...both, keys: [{ column: 'id' }], output: { mode: 'LeftDiffs' } }],
+  ['duplicate keys with values and money per side', {
+    'l.csv': csv('id,amount,ccy', '1,10.00,EUR', '1,10.00,EUR', '2,3.00,EUR', '2,4.00,USD', '3,7.00,GBP'),
+    'r.csv': csv('id,amount,ccy', '1,10.00,EUR', '3,7.00,GBP', '3,7.50,GBP'),
+  }, { ...both, keys: [{ column: 'id' }], compare: [{ column: 'amount' }], amount: { column: 'amount', currency: 'ccy' } }],
   ['tolerance and normalize', {
     'l.csv': csv('id,amount,name', '1,10.00,Ab', '2,20.004,a  b', '3,30,x'),
     'r.csv': csv('id,amount,name', '1,10.01,ab', '2,20.00,A B', '3,31,x'),

@@ -1,6 +1,6 @@
 // Tenant isolation on the real control plane, through the real operator and `raas web`:
-//   - mallory may create Jobs and ReconRuns in "finance" and read its ReconRuns and
-//     ReconJobs, nothing in "ops" and no reconruns/status. She makes a Job named like her
+//   - mallory may create Jobs and ReconRuns in finance and read its ReconRuns and
+//     ReconJobs, nothing in ops and no reconruns/status. She makes a Job named like her
 //     next run, with raas labels and a forged termination message pointing at ops' results;
 //     the run fails with one line, and the web serves her nothing of ops;
 //   - a run's status (however it was written) naming files outside its job's output
@@ -14,12 +14,15 @@ import { rerun } from '../../operator/cli/recon-commands.ts';
 import { childLabels } from '../../operator/desired/meta.ts';
 import { cronJobName, runJobName } from '../../operator/desired/names.ts';
 import { Kube, loadKubeConfig } from '../../operator/kube/client.ts';
-import { s3ReconJob, statusOf, waitFor } from '../support/operator-env.ts';
+import type { UserRole } from '../support/cluster.ts';
+import { s3ReconJob, statusOf, uniqueNamespace, waitFor } from '../support/operator-env.ts';
 import { webEnvForFile, type WebEnv } from '../support/web-env.ts';
 
-const world = webEnvForFile({ users: [{ name: 'mallory', groups: ['finance-team'] }] });
+// The file's namespaces on the run's shared control plane (finance, ops).
+const NS = uniqueNamespace('finance');
+const OPS = uniqueNamespace('ops');
+const world = webEnvForFile({ ns: { finance: NS, ops: OPS } });
 type Json = Record<string, unknown>;
-const NS = 'finance';
 
 let rbac: Promise<void> | undefined;
 async function env(ctx: Parameters<typeof world>[0]): Promise<WebEnv> {
@@ -38,19 +41,19 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: { name: mallory-create, namespace: ${NS} }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: job-and-run-creator }
-subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: mallory } ]
+subjects: [ { apiGroup: rbac.authorization.k8s.io, kind: User, name: ${w.users.mallory} } ]
 `);
   await rbac;
   return w;
 }
 
-function userKube(w: WebEnv, user: string): Kube {
-  const cp = w.env.cluster.cp;
-  return new Kube(loadKubeConfig(undefined, cp.kubeconfigYaml({ token: cp.userTokens[user]!, user })));
+/** A client as one of the file's people (its own set of token users). */
+function userKube(w: WebEnv, who: UserRole): Kube {
+  return new Kube(loadKubeConfig(undefined, w.env.cluster.cp.kubeconfigYaml({ token: w.tokens[who], user: w.users[who] })));
 }
 
-async function api(w: WebEnv, user: string, path: string): Promise<{ status: number; text: string; body: Json }> {
-  const res = await fetch(`${w.web.url}${path}`, { headers: { authorization: `Bearer ${w.env.cluster.cp.userTokens[user] ?? user}` } });
+async function api(w: WebEnv, who: UserRole, path: string): Promise<{ status: number; text: string; body: Json }> {
+  const res = await fetch(`${w.web.url}${path}`, { headers: { authorization: `Bearer ${w.tokens[who]}` } });
   const text = await res.text();
   let body: Json = {};
   try {
@@ -62,10 +65,10 @@ async function api(w: WebEnv, user: string, path: string): Promise<{ status: num
 }
 
 const opsResults = async (w: WebEnv) => {
-  const s = statusOf(await w.env.get('reconruns', 'ops', w.runs.ops));
+  const s = statusOf(await w.env.get('reconruns', OPS, w.runs.ops));
   const results = s.results as { uri: string; files: string[]; summaryUri: string };
   expect(results.summaryUri).toMatch(/^s3:\/\/results\/ops\//);
-  return { results, window: (await w.env.get('reconruns', 'ops', w.runs.ops))!.spec as { window: { start: string; end: string } } };
+  return { results, window: (await w.env.get('reconruns', OPS, w.runs.ops))!.spec as { window: { start: string; end: string } } };
 };
 
 /** What the runner writes as its termination message, claiming ops' files. */
@@ -118,7 +121,7 @@ describe('tenant isolation on the real control plane', { timeout: 300_000 }, () 
       },
     });
     // Her rights are exactly these: no status writes, nothing in ops.
-    await expect(mallory.custom.listNamespacedCustomObject({ group: 'raas.dev', version: 'v1alpha1', namespace: 'ops', plural: 'reconruns' })).rejects.toMatchObject({ code: 403 });
+    await expect(mallory.custom.listNamespacedCustomObject({ group: 'raas.dev', version: 'v1alpha1', namespace: OPS, plural: 'reconruns' })).rejects.toMatchObject({ code: 403 });
     await mallory.createCustom('reconruns', NS, {
       apiVersion: 'raas.dev/v1alpha1',
       kind: 'ReconRun',
@@ -167,7 +170,7 @@ describe('tenant isolation on the real control plane', { timeout: 300_000 }, () 
       // The files are under peek's location, but the summary committed there is ops'.
       const theirs = await api(w, 'alice', `/api/v1/namespaces/${NS}/reconruns/peek-1/${sub}`);
       expect(theirs.status, `peek ${sub}`).toBe(403);
-      expect(String(theirs.body.detail)).toBe('the results committed at s3://results/ops/payouts/2024-01-02/ are not those of job peek in namespace finance; the web does not serve them for run peek-1');
+      expect(String(theirs.body.detail)).toBe(`the results committed at s3://results/ops/payouts/2024-01-02/ are not those of job peek in namespace ${NS}; the web does not serve them for run peek-1`);
     }
     // The team's own runs still serve, rows and files alike.
     const own = await api(w, 'alice', `/api/v1/namespaces/${NS}/reconruns/${w.runs.unbalanced}/files/summary.json`);

@@ -52,56 +52,56 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
   it('lists only the namespaces each caller may list; others are neither listed nor hinted at', async (ctx) => {
     const w = await world(ctx);
     const t = '/api/v1/reconjobs';
-    expect(names(await call(w, t, { token: w.tokens.alice, template: t }))).toEqual(['finance/orders']);
-    expect(names(await call(w, t, { token: w.tokens.bob, template: t }))).toEqual(['ops/payouts']);
-    expect(names(await call(w, t, { token: w.tokens.reporting, template: t }))).toEqual(['finance/orders']);
+    expect(names(await call(w, t, { token: w.tokens.alice, template: t }))).toEqual([`${w.ns.finance}/orders`]);
+    expect(names(await call(w, t, { token: w.tokens.bob, template: t }))).toEqual([`${w.ns.ops}/payouts`]);
+    expect(names(await call(w, t, { token: w.tokens.reporting, template: t }))).toEqual([`${w.ns.finance}/orders`]);
     const carol = await call(w, t, { token: w.tokens.carol, template: t });
     expect(carol.status).toBe(200);
     expect(carol.body.items).toEqual([]);
     const runs = await call(w, '/api/v1/reconruns', { token: w.tokens.bob, template: '/api/v1/reconruns' });
-    expect(names(runs)).toEqual([`ops/${w.runs.ops}`]);
+    expect(names(runs)).toEqual([`${w.ns.ops}/${w.runs.ops}`]);
     // X-Forwarded-Access-Token (oauth2-proxy) is the same credential.
-    expect(names(await call(w, t, { headers: { 'x-forwarded-access-token': w.tokens.bob }, template: t }))).toEqual(['ops/payouts']);
+    expect(names(await call(w, t, { headers: { 'x-forwarded-access-token': w.tokens.bob }, template: t }))).toEqual([`${w.ns.ops}/payouts`]);
 
     const tpl = '/api/v1/namespaces/{namespace}/reconruns';
-    const forbidden = await call(w, '/api/v1/namespaces/finance/reconruns', { token: w.tokens.bob, template: tpl });
+    const forbidden = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns`, { token: w.tokens.bob, template: tpl });
     const missing = await call(w, '/api/v1/namespaces/no-such-namespace/reconruns', { token: w.tokens.bob, template: tpl });
     expect(forbidden.status).toBe(403);
     expect(missing.status).toBe(403);
     // The same answer whether or not the namespace exists.
     expect({ ...forbidden.body, instance: undefined }).toEqual({ ...missing.body, instance: undefined });
-    const runOfOther = await call(w, `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`, { token: w.tokens.bob, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
-    const noRun = await call(w, '/api/v1/namespaces/finance/reconruns/no-such-run', { token: w.tokens.bob, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
+    const runOfOther = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`, { token: w.tokens.bob, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
+    const noRun = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns/no-such-run`, { token: w.tokens.bob, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
     expect([runOfOther.status, noRun.status]).toEqual([403, 403]);
     expect(runOfOther.body.detail).toBe(noRun.body.detail);
     expect(String(runOfOther.body.detail)).not.toContain('orders');
     // Inside their own namespace a missing run is a plain 404.
-    expect((await call(w, '/api/v1/namespaces/finance/reconruns/no-such-run', { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' })).status).toBe(404);
+    expect((await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns/no-such-run`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' })).status).toBe(404);
   });
 
   it('shows the unbalanced job, its runs with filters and paging, and its history beyond ReconRun retention', async (ctx) => {
     const w = await world(ctx);
-    const job = await call(w, '/api/v1/namespaces/finance/reconjobs/orders', { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconjobs/{name}' });
+    const job = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconjobs/{name}' });
     expect(job.body).toMatchObject({ name: 'orders', badge: 'unbalanced', timeZone: 'Asia/Tokyo', lastRun: { name: w.runs.unbalanced } });
 
     const tpl = '/api/v1/namespaces/{namespace}/reconruns';
-    const unbalanced = await call(w, '/api/v1/namespaces/finance/reconruns?balanced=false', { token: w.tokens.alice, template: tpl });
-    expect(names(unbalanced)).toEqual([`finance/${w.runs.unbalanced}`]);
+    const unbalanced = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns?balanced=false`, { token: w.tokens.alice, template: tpl });
+    expect(names(unbalanced)).toEqual([`${w.ns.finance}/${w.runs.unbalanced}`]);
     const item = (unbalanced.body.items as Json[])[0]!;
     expect(item).toMatchObject({ job: 'orders', phase: 'Succeeded', balanced: false, counts: { matched: 1, mismatched: 2, leftOnly: 1, rightOnly: 1 }, diffTotals: { amount: '0.50' }, mismatchedByColumn: { amount: 1, status: 1 } });
     expect(item.files).toEqual(expect.arrayContaining(['summary.json']));
 
-    const page1 = await call(w, '/api/v1/namespaces/finance/reconruns?limit=1&job=orders', { token: w.tokens.alice, template: tpl });
-    expect(names(page1)).toEqual([`finance/${w.runs.unbalanced}`]);
+    const page1 = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns?limit=1&job=orders`, { token: w.tokens.alice, template: tpl });
+    expect(names(page1)).toEqual([`${w.ns.finance}/${w.runs.unbalanced}`]);
     const cont = (page1.body.metadata as { continue: string }).continue;
-    const page2 = await call(w, `/api/v1/namespaces/finance/reconruns?limit=1&job=orders&continue=${cont}`, { token: w.tokens.alice, template: tpl });
-    expect(names(page2)).toEqual([`finance/${w.runs.balanced}`]);
+    const page2 = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns?limit=1&job=orders&continue=${cont}`, { token: w.tokens.alice, template: tpl });
+    expect(names(page2)).toEqual([`${w.ns.finance}/${w.runs.balanced}`]);
     expect(page2.body.metadata).toEqual({});
-    const jan1 = await call(w, '/api/v1/namespaces/finance/reconruns?from=2024-01-01T15:00:00Z&to=2024-01-02T15:00:00Z', { token: w.tokens.alice, template: tpl });
-    expect(names(jan1)).toEqual([`finance/${w.runs.unbalanced}`]);
-    expect(names(await call(w, '/api/v1/namespaces/finance/reconruns?phase=Failed', { token: w.tokens.alice, template: tpl }))).toEqual([]);
+    const jan1 = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns?from=2024-01-01T15:00:00Z&to=2024-01-02T15:00:00Z`, { token: w.tokens.alice, template: tpl });
+    expect(names(jan1)).toEqual([`${w.ns.finance}/${w.runs.unbalanced}`]);
+    expect(names(await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns?phase=Failed`, { token: w.tokens.alice, template: tpl }))).toEqual([]);
 
-    const history = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/history', { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconjobs/{name}/history' });
+    const history = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/history`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconjobs/{name}/history' });
     const points = history.body.items as Array<{ window: { start: string }; source: string; run?: string; balanced?: boolean; counts?: { mismatched: number } }>;
     expect(points.map((p) => [new Date(p.window.start).toISOString(), p.source, p.run])).toEqual([
       ['2023-12-30T15:00:00.000Z', 'summary', w.runs.pruned],
@@ -113,7 +113,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
 
   it('serves a run, its summary, filtered rows with exact decimals and only the files its status lists', async (ctx) => {
     const w = await world(ctx);
-    const base = `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+    const base = `/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`;
     const run = await call(w, base, { token: w.tokens.reporting, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
     expect(run.body).toMatchObject({ kind: 'ReconRun', timeZone: 'Asia/Tokyo', trigger: 'Backfill' });
     const summary = await call(w, `${base}/summary`, { token: w.tokens.reporting, template: '/api/v1/namespaces/{namespace}/reconruns/{name}/summary' });
@@ -152,7 +152,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
 
   it('refuses hostile input with a 400 or 404 naming what is wrong, never a file it should not serve', async (ctx) => {
     const w = await world(ctx);
-    const base = `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+    const base = `/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`;
     for (const f of ['..%2F..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', '..', 'summary.json%00.csv', '%E2%80%AEvsc.json', 'summary.JSON', 'Ω.csv', '%ZZ']) {
       const a = await call(w, `${base}/files/${f}`, { token: w.tokens.alice });
       expect([400, 404], f).toContain(a.status);
@@ -161,12 +161,12 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     }
     expect((await call(w, `${base}/files/a/b`, { token: w.tokens.alice })).status).toBe(404);
     const cases: Array<[string, string]> = [
-      ['/api/v1/namespaces/finance/reconruns?limit=100000000', 'limit'],
-      ['/api/v1/namespaces/finance/reconruns?limit=-5', 'limit'],
-      ['/api/v1/namespaces/finance/reconruns?continue=eyJ2IjoxfQ', 'continue'],
-      ['/api/v1/namespaces/finance/reconruns?continue=%F0%9F%92%A5', 'continue'],
-      ['/api/v1/namespaces/finance/reconruns?phase=%F0%9F%92%A5', 'phase'],
-      ['/api/v1/namespaces/finance/reconruns?from=2024-13-01', 'from'],
+      [`/api/v1/namespaces/${w.ns.finance}/reconruns?limit=100000000`, 'limit'],
+      [`/api/v1/namespaces/${w.ns.finance}/reconruns?limit=-5`, 'limit'],
+      [`/api/v1/namespaces/${w.ns.finance}/reconruns?continue=eyJ2IjoxfQ`, 'continue'],
+      [`/api/v1/namespaces/${w.ns.finance}/reconruns?continue=%F0%9F%92%A5`, 'continue'],
+      [`/api/v1/namespaces/${w.ns.finance}/reconruns?phase=%F0%9F%92%A5`, 'phase'],
+      [`/api/v1/namespaces/${w.ns.finance}/reconruns?from=2024-13-01`, 'from'],
       ['/api/v1/reconruns?balanced=maybe', 'balanced'],
       ['/api/v1/namespaces/Fin%C3%A1nce/reconruns', 'namespace'],
       [`${base}/rows?status=matched`, 'status'],
@@ -187,29 +187,29 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     const w = await world(ctx);
     const rerunT = '/api/v1/namespaces/{namespace}/reconjobs/{name}/reruns';
     const backfillT = '/api/v1/namespaces/{namespace}/reconjobs/{name}/backfills';
-    const rerun = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/reruns', { token: w.tokens.alice, method: 'POST', body: { date: '2024-01-02' }, template: rerunT });
+    const rerun = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/reruns`, { token: w.tokens.alice, method: 'POST', body: { date: '2024-01-02' }, template: rerunT });
     expect(rerun.status).toBe(201);
     const [name] = rerun.body.created as string[];
     expect(name).toMatch(new RegExp(`^${w.runs.unbalanced}-rerun-`));
     await waitFor('the rerun in the list', async () => {
-      const list = await call(w, '/api/v1/namespaces/finance/reconruns?job=orders', { token: w.tokens.alice });
-      return names(list).includes(`finance/${name}`);
+      const list = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns?job=orders`, { token: w.tokens.alice });
+      return names(list).includes(`${w.ns.finance}/${name}`);
     });
-    const first = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/backfills', { token: w.tokens.alice, method: 'POST', body: { from: '2024-01-01', to: '2024-01-02' }, template: backfillT });
+    const first = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/backfills`, { token: w.tokens.alice, method: 'POST', body: { from: '2024-01-01', to: '2024-01-02' }, template: backfillT });
     // Both windows have runs already (the seed backfill): the same names, nothing new.
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ created: [], existing: [w.runs.balanced, w.runs.unbalanced] });
 
     // reporting and bob may read, not create; carol may do nothing.
     for (const token of [w.tokens.reporting, w.tokens.bob, w.tokens.carol]) {
-      const a = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/reruns', { token, method: 'POST', body: { date: '2024-01-01' }, template: rerunT });
+      const a = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/reruns`, { token, method: 'POST', body: { date: '2024-01-01' }, template: rerunT });
       expect(a.status).toBe(403);
     }
-    const bad = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/backfills', { token: w.tokens.alice, method: 'POST', body: { from: '01/01/2024', to: '2024-01-02' }, template: backfillT });
+    const bad = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/backfills`, { token: w.tokens.alice, method: 'POST', body: { from: '01/01/2024', to: '2024-01-02' }, template: backfillT });
     expect([bad.status, bad.body.param]).toEqual([400, 'from']);
-    const missing = await call(w, '/api/v1/namespaces/finance/reconjobs/nope/reruns', { token: w.tokens.alice, method: 'POST', body: { date: '2024-01-01' }, template: rerunT });
+    const missing = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/nope/reruns`, { token: w.tokens.alice, method: 'POST', body: { date: '2024-01-01' }, template: rerunT });
     expect(missing.status).toBe(404);
-    expect((await call(w, '/api/v1/namespaces/finance/reconjobs/orders/reruns', { token: w.tokens.alice, method: 'GET' })).status).toBe(405);
+    expect((await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/reruns`, { token: w.tokens.alice, method: 'GET' })).status).toBe(405);
   });
 
   it('signs a browser in with a token: HttpOnly Secure SameSite=Strict cookie, CSRF on every POST', async (ctx) => {
@@ -233,9 +233,9 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     expect(session).not.toContain(w.tokens.alice);
     const cookie = session.split(';')[0]!;
     const who = await call(w, '/api/v1/whoami', { headers: { cookie }, template: '/api/v1/whoami' });
-    expect(who.body).toMatchObject({ username: 'alice', groups: expect.arrayContaining(['finance-team']) });
+    expect(who.body).toMatchObject({ username: w.users.alice, groups: expect.arrayContaining([w.users.financeTeam]) });
     const csrf = who.body.csrfToken as string;
-    const rerun = (headers: Record<string, string>) => call(w, '/api/v1/namespaces/finance/reconjobs/orders/reruns', { method: 'POST', body: { date: '2024-01-01' }, headers: { cookie, ...headers } });
+    const rerun = (headers: Record<string, string>) => call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/reruns`, { method: 'POST', body: { date: '2024-01-01' }, headers: { cookie, ...headers } });
     expect((await rerun({})).status).toBe(403);
     expect((await rerun({ 'x-csrf-token': 'x'.repeat(43) })).status).toBe(403);
     expect((await rerun({ 'x-csrf-token': csrf, origin: 'https://evil.example' })).status).toBe(403);
@@ -258,7 +258,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
   // Last in the file: these add jobs and runs the tests above do not expect.
   it('lists breaks with filters, sort and paging; labels in the sides\' names; exports exactly the filtered rows as Excel-ready CSV', async (ctx) => {
     const w = await world(ctx);
-    const base = `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+    const base = `/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`;
     const t = '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks';
     const all = await call(w, `${base}/breaks?sort=id`, { token: w.tokens.alice, template: t });
     expect(all.status).toBe(200);
@@ -305,7 +305,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
 
   it('works a break as the signed-in user: assign, comment, close with a reason; an append-only audit trail; hostile input refused', async (ctx) => {
     const w = await world(ctx);
-    const base = `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+    const base = `/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`;
     const t = '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks/{breakId}';
     const list = await call(w, `${base}/breaks?q=3`, { token: w.tokens.alice });
     const id = ((list.body.items as Array<{ id: string }>)[0]!).id;
@@ -313,11 +313,11 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
 
     const assigned = await act({ action: 'assign', assignee: 'bob' });
     expect(assigned.status).toBe(201);
-    expect(assigned.body.event).toMatchObject({ actor: 'alice', action: 'assign', assignee: 'bob', breakId: id, run: w.runs.unbalanced, namespace: 'finance', job: 'orders' });
+    expect(assigned.body.event).toMatchObject({ actor: w.users.alice, action: 'assign', assignee: 'bob', breakId: id, run: w.runs.unbalanced, namespace: w.ns.finance, job: 'orders' });
     expect((await act({ action: 'comment', comment: 'PSP says it settles on the 3rd' })).status).toBe(201);
     const closed = await act({ action: 'close', reason: 'written-off', comment: 'below the write-off limit' });
     expect(closed.status).toBe(201);
-    expect(closed.body.work).toMatchObject({ owner: 'bob', comments: 2, closed: { reason: 'written-off', by: 'alice' } });
+    expect(closed.body.work).toMatchObject({ owner: 'bob', comments: 2, closed: { reason: 'written-off', by: w.users.alice } });
     const again = await act({ action: 'close', reason: 'explained' });
     expect([again.status, again.body.detail]).toEqual([409, expect.stringMatching(/^the break is already closed \(written-off, by alice/)]);
 
@@ -343,41 +343,41 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     const reporting = await act({ action: 'comment', comment: 'x' }, w.tokens.reporting);
     expect([reporting.status, reporting.body.detail]).toEqual([403, 'you may not work breaks in this namespace (it takes update on reconruns/breaks)']);
     for (const token of [w.tokens.bob, w.tokens.carol]) expect((await act({ action: 'comment', comment: 'x' }, token)).status).toBe(403);
-    const otherNs = await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `/api/v1/namespaces/ops/reconruns/${w.runs.ops}/breaks/${id}`);
+    const otherNs = await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `/api/v1/namespaces/${w.ns.ops}/reconruns/${w.runs.ops}/breaks/${id}`);
     const noNs = await act({ action: 'comment', comment: 'x' }, w.tokens.alice, `/api/v1/namespaces/nowhere/reconruns/${w.runs.ops}/breaks/${id}`);
     expect([otherNs.status, noNs.status]).toEqual([403, 403]);
     expect(otherNs.body.detail).toBe(noNs.body.detail);
 
     // The trail, oldest first, with the server's actor; the list shows the work.
     const trail = await call(w, `${base}/breaks/${id}`, { token: w.tokens.reporting, template: t });
-    expect((trail.body.events as Array<{ actor: string; action: string; reason?: string }>).map((e) => `${e.actor}:${e.action}${e.reason ? `:${e.reason}` : ''}`)).toEqual(['alice:assign', 'alice:comment', 'alice:close:written-off']);
+    expect((trail.body.events as Array<{ actor: string; action: string; reason?: string }>).map((e) => `${e.actor}:${e.action}${e.reason ? `:${e.reason}` : ''}`)).toEqual([`${w.users.alice}:assign`, `${w.users.alice}:comment`, `${w.users.alice}:close:written-off`]);
     const closedList = await call(w, `${base}/breaks?state=closed`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks' });
     expect(closedList.body.items).toEqual([expect.objectContaining({ id, state: 'closed', owner: 'bob', comments: 2, closedReason: 'written-off', lastComment: 'below the write-off limit' })]);
     const rows = await w.catalog.pg.sql('SELECT actor, action FROM raas_break_events WHERE break_id = $1 ORDER BY id', [id]);
-    expect(rows.map((r) => `${String(r.actor)}:${String(r.action)}`)).toEqual(['alice:assign', 'alice:comment', 'alice:close']);
+    expect(rows.map((r) => `${String(r.actor)}:${String(r.action)}`)).toEqual([`${w.users.alice}:assign`, `${w.users.alice}:comment`, `${w.users.alice}:close`]);
     await expect(w.catalog.pg.sql("UPDATE raas_break_events SET actor = 'mallory'")).rejects.toThrow(/append-only/);
   });
 
   it('keeps a closed break closed in a later run of the same data, and reopens it when the data changes', async (ctx) => {
     const w = await world(ctx);
     const rerunT = '/api/v1/namespaces/{namespace}/reconjobs/{name}/reruns';
-    const run = await w.env.get('reconruns', 'finance', w.runs.unbalanced);
+    const run = await w.env.get('reconruns', w.ns.finance, w.runs.unbalanced);
     const day = (run as { spec: { window: { start: string } } }).spec.window.start;
     const date = new Date(Date.parse(day) + 9 * 3_600_000).toISOString().slice(0, 10); // the Tokyo date of the window
     const finished = async (name: string) => {
-      await waitFor(`rerun ${name} to finish`, async () => ['Succeeded', 'Failed'].includes(String(statusOf(await w.env.get('reconruns', 'finance', name)).phase)), 180_000);
-      expect(statusOf(await w.env.get('reconruns', 'finance', name)).phase).toBe('Succeeded');
-      await waitFor('the web cache to see it', async () => (await call(w, `/api/v1/namespaces/finance/reconruns/${name}`, { token: w.tokens.alice })).body.phase === 'Succeeded');
+      await waitFor(`rerun ${name} to finish`, async () => ['Succeeded', 'Failed'].includes(String(statusOf(await w.env.get('reconruns', w.ns.finance, name)).phase)), 180_000);
+      expect(statusOf(await w.env.get('reconruns', w.ns.finance, name)).phase).toBe('Succeeded');
+      await waitFor('the web cache to see it', async () => (await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns/${name}`, { token: w.tokens.alice })).body.phase === 'Succeeded');
     };
     const closedBreak = async (name: string) => {
-      const a = await call(w, `/api/v1/namespaces/finance/reconruns/${name}/breaks?q=3`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks' });
+      const a = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns/${name}/breaks?q=3`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}/breaks' });
       return (a.body.items as Array<{ state: string; changedSinceClosed: boolean; closedReason?: string }>)[0]!;
     };
     // Rerun names carry the second they were made in: a 409 means "again in a second".
     const rerunNow = async () => {
       let name = '';
       await waitFor('a rerun to be created', async () => {
-        const a = await call(w, '/api/v1/namespaces/finance/reconjobs/orders/reruns', { token: w.tokens.alice, method: 'POST', body: { date }, template: rerunT });
+        const a = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/reruns`, { token: w.tokens.alice, method: 'POST', body: { date }, template: rerunT });
         if (a.status === 201) name = (a.body.created as string[])[0]!;
         else expect(a.status).toBe(409);
         return a.status === 201;
@@ -388,7 +388,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     await finished(sameName);
     expect(await closedBreak(sameName)).toMatchObject({ state: 'closed', changedSinceClosed: false, closedReason: 'written-off' });
     // The older run of the window now says which run counts.
-    const older = await call(w, `/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
+    const older = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`, { token: w.tokens.alice, template: '/api/v1/namespaces/{namespace}/reconruns/{name}' });
     expect(older.body.supersededBy).toBeDefined();
 
     // The ledger corrects order 3: a different break now, no longer closed.
@@ -404,7 +404,7 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     const { catalogUrl: _drop, ...rest } = w.webConfig;
     const ro = await startWeb(rest);
     try {
-      const base = `${ro.url}/api/v1/namespaces/finance/reconruns/${w.runs.unbalanced}`;
+      const base = `${ro.url}/api/v1/namespaces/${w.ns.finance}/reconruns/${w.runs.unbalanced}`;
       const auth = { authorization: `Bearer ${w.tokens.alice}` };
       const run = (await (await fetch(base, { headers: auth })).json()) as { work: unknown };
       expect(run.work).toEqual({ enabled: false, allowed: false, reason: NO_CATALOG });
@@ -424,11 +424,11 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
 
   it('orders jobs by what needs attention: invalid and failed first with their reason, in words', async (ctx) => {
     const w = await world(ctx);
-    await w.env.kube.createCustom('reconjobs', 'finance', s3ReconJob('broken', 'finance', { schedule: { cron: '61 * * * *', timeZone: 'UTC', suspend: true } }));
-    await w.env.kube.createCustom('reconjobs', 'finance', s3ReconJob('late-file', 'finance', { left: { name: 'ledger', uri: 's3://ledger/missing/{{ window.startDate }}.csv' }, output: { uri: 's3://results/finance/{{ job.name }}/{{ window.startDate }}/' }, schedule: { cron: '0 2 * * *', timeZone: 'UTC', suspend: true } }));
+    await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('broken', w.ns.finance, { schedule: { cron: '0 0 5-1 * *', timeZone: 'UTC', suspend: true } }));
+    await w.env.kube.createCustom('reconjobs', w.ns.finance, s3ReconJob('late-file', w.ns.finance, { left: { name: 'ledger', uri: 's3://ledger/missing/{{ window.startDate }}.csv' }, output: { uri: 's3://results/finance/{{ job.name }}/{{ window.startDate }}/' }, schedule: { cron: '0 2 * * *', timeZone: 'UTC', suspend: true } }));
     const { backfill } = await import('../../operator/cli/recon-commands.ts');
-    const made = await backfill(w.env.kube, { namespace: 'finance', job: 'late-file', from: '2024-01-02', to: '2024-01-02' }, () => undefined);
-    await waitFor('the late-file run to fail', async () => statusOf(await w.env.get('reconruns', 'finance', made.created[0]!)).phase === 'Failed', 180_000);
+    const made = await backfill(w.env.kube, { namespace: w.ns.finance, job: 'late-file', from: '2024-01-02', to: '2024-01-02' }, () => undefined);
+    await waitFor('the late-file run to fail', async () => statusOf(await w.env.get('reconruns', w.ns.finance, made.created[0]!)).phase === 'Failed', 180_000);
     const t = '/api/v1/reconjobs';
     let jobs: Array<{ name: string; badge: string; ready?: { message?: string }; lastRun?: { failure?: string; message?: string } }> = [];
     await waitFor('both jobs in the list with their state', async () => {

@@ -61,9 +61,10 @@ export interface TestClusterOptions {
 
 /**
  * A control plane of this test file's own, with its own process kubelet. Use it only when
- * the file needs what the run's shared one cannot give (test/README.md): token users, a
- * paused or killed kubelet, an API-server restart, cluster-wide objects. Otherwise use
- * sharedTestCluster() (or clusterForFile / operatorEnvForFile).
+ * the file needs what the run's shared one cannot give (test/README.md): a paused or
+ * killed kubelet, an API-server restart, cluster-wide objects that bind every namespace.
+ * Otherwise use sharedTestCluster() (or sharedClusterForFile / operatorEnvForFile), with
+ * sharedUsers() for token users.
  */
 export async function startTestCluster(o: TestClusterOptions = {}): Promise<TestCluster> {
   const cp = await startControlPlane({ ...(o.users ? { users: o.users } : {}) });
@@ -145,6 +146,53 @@ export async function sharedTestCluster(): Promise<TestCluster> {
     return (await r.json()) as string[];
   };
   return cluster;
+}
+
+/**
+ * The token users of the run's shared control plane. The API server reads its static token
+ * file only at start, so global setup starts it with USER_SETS sets of these people, and
+ * each file that asks (sharedUsers()) gets a set of its own: `alice-3` in group
+ * `finance-team-3`, and so on. Names differ per file because RBAC binds users by name: two
+ * files both binding "alice" in their namespaces would each see the other's.
+ */
+export const USER_ROLES = ['alice', 'bob', 'carol', 'mallory'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+/** More than the files that use them (the web API, the page, tenant isolation), so a new one fits. */
+export const USER_SETS = 8;
+/** alice and mallory belong to the set's finance team; bob and carol to no group. */
+const GROUP_MEMBERS: readonly UserRole[] = ['alice', 'mallory'];
+
+export interface UserSet {
+  /** The user names of this file's people (what RBAC subjects and `whoami` say). */
+  names: Record<UserRole, string>;
+  tokens: Record<UserRole, string>;
+  /** The group alice and mallory are in. */
+  financeTeam: string;
+}
+
+export function userSet(set: number, userTokens: Record<string, string>): UserSet {
+  const names = Object.fromEntries(USER_ROLES.map((r) => [r, `${r}-${set}`])) as Record<UserRole, string>;
+  const tokens = Object.fromEntries(USER_ROLES.map((r) => [r, userTokens[names[r]] ?? ''])) as Record<UserRole, string>;
+  return { names, tokens, financeTeam: `finance-team-${set}` };
+}
+
+/** Every user of every set, for the shared control plane's token file. */
+export function sharedUserPool(): ControlPlaneUser[] {
+  const users: ControlPlaneUser[] = [];
+  for (let set = 1; set <= USER_SETS; set++) {
+    for (const r of USER_ROLES) users.push({ name: `${r}-${set}`, ...(GROUP_MEMBERS.includes(r) ? { groups: [`finance-team-${set}`] } : {}) });
+  }
+  return users;
+}
+
+/** This file's own set of token users on the shared control plane (see USER_ROLES). */
+export async function sharedUsers(): Promise<UserSet> {
+  const url = inject('raasSharedCluster');
+  if (!url) throw new Error('no shared control plane: vitest.config.ts must list test/support/global-setup.ts in globalSetup');
+  const res = await fetch(`${url}/users`, { method: 'POST' });
+  const text = await res.text();
+  if (!res.ok) throw new Error(text);
+  return JSON.parse(text) as UserSet;
 }
 
 /** A namespace name no other test file uses: `base` and a random suffix. */

@@ -63,12 +63,18 @@ export interface OperatorEnvOptions {
    * namespaces and elects its leader in its own system namespace. Not with `users`.
    */
   shared?: boolean;
+  /**
+   * On the shared control plane: the name of the file's namespace (from uniqueNamespace),
+   * when the file must know it before the world starts (chart values naming it).
+   */
+  namespace?: string;
 }
 
-export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues' | 'users' | 'shared'> = {}): Promise<ClusterEnv> {
+export async function startClusterEnv(opts: Pick<OperatorEnvOptions, 'chartValues' | 'users' | 'shared' | 'namespace'> = {}): Promise<ClusterEnv> {
   if (opts.shared && opts.users) throw new Error('token users need a control plane of the file\'s own: drop shared or users');
   const cluster = opts.shared ? await sharedTestCluster() : await startTestCluster(opts.users ? { users: opts.users } : {});
-  const namespace = opts.shared ? uniqueNamespace('finance') : 'finance';
+  if (opts.namespace && !opts.shared) throw new Error('a namespace name is for the shared control plane; a cluster of the file\'s own uses "finance"');
+  const namespace = opts.shared ? (opts.namespace ?? uniqueNamespace('finance')) : 'finance';
   const systemNamespace = opts.shared ? uniqueNamespace('raas-system') : 'raas-system';
   let s3: S3TestServer | undefined;
   try {
@@ -175,7 +181,7 @@ export function operatorEnvForFile(opts: OperatorEnvOptions = {}): (ctx: SkipCon
 }
 
 /** The world without an operator, for one test file (tests that run their own replicas). */
-export function clusterEnvForFile(opts: Pick<OperatorEnvOptions, 'chartValues' | 'shared'> = {}): (ctx: SkipContext) => Promise<ClusterEnv> {
+export function clusterEnvForFile(opts: Pick<OperatorEnvOptions, 'chartValues' | 'shared' | 'namespace'> = {}): (ctx: SkipContext) => Promise<ClusterEnv> {
   return sharedService('the Kubernetes control plane (scripts/install-kube.sh)', () => startClusterEnv(opts), (env) => env.stop());
 }
 

@@ -134,3 +134,74 @@ export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColu
     counts.mismatched + counts.leftOnly + counts.rightOnly + counts.duplicateKeysLeft + counts.duplicateKeysRight + counts.nullKeysLeft + counts.nullKeysRight === 0;
   return { counts, mismatchedByColumn, diffTotals: totals, balanced, rows: rows.sort() };
 }
+
+// ---- Hostile inputs: what the runner must refuse, and how it must read what it accepts.
+// Written from the rules in docs/adr (0062-0065) in the plainest way, without the runner's code.
+
+/** Names that are one name to SQL (equal ignoring letter case, an exact repeat included): the first such pair, in file order. */
+export function refNameClash(names: readonly string[]): [string, string] | undefined {
+  for (let j = 1; j < names.length; j++) {
+    for (let i = 0; i < j; i++) if (names[i]!.toLowerCase() === names[j]!.toLowerCase()) return [names[i]!, names[j]!];
+  }
+  return undefined;
+}
+
+export type RefDateFormat = '%d/%m/%Y' | '%m/%d/%Y' | '%Y-%m-%d';
+
+/** A calendar date written in one of the formats. */
+export function refWriteDate(d: { y: number; m: number; d: number }, format: RefDateFormat): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  if (format === '%Y-%m-%d') return `${p(d.y, 4)}-${p(d.m)}-${p(d.d)}`;
+  return format === '%d/%m/%Y' ? `${p(d.d)}/${p(d.m)}/${p(d.y, 4)}` : `${p(d.m)}/${p(d.d)}/${p(d.y, 4)}`;
+}
+
+/** Reads text by a declared format, as the calendar says: "YYYY-MM-DD", or undefined when the text is no date in that format. */
+export function refParseDate(text: string, format: RefDateFormat): string | undefined {
+  const parts = format === '%Y-%m-%d' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(text) : /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(text);
+  if (!parts) return undefined;
+  const [a, b, c] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const [y, m, d] = format === '%Y-%m-%d' ? [a, b, c] : format === '%d/%m/%Y' ? [c, b, a] : [c, a, b];
+  const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  if (m < 1 || m > 12 || d < 1 || d > days) return undefined;
+  return `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** Only a year-first format reads one way whatever the other rows hold; any other undeclared format must be refused. */
+export function refDateFormatNeedsDeclaring(format: RefDateFormat): boolean {
+  return format !== '%Y-%m-%d';
+}
+
+/**
+ * How a key is compared, from how each side's key column is typed and what the spec declares:
+ * `csv` is a key column as a CSV/JSON file names it (read as text), `guessedNumber` a number a
+ * side's query made from such a file's guessed column, `text`/`integer` a typed source's column.
+ */
+export type RefKeySource = 'csv' | 'guessedNumber' | 'text' | 'integer';
+export function refKeyRule(left: RefKeySource, right: RefKeySource, declared: 'text' | 'numeric' | undefined): 'text' | 'numeric' | 'refuse' {
+  if (declared === 'numeric') return 'numeric';
+  // A guessed number has lost its text as written ("007" is already 7): only numbers can compare it.
+  if (left === 'guessedNumber' || right === 'guessedNumber') return 'refuse';
+  if (declared === 'text') return 'text';
+  const isNumber = (s: RefKeySource) => s === 'integer';
+  if (isNumber(left) !== isNumber(right)) return 'refuse';
+  return isNumber(left) ? 'numeric' : 'text';
+}
+
+/**
+ * Mismatched rows of a text column that are NULL on one side against empty text on the other:
+ * the count the run must explain in its warnings when an input is CSV (an empty CSV field is NULL).
+ */
+export function refNullAgainstEmpty(left: RefRow[], right: RefRow[], column: string, keyType: 'text' | 'numeric' = 'text'): number {
+  const result = referenceRecon(left, right, [{ name: column, kind: 'text' }], keyType);
+  const mismatched = new Set(result.rows.filter((r) => r.endsWith(':mismatch')).map((r) => r.slice(0, -':mismatch'.length)));
+  const byKey = (rows: RefRow[]) => new Map(rows.filter((r) => r.key !== null).map((r) => [String(r.key), r.values[column] ?? null]));
+  const l = byKey(left);
+  const r = byKey(right);
+  let n = 0;
+  for (const k of mismatched) {
+    const a = l.get(k);
+    const b = r.get(k);
+    if ((a === null && b === '') || (a === '' && b === null)) n++;
+  }
+  return n;
+}

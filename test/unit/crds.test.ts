@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { evaluate } from '@marcbachmann/cel-js';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { reconJobSpecSchema } from '../../runner/spec/schema.ts';
@@ -12,6 +13,8 @@ import type { JSONSchemaProps } from '../../operator/api/crd.ts';
 import { allCrds, reconJobCrd, reconRunCrd, renderCrdFiles, type CustomResourceDefinition } from '../../operator/api/crds.ts';
 import { reconJobStatusSchema } from '../../operator/api/reconjob-status.ts';
 import { reconRunSpecSchema, reconRunStatusSchema } from '../../operator/api/reconrun.ts';
+import { normalizeCron } from '../../runner/window/cron.ts';
+import { assertTimeZone } from '../../runner/window/window.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const schemaOf = (c: CustomResourceDefinition): JSONSchemaProps => c.spec.versions[0]!.schema.openAPIV3Schema;
@@ -281,6 +284,42 @@ const runCases: { name: string; window: { start: string; end: string }; valid: b
   { name: 'end before start', window: { start: '2024-05-02T00:00:00Z', end: '2024-05-01T00:00:00Z' }, valid: false },
 ];
 
+// The schedule's shape rules answer before the runner's own checks (normalizeCron,
+// assertTimeZone) run: they must accept everything those accept, and refuse what they
+// refuse except the cases only code can tell (operatorOnly: the operator's Ready=False says them).
+const scheduleCases: { name: string; schedule: { cron: string; timeZone?: string }; runnerOk: boolean; operatorOnly?: boolean; field?: string }[] = [
+  { name: 'daily at two', schedule: { cron: '0 2 * * *', timeZone: 'Asia/Tokyo' }, runnerOk: true },
+  { name: 'names, ranges, steps, lists, ? and spacing', schedule: { cron: ' */15  0-23/2 1,15 JAN-dec Mon-FRI ', timeZone: 'America/Argentina/Buenos_Aires' }, runnerOk: true },
+  { name: 'a descriptor', schedule: { cron: '@Daily', timeZone: 'Etc/GMT+5' }, runnerOk: true },
+  { name: 'leading zeros and a tab', schedule: { cron: '005\t02 * * *', timeZone: 'EST5EDT' }, runnerOk: true },
+  { name: 'hour 25', schedule: { cron: '0 25 * * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'minute 60', schedule: { cron: '60 * * * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'day of month 0', schedule: { cron: '0 0 0 * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'month 13', schedule: { cron: '0 0 * 13 *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'day of week 7', schedule: { cron: '0 0 * * 7' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'a step of 0', schedule: { cron: '*/0 * * * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'six fields', schedule: { cron: '0 0 2 * * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'four fields', schedule: { cron: '0 2 * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'a time zone in the cron', schedule: { cron: 'CRON_TZ=Asia/Tokyo 0 2 * * *' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: '@every', schedule: { cron: '@every 1h' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'a month name in the day-of-week field', schedule: { cron: '0 2 * * jan' }, runnerOk: false, field: 'spec.schedule.cron' },
+  { name: 'a range that runs backwards', schedule: { cron: '0 0 5-1 * *' }, runnerOk: false, operatorOnly: true },
+  { name: 'a zone with a trailing space', schedule: { cron: '0 2 * * *', timeZone: 'Asia/Tokyo ' }, runnerOk: false, field: 'spec.schedule.timeZone' },
+  { name: 'an offset for a zone', schedule: { cron: '0 2 * * *', timeZone: '+09:00' }, runnerOk: false, field: 'spec.schedule.timeZone' },
+  { name: 'a zone with a quote', schedule: { cron: '0 2 * * *', timeZone: "UTC'" }, runnerOk: false, field: 'spec.schedule.timeZone' },
+  { name: 'a well-formed zone that does not exist', schedule: { cron: '0 2 * * *', timeZone: 'Mars/Olympus' }, runnerOk: false, operatorOnly: true },
+];
+
+const runnerAccepts = (schedule: { cron: string; timeZone?: string }): boolean => {
+  try {
+    normalizeCron(schedule.cron);
+    assertTimeZone(schedule.timeZone ?? 'UTC');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describe('CEL rules agree with zod', () => {
   const job = reconJobCrd();
   const run = reconRunCrd();
@@ -316,6 +355,44 @@ describe('CEL rules agree with zod', () => {
     const failures = celFailures(schemaOf(run), { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconRun', metadata: { name: 'r' }, spec, status }, '', seen);
     expect(failures.length === 0, JSON.stringify(failures)).toBe(valid);
     for (const f of failures) expect(f.message).toContain('window.end');
+  });
+
+  it.each(scheduleCases)('ReconJob schedule: $name', ({ schedule, runnerOk, operatorOnly, field }) => {
+    expect(reconJobSpecSchema.safeParse({ ...jobSpec, schedule }).success, 'zod verdict').toBe(true);
+    expect(runnerAccepts(schedule), "the runner's verdict").toBe(runnerOk);
+    const object = { apiVersion: 'raas.dev/v1alpha1', kind: 'ReconJob', metadata: { name: 'j' }, spec: { ...jobSpec, schedule } };
+    const failures = celFailures(schemaOf(job), object, '', seen);
+    expect(failures.length === 0, JSON.stringify(failures)).toBe(runnerOk || operatorOnly === true);
+    if (field) for (const f of failures) expect(f.message).toContain(field);
+  });
+
+  it('the cron rule accepts every cron the runner accepts, and refuses the others but a range that runs backwards', () => {
+    const [rule] = schemaOf(job).properties!.spec!.properties!.schedule!.properties!.cron!['x-kubernetes-validations']!;
+    const tokens = ['*', '?', '0', '00', '5', '7', '12', '13', '23', '24', '31', '32', '59', '60', 'jan', 'DEC', 'mon', 'Sun', '*/5', '1-5', '5-1', '1-5/0', '2/3', '1,2', 'mon-fri', 'x', '-1', '1-', '*/', '1.5'];
+    const cron = fc.oneof(
+      fc.array(fc.constantFrom(...tokens), { minLength: 4, maxLength: 6 }).map((t) => t.join(' ')),
+      fc.array(fc.constantFrom(...tokens, ',', ' ', '\t', '@', 'daily', 'TZ='), { maxLength: 8 }).map((t) => t.join('')),
+    );
+    fc.assert(
+      fc.property(cron, (c) => {
+        let ok = true;
+        try {
+          normalizeCron(c);
+        } catch {
+          ok = false;
+        }
+        const cel = evaluate(rule!.rule, { self: c }) === true;
+        if (ok) expect(cel, c).toBe(true);
+        else if (!/(^|[\s,])[a-z0-9]+-[a-z0-9]+/i.test(c)) expect(cel, c).toBe(false);
+      }),
+      { numRuns: 3000, seed: 20261214 },
+    );
+  });
+
+  it('the time zone rule accepts every zone the time zone database has', () => {
+    const [rule] = schemaOf(job).properties!.spec!.properties!.schedule!.properties!.timeZone!['x-kubernetes-validations']!;
+    const refused = Intl.supportedValuesOf('timeZone').filter((z) => evaluate(rule!.rule, { self: z }) !== true);
+    expect(refused).toEqual([]);
   });
 
   it('every rule was seen both passing and failing', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnLabel, columnsWithDifferences, failureText, sidesOf, statusLabel } from './labels.ts';
+import { columnLabel, columnsWithDifferences, duplicateSideLabel, failureText, sidesOf, statusLabel } from './labels.ts';
 
 const sides = sidesOf({ left: { name: 'ledger' }, right: { name: 'PSP' } });
 
@@ -13,6 +13,11 @@ describe('labels in the sides\' names', () => {
     ['recon_age_days', 'Age (days)'],
     ['id', 'id'],
     ['order_id_left', 'Ledger order_id'],
+    ['recon_duplicate_side', 'Duplicated in'],
+    ['recon_duplicate_rows_left', 'Rows in Ledger'],
+    ['recon_duplicate_rows_right', 'Rows in PSP'],
+    ['recon_amount_left', 'Ledger money'],
+    ['recon_currency_right', 'PSP currency'],
   ])('%s -> %s', (name, label) => expect(columnLabel(name, sides)).toBe(label));
 
   it.each([
@@ -22,6 +27,12 @@ describe('labels in the sides\' names', () => {
     ['matched_late', 'Matched late'],
     ['something_new', 'something_new'],
   ])('status %s -> %s', (s, label) => expect(statusLabel(s, sides)).toBe(label));
+
+  it.each([
+    ['left', 'ledger'],
+    ['right', 'PSP'],
+    ['both', 'ledger and PSP'],
+  ])('duplicated in %s -> %s', (v, label) => expect(duplicateSideLabel(v, sides)).toBe(label));
 
   it('falls back to left and right without names', () => {
     expect(sidesOf(undefined)).toEqual({ left: 'left', right: 'right' });

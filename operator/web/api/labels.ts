@@ -27,20 +27,32 @@ const FIXED: Record<string, string> = {
   recon_age_periods: 'Age (periods)',
   recon_break_state: 'State',
   recon_origin_window: 'From window',
-  recon_duplicate_side: 'Duplicate on',
-  recon_duplicate_count: 'Times on that side',
+  recon_duplicate_side: 'Duplicated in',
 };
 
 /** A result column's header: `amount_left` -> "Ledger amount", `amount_diff` -> "amount difference (PSP − Ledger)". */
 export function columnLabel(name: string, sides: Sides): string {
   const fixed = FIXED[name];
   if (fixed) return fixed;
+  const own = /^recon_(duplicate_rows|amount|currency)_(left|right)$/.exec(name);
+  if (own) {
+    const side = cap(own[2] === 'left' ? sides.left : sides.right);
+    return own[1] === 'duplicate_rows' ? `Rows in ${side}` : `${side} ${own[1] === 'amount' ? 'money' : 'currency'}`;
+  }
   const m = /^(.+)_(left|right|diff)$/.exec(name);
   if (!m) return name;
   const [, col, part] = m;
   if (part === 'left') return `${cap(sides.left)} ${col}`;
   if (part === 'right') return `${cap(sides.right)} ${col}`;
   return `${cap(col!)} difference (${sides.right} − ${sides.left})`;
+}
+
+/** A recon_duplicate_side value (left, right, both) in the sides' names. */
+export function duplicateSideLabel(side: string, sides: Sides): string {
+  if (side === 'left') return sides.left;
+  if (side === 'right') return sides.right;
+  if (side === 'both') return `${sides.left} and ${sides.right}`;
+  return side;
 }
 
 /** A recon_status value in words. */

@@ -205,14 +205,8 @@ export function openResults(o: ResultsOptions = {}): Results {
 
     async rows(uris, q) {
       if (!uris.length) return { columns: [], rows: [], total: 0 };
-      const files = await Promise.all(uris.map(local));
-      const csv = files.every((f) => /\.csv(\.gz)?$/i.test(f));
-      const list = `[${files.map(quoteLiteral).join(', ')}]`;
-      // CSV stays text (all_varchar): a decimal is returned exactly as the runner wrote it.
-      const source = csv ? `read_csv(${list}, all_varchar = true, header = true)` : `read_parquet(${list})`;
+      const { source, columns, csv } = await tableOf(uris);
       const { conn } = await db();
-      const describe = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson() as Array<{ column_name: string; column_type: string }>;
-      const columns = describe.map((d) => ({ name: String(d.column_name), type: String(d.column_type) }));
       const names = new Set(columns.map((c) => c.name));
       const mismatched = mismatchedListSql(columns.find((c) => c.name === 'recon_mismatched')?.type);
       const where: string[] = [];

@@ -4,14 +4,15 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
-import { ActionError, backfill, rerun } from '../../actions/runs.ts';
+import { ActionError, backfill, rerunWindows } from '../../actions/runs.ts';
 import { Kube } from '../../kube/client.ts';
 import { canCreate, canRead, canWork, forbiddenDetail, visibleNamespaces, type Review, type User, type Verb } from './authz.ts';
 import { nextBreakToken, parseBreakQuery, type BreakSource, type ResultColumn } from './break-query.ts';
 import { breakId, parseBreakAction } from './breaks.ts';
 import type { BreakStore } from './break-store.ts';
 import { breakItems, breaksCsv, MAX_EXPORT_ROWS } from './export.ts';
-import { columnLabel, columnsWithDifferences, sidesOf, statusLabel, type Sides } from './labels.ts';
+import { columnLabel, columnsWithDifferences, duplicateSideLabel, sidesOf, statusLabel, type Sides } from './labels.ts';
+import { DUPLICATE_COLUMNS } from '../../../runner/breaks/columns.ts';
 import {
   decodeContinue,
   encodeContinue,
@@ -261,9 +262,11 @@ function breakSource(job: JobObject | undefined): (columns: ResultColumn[]) => B
 function labelled(columns: ResultColumn[], sides: Sides, run: RunItem, amountColumn: string | undefined) {
   const differing = new Set(columnsWithDifferences(run.mismatchedByColumn).map(([c]) => c));
   const compared = new Set(Object.keys(run.mismatchedByColumn ?? {}));
+  // The duplicate columns say nothing on a run without duplicated keys.
+  const noDuplicates = (run.counts?.duplicateKeysLeft ?? 0) + (run.counts?.duplicateKeysRight ?? 0) === 0;
   return columns.map((c) => {
     const base = /^(.+)_(left|right|diff)$/.exec(c.name)?.[1];
-    const quiet = base !== undefined && compared.has(base) && !differing.has(base) && base !== amountColumn;
+    const quiet = (base !== undefined && compared.has(base) && !differing.has(base) && base !== amountColumn) || (noDuplicates && (DUPLICATE_COLUMNS as readonly string[]).includes(c.name));
     return { name: c.name, type: c.type, label: columnLabel(c.name, sides), ...(quiet ? { noDifferences: true } : {}) };
   });
 }
@@ -383,7 +386,9 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
       }
       if (sub === 'reruns') {
         const date = bodyString(body, 'date');
-        return act(ctx, caller, async (kube) => ({ created: [await rerun(kube, { namespace: ns, job: name, date }, () => undefined)], existing: [] }));
+        const cascade = body['cascade'] ?? false;
+        if (typeof cascade !== 'boolean') throw new ParamError('cascade', 'cascade must be true or false');
+        return act(ctx, caller, async (kube) => ({ created: await rerunWindows(kube, { namespace: ns, job: name, date, cascade }, () => undefined), existing: [] }));
       }
       const from = bodyString(body, 'from');
       const to = bodyString(body, 'to');
@@ -443,6 +448,7 @@ export async function handleApi(ctx: ApiContext, caller: Caller, method: string,
       kind: 'ReconRowList',
       columns: labelled(page.columns, sides, item, amountColumn),
       statusLabels: statusLabels(sides),
+      duplicateSideLabels: Object.fromEntries(['left', 'right', 'both'].map((v) => [v, duplicateSideLabel(v, sides)])),
       items: page.rows,
       metadata: { total: page.total, ...(next < page.total ? { continue: encodeContinue([String(next), rowFingerprint(q)]) } : {}) },
     });

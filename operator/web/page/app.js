@@ -219,6 +219,9 @@ async function jobView(ns, name) {
     actions = [h('h2', {}, 'Start runs'), h('p', { class: 'notice', role: 'note' }, `This job is invalid, so it cannot be rerun or backfilled until its ReconJob is fixed: ${job.ready?.message ?? job.ready?.reason ?? 'see kubectl describe reconjob'}`)];
   } else {
     const rerunDate = h('input', { id: 'rerun-date', type: 'date', required: true, value: runs.items[0] ? fmtDate(runs.items[0].window.start, tz) : '' });
+    // Carry-forward windows read the one before: offer to recompute the later ones too.
+    const carries = job.spec?.carryForward !== undefined;
+    const cascade = h('input', { id: 'rerun-cascade', type: 'checkbox' });
     const fromDate = h('input', { id: 'backfill-from', type: 'date', required: true });
     const toDate = h('input', { id: 'backfill-to', type: 'date', required: true });
     const act = async (ev, fn) => {
@@ -239,8 +242,10 @@ async function jobView(ns, name) {
     actions = [h('h2', {}, 'Start runs'),
       h('p', { class: 'muted' }, 'A rerun or backfill of a window that has results already adds a run; the newest committed run of a window is the one that counts.'),
       h('div', { class: 'actions' },
-        h('form', { onsubmit: (ev) => act(ev, () => post(`${jobPath(ns, name)}/reruns`, { date: rerunDate.value })) },
-          h('fieldset', {}, h('legend', {}, 'Rerun a period'), h('label', { for: 'rerun-date' }, `A date in the period (${tz})`), rerunDate, ' ', h('button', { type: 'submit' }, 'Start rerun'))),
+        h('form', { onsubmit: (ev) => act(ev, () => post(`${jobPath(ns, name)}/reruns`, carries ? { date: rerunDate.value, cascade: cascade.checked } : { date: rerunDate.value })) },
+          h('fieldset', {}, h('legend', {}, 'Rerun a period'), h('label', { for: 'rerun-date' }, `A date in the period (${tz})`), rerunDate, ' ',
+            carries ? h('label', { for: 'rerun-cascade' }, cascade, ' and every later window (they read this one)') : null, ' ',
+            h('button', { type: 'submit' }, 'Start rerun'))),
         h('form', { onsubmit: (ev) => act(ev, () => post(`${jobPath(ns, name)}/backfills`, { from: fromDate.value, to: toDate.value })) },
           h('fieldset', {}, h('legend', {}, 'Backfill'), h('label', { for: 'backfill-from' }, 'From'), fromDate, h('label', { for: 'backfill-to' }, 'To (included)'), toDate, ' ', h('button', { type: 'submit' }, 'Start backfill')))),
       status];
@@ -493,7 +498,7 @@ async function rowsBlock(ns, name, run) {
       h('thead', {}, h('tr', {}, cols.map((col) => h('th', { scope: 'col', title: col.name }, col.label ?? col.name)))),
       h('tbody', {}, page.items.map((r) => h('tr', {}, cols.map((col) => {
         const v = r[col.name];
-        const text = col.name === 'recon_status' && labels[v] ? labels[v] : fmtCell(col.name, v);
+        const text = col.name === 'recon_status' && labels[v] ? labels[v] : col.name === 'recon_duplicate_side' && page.duplicateSideLabels?.[v] ? page.duplicateSideLabels[v] : fmtCell(col.name, v);
         return h('td', { class: /_(diff|left|right)$/.test(col.name) && /^-?\d/.test(String(v ?? '')) ? 'num' : undefined }, text);
       })))))));
     const first = stack.length * 50 + 1;
