@@ -5,7 +5,7 @@
 // unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classifyType } from '../compare/column-types.ts';
@@ -15,6 +15,7 @@ import { probeNumeric } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
 import { findSpark } from './spark-install.ts';
+import { s3aSettings, sparkPath } from './spark-s3a.ts';
 
 interface Answer {
   id: number;
@@ -53,11 +54,19 @@ class SparkDriver {
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
 
-  static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string }> {
+  static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> {
     const found = findSpark(env);
     if (found instanceof Error) throw found;
     const conf: Record<string, string> = JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>;
-    if (found.jars.length) conf['spark.jars'] = [conf['spark.jars'], ...found.jars].filter(Boolean).join(',');
+    if (found.jars.length) {
+      // In local mode the executors live in the driver's JVM: the S3A jars go on its class
+      // path. spark.jars would make Spark copy them (the AWS SDK bundle is ~700 MB) through
+      // its file server at every start, which takes minutes and can fail on a busy machine.
+      // Executors elsewhere (a cluster master) need spark.jars to receive them.
+      const local = (env.RAAS_SPARK_MASTER || 'local[*]').startsWith('local');
+      const [key, sep] = local ? ['spark.driver.extraClassPath', delimiter] : ['spark.jars', ','];
+      conf[key] = [conf[key], ...found.jars].filter(Boolean).join(sep);
+    }
     const child = spawn(found.python, ['-u', driverScript()], {
       env: { ...env, PYSPARK_PYTHON: found.python, RAAS_SPARK_CONF: JSON.stringify(conf) },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -84,7 +93,7 @@ class SparkDriver {
     });
     driver.hold(true);
     try {
-      return { driver, ...(await ready) };
+      return { driver, ...(await ready), s3a: found.jars.some((j) => /hadoop-aws/.test(j)) };
     } finally {
       driver.hold(false);
     }
@@ -130,7 +139,7 @@ class SparkDriver {
   }
 }
 
-let shared: Promise<{ driver: SparkDriver; version: string; master: string }> | undefined;
+let shared: Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> | undefined;
 let started: typeof shared;
 
 function sharedDriver(env: NodeJS.ProcessEnv) {
@@ -158,14 +167,16 @@ export class SparkEngine implements Engine {
   private constructor(
     private readonly driver: SparkDriver,
     private readonly sid: string,
+    private readonly s3a: boolean,
     private readonly onSql?: (sql: string) => void,
   ) {}
 
   static async open(opts: { env: NodeJS.ProcessEnv; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
-    const { driver, version, master } = await sharedDriver(opts.env);
-    const sid = await driver.request<string>('open', {});
+    const { driver, version, master, s3a } = await sharedDriver(opts.env);
+    // The run's own S3A settings (endpoint, credentials) on its own session.
+    const sid = await driver.request<string>('open', { conf: s3aSettings(opts.env) });
     opts.progress?.(`load     Spark ${version} (${master})`);
-    return new SparkEngine(driver, sid, opts.onSql);
+    return new SparkEngine(driver, sid, s3a, opts.onSql);
   }
 
   async run(sql: string): Promise<void> {
@@ -225,7 +236,11 @@ export class SparkEngine implements Engine {
   }
 
   async loadInput(req: LoadRequest): Promise<string[]> {
-    const base = { sid: this.sid, view: req.view, format: req.format, files: req.files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
+    const files = req.files.map(sparkPath);
+    if (!this.s3a && files.some((f) => f.startsWith('s3a://'))) {
+      throw new RunError('load', `${req.field}.uri: the spark engine reads s3:// through Spark's S3A connector, which is not installed: run scripts/install-spark.sh (puts hadoop-aws in its cache), or use engine: duckdb`);
+    }
+    const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
     await this.driver.request('load', base);
     if (req.format !== 'csv') return req.files;
     // Columns Spark inferred as floating point are read again as text, and the runner sizes
