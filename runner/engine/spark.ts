@@ -5,8 +5,8 @@
 // unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classifyType } from '../compare/column-types.ts';
@@ -18,6 +18,7 @@ import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engin
 import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { findSpark } from './spark-install.ts';
+import { s3aSettings, sparkPath } from './spark-s3a.ts';
 
 interface Answer {
   id: number;
@@ -47,6 +48,13 @@ function driverScript(): string {
   throw new Error('internal: runner/engine/spark_driver.py is missing from this installation');
 }
 
+/** S3A is on Spark's class path: from the install's cache, or in Spark's own jars/ (the raas-spark image puts it there). */
+function hasS3a(jars: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (jars.some((j) => /hadoop-aws/.test(j))) return true;
+  const own = env.SPARK_HOME ? join(env.SPARK_HOME, 'jars') : undefined;
+  return own !== undefined && existsSync(own) && readdirSync(own).some((f) => /^hadoop-aws-.*\.jar$/.test(f));
+}
+
 /** One pyspark process; requests are answered in order. */
 class SparkDriver {
   private nextId = 1;
@@ -56,13 +64,20 @@ class SparkDriver {
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
 
-  static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string }> {
+  static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> {
     const found = findSpark(env);
     if (found instanceof Error) throw found;
     const master = env.RAAS_SPARK_MASTER || 'local[*]';
     // Executors in other pods read and write the run's shared directory on S3 (spark-cluster.ts).
     const conf: Record<string, string> = { ...(isClusterMaster(master) ? s3aConf(env) : {}), ...(JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>) };
-    if (found.jars.length) conf['spark.jars'] = [conf['spark.jars'], ...found.jars].filter(Boolean).join(',');
+    if (found.jars.length) {
+      // In local mode the executors live in the driver's JVM: the S3A jars go on its class
+      // path. spark.jars would make Spark copy them (the AWS SDK bundle is ~700 MB) through
+      // its file server at every start, which takes minutes and can fail on a busy machine.
+      // Executors elsewhere (a cluster master) need spark.jars to receive them.
+      const [key, sep] = isClusterMaster(master) ? ['spark.jars', ','] : ['spark.driver.extraClassPath', delimiter];
+      conf[key] = [conf[key], ...found.jars].filter(Boolean).join(sep);
+    }
     const child = spawn(found.python, ['-u', driverScript()], {
       env: { ...env, PYSPARK_PYTHON: found.python, RAAS_SPARK_CONF: JSON.stringify(conf) },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -89,7 +104,7 @@ class SparkDriver {
     });
     driver.hold(true);
     try {
-      return { driver, ...(await ready) };
+      return { driver, ...(await ready), s3a: hasS3a(found.jars, env) };
     } finally {
       driver.hold(false);
     }
@@ -158,7 +173,7 @@ class SparkDriver {
   }
 }
 
-let shared: Promise<{ driver: SparkDriver; version: string; master: string }> | undefined;
+let shared: Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> | undefined;
 let started: typeof shared;
 
 function sharedDriver(env: NodeJS.ProcessEnv) {
@@ -201,6 +216,7 @@ export class SparkEngine implements Engine {
   private constructor(
     private readonly driver: SparkDriver,
     private readonly sid: string,
+    private readonly s3a: boolean,
     private readonly onSql?: (sql: string) => void,
     private readonly progress?: (line: string) => void,
   ) {}
@@ -213,10 +229,11 @@ export class SparkEngine implements Engine {
       if (dir instanceof Error) throw new RunError('load', dir.message);
       shared = dir;
     }
-    const { driver, version, master } = await sharedDriver(opts.env);
-    const sid = await driver.request<string>('open', shared ? { shared } : {});
+    const { driver, version, master, s3a } = await sharedDriver(opts.env);
+    // The run's own S3A settings (endpoint, credentials) on its own session.
+    const sid = await driver.request<string>('open', { conf: s3aSettings(opts.env), ...(shared ? { shared } : {}) });
     opts.progress?.(`load     Spark ${version} (${master})`);
-    return new SparkEngine(driver, sid, opts.onSql, opts.progress);
+    return new SparkEngine(driver, sid, s3a, opts.onSql, opts.progress);
   }
 
   async run(sql: string): Promise<void> {
@@ -276,7 +293,11 @@ export class SparkEngine implements Engine {
   }
 
   async loadInput(req: LoadRequest): Promise<string[]> {
-    const base = { sid: this.sid, view: req.view, format: req.format, files: req.files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
+    const files = req.files.map(sparkPath);
+    if (!this.s3a && files.some((f) => f.startsWith('s3a://'))) {
+      throw new RunError('load', `${req.field}.uri: the spark engine reads s3:// through Spark's S3A connector, which is not installed: run scripts/install-spark.sh (puts hadoop-aws in its cache), or use engine: duckdb`);
+    }
+    const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
     await this.driver.request('load', base);
     if (req.format !== 'csv') return req.files;
     // Columns Spark inferred as floating point are read again as text, and the runner sizes

@@ -164,7 +164,12 @@ class Driver:
 
     def op_open(self, req):
         sid = uuid.uuid4().hex
-        self.sessions[sid] = self.spark.newSession()
+        s = self.spark.newSession()
+        # The run's own settings (S3A endpoint and credentials): a session's settings reach
+        # the Hadoop configuration its reads use, and no other session sees them.
+        for k, v in (req.get("conf") or {}).items():
+            s.conf.set(k, v)
+        self.sessions[sid] = s
         if req.get("shared"):
             self.shared[sid] = req["shared"].rstrip("/")
         return sid
@@ -183,6 +188,9 @@ class Driver:
             return files
         out = []
         for local in files:
+            if "://" in local:
+                out.append(local)  # read in place (s3a://): the executors reach it themselves
+                continue
             dest = f"{shared}/in/{uuid.uuid4().hex}/{os.path.basename(local)}"
             path, fs = self.hadoop_path(dest)
             src, _ = self.hadoop_path("file://" + os.path.abspath(local))
@@ -280,6 +288,12 @@ class Driver:
                 "nullValue": o.get("nullString", ""),
             }
             df = reader.options(**opts).csv(files)
+            if opts["header"] == "false":
+                # Headerless columns are named as DuckDB names them (column0, or column00 ...
+                # column11 when there are more than ten), so a query reads them by one name on
+                # either engine; Spark's own names are _c0, _c1, ...
+                width = len(str(len(df.columns) - 1))
+                df = df.toDF(*[f"column{str(i).zfill(width)}" for i in range(len(df.columns))])
             # DuckDB's CSV sniffer reads whole numbers as BIGINT; Spark infers INT where they fit.
             from pyspark.sql import functions as F
             from pyspark.sql.types import IntegerType, LongType

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Side } from '../compare/plan.ts';
 import type { Engine } from '../engine/engine.ts';
 import { openEngine } from '../engine/open.ts';
+import { readsInPlace } from '../engine/spark-s3a.ts';
 import { Transports } from '../stage/schemes.ts';
 import { renderSql, templateVars, type TemplateVars } from '../template/render.ts';
 import { stepClock, stepWith, type Rendered, type RunContext, type RunOptions } from './context.ts';
@@ -82,7 +83,8 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
 
     // ---- stage
     const tStage = performance.now();
-    const staged = await stageInputs(ctx);
+    // Spark reads s3:// itself (S3A), where the data is; DuckDB reads local copies.
+    const staged = await stageInputs(ctx, engineName === 'spark' ? { remoteInPlace: readsInPlace } : {});
     const stageMs = Math.round(performance.now() - tStage);
 
     // ---- load

@@ -6,7 +6,11 @@
 // disagree on the number of diff rows (a benchmark of a wrong answer is worthless) or a
 // run fails; missing the performance target is reported, not failed.
 //
-//   npm run bench:engine -- [--rows N] [--repeat R] [--memory-limit 2GB] [--variants raas,naive,fair]
+// With `--variants raas,raas-spark,...` the same CLI runs the same files on the Spark engine
+// (local[*], or RAAS_SPARK_MASTER), and its diff rows must agree too; e.g. both engines at
+// 10^8 rows per side: `npm run bench:engine -- --rows 100000000 --variants raas,raas-spark,naive`.
+//
+//   npm run bench:engine -- [--rows N] [--repeat R] [--memory-limit 2GB] [--variants raas,raas-spark,naive,fair]
 //   BENCH_ROWS=1000000 npm run bench
 import { DuckDBInstance } from '@duckdb/node-api';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -18,16 +22,19 @@ import type { RunSummary } from '../../runner/run/summary.ts';
 import type { BaselineVariant } from './baseline-sql.ts';
 import { BENCH_COLUMNS, ensureBenchData, type BenchData } from './generate-data.ts';
 import { measure, type Measured } from './measure.ts';
+import { findSpark } from '../../runner/engine/spark-install.ts';
 import { benchManifestYaml, compileBenchScript, ensureBuild } from './common.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const TARGET_RATIO = 1.3;
 const TARGET_RSS_BYTES = 2 * 1024 ** 3;
 
-type Variant = 'raas' | BaselineVariant;
-const VARIANTS: readonly Variant[] = ['raas', 'naive', 'fair'];
+type Variant = 'raas' | 'raas-spark' | BaselineVariant;
+const VARIANTS: readonly Variant[] = ['raas', 'raas-spark', 'naive', 'fair'];
+const DEFAULT_VARIANTS: readonly Variant[] = ['raas', 'naive', 'fair'];
 const LABEL: Record<Variant, string> = {
   raas: 'raas run (CLI)',
+  'raas-spark': 'raas run --engine spark',
   naive: 'baseline: plain FULL JOIN',
   fair: 'baseline: raas semantics',
 };
@@ -65,7 +72,7 @@ function parseOptions(): Options {
       rows: { type: 'string' },
       repeat: { type: 'string', default: '3' },
       'memory-limit': { type: 'string' },
-      variants: { type: 'string', default: VARIANTS.join(',') },
+      variants: { type: 'string', default: DEFAULT_VARIANTS.join(',') },
     },
     strict: true,
   });
@@ -77,6 +84,10 @@ function parseOptions(): Options {
   const variants = values.variants.split(',').map((v) => v.trim()) as Variant[];
   for (const v of variants) if (!VARIANTS.includes(v)) fail(`--variants entry "${v}" must be one of ${VARIANTS.join(', ')}`);
   if (!variants.includes('raas')) fail('--variants must include raas (the ratios are against it)');
+  if (variants.includes('raas-spark')) {
+    const spark = findSpark(process.env);
+    if (spark instanceof Error) fail(`--variants raas-spark: ${spark.message}`);
+  }
   return {
     variants,
     rows: positiveInt(rowsText, values.rows ? '--rows' : 'BENCH_ROWS'),
@@ -106,13 +117,13 @@ function checkExit(variant: Variant, m: Measured): void {
   if (m.exitCode !== 0) fail(`${LABEL[variant]} exited with ${m.exitCode}:\n${m.stderr.trim()}`);
 }
 
-async function runRaas(data: BenchData, manifest: string, outDir: string, opts: Options): Promise<{ sample: Sample; summary: RunSummary }> {
+async function runRaas(data: BenchData, manifest: string, outDir: string, opts: Options, spark = false): Promise<{ sample: Sample; summary: RunSummary }> {
   await rm(outDir, { recursive: true, force: true });
-  const args = [join(ROOT, 'bin/raas.js'), 'run', '-f', manifest, '--start', '2024-01-01', '--end', '2024-01-02', '--out', outDir, '--json', '-q'];
+  const args = [join(ROOT, 'bin/raas.js'), 'run', '-f', manifest, '--start', '2024-01-01', '--end', '2024-01-02', '--out', outDir, '--json', '-q', ...(spark ? ['--engine', 'spark'] : [])];
   if (opts.memoryLimit) args.push('--memory-limit', opts.memoryLimit);
   // The run's scratch database and spill files go next to the data, not to a small /tmp.
   const m = await measure(process.execPath, args, { cwd: ROOT, env: { ...process.env, RAAS_WORK_DIR: data.dir } });
-  checkExit('raas', m);
+  checkExit(spark ? 'raas-spark' : 'raas', m);
   const summary = JSON.parse(m.stdout) as RunSummary;
   const file = summary.results.files[0];
   if (!file) fail(`raas wrote no result file: ${m.stdout}`);
@@ -177,8 +188,9 @@ async function main(): Promise<void> {
   console.log(`raas runs ${build}; the baselines are compiled the same way.`);
   console.log('Timings are noisy when other work shares the CPUs; medians over --repeat runs.\n');
 
-  const samples: Record<Variant, Sample[]> = { raas: [], naive: [], fair: [] };
+  const samples: Record<Variant, Sample[]> = { raas: [], 'raas-spark': [], naive: [], fair: [] };
   let summary: RunSummary | undefined;
+  let sparkCounts: RunSummary['counts'] | undefined;
   const raasTimings: Array<RunSummary['timings']> = [];
   for (let r = 1; r <= opts.repeat; r++) {
     for (const v of opts.variants) {
@@ -188,6 +200,10 @@ async function main(): Promise<void> {
         s = res.sample;
         summary ??= res.summary;
         raasTimings.push(res.summary.timings);
+      } else if (v === 'raas-spark') {
+        const res = await runRaas(data, manifest, join(scratch, 'raas-spark'), opts, true);
+        s = res.sample;
+        sparkCounts ??= res.summary.counts;
       } else {
         s = await runBaseline(v, data, scratch, opts);
       }
@@ -251,6 +267,18 @@ async function main(): Promise<void> {
     for (const [k, n] of counts) console.error(`  ${k}: ${n}`);
     console.error('The timings above compare different answers and mean nothing until this is fixed.');
     process.exit(1);
+  }
+
+  if (sparkCounts && JSON.stringify(sparkCounts) !== JSON.stringify(summary!.counts)) {
+    console.error(`\n!!!!!!!! MISMATCH: the engines disagree on the counts: duckdb ${JSON.stringify(summary!.counts)}, spark ${JSON.stringify(sparkCounts)}`);
+    process.exit(1);
+  }
+  if (opts.variants.includes('raas-spark')) {
+    // Where Spark starts to pay: below the crossover one DuckDB process is faster; above it
+    // (or where one pod cannot hold the data) Spark's executors are. Re-run at larger --rows
+    // (and with RAAS_SPARK_MASTER on a cluster) until this ratio drops below 1.
+    const r = stat('raas-spark').wall / raas.wall;
+    console.log(`\nengines: raas on Spark / raas on DuckDB wall = ${r.toFixed(2)}x at ${opts.rows.toLocaleString('en-US')} rows per side (${r < 1 ? 'Spark faster: past the crossover' : 'DuckDB faster: below the crossover'})`);
   }
 
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');

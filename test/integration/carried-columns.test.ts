@@ -1,7 +1,9 @@
 // spec.output.columns: extra columns from both sides travel into the
-// result table as <c>_left / <c>_right in every output mode, never compared, never counted.
-import { describe, expect, it } from 'vitest';
-import { reconcile, statuses } from '../support/recon-fixture.ts';
+// result table as <c>_left / <c>_right in every output mode, never compared, never counted,
+// on both engines.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { statuses } from '../support/recon-fixture.ts';
+import { ENGINES, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 import { validateReconJob } from '../../runner/spec/load.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -17,9 +19,14 @@ const spec = (mode: string, extra: Record<string, unknown> = {}) => ({
   output: { mode, columns: [{ column: 'merchant', right: 'merchant_name' }], ...extra },
 });
 
-describe('carried columns', () => {
+describe.each(ENGINES)('carried columns, %s', (engine) => {
+  const rc = reconcileOn(engine);
+  beforeEach(async (ctx) => {
+  await engineReady(engine, ctx);
+  });
+
   it('adds <c>_left and <c>_right after the compared columns, with the values of each side, and changes no count', async () => {
-    const { summary, rows, columns } = await reconcile(files, spec('Full'));
+    const { summary, rows, columns } = await rc(files, spec('Full'));
     expect(columns).toEqual(['id', 'recon_status', 'recon_mismatched', 'amount_left', 'amount_right', 'amount_diff', 'merchant_left', 'merchant_right', 'recon_break_id', 'recon_break_version', 'recon_break_state', 'recon_first_seen', 'recon_origin_window', 'recon_age_days', 'recon_age_periods', 'recon_duplicate_side', 'recon_duplicate_rows_left', 'recon_duplicate_rows_right']);
     // Different merchant names on 1 do not make it a mismatch: carried columns are not compared.
     expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1, leftOnly: 1, rightOnly: 1, duplicateKeysLeft: 1 });
@@ -35,7 +42,7 @@ describe('carried columns', () => {
   });
 
   it.each(['AllDiffs', 'LeftDiffs', 'RightDiffs'])('are carried in %s', async (mode) => {
-    const { rows, columns } = await reconcile(files, spec(mode));
+    const { rows, columns } = await rc(files, spec(mode));
     expect(columns).toContain('merchant_left');
     expect(columns).toContain('merchant_right');
     const two = rows.find((r) => Number(r.id) === 2)!;
@@ -43,7 +50,7 @@ describe('carried columns', () => {
   });
 
   it('match column names ignoring case on each side', async () => {
-    const { rows } = await reconcile(files, { ...spec('AllDiffs'), output: { mode: 'AllDiffs', columns: [{ column: 'MERCHANT', right: 'Merchant_Name' }] } });
+    const { rows } = await rc(files, { ...spec('AllDiffs'), output: { mode: 'AllDiffs', columns: [{ column: 'MERCHANT', right: 'Merchant_Name' }] } });
     expect(rows.find((r) => Number(r.id) === 2)).toMatchObject({ MERCHANT_left: 'Bolt', MERCHANT_right: 'Bolt Inc' });
   });
 
@@ -51,9 +58,11 @@ describe('carried columns', () => {
     ['a column missing on the right', { columns: [{ column: 'merchant' }] }, /spec\.output\.columns\[0\]\.column: column "merchant" not found on the right side/],
     ['a carried column clashing with a compared one', { columns: [{ column: 'amount' }] }, /result column "amount_left" would also be produced by spec\.compare\[0\]/],
   ])('refuses %s, naming the field', async (_name, output, error) => {
-    await expect(reconcile(files, { ...spec('AllDiffs'), output: { mode: 'AllDiffs', ...output } })).rejects.toThrow(error);
+    await expect(rc(files, { ...spec('AllDiffs'), output: { mode: 'AllDiffs', ...output } })).rejects.toThrow(error);
   });
+}, SPARK_TIMEOUT_MS);
 
+describe('carried columns', () => {
   it('is refused with aggregate, in the schema', () => {
     expect(() =>
       validateReconJob(

@@ -1,11 +1,13 @@
 // recon_mismatched names the compared columns that differed. In a CSV result it is a JSON
 // array of strings, so names that need quoting in CSV (`Amount (EUR)`, `fee, net`, `say "hi"`)
 // come back whole; the web's rows API lists and filters by them exactly, for CSV and Parquet
-// results written by the real runner and read by the web's own reader (real DuckDB).
+// results written by the real runner on both engines and read by the web's own reader (real
+// DuckDB).
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ENGINES, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 import { openResults } from '../../operator/web/api/results.ts';
-import { reconcile, type FixtureRun } from '../support/recon-fixture.ts';
+import type { FixtureRun } from '../support/recon-fixture.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 // 1: only Amount (EUR) differs; 2: only "fee, net"; 3: only `say "hi"`; 4: all three; 5: matches.
@@ -26,9 +28,12 @@ afterAll(async () => {
   for (const r of runs) await rm(r.dir, { recursive: true, force: true });
 });
 
-describe.each(['csv', 'parquet'] as const)('differing-column names that need quoting, %s results', (format) => {
-  it('are stored as a list that reads back whole, and the column filter finds exactly the rows where each differed', async () => {
-    const run = await reconcile(files, spec(format), { keep: true });
+const cases = ENGINES.flatMap((engine) => (['csv', 'parquet'] as const).map((format) => [engine, format] as const));
+
+describe.each(cases)('differing-column names that need quoting, %s, %s results', (engine, format) => {
+  it('are stored as a list that reads back whole, and the column filter finds exactly the rows where each differed', async (ctx) => {
+    await engineReady(engine, ctx);
+    const run = await reconcileOn(engine)(files, spec(format), { keep: true });
     runs.push(run);
     expect(run.summary.mismatchedByColumn).toEqual({ 'Amount (EUR)': 2, 'fee, net': 2, 'say "hi"': 2, Amount: 0 });
     if (format === 'csv') {
@@ -51,5 +56,5 @@ describe.each(['csv', 'parquet'] as const)('differing-column names that need quo
     } finally {
       await results.close();
     }
-  });
+  }, SPARK_TIMEOUT_MS);
 });

@@ -7,10 +7,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { findSpark } from '../../runner/engine/spark-install.ts';
-import { reconcile, type FixtureRun } from '../support/recon-fixture.ts';
-import { requireService } from '../support/require-service.ts';
+import { runRecon } from '../../runner/run/run-recon.ts';
+import { validateReconJob } from '../../runner/spec/load.ts';
+import { explicitWindow } from '../../runner/window/window.ts';
+import { readResult, reconcile, statuses, type FixtureRun } from '../support/recon-fixture.ts';
+import { requireService, sharedService } from '../support/require-service.ts';
+import { startS3Server } from '../support/s3-server.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 
@@ -87,6 +93,57 @@ describe('user SQL on the spark engine is checked on Spark\'s own parser', () =>
     await sparkAvailable(ctx);
     await expect(reconcile(basic, { left: { uri: 'l.csv', query }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] }, { engine: 'spark' })).rejects.toThrow(message);
   });
+});
+
+describe('spark reads s3:// in place through S3A', () => {
+  const s3 = sharedService('S3 test server (s3rver)', () => startS3Server({ buckets: ['ledger', 'psp', 'results'] }), (s) => s.stop());
+  const put = (client: S3Client, bucket: string, key: string, body: string) => client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const get = async (client: S3Client, bucket: string, key: string) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+
+  it('reads globbed objects where they are, compares, and publishes results and summary.json to S3', async (ctx) => {
+    await sparkAvailable(ctx);
+    const server = await s3(ctx);
+    await put(server.client, 'ledger', 'orders/dt=2024-01-01/part-0.csv', 'id,amount\n1,10.00\n2,20.00\n');
+    await put(server.client, 'ledger', 'orders/dt=2024-01-01/part-1.csv', 'id,amount\n3,30.00\n4,40.00\n');
+    await put(server.client, 'ledger', 'orders/dt=2024-01-02/part-0.csv', 'id,amount\n99,1.00\n');
+    await put(server.client, 'psp', 'settlements/2024-01-01.csv', 'id,amount\n1,10.00\n2,20.01\n3,33.00\n5,50.00\n');
+    const job = validateReconJob(
+      {
+        apiVersion: 'raas.dev/v1alpha1',
+        kind: 'ReconJob',
+        metadata: { name: 'ledger-vs-psp', namespace: 'finance' },
+        spec: {
+          engine: 'spark',
+          left: { uri: 's3://ledger/orders/dt={{ window.startDate }}/*.csv' },
+          right: { uri: 's3://psp/settlements/{{ window.startDate }}.csv' },
+          keys: [{ column: 'id' }],
+          compare: [{ column: 'amount', tolerance: { absolute: 0.01 } }],
+          output: { uri: 's3://results/{{ job.name }}/{{ window.startDate }}/', mode: 'Full' },
+        },
+      },
+      'test',
+    );
+    const progress: string[] = [];
+    const summary = await runRecon({ job, window: explicitWindow('2024-01-01', '2024-01-02', 'UTC'), runName: 'r1', baseDir: tmpdir(), env: { ...process.env, ...server.env }, progress: (l) => progress.push(l) });
+    expect(summary.counts).toMatchObject({ left: 4, right: 4, matched: 2, mismatched: 1, leftOnly: 1, rightOnly: 1 });
+    // Nothing was copied first: Spark was handed the s3:// URIs (as s3a://) and read them itself.
+    expect(progress.filter((l) => l.startsWith('stage'))).toEqual([
+      'stage    left (left): read in place by the engine (s3://ledger/orders/dt=2024-01-01/*.csv)',
+      'stage    right (right): read in place by the engine (s3://psp/settlements/2024-01-01.csv)',
+    ]);
+    const gets = (await server.requests()).filter((q) => q.method === 'GET' && q.path.startsWith('/ledger/orders/'));
+    expect(gets.map((q) => q.path)).not.toContain('/ledger/orders/dt=2024-01-02/part-0.csv');
+    expect(summary.results.files).toEqual(['s3://results/ledger-vs-psp/2024-01-01/result.parquet']);
+    const stored = JSON.parse((await get(server.client, 'results', 'ledger-vs-psp/2024-01-01/summary.json')).toString()) as { counts: unknown };
+    expect(stored.counts).toEqual(summary.counts);
+    const dir = await mkdtemp(join(tmpdir(), 'raas-spark-s3-'));
+    try {
+      await writeFile(join(dir, 'result.parquet'), await get(server.client, 'results', 'ledger-vs-psp/2024-01-01/result.parquet'));
+      expect(statuses((await readResult(join(dir, 'result.parquet'))).rows)).toEqual(['1:match', '2:match', '3:mismatch', '4:left_only', '5:right_only']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 900_000);
 });
 
 describe('raas run --engine spark', () => {

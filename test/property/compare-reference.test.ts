@@ -1,19 +1,22 @@
 // Property test: random small data sets with hostile column names, letter-case
 // differences across sides, duplicates, NULL keys, wide decimals, tolerances and text
 // normalisation, reconciled by the real runner (real files, real DuckDB) and by the plain
-// TypeScript reference of the compare semantics (docs/design.md) (test/support/reference-recon.ts). They must agree on
-// every count, per-column mismatch, diff total, balanced, result row, money at stake per
-// currency and break count, or the runner must
+// TypeScript reference of the compare semantics (docs/design.md) (test/support/reference-recon.ts), on
+// both engines (Spark on fewer of the same seeded cases). They must agree on every count,
+// per-column mismatch, diff total, balanced, result row, money at stake per currency and
+// break count, or the runner must
 // refuse the spec naming the clashing column. `npm test` uses a fixed seed; `npm run fuzz`
 // runs many more cases with a fresh seed (RAAS_FUZZ_RUNS, RAAS_FUZZ_SEED).
 import { LEDGER_COLUMNS, MONEY_COLUMNS } from '../../runner/breaks/columns.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reconcile } from '../support/recon-fixture.ts';
-import { parseDecimal, referenceLedger, referenceRecon, type RefColumn, type RefRow, type Value } from '../support/reference-recon.ts';
+import { casesFor, ENGINES, engineReady, reconcileOn, timeoutFor } from '../support/engines.ts';
 import type { FixtureRun } from '../support/recon-fixture.ts';
+import { parseDecimal, referenceLedger, referenceRecon, type RefColumn, type RefRow, type Value } from '../support/reference-recon.ts';
 
 const RUNS = Number(process.env.RAAS_FUZZ_RUNS ?? 60);
+// Spark runs fewer cases of the same seed: each run costs it seconds, not milliseconds.
+const SPARK_RUNS = Number(process.env.RAAS_FUZZ_SPARK_RUNS ?? 4);
 const SEED = process.env.RAAS_FUZZ_SEED ? Number(process.env.RAAS_FUZZ_SEED) : process.env.RAAS_FUZZ_RUNS ? Date.now() % 2 ** 31 : 20261201;
 
 // Names an internal alias or result column of the engine might use, in several cases.
@@ -96,7 +99,7 @@ function relativeTooWide(s: Scenario): boolean {
   return intDigits + scale + 1 + relWidth > 38;
 }
 
-async function check(s: Scenario): Promise<void> {
+async function check(reconcile: ReturnType<typeof reconcileOn>, s: Scenario): Promise<void> {
   const leftNames = { key: s.keyName, amount: s.amountName, text: s.textName };
   const rightNames = { key: variant(s.keyName, s.rightCase.key), amount: variant(s.amountName, s.rightCase.amount), text: variant(s.textName, s.rightCase.text) };
   const files = {
@@ -166,8 +169,11 @@ function checkLedger(got: FixtureRun, want: ReturnType<typeof referenceLedger>):
   expect(got.summary.breaks).toMatchObject(want.breaks);
 }
 
-describe('the runner agrees with the reference implementation of docs/design.md, Compare semantics', () => {
-  it(`on ${RUNS} generated reconciliations (seed ${SEED})`, async () => {
-    await fc.assert(fc.asyncProperty(scenario, check), { numRuns: RUNS, seed: SEED, endOnFailure: true });
-  }, 600_000);
+describe.each(ENGINES)('%s: the runner agrees with the reference implementation of docs/design.md, Compare semantics', (engine) => {
+  const runs = casesFor(engine, RUNS, SPARK_RUNS);
+  it(`on ${runs} generated reconciliations (seed ${SEED})`, async (ctx) => {
+    await engineReady(engine, ctx);
+    const rc = reconcileOn(engine);
+    await fc.assert(fc.asyncProperty(scenario, (s) => check(rc, s)), { numRuns: runs, seed: SEED, endOnFailure: true });
+  }, timeoutFor(engine, runs));
 });

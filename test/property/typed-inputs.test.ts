@@ -2,15 +2,19 @@
 // columns), where the plan answers from the column types alone (no cast when both sides
 // already have the type, no probe of a column whose type proves it). The runner must still
 // agree with the plain TypeScript reference of the compare semantics on every count,
-// per-column mismatch, diff total and result row.
+// per-column mismatch, diff total and result row, on both engines (Spark on fewer of the
+// same seeded cases).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
-import { duckSql, makeTempDir, reconcile } from '../support/recon-fixture.ts';
+import { duckSql, makeTempDir } from '../support/recon-fixture.ts';
+import { casesFor, ENGINES, engineReady, reconcileOn, timeoutFor } from '../support/engines.ts';
 import { parseDecimal, referenceRecon, type RefColumn, type RefRow } from '../support/reference-recon.ts';
 
 const RUNS = Number(process.env.RAAS_FUZZ_RUNS ?? 25);
+// Spark runs fewer cases of the same seed: each run costs it seconds, not milliseconds.
+const SPARK_RUNS = Number(process.env.RAAS_FUZZ_SPARK_RUNS ?? 3);
 const SEED = process.env.RAAS_FUZZ_SEED ? Number(process.env.RAAS_FUZZ_SEED) : process.env.RAAS_FUZZ_RUNS ? Date.now() % 2 ** 31 : 20261206;
 
 const NUMBER_TYPES = ['INTEGER', 'BIGINT', 'DECIMAL(12,2)'] as const;
@@ -30,8 +34,11 @@ async function writeParquet(path: string, s: Side): Promise<void> {
   await duckSql(`SET TimeZone = 'UTC'; COPY (SELECT * FROM (VALUES ${values}) t(id, n, ts)) TO '${path}' (FORMAT parquet)`);
 }
 
-describe('typed inputs: plans made from the types agree with the reference', () => {
-  it(`on ${RUNS} generated reconciliations (seed ${SEED})`, async () => {
+describe.each(ENGINES)('%s: typed inputs: plans made from the types agree with the reference', (engine) => {
+  const runs = casesFor(engine, RUNS, SPARK_RUNS);
+  it(`on ${runs} generated reconciliations (seed ${SEED})`, async (ctx) => {
+    await engineReady(engine, ctx);
+    const reconcile = reconcileOn(engine);
     const dir = await makeTempDir();
     try {
       await fc.assert(
@@ -51,10 +58,10 @@ describe('typed inputs: plans made from the types agree with the reference', () 
           expect(gv * 10n ** BigInt(common - gs)).toBe(wv * 10n ** BigInt(common - ws));
           expect(got.rows.map((x) => `${String(x.id)}:${String(x.recon_status)}`).sort()).toEqual(want.rows);
         }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
+        { numRuns: runs, seed: SEED, endOnFailure: true },
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  }, 600_000);
+  }, timeoutFor(engine, runs));
 });
