@@ -60,6 +60,7 @@ class SparkDriver {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: Error | undefined;
+  private stopping = false;
   private stderrTail: string[] = [];
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
@@ -97,6 +98,8 @@ class SparkDriver {
       driver.waiting.clear();
       if (shared === started) shared = undefined;
     });
+    // A write to a driver that died fails here; its exit handler reports why.
+    child.stdin.on('error', () => {});
     child.on('error', (err) => {
       driver.exited = err;
       for (const w of driver.waiting.values()) w.reject(err);
@@ -136,6 +139,7 @@ class SparkDriver {
 
   request<T>(op: string, args: Record<string, unknown>): Promise<T> {
     if (this.exited) return Promise.reject(this.exited);
+    if (this.stopping) return Promise.reject(new Error('the Spark driver is stopping (the process is ending)'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       if (this.waiting.size === 0) this.hold(true);
@@ -162,6 +166,7 @@ class SparkDriver {
           resolve(true);
         });
       });
+    this.stopping = true;
     this.hold(true);
     this.child.stdin.end();
     if (await within(graceMs)) return 'stopped';

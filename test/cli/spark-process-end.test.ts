@@ -63,7 +63,7 @@ async function running(pid: number): Promise<boolean> {
 }
 
 /** Runs the CLI while watching /proc: every Spark process seen during the run, and how the run ended. */
-async function runWatching(spec: Record<string, unknown>): Promise<{ code: number | null; stderr: string; seen: SparkProcess[]; left: SparkProcess[] }> {
+async function runWatching(spec: Record<string, unknown>, opts: { sigtermOnceStarted?: boolean } = {}): Promise<{ code: number | null; stderr: string; seen: SparkProcess[]; left: SparkProcess[] }> {
   const marker = `RAAS_TEST_MARKER=${randomUUID()}`;
   const file = join(dir, `m-${randomUUID().slice(0, 8)}.yaml`);
   await writeFiles(dir, { [file.slice(dir.length + 1)]: stringify({ apiVersion: 'raas.dev/v1alpha1', kind: 'ReconJob', metadata: { name: 'spark-end' }, spec }) });
@@ -84,6 +84,11 @@ async function runWatching(spec: Record<string, unknown>): Promise<{ code: numbe
       throw new Error(`raas run did not finish within 300 s\n${stderr}`);
     }
     for (const p of await sparkProcesses(marker)) seen.set(p.pid, p);
+    // A runner pod being deleted: SIGTERM once Spark is up and the run is under way.
+    if (opts.sigtermOnceStarted && /\[raas\] load {5}Spark/.test(stderr)) {
+      opts.sigtermOnceStarted = false;
+      child.kill('SIGTERM');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   const code = await ended;
@@ -116,5 +121,16 @@ describe('raas run --engine spark leaves no Spark process behind', () => {
     for (const p of run.seen) expect(await running(p.pid), `${p.role} pid ${p.pid}`).toBe(false);
     expect(run.left).toEqual([]);
     expect(run.stderr).not.toMatch(/did not stop within/);
+  });
+
+  it('after SIGTERM in the middle of a run the driver and its JVM are gone when the CLI exits', { timeout: 360_000 }, async (ctx) => {
+    await sparkAvailable(ctx);
+    const run = await runWatching({ left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] }, { sigtermOnceStarted: true });
+    expect(run.code, run.stderr).toBe(143);
+    expect(run.stderr).toMatch(/\[raas\] load {5}Spark/);
+    expect(run.stderr).not.toMatch(/\[raas\] done/);
+    expect([...new Set(run.seen.map((p) => p.role))].sort(), run.stderr).toEqual(['driver', 'jvm']);
+    for (const p of run.seen) expect(await running(p.pid), `${p.role} pid ${p.pid}`).toBe(false);
+    expect(run.left).toEqual([]);
   });
 });
