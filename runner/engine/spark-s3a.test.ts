@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readsInPlace, s3aSettings, sparkPath } from './spark-s3a.ts';
+import { createS3Client } from '../stage/s3-client.ts';
 
 describe('S3A settings for the spark engine', () => {
   it('names s3:// as s3a:// and leaves other locations alone', () => {
@@ -30,5 +31,15 @@ describe('S3A settings for the spark engine', () => {
     // Every run gets its own filesystem object, so no run reuses another's credentials.
     expect(got['fs.s3a.impl.disable.cache']).toBe('true');
     for (const [k, v] of Object.entries(want)) expect(got[k], k).toBe(v);
+  });
+});
+
+describe('S3A settings refuse what the runner refuses', () => {
+  it.each([
+    ['AWS_S3_FORCE_PATH_STYLE', { AWS_S3_FORCE_PATH_STYLE: 'yes' }, /AWS_S3_FORCE_PATH_STYLE must be "true" or "false", got "yes"/],
+    ['AWS_REQUEST_CHECKSUM_CALCULATION', { AWS_REQUEST_CHECKSUM_CALCULATION: 'sometimes' }, /AWS_REQUEST_CHECKSUM_CALCULATION must be WHEN_SUPPORTED or WHEN_REQUIRED/],
+  ])('a malformed %s is refused in one line, as by the S3 client', (_name, env, message) => {
+    expect(() => s3aSettings(env)).toThrow(message);
+    expect(() => createS3Client(env)).toThrow(message);
   });
 });

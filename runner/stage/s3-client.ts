@@ -1,73 +1,25 @@
 import { S3Client, S3ServiceException, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { s3Settings, type Env } from './s3-settings.ts';
 
-export type Env = Record<string, string | undefined>;
-
-function envValue(env: Env, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const value = env[name]?.trim();
-    if (value) return value;
-  }
-  return undefined;
-}
-
-function parseBool(name: string, value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  const v = value.toLowerCase();
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new Error(`${name} must be "true" or "false", got "${value}"`);
-}
-
-type ChecksumMode = 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
-
-function parseChecksumMode(name: string, value: string | undefined): ChecksumMode | undefined {
-  if (value === undefined) return undefined;
-  const v = value.toUpperCase();
-  if (v === 'WHEN_SUPPORTED' || v === 'WHEN_REQUIRED') return v;
-  throw new Error(`${name} must be WHEN_SUPPORTED or WHEN_REQUIRED, got "${value}"`);
-}
+export type { Env } from './s3-settings.ts';
 
 /**
  * The one place S3 settings are read, so the CLI, the in-cluster runner and the tests
  * (which pass the test server's env instead of process.env) configure clients alike.
  */
 export function createS3Client(env: Env = process.env): S3Client {
-  const endpoint = envValue(env, 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL');
-  // S3-compatible stores rarely have wildcard DNS for virtual-hosted buckets, so an explicit
-  // endpoint implies path style unless the user says otherwise.
-  const forcePathStyle =
-    parseBool('AWS_S3_FORCE_PATH_STYLE', envValue(env, 'AWS_S3_FORCE_PATH_STYLE')) ?? endpoint !== undefined;
-
-  const config: S3ClientConfig = {
-    region: envValue(env, 'AWS_REGION', 'AWS_DEFAULT_REGION') ?? 'us-east-1',
-    forcePathStyle,
-  };
-  if (endpoint) config.endpoint = endpoint;
-
+  const s = s3Settings(env);
+  const config: S3ClientConfig = { region: s.region, forcePathStyle: s.forcePathStyle };
+  if (s.endpoint) config.endpoint = s.endpoint;
   // The SDK's default chain only looks at process.env; when a caller hands us another env
   // (tests, or a Secret mounted elsewhere) its static keys must win. Without them we leave
   // `credentials` unset so the default chain (web identity/IRSA, profiles, IMDS) applies.
-  const accessKeyId = envValue(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = envValue(env, 'AWS_SECRET_ACCESS_KEY');
-  if (accessKeyId && secretAccessKey) {
-    const sessionToken = envValue(env, 'AWS_SESSION_TOKEN');
-    config.credentials = sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
-  }
-
+  if (s.credentials) config.credentials = s.credentials;
   // Since early 2025 the SDK sends streamed bodies as aws-chunked with CRC trailers by
   // default; many S3-compatible stores (s3rver, older MinIO/Ceph) store that framing as
-  // object bytes. These are the SDK's own variable names, honoured here for a non-process env.
-  const requestChecksum = parseChecksumMode(
-    'AWS_REQUEST_CHECKSUM_CALCULATION',
-    envValue(env, 'AWS_REQUEST_CHECKSUM_CALCULATION'),
-  );
-  if (requestChecksum) config.requestChecksumCalculation = requestChecksum;
-  const responseChecksum = parseChecksumMode(
-    'AWS_RESPONSE_CHECKSUM_VALIDATION',
-    envValue(env, 'AWS_RESPONSE_CHECKSUM_VALIDATION'),
-  );
-  if (responseChecksum) config.responseChecksumValidation = responseChecksum;
-
+  // object bytes.
+  if (s.requestChecksum) config.requestChecksumCalculation = s.requestChecksum;
+  if (s.responseChecksum) config.responseChecksumValidation = s.responseChecksum;
   return new S3Client(config);
 }
 

@@ -17,6 +17,7 @@ import { findKubeBinaries } from '../../operator/sandbox/binaries.ts';
 import { findNodeBinaries } from '../../operator/sandbox/real-node.ts';
 import { findHelmBinary } from '../../operator/sandbox/real-node-sandbox.ts';
 import { repoRoot } from '../support/helm.ts';
+import { alive } from '../support/processes.ts';
 import { requireService } from '../support/require-service.ts';
 import { waitFor } from '../support/cluster.ts';
 
@@ -68,15 +69,6 @@ function startedBy(root: number): ProcInfo[] {
     }
   }
   return all.filter((p) => set.has(p.pid));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const NODE = 'the real node (root, containerd, runc, kubelet, helm: scripts/install-kube.sh, scripts/install-node.sh, scripts/install-helm.sh)';

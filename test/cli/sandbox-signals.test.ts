@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findKubeBinaries } from '../../operator/sandbox/binaries.ts';
 import { repoRoot } from '../support/helm.ts';
+import { alive } from '../support/processes.ts';
 import { requireService } from '../support/require-service.ts';
 import { waitFor } from '../support/cluster.ts';
 
@@ -42,15 +43,6 @@ function descendants(pid: number): Array<{ pid: number; comm: string }> {
   };
   walk(pid);
   return out;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function startThroughNpx(dir: string): Promise<{ npx: ChildProcess; started: Array<{ pid: number; comm: string }>; output: () => string }> {
