@@ -90,9 +90,14 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     const started = page.locator('#action-status');
     await expect.poll(() => started.textContent(), { timeout: 20_000 }).toMatch(/^Started orders-/);
     const name = (await started.textContent())!.replace('Started ', '');
-    await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name }).waitFor({ timeout: 30_000 });
+    // The new run is linked from its own row and from the "replaced by" cell of the run it replaces.
+    await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name, exact: true }).first().waitFor({ timeout: 30_000 });
     await shot(page, '4-rerun-started');
     await page.context().close();
+    // The rerun writes the window's output location again (remove, then put): the later
+    // tests read the seed runs' files there, so they start once it has committed.
+    await waitFor(`rerun ${name} to finish`, async () => ['Succeeded', 'Failed'].includes(String(statusOf(await w.env.get('reconruns', w.ns.finance, name)).phase)), 180_000);
+    expect(statusOf(await w.env.get('reconruns', w.ns.finance, name)).phase).toBe('Succeeded');
   });
 
   it('a user allowed in one namespace sees only that namespace', async (ctx) => {
