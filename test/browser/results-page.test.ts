@@ -137,11 +137,15 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     await expect(breaks.textContent()).resolves.toContain('Only in psp');
     await expect(breaks.textContent()).resolves.not.toContain('left_only');
     // Sort by any column: the ledger amount, ascending then descending.
+    // Each click waits for the table to say it is sorted that way: a second click before the
+    // first answer has rendered would land on the old header.
+    const ledgerSort = () => breaks.getByRole('columnheader', { name: /Ledger amount/ }).getAttribute('aria-sort');
     await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
+    await expect.poll(ledgerSort, { timeout: 20_000 }).toBe('ascending');
     await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toContain('20.00');
     await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
+    await expect.poll(ledgerSort, { timeout: 20_000 }).toBe('descending');
     await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toContain('1,234,567.89');
-    await expect(breaks.getByRole('columnheader', { name: /Ledger amount/ }).getAttribute('aria-sort')).resolves.toBe('descending');
 
     await page.getByLabel('Key search').fill('4');
     await page.getByRole('button', { name: 'Apply' }).click();
