@@ -10,26 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { findSpark } from '../../runner/engine/spark-install.ts';
 import { runRecon } from '../../runner/run/run-recon.ts';
 import { validateReconJob } from '../../runner/spec/load.ts';
 import { explicitWindow } from '../../runner/window/window.ts';
 import { readResult, reconcile, statuses, type FixtureRun } from '../support/recon-fixture.ts';
-import { requireService, sharedService } from '../support/require-service.ts';
+import { engineReady } from '../support/engines.ts';
+import { sharedService, type SkipContext } from '../support/require-service.ts';
 import { startS3Server } from '../support/s3-server.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-async function sparkAvailable(ctx: { skip: (note?: string) => never }): Promise<void> {
-  await requireService(
-    'Spark (pyspark + Java)',
-    async () => {
-      const found = findSpark(process.env);
-      if (found instanceof Error) throw found;
-    },
-    ctx,
-  );
-}
+const sparkAvailable = (ctx: SkipContext): Promise<void> => engineReady('spark', ctx);
 
 /** What must be identical between engines: everything but timings and locations. */
 function answer(run: FixtureRun) {
