@@ -87,7 +87,9 @@ function sparkRegex(pattern: string): string {
   return `r'${pattern}'`;
 }
 
-const SPARK_TYPE_NAMES: Record<string, string> = { TIMESTAMPTZ: 'TIMESTAMP', TIMESTAMP: 'TIMESTAMP_NTZ', VARCHAR: 'STRING', HUGEINT: 'DECIMAL(38,0)' };
+// Spelled out both ways: the session sets spark.sql.timestampType to TIMESTAMP_NTZ, under
+// which a bare TIMESTAMP is the local date-time and a cast to it drops the text's offset.
+const SPARK_TYPE_NAMES: Record<string, string> = { TIMESTAMPTZ: 'TIMESTAMP_LTZ', TIMESTAMP: 'TIMESTAMP_NTZ', VARCHAR: 'STRING', HUGEINT: 'DECIMAL(38,0)' };
 const SPARK_CANONICAL: Record<string, string> = {
   timestamp: 'TIMESTAMPTZ',
   timestamp_ltz: 'TIMESTAMPTZ',

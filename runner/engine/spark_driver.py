@@ -328,9 +328,10 @@ class Driver:
         if fmt == "csv":
             from pyspark.sql import functions as F
             from pyspark.sql.types import ArrayType
-            # CSV has no lists: written as DuckDB writes them, [a, b].
+            # CSV has no lists: a list is one JSON array cell, as the DuckDB engine writes it,
+            # so names that need quoting in CSV (`Amount (EUR)`, `fee, net`) read back whole.
             df = df.select(*[
-                (F.concat(F.lit("["), F.array_join(F.col(f"`{f.name}`"), ", "), F.lit("]")).alias(f.name) if isinstance(f.dataType, ArrayType) else F.col(f"`{f.name}`"))
+                (F.to_json(F.col(f"`{f.name}`")).alias(f.name) if isinstance(f.dataType, ArrayType) else F.col(f"`{f.name}`"))
                 for f in df.schema.fields
             ])
             df.coalesce(1).write.mode("overwrite").option("header", "true").csv(tmp)

@@ -90,9 +90,14 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     const started = page.locator('#action-status');
     await expect.poll(() => started.textContent(), { timeout: 20_000 }).toMatch(/^Started orders-/);
     const name = (await started.textContent())!.replace('Started ', '');
-    await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name }).waitFor({ timeout: 30_000 });
+    // The new run is linked from its own row and from the "replaced by" cell of the run it replaces.
+    await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name, exact: true }).first().waitFor({ timeout: 30_000 });
     await shot(page, '4-rerun-started');
     await page.context().close();
+    // The rerun writes the window's output location again (remove, then put): the later
+    // tests read the seed runs' files there, so they start once it has committed.
+    await waitFor(`rerun ${name} to finish`, async () => ['Succeeded', 'Failed'].includes(String(statusOf(await w.env.get('reconruns', w.ns.finance, name)).phase)), 180_000);
+    expect(statusOf(await w.env.get('reconruns', w.ns.finance, name)).phase).toBe('Succeeded');
   });
 
   it('a user allowed in one namespace sees only that namespace', async (ctx) => {
@@ -132,11 +137,15 @@ describe('results page in headless Chromium', { timeout: 300_000 }, () => {
     await expect(breaks.textContent()).resolves.toContain('Only in psp');
     await expect(breaks.textContent()).resolves.not.toContain('left_only');
     // Sort by any column: the ledger amount, ascending then descending.
+    // Each click waits for the table to say it is sorted that way: a second click before the
+    // first answer has rendered would land on the old header.
+    const ledgerSort = () => breaks.getByRole('columnheader', { name: /Ledger amount/ }).getAttribute('aria-sort');
     await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
+    await expect.poll(ledgerSort, { timeout: 20_000 }).toBe('ascending');
     await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toContain('20.00');
     await breaks.getByRole('button', { name: /^Ledger amount/ }).click();
+    await expect.poll(ledgerSort, { timeout: 20_000 }).toBe('descending');
     await expect.poll(async () => (await breaks.locator('tbody tr').first().textContent()) ?? '', { timeout: 20_000 }).toContain('1,234,567.89');
-    await expect(breaks.getByRole('columnheader', { name: /Ledger amount/ }).getAttribute('aria-sort')).resolves.toBe('descending');
 
     await page.getByLabel('Key search').fill('4');
     await page.getByRole('button', { name: 'Apply' }).click();

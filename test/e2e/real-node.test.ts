@@ -41,7 +41,10 @@ const world = sharedService(
       await sandbox.stop();
       throw err;
     }
-    return { sandbox, dir, env };
+    // The image's id (its config digest) as podman built it, taken once: what every container
+    // must run, even if the tag is rebuilt elsewhere while the suite runs.
+    const digest = `sha256:${(await ok('podman', ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'image', 'inspect', '--format', '{{.Id}}', sandbox.image])).trim()}`;
+    return { sandbox, dir, env, digest };
   },
   async (w) => {
     await w.sandbox.stop();
@@ -59,15 +62,13 @@ async function runPod(s: RealNodeSandbox, env: Record<string, string>, runName: 
 
 describe('the walkthrough on a real node (containerd, runc, kubelet)', { timeout: 1_800_000 }, () => {
   it('installs the chart with its defaults: two operator replicas and the web page, running the built image as uid 10001 read-only', async (ctx) => {
-    const { sandbox: s, env } = await world(ctx);
+    const { sandbox: s, env, digest } = await world(ctx);
     for (const deploy of ['raas', 'raas-web']) {
       const out = await ok(KUBECTL, ['-n', 'raas-system', 'rollout', 'status', `deploy/${deploy}`, '--timeout=180s'], env);
       expect(out).toMatch(/successfully rolled out/);
     }
     const pods = (await kubectlJson(env, '-n', 'raas-system', 'get', 'pods')).items as Json[];
     expect(pods.filter((p) => p.metadata.labels['app.kubernetes.io/component'] === 'operator')).toHaveLength(2);
-    // The image's id (its config digest) as podman built it: what every container must run.
-    const digest = `sha256:${(await ok('podman', ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'image', 'inspect', '--format', '{{.Id}}', s.image])).trim()}`;
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     for (const p of pods) {
       expect(p.spec.nodeName).toBe(s.node.nodeName);
@@ -84,7 +85,7 @@ describe('the walkthrough on a real node (containerd, runc, kubelet)', { timeout
   });
 
   it('runs a backfill in a runner pod that reads S3 from its own network namespace, with the right counts, and downloads the results', async (ctx) => {
-    const { sandbox: s, env, dir } = await world(ctx);
+    const { sandbox: s, env, dir, digest } = await world(ctx);
     await ok(KUBECTL, ['apply', '-n', 'finance', '-f', 'examples/sandbox/reconjob.yaml'], env);
     await ok('node', ['bin/kubectl-recon.js', 'backfill', 'orders-vs-settlements', '-n', 'finance', '--from', '2024-01-01', '--to', '2024-01-01'], env);
     const run = await waitFor('the backfill run to finish', async () => {
@@ -98,7 +99,7 @@ describe('the walkthrough on a real node (containerd, runc, kubelet)', { timeout
     expect(pod.spec.containers[0].terminationMessagePath).toBe('/dev/termination-log');
     expect(c.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(JSON.parse(c.state.terminated.message)).toMatchObject({ counts: { matched: 15, mismatched: 2, leftOnly: 1, rightOnly: 1 } });
-    expect(c.imageID).toBe(`sha256:${(await ok('podman', ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', 'image', 'inspect', '--format', '{{.Id}}', s.image])).trim()}`);
+    expect(c.imageID).toBe(digest);
     expect(pod.status.podIP.startsWith(s.node.network.hostIp.replace(/\.1$/, '.'))).toBe(true);
 
     const download = join(dir, 'download');

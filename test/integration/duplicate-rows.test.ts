@@ -1,8 +1,9 @@
 // A duplicated key's row in the result: which side repeats it, how many rows each side has,
 // the compared values each side's rows agree on, and (spec.amount) each side's money over
-// those rows, in Parquet and CSV alike (docs/adr/0165-duplicate-rows-carry-sides-counts-and-money.md).
-import { describe, expect, it } from 'vitest';
-import { reconcile } from '../support/recon-fixture.ts';
+// those rows, in Parquet and CSV alike (docs/adr/0165-duplicate-rows-carry-sides-counts-and-money.md),
+// on both engines.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ENGINES, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 const files = {
@@ -27,7 +28,12 @@ const spec = (format: 'parquet' | 'csv') => ({
   output: { mode: 'AllDiffs', format },
 });
 
-describe('duplicate rows in the result', () => {
+describe.each(ENGINES)('duplicate rows in the result (%s)', (engine) => {
+  const reconcile = reconcileOn(engine);
+  beforeEach(async (ctx) => {
+    await engineReady(engine, ctx);
+  });
+
   it.each(['parquet', 'csv'] as const)('carry side, rows per side, agreed values and money (%s)', async (format) => {
     const { summary, rows, columns } = await reconcile(files, spec(format));
     expect(summary.counts).toMatchObject({ matched: 1, duplicateKeysLeft: 3, duplicateKeysRight: 1 });
@@ -61,4 +67,4 @@ describe('duplicate rows in the result', () => {
     expect(Number(rows[0]!.recon_duplicate_rows_left)).toBe(2);
     expect(Number(rows[0]!.recon_duplicate_rows_right)).toBe(2);
   });
-});
+}, SPARK_TIMEOUT_MS);

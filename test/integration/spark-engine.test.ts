@@ -10,26 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { findSpark } from '../../runner/engine/spark-install.ts';
 import { runRecon } from '../../runner/run/run-recon.ts';
 import { validateReconJob } from '../../runner/spec/load.ts';
 import { explicitWindow } from '../../runner/window/window.ts';
 import { readResult, reconcile, statuses, type FixtureRun } from '../support/recon-fixture.ts';
-import { requireService, sharedService } from '../support/require-service.ts';
+import { engineReady } from '../support/engines.ts';
+import { sharedService, type SkipContext } from '../support/require-service.ts';
 import { startS3Server } from '../support/s3-server.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 
-async function sparkAvailable(ctx: { skip: (note?: string) => never }): Promise<void> {
-  await requireService(
-    'Spark (pyspark + Java)',
-    async () => {
-      const found = findSpark(process.env);
-      if (found instanceof Error) throw found;
-    },
-    ctx,
-  );
-}
+const sparkAvailable = (ctx: SkipContext): Promise<void> => engineReady('spark', ctx);
 
 /** What must be identical between engines: everything but timings and locations. */
 function answer(run: FixtureRun) {
@@ -92,6 +83,19 @@ describe('user SQL on the spark engine is checked on Spark\'s own parser', () =>
   ])('%s is refused', { timeout: 600_000 }, async ([query, message], ctx) => {
     await sparkAvailable(ctx);
     await expect(reconcile(basic, { left: { uri: 'l.csv', query }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] }, { engine: 'spark' })).rejects.toThrow(message);
+  });
+});
+
+describe('a declared CSV date format on the spark engine', () => {
+  it.for<[string, Record<string, string>, RegExp]>([
+    ['dateFormat', { dateFormat: '%d/%m/%Y' }, /^spec\.right\.csv\.dateFormat: a declared format \("%d\/%m\/%Y"\) is not supported on engine: spark yet; use engine: duckdb/],
+    ['timestampFormat', { timestampFormat: '%d/%m/%Y %H:%M' }, /^spec\.right\.csv\.timestampFormat: a declared format \("%d\/%m\/%Y %H:%M"\) is not supported on engine: spark yet/],
+  ])('%s is refused in one line, never read by a guess', { timeout: 600_000 }, async ([, declared, message], ctx) => {
+    await sparkAvailable(ctx);
+    // Day-first dates: Spark's own reader would take them as text, DuckDB with the format as dates.
+    const files = { 'l.csv': csv('id,d', '1,2024-01-25'), 'r.csv': csv('id,d', '1,25/01/2024') };
+    const spec = { left: { uri: 'l.csv' }, right: { uri: 'r.csv', csv: declared }, keys: [{ column: 'id' }], compare: [{ column: 'd' }] };
+    await expect(reconcile(files, spec, { engine: 'spark' })).rejects.toThrow(message);
   });
 });
 

@@ -210,6 +210,10 @@ describe('results API on the real control plane', { timeout: 300_000 }, () => {
     const missing = await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/nope/reruns`, { token: w.tokens.alice, method: 'POST', body: { date: '2024-01-01' }, template: rerunT });
     expect(missing.status).toBe(404);
     expect((await call(w, `/api/v1/namespaces/${w.ns.finance}/reconjobs/orders/reruns`, { token: w.tokens.alice, method: 'GET' })).status).toBe(405);
+    // The rerun writes the window's output location again (remove, then put): the later
+    // tests read the seed run's files there, so they start once it has committed.
+    await waitFor(`rerun ${name} to finish`, async () => ['Succeeded', 'Failed'].includes(String(statusOf(await w.env.get('reconruns', w.ns.finance, name!)).phase)), 180_000);
+    expect(statusOf(await w.env.get('reconruns', w.ns.finance, name!)).phase).toBe('Succeeded');
   });
 
   it('signs a browser in with a token: HttpOnly Secure SameSite=Strict cookie, CSRF on every POST', async (ctx) => {

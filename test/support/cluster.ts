@@ -119,12 +119,7 @@ export async function installCrds(cluster: Pick<TestCluster, 'applyYaml' | 'get'
  * too, so it cannot be paused from here (start your own cluster for that).
  */
 export async function sharedTestCluster(): Promise<TestCluster> {
-  const url = inject('raasSharedCluster');
-  if (!url) throw new Error('no shared control plane: vitest.config.ts must list test/support/global-setup.ts in globalSetup');
-  const res = await fetch(`${url}/cluster`, { method: 'POST' });
-  const text = await res.text();
-  if (!res.ok) throw new Error(text);
-  const address = JSON.parse(text) as ControlPlaneAddress;
+  const { url, answer: address } = await askCoordinator<ControlPlaneAddress>('/cluster');
   const cp = connectControlPlane(address);
   const dir = await mkdtemp(join(tmpdir(), 'raas-cluster-'));
   const kubeconfig = join(dir, 'admin.kubeconfig');
@@ -187,12 +182,17 @@ export function sharedUserPool(): ControlPlaneUser[] {
 
 /** This file's own set of token users on the shared control plane (see USER_ROLES). */
 export async function sharedUsers(): Promise<UserSet> {
+  return (await askCoordinator<UserSet>('/users')).answer;
+}
+
+/** A POST to the run's shared-control-plane coordinator (test/support/global-setup.ts); its reason when it refuses. */
+async function askCoordinator<T>(path: string): Promise<{ url: string; answer: T }> {
   const url = inject('raasSharedCluster');
   if (!url) throw new Error('no shared control plane: vitest.config.ts must list test/support/global-setup.ts in globalSetup');
-  const res = await fetch(`${url}/users`, { method: 'POST' });
+  const res = await fetch(`${url}${path}`, { method: 'POST' });
   const text = await res.text();
   if (!res.ok) throw new Error(text);
-  return JSON.parse(text) as UserSet;
+  return { url, answer: JSON.parse(text) as T };
 }
 
 /** A namespace name no other test file uses: `base` and a random suffix. */
