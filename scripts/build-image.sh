@@ -6,10 +6,14 @@
 #   scripts/build-image.sh            # -> localhost/raas:0.1.0, printed on the last line
 #   RAAS_IMAGE=localhost/raas:dev scripts/build-image.sh
 #   scripts/build-image.sh --target raas-spark   # -> localhost/raas-spark:0.1.0 (Java + pyspark)
+#   scripts/build-image.sh --print-content-tag   # prints localhost/raas:src-<hash> instead
 #
 # Reused when nothing the build reads has changed: the image is also tagged with a hash of
 # the build context (Dockerfile, .dockerignore and the files it lets in), and a build whose
-# hash already has an image only re-tags it.
+# hash already has an image only re-tags it. The version tag is shared by every checkout on
+# the host (a build elsewhere re-tags it); --print-content-tag prints the content-addressed
+# tag instead, which names this checkout's image until its files change: what the sandbox
+# and the tests run.
 #
 # Host settings (docs/adr/0100-real-node.md): runc, since crun refuses a hybrid cgroup
 # layout; rlimits (open files, processes) set below the host's, never above, since a
@@ -22,10 +26,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 # The Dockerfile target: raas (operator and runner) or raas-spark (runners of spark jobs).
 TARGET=raas
+PRINT_CONTENT_TAG=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) TARGET="${2:?--target needs a name (raas or raas-spark)}"; shift 2 ;;
-    *) echo "build-image: unknown argument $1 (usage: build-image.sh [--target raas|raas-spark])" >&2; exit 2 ;;
+    --print-content-tag) PRINT_CONTENT_TAG=1; shift ;;
+    *) echo "build-image: unknown argument $1 (usage: build-image.sh [--target raas|raas-spark] [--print-content-tag])" >&2; exit 2 ;;
   esac
 done
 IMAGE="${RAAS_IMAGE:-localhost/$TARGET:$(node -p 'require("./package.json").version')}"
@@ -72,7 +78,7 @@ HASH_TAG="${IMAGE%:*}:src-$HASH"
 if "${PODMAN[@]}" image exists "$HASH_TAG"; then
   "${PODMAN[@]}" tag "$HASH_TAG" "$IMAGE"
   echo "build-image: the build context is unchanged since $HASH_TAG; reusing it" >&2
-  echo "$IMAGE"
+  if [ "$PRINT_CONTENT_TAG" = 1 ]; then echo "$HASH_TAG"; else echo "$IMAGE"; fi
   exit 0
 fi
 
@@ -86,4 +92,4 @@ nice -n 10 buildah build --runtime runc --cgroup-manager cgroupfs \
   --label "dev.raas.context-hash=$HASH" \
   --target "$TARGET" -t "$IMAGE" -t "$HASH_TAG" -f Dockerfile . >&2
 echo "build-image: built in $(( $(date +%s) - start ))s" >&2
-echo "$IMAGE"
+if [ "$PRINT_CONTENT_TAG" = 1 ]; then echo "$HASH_TAG"; else echo "$IMAGE"; fi

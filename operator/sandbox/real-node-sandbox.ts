@@ -66,10 +66,14 @@ export function findHelmBinary(env: NodeJS.ProcessEnv = process.env): string {
   return found;
 }
 
-/** scripts/build-image.sh: builds the image (a Dockerfile target) or reuses the one of an unchanged build context. */
+/**
+ * scripts/build-image.sh: builds the image (a Dockerfile target) or reuses the one of an
+ * unchanged build context. Answers the content-addressed tag (localhost/raas:src-<hash>), not
+ * the version tag that a build in another checkout on the same host re-tags.
+ */
 export async function buildImage(progress: (line: string) => void, signal?: AbortSignal, target: 'raas' | 'raas-spark' = 'raas'): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'build-image.sh'), '--target', target], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'build-image.sh'), '--target', target, '--print-content-tag'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
