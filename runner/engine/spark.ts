@@ -18,6 +18,7 @@ import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engin
 import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { findSpark } from './spark-install.ts';
+import { sparkCsvProblems } from './spark-support.ts';
 import { s3aSettings, sparkPath } from './spark-s3a.ts';
 
 interface Answer {
@@ -302,15 +303,10 @@ export class SparkEngine implements Engine {
     if (!this.s3a && files.some((f) => f.startsWith('s3a://'))) {
       throw new RunError('load', `${req.field}.uri: the spark engine reads s3:// through Spark's S3A connector, which is not installed: run scripts/install-spark.sh (puts hadoop-aws in its cache), or use engine: duckdb`);
     }
-    // Spark's CSV reader takes its own date patterns, not strftime, and reads a column that
-    // misses them as text without a word; until both are handled a declared format is
-    // refused here rather than read some other way than on DuckDB.
-    for (const which of ['dateFormat', 'timestampFormat'] as const) {
-      const declared = req.format === 'csv' ? req.src.csv?.[which] : undefined;
-      if (declared !== undefined) {
-        throw new RunError('load', `${req.field}.csv.${which}: a declared format ("${declared}") is not supported on engine: spark yet; use engine: duckdb, or write the file's ${which === 'dateFormat' ? 'dates' : 'timestamps'} year-first and remove ${which}`);
-      }
-    }
+    // Refused from the spec before a run (check-without-data.ts); here again for `raas run`,
+    // which reads the spec without that check.
+    const unsupported = req.format === 'csv' ? sparkCsvProblems(req.field, { csv: req.src.csv }) : [];
+    if (unsupported.length) throw new RunError('load', unsupported[0]!);
     const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
     await this.driver.request('load', base);
     if (req.format !== 'csv') return req.files;

@@ -44,4 +44,30 @@ describe('problemsWithoutData', () => {
     const problems = await problemsWithoutData(job({ schedule: { cron: '0 25 * * *', timeZone: 'Mars/Olympus' }, summaries: [{ name: 's', sql: 'DROP TABLE recon' }] }));
     expect(problems).toHaveLength(3);
   });
+
+  describe('on engine: spark', () => {
+    it('leaves Spark SQL to Spark\'s own parser (at run start) and still renders its templates', async () => {
+      const spark = { engine: 'spark' };
+      const sparkSql = { left: { uri: 'l.csv', query: "SELECT `id`, amount FROM source WHERE note RLIKE '^[0-9]+$' AND d >= {{ window.startDate }}" }, summaries: [{ name: 's', sql: 'SELECT `status`, count(1) FROM result_table GROUP BY `status`' }] };
+      expect(await problemsWithoutData(job({ ...spark, ...sparkSql }), { window })).toEqual([]);
+      // The same SQL on DuckDB is refused, and an engine override counts like the spec.
+      expect(await problemsWithoutData(job(sparkSql), { window })).not.toEqual([]);
+      expect(await problemsWithoutData(job(sparkSql), { window, engine: 'spark' })).toEqual([]);
+      expect(await problemsWithoutData(job({ ...spark, left: { uri: 'l.csv', query: 'SELECT * FROM source WHERE d = {{ window.day }}' } }), { window })).toEqual([expect.stringMatching(/^spec\.left\.query: .*window\.day/)]);
+    });
+
+    it('refuses the CSV options Spark does not support, naming each field and the fix', async () => {
+      const csv = { dateFormat: '%d/%m/%Y', timestampFormat: '%d/%m/%Y %H:%M', skipRows: 2 };
+      const spec = { engine: 'spark', left: { uri: 'l.csv', csv }, right: { inputs: { bank: { uri: 'b.csv', csv: { skipRows: 1 } } }, query: 'SELECT * FROM bank' } };
+      expect(await problemsWithoutData(job(spec), { window })).toEqual([
+        expect.stringMatching(/^spec\.left\.csv\.dateFormat: a declared format \("%d\/%m\/%Y"\) is not supported on engine: spark yet; use engine: duckdb/),
+        expect.stringMatching(/^spec\.left\.csv\.timestampFormat: .*use engine: duckdb/),
+        expect.stringMatching(/^spec\.left\.csv\.skipRows: .*use engine: duckdb, or remove the preamble/),
+        expect.stringMatching(/^spec\.right\.inputs\.bank\.csv\.skipRows: /),
+      ]);
+      // The same options on DuckDB are fine, and a header: false file without them is fine on Spark.
+      expect(await problemsWithoutData(job({ ...spec, engine: 'duckdb' }), { window })).toEqual([]);
+      expect(await problemsWithoutData(job({ engine: 'spark', left: { uri: 'l.csv', csv: { header: false, skipRows: 0, delimiter: ';' } } }), { window })).toEqual([]);
+    });
+  });
 });

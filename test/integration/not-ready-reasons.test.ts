@@ -73,6 +73,14 @@ const CASES: Array<{ name: string; job: string; breaks: Json; fixes: Json; says:
     fixes: { summaries: null },
     says: /spec\.summaries\[0\]\.sql: does not parse/,
   },
+  {
+    // The fix moves the job back to DuckDB, where the same option is fine.
+    name: 'a CSV option engine: spark does not support',
+    job: 'spark-csv',
+    breaks: { engine: 'spark', left: { name: 'ledger', uri: 's3://ledger/orders/{{ window.startDate }}.csv', csv: { skipRows: 1 } } },
+    fixes: { engine: null },
+    says: /spec\.left\.csv\.skipRows: skipping lines before the header is not supported on engine: spark yet; use engine: duckdb/,
+  },
 ];
 
 describe('a ReconJob edited into a spec that cannot run, on the real control plane', { timeout: 240_000 }, () => {

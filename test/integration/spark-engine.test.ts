@@ -87,9 +87,10 @@ describe('user SQL on the spark engine is checked on Spark\'s own parser', () =>
 });
 
 describe('a declared CSV date format on the spark engine', () => {
-  it.for<[string, Record<string, string>, RegExp]>([
+  it.for<[string, Record<string, string | number>, RegExp]>([
     ['dateFormat', { dateFormat: '%d/%m/%Y' }, /^spec\.right\.csv\.dateFormat: a declared format \("%d\/%m\/%Y"\) is not supported on engine: spark yet; use engine: duckdb/],
     ['timestampFormat', { timestampFormat: '%d/%m/%Y %H:%M' }, /^spec\.right\.csv\.timestampFormat: a declared format \("%d\/%m\/%Y %H:%M"\) is not supported on engine: spark yet/],
+    ['skipRows', { skipRows: 1 }, /^spec\.right\.csv\.skipRows: skipping lines before the header is not supported on engine: spark yet/],
   ])('%s is refused in one line, never read by a guess', { timeout: 600_000 }, async ([, declared, message], ctx) => {
     await sparkAvailable(ctx);
     // Day-first dates: Spark's own reader would take them as text, DuckDB with the format as dates.
