@@ -216,6 +216,16 @@ class Driver:
         if shared:
             path, fs = self.hadoop_path(shared)
             fs.delete(path, True)
+            # S3A keeps a parent "directory" alive with a marker object (.raas-spark/) when
+            # its last child goes. Remove the marker once nothing is under it; another run's
+            # files are never touched (a non-recursive delete refuses a non-empty directory,
+            # and in S3 a marker never holds the objects that share its prefix).
+            parent = path.getParent()
+            try:
+                if parent is not None and fs.exists(parent) and len(fs.listStatus(parent)) == 0:
+                    fs.delete(parent, False)
+            except Exception:  # noqa: BLE001 - a marker left behind is harmless; the run's files are gone
+                pass
 
     def stop(self):
         """Deletes every shared directory a run left, then stops Spark and its JVM.
