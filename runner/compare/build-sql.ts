@@ -384,18 +384,27 @@ export function reconStatsSql(plan: ComparePlan, d: Dialect = duckdb): string {
   return `SELECT ${parts.join(', ')} FROM recon`;
 }
 
-/** Asks the data how wide a text or float column's numbers are, and whether any is not a number. */
-export function numericProbeSql(relation: string, column: string, d: Dialect = duckdb): string {
-  const v = `trim(CAST(${d.ident(column)} AS ${d.text}))`;
+/**
+ * Asks the data how wide the numbers of text or float columns are, and whether any value is
+ * not a number: one scan for all of `columns`, turned into (column, value) rows by the SQL
+ * standard's UNPIVOT (DuckDB and Spark both speak it), so each regular expression is written
+ * once however many columns there are (a wide file has hundreds; a question per column read
+ * the input again each time, and one aggregate per column made the statement itself slow to
+ * plan). One row per column that has a non-NULL value: `col` is `v<i>` for column i;
+ * `bad`, `example`, `int_digits`, `scale`. A column without a row holds only NULLs.
+ */
+export function numericProbesSql(relation: string, columns: readonly string[], d: Dialect = duckdb): string {
+  if (columns.length === 0) throw new Error('internal: numericProbesSql needs at least one column');
   const isNumber = `(${d.fullMatch('v', NUMBER_PATTERN)} AND ${d.containsMatch('v', '[0-9]')})`;
   // Groups are taken from the whole text only (anchored), as the match above requires.
   const group = (g: number) => d.regexExtract('v', `^${NUMBER_PATTERN}$`, g);
   const exp = `coalesce(TRY_CAST(nullif(${group(3)}, '') AS INTEGER), 0)`;
+  const values = columns.map((c, i) => `trim(CAST(${d.ident(c)} AS ${d.text})) AS v${i}`);
   return (
-    `SELECT count(*) FILTER (WHERE NOT ${isNumber}) AS bad, any_value(v) FILTER (WHERE NOT ${isNumber}) AS example, ` +
+    `SELECT col, count(*) FILTER (WHERE NOT ${isNumber}) AS bad, any_value(v) FILTER (WHERE NOT ${isNumber}) AS example, ` +
     `coalesce(max(greatest(length(${d.trimLeadingZeros(group(1))}) + ${exp}, 1)) FILTER (WHERE ${isNumber}), 1) AS int_digits, ` +
     `coalesce(max(greatest(length(${group(2)}) - ${exp}, 0)) FILTER (WHERE ${isNumber}), 0) AS scale ` +
-    `FROM (SELECT ${v} AS v FROM ${d.ident(relation)}) WHERE v IS NOT NULL`
+    `FROM (SELECT ${values.join(', ')} FROM ${d.ident(relation)}) UNPIVOT (v FOR col IN (${columns.map((_, i) => `v${i}`).join(', ')})) GROUP BY col`
   );
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReconJobSpec } from '../spec/schema.ts';
 import { castNeedsProbe, decideCoercion, normalizeType } from './column-types.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type Column } from './plan.ts';
-import { decimalTypeFor, keyedViewSql, modeFilter, numericProbeSql, reconTableSql, publicColumns } from './build-sql.ts';
+import { decimalTypeFor, keyedViewSql, modeFilter, numericProbesSql, reconTableSql, publicColumns } from './build-sql.ts';
 import { numberToDecimalText, quoteIdent, quoteLiteral } from './sql-text.ts';
 import { readerSql, rowsViewSql } from './source-sql.ts';
 
@@ -144,7 +144,13 @@ describe('buildCompareSql fragments', () => {
     expect(readerSql({ uri: 'x', csv: { delimiter: "'" } }, 'csv', ["/tmp/it's.csv"], ['amount'])).toBe(
       `read_csv(['/tmp/it''s.csv'], delim = '''', header = true, quote = '"', escape = '"', types = {'amount': 'VARCHAR'})`,
     );
-    expect(numericProbeSql('left_rows', 'a')).toContain('FROM "left_rows"');
+    expect(numericProbesSql('left_rows', ['a'])).toContain('FROM "left_rows"');
+    // Every column in one scan, each answering under its own index.
+    const many = numericProbesSql('left_rows', ['a', 'b"c']);
+    expect(many.match(/FROM "left_rows"/g)).toHaveLength(1);
+    expect(many).toContain('trim(CAST("b""c" AS VARCHAR)) AS v1');
+    expect(many).toContain('UNPIVOT (v FOR col IN (v0, v1)) GROUP BY col');
+    expect(() => numericProbesSql('left_rows', [])).toThrow(/at least one column/);
   });
 });
 

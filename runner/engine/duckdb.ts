@@ -13,7 +13,7 @@ import { numberOf, RunError } from '../run/context.ts';
 import { checkUserSql } from '../run/user-sql-check.ts';
 import { isUsed } from '../compare/misread-dates.ts';
 import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
-import { probeNumeric } from '../run/probes.ts';
+import { assertComparableWidth, probeNumerics } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
 
@@ -165,14 +165,14 @@ export class DuckEngine implements Engine {
     const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
-    for (const column of floats) {
-      // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
-      // has one spelling) stay text, exactly as written; anything else that wide is refused.
-      const wholeJson = format !== 'csv';
-      const shape = await probeNumeric(this, view, side, column, side, undefined, wholeJson);
+    // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer
+    // has one spelling) stay text, exactly as written; anything else that wide is refused.
+    const wholeJson = format !== 'csv';
+    const shapes = await probeNumerics(this, view, side, floats.map((column) => ({ column })), side, wholeJson);
+    for (const [column, shape] of shapes) {
       if (shape.intDigits + shape.scale > 38) {
         if (shape.scale === 0) continue;
-        await probeNumeric(this, view, side, column, side);
+        assertComparableWidth(shape, column, side, side);
       }
       const precision = Math.min(38, shape.intDigits + shape.scale);
       decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });

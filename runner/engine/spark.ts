@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { classifyType } from '../compare/column-types.ts';
 import { spark as sparkDialect } from '../compare/dialect.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
-import { probeNumeric } from '../run/probes.ts';
+import { probeNumerics } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
 import { atProcessEnd } from './process-end.ts';
@@ -318,8 +318,8 @@ export class SparkEngine implements Engine {
     const raw = `${req.view}__raw`;
     await this.driver.request('load', { ...base, view: raw, stringColumns: floats });
     const casts = new Map<string, string>();
-    for (const column of floats) {
-      const shape = await probeNumeric(this, raw, req.side, column, req.side);
+    const shapes = await probeNumerics(this, raw, req.side, floats.map((column) => ({ column })), req.side);
+    for (const [column, shape] of shapes) {
       const precision = Math.min(38, shape.intDigits + shape.scale);
       casts.set(column, `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})`);
     }

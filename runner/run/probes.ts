@@ -1,32 +1,65 @@
 // Questions only the data can answer, asked through any engine: how wide a text or float
 // column's numbers are (for the exact DECIMAL both sides are read as), refused with an
-// example when a value is not a number.
-import { numericProbeSql } from '../compare/build-sql.ts';
+// example when a value is not a number. All columns of one relation are asked in one scan.
+import { numericProbesSql } from '../compare/build-sql.ts';
 import type { NumericShape, Side } from '../compare/plan.ts';
 import type { Engine } from '../engine/engine.ts';
 import { numberOf, RunError } from './context.ts';
 
-export async function probeNumeric(
-  engine: Engine,
+/** One column to ask about; `field` is the spec field named in a refusal (e.g. spec.compare[2]). */
+export interface NumericProbe {
+  column: string;
+  field?: string | undefined;
+}
+
+/** Columns per statement: one scan each, and a statement size every engine parses quickly. */
+const COLUMNS_PER_SCAN = 500;
+
+/**
+ * The numeric shape of each column (by name), refusing the first column (in the order given)
+ * that holds a value that is not a number, or, unless `allowWide`, numbers wider than 38
+ * digits. With `allowWide` the caller decides what a wide column means.
+ */
+export async function probeNumerics(
+  engine: Pick<Engine, 'rows' | 'dialect'>,
   relation: string,
   side: Side,
-  column: string,
+  probes: readonly NumericProbe[],
   sideName: string,
-  field?: string,
   allowWide = false,
-): Promise<NumericShape> {
-  const r = await engine.one(numericProbeSql(relation, column, engine.dialect));
-  const bad = numberOf(r.bad);
-  if (bad > 0) {
-    throw new RunError(
-      'compare',
-      `${field ? `${field}: ` : ''}column "${column}" on the ${side} side (${sideName}) is compared as a number but ${bad} value(s) are not numbers, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
-    );
+): Promise<Map<string, NumericShape>> {
+  const shapes = new Map<string, NumericShape>();
+  const unique = probes.filter((p, i) => probes.findIndex((q) => q.column === p.column) === i);
+  for (let from = 0; from < unique.length; from += COLUMNS_PER_SCAN) {
+    const chunk = unique.slice(from, from + COLUMNS_PER_SCAN);
+    const rows = await engine.rows(numericProbesSql(relation, chunk.map((p) => p.column), engine.dialect));
+    const byColumn = new Map(rows.map((r) => [String(r.col), r]));
+    for (const [i, p] of chunk.entries()) {
+      // No row: every value is NULL, which is no number to size.
+      const r = byColumn.get(`v${i}`) ?? { bad: 0, int_digits: 1, scale: 0 };
+      const bad = numberOf(r.bad);
+      const prefix = p.field ? `${p.field}: ` : '';
+      if (bad > 0) {
+        throw new RunError(
+          'compare',
+          `${prefix}column "${p.column}" on the ${side} side (${sideName}) is compared as a number but ${bad} value(s) are not numbers, e.g. ${JSON.stringify(r.example)}; clean or cast them in spec.${side}.query`,
+        );
+      }
+      const shape = { intDigits: numberOf(r.int_digits), scale: numberOf(r.scale) };
+      if (!allowWide) assertComparableWidth(shape, p.column, side, sideName);
+      shapes.set(p.column, shape);
+    }
   }
-  const intDigits = numberOf(r.int_digits);
-  const scale = numberOf(r.scale);
-  if (intDigits + scale > 38 && !allowWide) {
-    throw new RunError('compare', `column "${column}" on the ${side} side (${sideName}) has numbers with ${intDigits + scale} digits; at most 38 can be compared exactly`);
-  }
-  return { intDigits, scale };
+  return shapes;
+}
+
+/** Refuses numbers wider than the 38 digits a DECIMAL holds. */
+export function assertComparableWidth(shape: NumericShape, column: string, side: Side, sideName: string): void {
+  const digits = shape.intDigits + shape.scale;
+  if (digits > 38) throw new RunError('compare', `column "${column}" on the ${side} side (${sideName}) has numbers with ${digits} digits; at most 38 can be compared exactly`);
+}
+
+/** One column's shape (probeNumerics for a single column). */
+export async function probeNumeric(engine: Pick<Engine, 'rows' | 'dialect'>, relation: string, side: Side, column: string, sideName: string, field?: string): Promise<NumericShape> {
+  return (await probeNumerics(engine, relation, side, [{ column, field }], sideName)).get(column)!;
 }

@@ -6,7 +6,7 @@ import { castNeedsProbe } from '../../compare/column-types.ts';
 import { finalizePlan, PlanError, probeKey, resolveColumns, type Column, type ComparePlan, type NumericShape } from '../../compare/plan.ts';
 import type { Engine } from '../../engine/engine.ts';
 import { numberOf, RunError, type RunContext } from '../context.ts';
-import { probeNumeric } from '../probes.ts';
+import { probeNumerics } from '../probes.ts';
 import { noRows, type Loaded } from './load.ts';
 
 export interface Planned {
@@ -33,9 +33,11 @@ export async function planCompare(ctx: RunContext, engine: Engine, loaded: Loade
     }
   });
   const probed = new Map<string, NumericShape>();
-  for (const p of resolved.probes) {
-    const shape = await ctx.step('compare', undefined, async () => probeNumeric(engine, rel[p.side], p.side, p.column, names[p.side], p.field));
-    probed.set(probeKey(p.side, p.column), shape);
+  for (const side of ['left', 'right'] as const) {
+    const asked = resolved.probes.filter((p) => p.side === side);
+    if (asked.length === 0) continue;
+    const shapes = await ctx.step('compare', undefined, async () => probeNumerics(engine, rel[side], side, asked, names[side]));
+    for (const [column, shape] of shapes) probed.set(probeKey(side, column), shape);
   }
   const plan: ComparePlan = await ctx.step('compare', undefined, async () => finalizePlan(resolved, probed));
   // Text read as BOOLEAN, DATE or a timestamp: a value that does not convert is named here,
