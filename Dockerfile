@@ -65,19 +65,50 @@ USER 10001:10001
 ENTRYPOINT ["node", "/app/bin/raas.js"]
 CMD ["--help"]
 
-# The Spark runner: the runtime plus Java 17 and pyspark (keep the pin in step with
-# scripts/install-spark.sh). The runner pod is the Spark driver; executor pods run this
-# image too (spec.spark.image), started by Spark's own Kubernetes scheduler.
-FROM runtime AS raas-spark
-USER root
+# The Spark runner's software (raas-spark target): pyspark in a venv, and the S3A jars on
+# Spark's own classpath, so the driver and every executor read s3:// without fetching jars
+# at run time. Keep the pyspark pin in step with scripts/install-spark.sh. Built from the
+# base alone, so a change to the sources does not redo these downloads.
+FROM ${NODE_IMAGE} AS spark-build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends openjdk-17-jre-headless python3 python3-venv procps \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get install -y --no-install-recommends python3 python3-venv \
+ && rm -rf /var/lib/apt/lists/*
+RUN --mount=type=secret,id=npmca \
+    if [ -s /run/secrets/npmca ]; then export PIP_CERT=/run/secrets/npmca; fi \
  && python3 -m venv /opt/raas-spark \
- && /opt/raas-spark/bin/pip install --no-cache-dir pyspark==4.3.0
+ && /opt/raas-spark/bin/pip install --no-cache-dir --disable-pip-version-check pyspark==4.3.0 \
+ && ln -s "$(/opt/raas-spark/bin/python -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')" /opt/raas-spark/spark
+COPY scripts/spark/s3-jars.txt scripts/spark/fetch-jars.mjs /tmp/spark/
+RUN --mount=type=secret,id=npmca \
+    if [ -s /run/secrets/npmca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npmca; fi \
+ && node /tmp/spark/fetch-jars.mjs /tmp/spark/s3-jars.txt /opt/raas-spark/spark/jars
+
+# Java for Spark: Debian trixie ships OpenJDK 21 (not 17), which Spark 4 supports.
+FROM ${NODE_IMAGE} AS spark-os
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends openjdk-21-jre-headless python3 procps \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=spark-build /opt/raas-spark /opt/raas-spark
+
+# The Spark runner: the same application as `raas`, plus Java and pyspark. The runner pod is
+# the Spark driver; executor pods run this image too (spec.spark.image), started by Spark's
+# own Kubernetes scheduler with the argument `executor`, which the entrypoint hands to
+# Spark's executor backend (docs/adr/0160-spark-on-kubernetes.md).
+FROM spark-os AS raas-spark
+ENV NODE_ENV=production \
+    TMPDIR=/tmp \
+    RAAS_SPARK_PYTHON=/opt/raas-spark/bin/python \
+    SPARK_HOME=/opt/raas-spark/spark
+# The same user as the runtime stage (no useradd in a minimal base).
+RUN echo 'raas:x:10001:' >> /etc/group \
+ && echo 'raas:x:10001:10001:raas:/tmp:/usr/sbin/nologin' >> /etc/passwd
+WORKDIR /app
+COPY --from=runtime /app ./
 COPY runner/engine/spark_driver.py ./runner/engine/spark_driver.py
-ENV RAAS_SPARK_PYTHON=/opt/raas-spark/bin/python
+COPY scripts/spark/entrypoint.sh /opt/raas-spark/entrypoint.sh
 USER 10001:10001
+ENTRYPOINT ["/opt/raas-spark/entrypoint.sh"]
+CMD ["--help"]
 
 # `raas` (operator and runner), the default target: the last stage, without Java.
 FROM runtime AS raas

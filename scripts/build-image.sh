@@ -5,10 +5,15 @@
 #
 #   scripts/build-image.sh            # -> localhost/raas:0.1.0, printed on the last line
 #   RAAS_IMAGE=localhost/raas:dev scripts/build-image.sh
+#   scripts/build-image.sh --target raas-spark   # -> localhost/raas-spark:0.1.0 (Java + pyspark)
+#   scripts/build-image.sh --print-content-tag   # prints localhost/raas:src-<hash> instead
 #
 # Reused when nothing the build reads has changed: the image is also tagged with a hash of
 # the build context (Dockerfile, .dockerignore and the files it lets in), and a build whose
-# hash already has an image only re-tags it.
+# hash already has an image only re-tags it. The version tag is shared by every checkout on
+# the host (a build elsewhere re-tags it); --print-content-tag prints the content-addressed
+# tag instead, which names this checkout's image until its files change: what the sandbox
+# and the tests run.
 #
 # Host settings (docs/adr/0100-real-node.md): runc, since crun refuses a hybrid cgroup
 # layout; rlimits (open files, processes) set below the host's, never above, since a
@@ -19,7 +24,17 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-IMAGE="${RAAS_IMAGE:-localhost/raas:$(node -p 'require("./package.json").version')}"
+# The Dockerfile target: raas (operator and runner) or raas-spark (runners of spark jobs).
+TARGET=raas
+PRINT_CONTENT_TAG=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --target) TARGET="${2:?--target needs a name (raas or raas-spark)}"; shift 2 ;;
+    --print-content-tag) PRINT_CONTENT_TAG=1; shift ;;
+    *) echo "build-image: unknown argument $1 (usage: build-image.sh [--target raas|raas-spark] [--print-content-tag])" >&2; exit 2 ;;
+  esac
+done
+IMAGE="${RAAS_IMAGE:-localhost/$TARGET:$(node -p 'require("./package.json").version')}"
 BASE_IMAGE="${RAAS_NODE_BASE_IMAGE:-localhost/raas-node-base:trixie}"
 CA_BUNDLE="${RAAS_BUILD_CA_BUNDLE:-${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}}"
 PODMAN=(podman --runtime runc --cgroup-manager cgroupfs --events-backend file)
@@ -48,7 +63,7 @@ context_hash() {
         else if (!ig.ignores(p)) h.update(`${p}\0`).update(readFileSync(p)).update("\0");
       }
     };
-    h.update(readFileSync("Dockerfile")).update(readFileSync(".dockerignore")).update(readFileSync("'"$BASE_TAR_ID"'"));
+    h.update("'"$TARGET"'\0").update(readFileSync("Dockerfile")).update(readFileSync(".dockerignore")).update(readFileSync("'"$BASE_TAR_ID"'"));
     walk("");
     console.log(h.digest("hex").slice(0, 16));
   '
@@ -63,7 +78,7 @@ HASH_TAG="${IMAGE%:*}:src-$HASH"
 if "${PODMAN[@]}" image exists "$HASH_TAG"; then
   "${PODMAN[@]}" tag "$HASH_TAG" "$IMAGE"
   echo "build-image: the build context is unchanged since $HASH_TAG; reusing it" >&2
-  echo "$IMAGE"
+  if [ "$PRINT_CONTENT_TAG" = 1 ]; then echo "$HASH_TAG"; else echo "$IMAGE"; fi
   exit 0
 fi
 
@@ -75,6 +90,6 @@ nice -n 10 buildah build --runtime runc --cgroup-manager cgroupfs \
   --isolation oci --network host --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 --layers \
   --build-arg "NODE_IMAGE=$BASE_IMAGE" "${secret[@]}" \
   --label "dev.raas.context-hash=$HASH" \
-  --target raas -t "$IMAGE" -t "$HASH_TAG" -f Dockerfile . >&2
+  --target "$TARGET" -t "$IMAGE" -t "$HASH_TAG" -f Dockerfile . >&2
 echo "build-image: built in $(( $(date +%s) - start ))s" >&2
-echo "$IMAGE"
+if [ "$PRINT_CONTENT_TAG" = 1 ]; then echo "$HASH_TAG"; else echo "$IMAGE"; fi

@@ -33,7 +33,7 @@ export function desiredRunJob(run: StoredReconRun, job: StoredReconJob, opts: Ru
       activeDeadlineSeconds: job.spec.runner?.activeDeadlineSeconds ?? DEFAULT_ACTIVE_DEADLINE_SECONDS,
       template: {
         metadata: { labels: { ...labels } },
-        spec: podSpecForRun(job, opts, explicitRunEnv(run.metadata.name, run.spec.window)),
+        spec: podSpecForRun(job, opts, explicitRunEnv(run.metadata.name, run.spec.window), { name: run.metadata.name, uid: run.metadata.uid }),
       },
     },
   };

@@ -5,7 +5,7 @@ import type { V1EnvVar, V1PodSpec, V1SecurityContext } from './k8s-types.ts';
 import type { RunnerPolicy } from './runner-policy.ts';
 import type { StoredReconJob } from './types.ts';
 import { CATALOG_URL_ENV } from '../../runner/spec/connections.ts';
-import { sparkDriverEnv } from './spark-driver.ts';
+import { sparkDriverEnv, type RunOwner } from './spark-driver.ts';
 
 export interface RunnerOptions {
   /** The operator's own image, used when spec.runner.image is not set. */
@@ -70,7 +70,8 @@ function catalogEnv(job: StoredReconJob): V1EnvVar[] {
   return ref ? [{ name: CATALOG_URL_ENV, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key ?? 'url' } } }] : [];
 }
 
-export function podSpecForRun(job: StoredReconJob, opts: RunnerOptions, env: V1EnvVar[]): V1PodSpec {
+/** owner: the ReconRun, when it exists before its Job (manual runs and backfills); spark executors name it as owner. */
+export function podSpecForRun(job: StoredReconJob, opts: RunnerOptions, env: V1EnvVar[], owner?: RunOwner): V1PodSpec {
   const runner = job.spec.runner;
   const resources = runner?.resources;
   return {
@@ -102,7 +103,7 @@ export function podSpecForRun(job: StoredReconJob, opts: RunnerOptions, env: V1E
           ...(runner?.memoryLimit ? [{ name: 'RAAS_MEMORY_LIMIT', value: runner.memoryLimit }] : []),
           ...catalogEnv(job),
           ...env,
-          ...(job.spec.engine === 'spark' ? sparkDriverEnv(job, runner?.image ?? opts.image) : []),
+          ...(job.spec.engine === 'spark' ? sparkDriverEnv(job, runner?.image ?? opts.image, { uid: RUNNER_UID, container: restrictedContainer(), owner }) : []),
         ],
         ...(runner?.envFrom?.length
           ? {

@@ -3,6 +3,8 @@ import { explicitRunEnv, podSpecForRun } from './pod-spec.ts';
 import { DEFAULT_RUNNER_POLICY } from './runner-policy.ts';
 import { SPARK_MASTER_IN_CLUSTER, sparkMemory, sparkPolicyProblems } from './spark-driver.ts';
 import { reconJob } from '../../test/support/desired-fixtures.ts';
+import type { V1Pod } from './k8s-types.ts';
+import { labelValue } from './names.ts';
 
 const opts = { image: 'ghcr.io/raas/raas:1.0.0' };
 
@@ -32,14 +34,45 @@ describe('the runner pod of a spark job is the Spark driver', () => {
       'spark.executor.cores': '2',
       'spark.executor.memory': '4096m',
       'spark.driver.host': '$(RAAS_POD_IP)',
-      'spark.driver.bindAddress': '0.0.0.0',
+      'spark.driver.bindAddress': '$(RAAS_POD_IP)',
       'spark.kubernetes.driver.pod.name': '$(RAAS_POD_NAME)',
       'spark.kubernetes.authenticate.caCertFile': '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
       'spark.kubernetes.authenticate.oauthTokenFile': '/var/run/secrets/kubernetes.io/serviceaccount/token',
       'spark.kubernetes.executor.label.app.kubernetes.io/managed-by': 'raas',
       'spark.kubernetes.executor.label.raas.dev/job': 'orders-vs-settlements',
       'spark.kubernetes.executor.label.raas.dev/run': '$(RAAS_RUN_NAME)',
+      'spark.kubernetes.executor.request.cores': '2',
+      'spark.kubernetes.executor.podTemplateContainerName': 'spark-executor',
+      'spark.kubernetes.driver.ownPersistentVolumeClaim': 'false',
+      'spark.kubernetes.driver.reusePersistentVolumeClaim': 'false',
     });
+  });
+
+  it('executor pods are locked down like the runner and, for a manual run or backfill, owned by the ReconRun', () => {
+    const job = reconJob({ engine: 'spark', runner: { serviceAccountName: 'raas-spark' }, spark: { executorCpuRequest: '250m' } });
+    const run = { name: 'orders-vs-settlements-backfill-20240101-' + 'x'.repeat(40), uid: 'uid-1' };
+    const pod = podSpecForRun(job, opts, explicitRunEnv(run.name, { start: '2024-01-01T00:00:00Z', end: '2024-01-02T00:00:00Z' }), run);
+    const byName = Object.fromEntries((pod.containers[0]!.env ?? []).map((x) => [x.name, x.value]));
+    const conf = JSON.parse(byName.RAAS_SPARK_CONF!) as Record<string, string>;
+    expect(conf['spark.kubernetes.executor.request.cores']).toBe('250m');
+    expect(conf['spark.executor.cores']).toBe('1');
+    // The run's label as its Job's carries it: cut to a label value's 63 characters.
+    expect(conf['spark.kubernetes.executor.label.raas.dev/run']).toBe(labelValue(run.name));
+    expect(labelValue(run.name).length).toBeLessThanOrEqual(63);
+    const template = JSON.parse(byName.RAAS_SPARK_EXECUTOR_TEMPLATE!) as V1Pod;
+    expect(template.metadata?.ownerReferences).toEqual([{ apiVersion: 'raas.dev/v1alpha1', kind: 'ReconRun', name: run.name, uid: 'uid-1' }]);
+    expect(template.spec?.automountServiceAccountToken).toBe(false);
+    expect(template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 });
+    const c = template.spec?.containers[0];
+    expect(c?.name).toBe(conf['spark.kubernetes.executor.podTemplateContainerName']);
+    expect(c?.securityContext).toEqual(pod.containers[0]!.securityContext);
+    expect(c?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+  });
+
+  it('a scheduled run (its ReconRun made after the Job) leaves the executors owned by the driver pod alone', () => {
+    const pod = podSpecForRun(reconJob({ engine: 'spark', runner: { serviceAccountName: 'raas-spark' } }), opts, []);
+    const template = JSON.parse(pod.containers[0]!.env!.find((x) => x.name === 'RAAS_SPARK_EXECUTOR_TEMPLATE')!.value!) as V1Pod;
+    expect(template.metadata).toEqual({});
   });
 
   it('defaults: two executors of one core and 2GB, the runner image', () => {

@@ -24,6 +24,8 @@ export interface RealNodeSandboxOptions {
   namespace?: string;
   /** Image to run; default: built from this checkout by scripts/build-image.sh. */
   image?: string;
+  /** More images to import into the node (the raas-spark image for spark runners). */
+  extraImages?: string[];
   /** Extra `helm install --set` values (the e2e test shortens the lease, say). */
   helmSet?: string[];
   /** Also write the S3 test server's AWS_* settings here as export lines. */
@@ -64,10 +66,14 @@ export function findHelmBinary(env: NodeJS.ProcessEnv = process.env): string {
   return found;
 }
 
-/** scripts/build-image.sh: builds the image or reuses the one of an unchanged build context. */
-export async function buildImage(progress: (line: string) => void, signal?: AbortSignal): Promise<string> {
+/**
+ * scripts/build-image.sh: builds the image (a Dockerfile target) or reuses the one of an
+ * unchanged build context. Answers the content-addressed tag (localhost/raas:src-<hash>), not
+ * the version tag that a build in another checkout on the same host re-tags.
+ */
+export async function buildImage(progress: (line: string) => void, signal?: AbortSignal, target: 'raas' | 'raas-spark' = 'raas'): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'build-image.sh')], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
+    const child = spawn('bash', [join(REPO_ROOT, 'scripts', 'build-image.sh'), '--target', target, '--print-content-tag'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(signal ? { signal } : {}) });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -127,7 +133,7 @@ export async function startRealNodeSandbox(o: RealNodeSandboxOptions, say: (line
     }
     checkAborted();
     progress(`raas sandbox: starting the node (containerd, kubelet, kube-scheduler) with ${image}`);
-    node = await startRealNode({ controlPlane: cp, network, images: [image] });
+    node = await startRealNode({ controlPlane: cp, network, images: [...new Set([image, ...(o.extraImages ?? [])])] });
     checkAborted();
     const s3Port = Number(new URL(s3.endpoint).port);
     const s3EndpointForPods = `http://${await node.expose(s3Port)}`;

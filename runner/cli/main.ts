@@ -186,9 +186,23 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option('--engine <engine>', 'compare engine, overriding spec.engine (spark runs local[*] unless RAAS_SPARK_MASTER is set)').choices(['duckdb', 'spark']))
     .option('-q, --quiet', 'no progress lines on stderr')
     .action(async (flags: RunFlags) => {
-      // A spark run's driver process is unreferenced: when the CLI exits, its stdin closes
-      // and the driver (and its JVM) stop.
-      exitCode = await runCommand(flags);
+      // A runner pod being deleted gets SIGTERM: Spark still stops (deleting its executor
+      // pods) before the process ends, within the pod's grace period. Without a handler Node
+      // would die at once (or, as a container's PID 1, ignore the signal until SIGKILL).
+      process.once('SIGTERM', () => {
+        void import('../engine/process-end.ts')
+          .then(({ endEngines }) => endEngines())
+          .finally(() => process.exit(128 + 15));
+      });
+      try {
+        exitCode = await runCommand(flags);
+      } finally {
+        // Success or failure, the run's exit code and termination message are decided; a
+        // spark run's driver now stops Spark (deleting its executor pods on Kubernetes) and
+        // exits before this process does, where a container's end would kill it first.
+        const { endEngines } = await import('../engine/process-end.ts');
+        await endEngines();
+      }
     });
 
   program

@@ -8,7 +8,7 @@ export async function openEngine(name: EngineName, ctx: RunContext): Promise<Eng
   const { opts, workDir } = ctx;
   if (name === 'spark') {
     const { SparkEngine } = await import('./spark.ts');
-    return SparkEngine.open({ env: ctx.env, progress: ctx.progress, ...(opts.onSql ? { onSql: opts.onSql } : {}) });
+    return SparkEngine.open({ env: ctx.env, out: { uri: ctx.outUri, runName: opts.runName }, progress: ctx.progress, ...(opts.onSql ? { onSql: opts.onSql } : {}) });
   }
   return DuckEngine.open({
     workDir,

@@ -4,7 +4,8 @@
 // Spark session in it, so temporary views never leak between runs. The master is local[*]
 // unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ import { UserSqlError } from '../compare/user-sql.ts';
 import { probeNumerics } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
 import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
+import { atProcessEnd } from './process-end.ts';
+import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { findSpark } from './spark-install.ts';
 import { sparkCsvProblems } from './spark-support.ts';
 import { s3aSettings, sparkPath } from './spark-s3a.ts';
@@ -46,11 +49,19 @@ function driverScript(): string {
   throw new Error('internal: runner/engine/spark_driver.py is missing from this installation');
 }
 
+/** S3A is on Spark's class path: from the install's cache, or in Spark's own jars/ (the raas-spark image puts it there). */
+function hasS3a(jars: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (jars.some((j) => /hadoop-aws/.test(j))) return true;
+  const own = env.SPARK_HOME ? join(env.SPARK_HOME, 'jars') : undefined;
+  return own !== undefined && existsSync(own) && readdirSync(own).some((f) => /^hadoop-aws-.*\.jar$/.test(f));
+}
+
 /** One pyspark process; requests are answered in order. */
 class SparkDriver {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: Error | undefined;
+  private stopping = false;
   private stderrTail: string[] = [];
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
@@ -58,14 +69,15 @@ class SparkDriver {
   static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> {
     const found = findSpark(env);
     if (found instanceof Error) throw found;
-    const conf: Record<string, string> = JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>;
+    const master = env.RAAS_SPARK_MASTER || 'local[*]';
+    // Executors in other pods read and write the run's shared directory on S3 (spark-cluster.ts).
+    const conf: Record<string, string> = { ...(isClusterMaster(master) ? s3aConf(env) : {}), ...(JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>) };
     if (found.jars.length) {
       // In local mode the executors live in the driver's JVM: the S3A jars go on its class
       // path. spark.jars would make Spark copy them (the AWS SDK bundle is ~700 MB) through
       // its file server at every start, which takes minutes and can fail on a busy machine.
       // Executors elsewhere (a cluster master) need spark.jars to receive them.
-      const local = (env.RAAS_SPARK_MASTER || 'local[*]').startsWith('local');
-      const [key, sep] = local ? ['spark.driver.extraClassPath', delimiter] : ['spark.jars', ','];
+      const [key, sep] = isClusterMaster(master) ? ['spark.jars', ','] : ['spark.driver.extraClassPath', delimiter];
       conf[key] = [conf[key], ...found.jars].filter(Boolean).join(sep);
     }
     const child = spawn(found.python, ['-u', driverScript()], {
@@ -87,6 +99,8 @@ class SparkDriver {
       driver.waiting.clear();
       if (shared === started) shared = undefined;
     });
+    // A write to a driver that died fails here; its exit handler reports why.
+    child.stdin.on('error', () => {});
     child.on('error', (err) => {
       driver.exited = err;
       for (const w of driver.waiting.values()) w.reject(err);
@@ -94,7 +108,7 @@ class SparkDriver {
     });
     driver.hold(true);
     try {
-      return { driver, ...(await ready), s3a: found.jars.some((j) => /hadoop-aws/.test(j)) };
+      return { driver, ...(await ready), s3a: hasS3a(found.jars, env) };
     } finally {
       driver.hold(false);
     }
@@ -126,6 +140,7 @@ class SparkDriver {
 
   request<T>(op: string, args: Record<string, unknown>): Promise<T> {
     if (this.exited) return Promise.reject(this.exited);
+    if (this.stopping) return Promise.reject(new Error('the Spark driver is stopping (the process is ending)'));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       if (this.waiting.size === 0) this.hold(true);
@@ -134,9 +149,33 @@ class SparkDriver {
     });
   }
 
-  stop(): void {
+  /**
+   * Ends the driver in order: stdin's end makes it delete what runs left on S3 and stop
+   * Spark (on Kubernetes that deletes the executor pods) and its JVM. After `graceMs`
+   * without an exit it gets SIGTERM, after `termMs` more SIGKILL. Resolves once the
+   * process is gone, with how it ended; the process is referenced meanwhile, so Node does
+   * not exit under the stop.
+   */
+  async stop(graceMs: number, termMs: number): Promise<'stopped' | 'terminated' | 'killed'> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return 'stopped';
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    const within = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        void gone.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    this.stopping = true;
+    this.hold(true);
     this.child.stdin.end();
+    if (await within(graceMs)) return 'stopped';
     this.child.kill('SIGTERM');
+    if (await within(termMs)) return 'terminated';
+    this.child.kill('SIGKILL');
+    await gone;
+    return 'killed';
   }
 }
 
@@ -150,15 +189,30 @@ function sharedDriver(env: NodeJS.ProcessEnv) {
     shared.catch(() => {
       if (shared === started) shared = undefined;
     });
+    // The driver outlives a run (a test process shares it between runs); the process's end stops it.
+    atProcessEnd(() => stopSpark(env));
   }
   return shared;
 }
 
-/** Stops the shared driver (the CLI calls this after a run, so the process exits at once). */
-export async function stopSpark(): Promise<void> {
+const seconds = (text: string | undefined, fallback: number) => (text && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) * 1000 : fallback);
+
+/**
+ * Stops the shared driver and waits until it is gone: Spark stops (deleting its executor
+ * pods on Kubernetes) before the process exits, where a container's end would otherwise
+ * kill it first. RAAS_SPARK_STOP_SECONDS (default 60) is how long an orderly stop may take
+ * before SIGTERM, then SIGKILL 10 s later. A forced end is said on stderr.
+ */
+export async function stopSpark(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const s = shared;
   shared = undefined;
-  if (s) (await s.catch(() => undefined))?.driver.stop();
+  const driver = s && (await s.catch(() => undefined))?.driver;
+  if (!driver) return;
+  const graceMs = seconds(env.RAAS_SPARK_STOP_SECONDS, 60_000);
+  const how = await driver.stop(graceMs, 10_000);
+  if (how !== 'stopped') {
+    process.stderr.write(`raas: the Spark driver did not stop within ${graceMs / 1000} s and was ${how === 'killed' ? 'killed' : 'terminated'}; executor pods it started may be left to their owner references\n`);
+  }
 }
 
 export class SparkEngine implements Engine {
@@ -170,14 +224,22 @@ export class SparkEngine implements Engine {
     private readonly sid: string,
     private readonly s3a: boolean,
     private readonly onSql?: (sql: string) => void,
+    private readonly progress?: (line: string) => void,
   ) {}
 
-  static async open(opts: { env: NodeJS.ProcessEnv; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
+  /** out: the run's output URI and name, where executors in other pods share files with the driver. */
+  static async open(opts: { env: NodeJS.ProcessEnv; out: { uri: string; runName: string }; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
+    let shared: string | undefined;
+    if (isClusterMaster(opts.env.RAAS_SPARK_MASTER || 'local[*]')) {
+      const dir = sharedDir(opts.out.uri, opts.out.runName, randomUUID().slice(0, 8));
+      if (dir instanceof Error) throw new RunError('load', dir.message);
+      shared = dir;
+    }
     const { driver, version, master, s3a } = await sharedDriver(opts.env);
     // The run's own S3A settings (endpoint, credentials) on its own session.
-    const sid = await driver.request<string>('open', { conf: s3aSettings(opts.env) });
+    const sid = await driver.request<string>('open', { conf: s3aSettings(opts.env), ...(shared ? { shared } : {}) });
     opts.progress?.(`load     Spark ${version} (${master})`);
-    return new SparkEngine(driver, sid, s3a, opts.onSql);
+    return new SparkEngine(driver, sid, s3a, opts.onSql, opts.progress);
   }
 
   async run(sql: string): Promise<void> {
@@ -289,7 +351,14 @@ export class SparkEngine implements Engine {
     return (cut > 0 ? lines.slice(0, cut) : lines.slice(0, 3)).filter(Boolean).join(' | ');
   }
 
+  /**
+   * Ends the run's session and deletes its shared directory on S3. A failure to delete is
+   * said as a progress line, not as the run's failure: the results are written already,
+   * and the driver tries again when it stops.
+   */
   async close(): Promise<void> {
-    await this.driver.request('close', { sid: this.sid }).catch(() => {});
+    await this.driver.request('close', { sid: this.sid }).catch((err: unknown) => {
+      this.progress?.(`warning  the Spark session did not close cleanly: ${this.message(err)}`);
+    });
   }
 }

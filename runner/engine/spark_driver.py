@@ -12,6 +12,8 @@ import glob
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import traceback
 import uuid
@@ -142,9 +144,17 @@ class Driver:
         )
         for item in json.loads(os.environ.get("RAAS_SPARK_CONF", "{}")).items():
             builder = builder.config(item[0], item[1])
+        template = os.environ.get("RAAS_SPARK_EXECUTOR_TEMPLATE")
+        if template:
+            # Spark reads the executor pod template from a file (JSON is YAML).
+            path = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"raas-executor-template-{os.getpid()}.json")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(template)
+            builder = builder.config("spark.kubernetes.executor.podTemplateFile", path)
         self.spark = builder.getOrCreate()
         self.spark.sparkContext.setLogLevel("ERROR")
         self.sessions = {}
+        self.shared = {}
 
     def session(self, sid):
         s = self.sessions.get(sid)
@@ -160,15 +170,80 @@ class Driver:
         for k, v in (req.get("conf") or {}).items():
             s.conf.set(k, v)
         self.sessions[sid] = s
+        if req.get("shared"):
+            self.shared[sid] = req["shared"].rstrip("/")
         return sid
 
+    # With executors in other pods, a path on this pod is no path for them: inputs go to the
+    # run's shared directory (a Hadoop URI, s3a://) before Spark reads them, and results are
+    # written there and copied back here, where the runner publishes them.
+    def hadoop_path(self, uri):
+        jvm = self.spark.sparkContext._jvm
+        path = jvm.org.apache.hadoop.fs.Path(uri)
+        return path, path.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration())
+
+    def readable(self, sid, files):
+        shared = self.shared.get(sid)
+        if not shared:
+            return files
+        out = []
+        for local in files:
+            if "://" in local:
+                out.append(local)  # read in place (s3a://): the executors reach it themselves
+                continue
+            dest = f"{shared}/in/{uuid.uuid4().hex}/{os.path.basename(local)}"
+            path, fs = self.hadoop_path(dest)
+            src, _ = self.hadoop_path("file://" + os.path.abspath(local))
+            fs.copyFromLocalFile(False, True, src, path)
+            out.append(dest)
+        return out
+
     def op_close(self, req):
+        # The session goes even when the shared directory cannot be deleted; the failure is
+        # the answer (the runner reports it, the results are already written).
         s = self.sessions.pop(req["sid"], None)
-        if s is not None:
-            for t in s.catalog.listTables():
-                if t.isTemporary:
-                    s.catalog.dropTempView(t.name)
+        try:
+            if s is not None:
+                for t in s.catalog.listTables():
+                    if t.isTemporary:
+                        s.catalog.dropTempView(t.name)
+        finally:
+            self.delete_shared(req["sid"])
         return None
+
+    def delete_shared(self, sid):
+        shared = self.shared.pop(sid, None)
+        if shared:
+            path, fs = self.hadoop_path(shared)
+            fs.delete(path, True)
+            # S3A keeps a parent "directory" alive with a marker object (.raas-spark/) when
+            # its last child goes. Remove the marker once nothing is under it; another run's
+            # files are never touched (a non-recursive delete refuses a non-empty directory,
+            # and in S3 a marker never holds the objects that share its prefix).
+            parent = path.getParent()
+            try:
+                if parent is not None and fs.exists(parent) and len(fs.listStatus(parent)) == 0:
+                    fs.delete(parent, False)
+            except Exception:  # noqa: BLE001 - a marker left behind is harmless; the run's files are gone
+                pass
+
+    def stop(self):
+        """Deletes every shared directory a run left, then stops Spark and its JVM.
+
+        SparkContext.stop() is what makes Spark's Kubernetes scheduler delete its executor
+        pods; the JVM then exits when its stdin (a pipe from this process) closes.
+        """
+        try:
+            for sid in list(self.shared):
+                try:
+                    self.delete_shared(sid)
+                except Exception as e:  # noqa: BLE001 - the others and the stop still happen
+                    print(f"raas: could not delete the Spark shared directory: {str(e).splitlines()[0]}", file=sys.stderr)
+        finally:
+            try:
+                self.spark.stop()
+            finally:
+                stop_jvm()
 
     def op_run(self, req):
         self.session(req["sid"]).sql(req["sql"]).collect()
@@ -205,7 +280,7 @@ class Driver:
 
     def op_load(self, req):
         s = self.session(req["sid"])
-        fmt, files = req["format"], req["files"]
+        fmt, files = req["format"], self.readable(req["sid"], req["files"])
         reader = s.read
         if fmt == "parquet":
             df = reader.parquet(*files)
@@ -258,7 +333,8 @@ class Driver:
         s = self.session(req["sid"])
         df = s.table(req["relation"])
         path, fmt = req["path"], req["format"]
-        tmp = path + ".spark"
+        shared = self.shared.get(req["sid"])
+        tmp = f"{shared}/out/{uuid.uuid4().hex}" if shared else path + ".spark"
         if fmt == "csv":
             from pyspark.sql import functions as F
             from pyspark.sql.types import ArrayType
@@ -271,6 +347,17 @@ class Driver:
             df.coalesce(1).write.mode("overwrite").option("header", "true").csv(tmp)
         else:
             df.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(tmp)
+        if shared:
+            tmp_path, fs = self.hadoop_path(tmp)
+            parts = sorted(str(st.getPath().toString()) for st in fs.globStatus(self.spark.sparkContext._jvm.org.apache.hadoop.fs.Path(tmp + "/part-*")))
+            if len(parts) != 1:
+                raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
+            part, _ = self.hadoop_path(parts[0])
+            dest, _ = self.hadoop_path("file://" + os.path.abspath(path))
+            # Raw local file system: no .crc file next to the result.
+            fs.copyToLocalFile(False, part, dest, True)
+            fs.delete(tmp_path, True)
+            return None
         parts = sorted(glob.glob(os.path.join(tmp, "part-*")))
         if len(parts) != 1:
             raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
@@ -279,18 +366,63 @@ class Driver:
         return None
 
 
+def stop_jvm():
+    """Closes the JVM's stdin (its signal to exit) and waits for it, killing it after a deadline."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    if proc is None:
+        return
+    try:
+        proc.stdin.close()
+    except Exception:  # noqa: BLE001 - the JVM may be gone already
+        pass
+    try:
+        proc.wait(timeout=float(os.environ.get("RAAS_SPARK_JVM_STOP_SECONDS", "30")))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+class Terminated(BaseException):
+    """SIGTERM: leave the request loop and stop Spark in main's finally."""
+
+
+def on_sigterm(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Terminated()
+
+
 def main():
+    signal.signal(signal.SIGTERM, on_sigterm)
     out = sys.stdout
     # Spark and py4j may print to stdout; answers go to the real stdout only.
     sys.stdout = sys.stderr
     try:
         driver = Driver()
+    except Terminated:
+        stop_jvm()
+        return
     except Exception as e:  # noqa: BLE001
         out.write(json.dumps({"id": 0, "error": f"Spark did not start: {e}"}) + "\n")
         out.flush()
+        stop_jvm()
         return
-    out.write(json.dumps({"id": 0, "result": {"version": driver.spark.version, "master": driver.spark.sparkContext.master}}) + "\n")
-    out.flush()
+    try:
+        out.write(json.dumps({"id": 0, "result": {"version": driver.spark.version, "master": driver.spark.sparkContext.master}}) + "\n")
+        out.flush()
+        serve(driver, out)
+    except Terminated:
+        pass
+    finally:
+        # stdin's end (the runner is done) or SIGTERM: Spark stops before this process exits,
+        # and nothing interrupts the stop (the runner's deadline ends in SIGKILL).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        driver.stop()
+
+
+def serve(driver, out):
     for line in sys.stdin:
         if not line.strip():
             continue

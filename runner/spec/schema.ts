@@ -334,6 +334,11 @@ export const sparkSchema = z
     executors: z.number().int().min(1).max(1000).optional().describe('Spark executor pods for a spark run on Kubernetes. Default 2.'),
     executorCores: z.number().int().min(1).max(64).optional().describe('CPU cores per executor. Default 1.'),
     executorMemory: memorySize.optional().describe('Memory per executor (Spark heap), e.g. 4GB. Default 2GB.'),
+    executorCpuRequest: z
+      .string()
+      .regex(/^(?:[1-9]\d*m|\d+(?:\.\d+)?)$/, 'a CPU quantity such as 500m or 2')
+      .optional()
+      .describe('CPU each executor pod requests from the scheduler (a Kubernetes quantity, e.g. 500m). Default: executorCores. Spark still runs executorCores tasks at once per executor.'),
     image: z.string().min(1).optional().describe("Executor container image (the raas-spark image). Default: the runner's image."),
   })
   .describe('Spark settings for engine: spark on Kubernetes (the runner pod is the Spark driver and Spark starts executor pods). Ignored for engine: duckdb.');

@@ -40,6 +40,8 @@ const image = sharedService(
 describe('the image, built without a daemon', { timeout: 1_800_000 }, () => {
   it('carries the compiled build and its runtime files, no TypeScript sources and no tsx', async (ctx) => {
     const ref = await image(ctx);
+    // The content-addressed tag: another checkout's build on this host cannot re-tag it.
+    expect(ref).toMatch(/^localhost\/raas:src-[0-9a-f]{16}$/);
     const inspect = JSON.parse(await ok('podman', [...PODMAN, 'image', 'inspect', ref])) as Json[];
     expect(inspect[0]?.Config).toMatchObject({ User: '10001:10001', Entrypoint: ['node', '/app/bin/raas.js'] });
     const listing = await ok('podman', [...PODMAN, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096', '--entrypoint', 'find', ref, '/app', '-not', '-path', '/app/node_modules/*']);

@@ -18,23 +18,7 @@ import { docBlock } from '../docs/doc-blocks.ts';
 import { repoRoot } from '../support/helm.ts';
 import { sharedService } from '../support/require-service.ts';
 import { waitFor } from '../support/cluster.ts';
-
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- kubectl's JSON, read field by field in assertions
-
-function sh(exe: string, args: string[], env: Record<string, string> = {}, timeout = 300_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(exe, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout, maxBuffer: 64 * 1024 * 1024 }, (err, out, errText) =>
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, out, err: errText }),
-    );
-  });
-}
-
-async function ok(exe: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const r = await sh(exe, args, env);
-  if (r.code !== 0) throw new Error(`${exe} ${args.join(' ')} failed (${r.code}): ${r.err}${r.out}`);
-  return r.out;
-}
+import { KUBECTL, kubectlJson, ok, sh, type Json } from '../support/real-node.ts';
 
 const world = sharedService(
   'the real node (root, containerd, runc, kubelet: scripts/install-kube.sh, scripts/install-node.sh)',
@@ -67,10 +51,6 @@ const world = sharedService(
     await rm(w.dir, { recursive: true, force: true });
   },
 );
-
-async function kubectlJson(env: Record<string, string>, ...args: string[]): Promise<Json> {
-  return JSON.parse(await ok(KUBECTL, [...args, '-o', 'json'], env)) as Json;
-}
 
 async function runPod(s: RealNodeSandbox, env: Record<string, string>, runName: string): Promise<Json> {
   const pods = await kubectlJson(env, '-n', 'finance', 'get', 'pods');

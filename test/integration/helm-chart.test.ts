@@ -417,7 +417,9 @@ describe.sequential('helm chart charts/raas', () => {
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS runtime$/m);
     // The default target is the last stage: the small image; raas-spark is built with --target.
     expect(dockerfile.trim().split('\n').filter((l) => l.startsWith('FROM ')).at(-1)).toBe('FROM runtime AS raas');
-    expect(dockerfile).toMatch(/^FROM runtime AS raas-spark$/m);
+    // raas-spark: the same application (copied from runtime) on a base with Java and pyspark.
+    expect(dockerfile).toMatch(/^FROM spark-os AS raas-spark$/m);
+    expect(dockerfile).toMatch(/^COPY --from=runtime \/app \.\/$/m);
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
     expect(dockerfile).toMatch(/^USER 10001:10001$/m);
@@ -480,6 +482,27 @@ describe.sequential('helm chart charts/raas', () => {
     const bad = helm(ctx, ['template', 'raas', CHART, '--set', 'notifications.webhook.allowDestinations={everywhere}']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/allowDestinations/);
+  });
+
+  it('gives the Spark driver a ServiceAccount only in spark.driverNamespaces: pods and ConfigMaps there, nothing cluster-wide', async (ctx) => {
+    const base = await render(ctx);
+    expect(ofKind(base, 'ServiceAccount').map((a) => a.metadata.name)).not.toContain('raas-spark-driver');
+    const objs = await render(ctx, { spark: { driverNamespaces: ['finance', 'ops'] } });
+    const accounts = ofKind(objs, 'ServiceAccount').filter((a) => a.metadata.name === 'raas-spark-driver');
+    expect(accounts.map((a) => a.metadata.namespace).sort()).toEqual(['finance', 'ops']);
+    const driverRoles = ofKind(objs, 'Role').filter((r) => r.metadata.name === 'raas-spark-driver');
+    expect(driverRoles.map((r) => r.metadata.namespace).sort()).toEqual(['finance', 'ops']);
+    for (const r of driverRoles) {
+      expect(permissions(r.rules)).toEqual([
+        ...perms('core', ['pods', 'configmaps'], ['get', 'list', 'watch', 'create', 'delete', 'deletecollection']),
+      ].sort());
+    }
+    for (const b of ofKind(objs, 'RoleBinding').filter((x) => x.metadata.name === 'raas-spark-driver')) {
+      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'raas-spark-driver', namespace: b.metadata.namespace }]);
+      expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'raas-spark-driver' });
+    }
+    // The operator's own rules are unchanged by it.
+    expect(permissions(one(objs, 'ClusterRole').rules)).toEqual(permissions(one(base, 'ClusterRole').rules));
   });
 
   it('drops the Lease Role without leader election', async (ctx) => {
