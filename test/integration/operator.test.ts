@@ -43,40 +43,33 @@ const readyCondition = async (e: OperatorEnv, name: string, status: 'True' | 'Fa
   (statusOf(await job(e, name)).conditions as Array<Record<string, string>> | undefined)?.find((c) => c.type === 'Ready' && c.status === status);
 const dayOf = (d: Date) => d.toISOString().slice(0, 10);
 
-describe('operator on the real control plane', { timeout: 240_000 }, () => {
-  it('turns a scheduled ReconJob into a CronJob, and the real CronJob controller fires a run with the window from its Job name', async (ctx) => {
-    const e = await env(ctx);
-    // A run fired at minute T covers the day before T (UTC); seed both candidate days.
-    const today = new Date();
-    const yesterday = new Date(today.getTime() - 86_400_000);
-    for (const d of [yesterday, today]) await putDay(e, dayOf(d), 'id,amount\n1,10.00\n2,20.00\n3,30.00\n', 'id,amount\n1,10.00\n2,20.50\n4,40.00\n');
-    await e.kube.createCustom('reconjobs', NS, reconJob('orders', { schedule: { cron: '* * * * *', timeZone: 'UTC' } }));
-    const cron = await waitFor('the CronJob', () => e.get('batch/v1/cronjobs', NS, cronJobName('orders')));
-    expect(cron.spec).toMatchObject({ schedule: '* * * * *', timeZone: 'UTC', concurrencyPolicy: 'Forbid' });
-    expect(meta(cron).ownerReferences?.[0]).toMatchObject({ kind: 'ReconJob', name: 'orders' });
-    await waitFor('Ready=True', () => readyCondition(e, 'orders', 'True'));
-    expect(Date.parse(String(statusOf(await job(e, 'orders')).nextScheduleTime))).toBeGreaterThan(Date.now() - 60_000);
+/**
+ * The ReconJob "orders", scheduled once a day at the next whole minute at least 20 s away
+ * (UTC), so the real CronJob controller fires it exactly once while the file runs. `at` is
+ * that minute in ms since the epoch. Both days a run at that minute may cover are seeded.
+ */
+let scheduled: Promise<{ cron: string; at: number }> | undefined;
+function scheduleOrders(e: OperatorEnv): Promise<{ cron: string; at: number }> {
+  scheduled ??= (async () => {
+    const at = Math.ceil((Date.now() + 20_000) / 60_000) * 60_000;
+    const when = new Date(at);
+    for (const d of [new Date(at - 86_400_000), when]) await putDay(e, dayOf(d), 'id,amount\n1,10.00\n2,20.00\n3,30.00\n', 'id,amount\n1,10.00\n2,20.50\n4,40.00\n');
+    const cron = `${when.getUTCMinutes()} ${when.getUTCHours()} * * *`;
+    await e.kube.createCustom('reconjobs', NS, reconJob('orders', { schedule: { cron, timeZone: 'UTC' } }));
+    return { cron, at };
+  })();
+  return scheduled;
+}
 
-    // The real CronJob controller creates <cronjob>-<minutes since epoch> within a minute.
-    const k8sJob = await waitFor('the CronJob controller to create a Job', async () => (await e.list('batch/v1/jobs', NS, `raas.dev/job=orders`))[0], 90_000);
-    const jobName = meta(k8sJob).name;
-    const minutes = Number(/-(\d+)$/.exec(jobName)?.[1]);
-    const scheduled = new Date(minutes * 60_000);
-    const windowDay = dayOf(new Date(Date.UTC(scheduled.getUTCFullYear(), scheduled.getUTCMonth(), scheduled.getUTCDate()) - 86_400_000));
-    const s = await waitFor('the mirrored run to finish', () => finished(e, jobName), 120_000);
-    expect((await run(e, jobName))!.spec).toMatchObject({ jobRef: { name: 'orders' }, trigger: 'Scheduled', window: { start: `${windowDay}T00:00:00+00:00` } });
-    expect(s, e.outputs.slice(-2).join('\n')).toMatchObject({
-      phase: 'Succeeded',
-      balanced: false,
-      counts: { left: 3, right: 3, matched: 1, mismatched: 1, leftOnly: 1, rightOnly: 1 },
-      diffTotals: { amount: '0.50' },
-      results: { uri: `s3://results/orders/${windowDay}/`, summaryUri: `s3://results/orders/${windowDay}/summary.json` },
-      jobName,
-    });
-    await waitFor('lastRun on the ReconJob', async () => (statusOf(await job(e, 'orders')).lastRun as { name?: string } | undefined)?.name === jobName);
-    // Stop firing every minute for the rest of the file.
-    await e.cluster.patch('reconjobs', NS, 'orders', { spec: { schedule: { cron: '0 2 * * *', timeZone: 'UTC' } } });
-    await waitFor('the CronJob rescheduled', async () => (await e.get('batch/v1/cronjobs', NS, cronJobName('orders')))?.spec && ((await e.get('batch/v1/cronjobs', NS, cronJobName('orders')))!.spec as { schedule: string }).schedule === '0 2 * * *');
+describe('operator on the real control plane', { timeout: 240_000 }, () => {
+  it('turns a scheduled ReconJob into a CronJob, Ready with its next schedule time', async (ctx) => {
+    const e = await env(ctx);
+    const { cron, at } = await scheduleOrders(e);
+    const cronJob = await waitFor('the CronJob', () => e.get('batch/v1/cronjobs', NS, cronJobName('orders')));
+    expect(cronJob.spec).toMatchObject({ schedule: cron, timeZone: 'UTC', concurrencyPolicy: 'Forbid' });
+    expect(meta(cronJob).ownerReferences?.[0]).toMatchObject({ kind: 'ReconJob', name: 'orders' });
+    await waitFor('Ready=True', () => readyCondition(e, 'orders', 'True'));
+    expect(Date.parse(String(statusOf(await job(e, 'orders')).nextScheduleTime))).toBe(at);
   });
 
   it('backfills three days, deterministically, at most maxParallelRuns at a time', async (ctx) => {
@@ -245,6 +238,32 @@ describe('operator on the real control plane', { timeout: 240_000 }, () => {
       return left.every((x) => x === undefined);
     }, 90_000);
   });
+
+  // Last in the file: the schedule set by the first test fires at the next whole minute while
+  // the tests in between run, instead of a test waiting up to a minute for it.
+  it('the real CronJob controller fires the scheduled run, with the window from its Job name', async (ctx) => {
+    const e = await env(ctx);
+    const { at } = await scheduleOrders(e);
+    // The real CronJob controller creates <cronjob>-<minutes since epoch> at the scheduled minute.
+    const k8sJob = await waitFor('the CronJob controller to create a Job', async () => (await e.list('batch/v1/jobs', NS, `raas.dev/job=orders`))[0], Math.max(0, at - Date.now()) + 90_000);
+    const jobName = meta(k8sJob).name;
+    const minutes = Number(/-(\d+)$/.exec(jobName)?.[1]);
+    expect(minutes * 60_000).toBe(at);
+    const scheduled = new Date(at);
+    // A run fired at minute T covers the day before T (UTC).
+    const windowDay = dayOf(new Date(Date.UTC(scheduled.getUTCFullYear(), scheduled.getUTCMonth(), scheduled.getUTCDate()) - 86_400_000));
+    const s = await waitFor('the mirrored run to finish', () => finished(e, jobName), 120_000);
+    expect((await run(e, jobName))!.spec).toMatchObject({ jobRef: { name: 'orders' }, trigger: 'Scheduled', window: { start: `${windowDay}T00:00:00+00:00` } });
+    expect(s, e.outputs.slice(-2).join('\n')).toMatchObject({
+      phase: 'Succeeded',
+      balanced: false,
+      counts: { left: 3, right: 3, matched: 1, mismatched: 1, leftOnly: 1, rightOnly: 1 },
+      diffTotals: { amount: '0.50' },
+      results: { uri: `s3://results/orders/${windowDay}/`, summaryUri: `s3://results/orders/${windowDay}/summary.json` },
+      jobName,
+    });
+    await waitFor('lastRun on the ReconJob', async () => (statusOf(await job(e, 'orders')).lastRun as { name?: string } | undefined)?.name === jobName);
+  });
 });
 
 describe('metrics', { timeout: 240_000 }, () => {
@@ -260,9 +279,10 @@ describe('metrics', { timeout: 240_000 }, () => {
     expect(Number(sample('raas_last_run_balanced', { namespace: NS, job: 'daily' })?.value)).toBe(1);
     expect(Number(sample('raas_last_run_rows', { namespace: NS, job: 'daily', side: 'left' })?.value)).toBe(2);
     expect(Number(sample('raas_last_run_mismatched', { namespace: NS, job: 'daily' })?.value)).toBe(0);
-    // `orders` now runs at 02:00 UTC: its next schedule is the next 02:00.
+    // `orders` runs once a day at the minute scheduleOrders chose: next is that minute, today or (once fired) tomorrow.
+    const { at } = await scheduleOrders(e);
     const next = Number(sample('raas_job_next_schedule_timestamp_seconds', { namespace: NS, job: 'orders' })?.value) * 1000;
-    expect(new Date(next).toISOString()).toMatch(/T02:00:00\.000Z$/);
+    expect([at, at + 86_400_000]).toContain(next);
     expect(next - Date.now()).toBeLessThanOrEqual(86_400_000);
     expect(family('raas_run_duration_seconds')?.type).toBe('HISTOGRAM');
     expect(family('raas_reconcile_duration_seconds')?.metrics.some((m) => Number(m.buckets?.['+Inf']) > 0)).toBe(true);
