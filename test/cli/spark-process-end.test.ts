@@ -10,9 +10,8 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { findSpark } from '../../runner/engine/spark-install.ts';
+import { engineReady } from '../support/engines.ts';
 import { makeTempDir, writeFiles } from '../support/recon-fixture.ts';
-import { requireService } from '../support/require-service.ts';
 import { RAAS_BIN } from '../support/run-cli.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -95,16 +94,6 @@ async function runWatching(spec: Record<string, unknown>, opts: { sigtermOnceSta
   return { code, stderr, seen: [...seen.values()], left: await sparkProcesses(marker) };
 }
 
-async function sparkAvailable(ctx: { skip: (note?: string) => never }): Promise<void> {
-  await requireService(
-    'Spark (pyspark + Java)',
-    async () => {
-      const found = findSpark(process.env);
-      if (found instanceof Error) throw found;
-    },
-    ctx,
-  );
-}
 
 describe('raas run --engine spark leaves no Spark process behind', () => {
   it.for<[string, Record<string, unknown>, number]>([
@@ -112,7 +101,7 @@ describe('raas run --engine spark leaves no Spark process behind', () => {
     // Fails on Spark's analyser, after the driver and its JVM have started.
     ['a failed run', { left: { uri: 'l.csv', query: 'SELECT id, no_such_column AS amount FROM source' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] }, 2],
   ])('after %s the driver and its JVM are gone when the CLI exits', { timeout: 360_000 }, async ([, spec, exitCode], ctx) => {
-    await sparkAvailable(ctx);
+    await engineReady('spark', ctx);
     const run = await runWatching(spec);
     expect(run.code, run.stderr).toBe(exitCode);
     // Both were there during the run (so the check below is about them)...
@@ -124,7 +113,7 @@ describe('raas run --engine spark leaves no Spark process behind', () => {
   });
 
   it('after SIGTERM in the middle of a run the driver and its JVM are gone when the CLI exits', { timeout: 360_000 }, async (ctx) => {
-    await sparkAvailable(ctx);
+    await engineReady('spark', ctx);
     const run = await runWatching({ left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] }, { sigtermOnceStarted: true });
     expect(run.code, run.stderr).toBe(143);
     expect(run.stderr).toMatch(/\[raas\] load {5}Spark/);
