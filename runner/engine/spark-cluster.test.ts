@@ -13,7 +13,7 @@ describe('Spark with executors elsewhere', () => {
   });
 
   it.each([
-    [{}, { 'spark.hadoop.fs.s3a.path.style.access': 'false' }],
+    [{}, { 'spark.hadoop.fs.s3a.path.style.access': 'false', 'spark.hadoop.fs.s3a.endpoint.region': 'us-east-1' }],
     [
       { AWS_ENDPOINT_URL: 'http://10.0.0.1:9000', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: 'eu-west-1' },
       {
@@ -32,6 +32,7 @@ describe('Spark with executors elsewhere', () => {
         'spark.hadoop.fs.s3a.endpoint': 'https://s3.example',
         'spark.hadoop.fs.s3a.connection.ssl.enabled': 'true',
         'spark.hadoop.fs.s3a.path.style.access': 'false',
+        'spark.hadoop.fs.s3a.endpoint.region': 'us-east-1',
         'spark.hadoop.fs.s3a.access.key': 'k',
         'spark.hadoop.fs.s3a.secret.key': 's',
         'spark.hadoop.fs.s3a.session.token': 't',
@@ -39,9 +40,16 @@ describe('Spark with executors elsewhere', () => {
       },
     ],
     // A key without its secret is no credential: the provider chain stays Hadoop's default.
-    [{ AWS_ACCESS_KEY_ID: 'k' }, { 'spark.hadoop.fs.s3a.path.style.access': 'false' }],
+    [{ AWS_ACCESS_KEY_ID: 'k' }, { 'spark.hadoop.fs.s3a.path.style.access': 'false', 'spark.hadoop.fs.s3a.endpoint.region': 'us-east-1' }],
   ])('s3aConf(%j)', (env, conf) => {
     expect(s3aConf(env)).toEqual(conf);
+  });
+
+  it('is the session\'s S3A settings under spark.hadoop., so the driver\'s copies and its reads reach one store the same way', () => {
+    // An endpoint without a scheme: S3A's default, TLS, on both (it used to be off for the copies only).
+    expect(s3aConf({ AWS_ENDPOINT_URL: 's3.example:9000' })['spark.hadoop.fs.s3a.connection.ssl.enabled']).toBe('true');
+    // A malformed switch is refused as the runner's S3 client refuses it, not read as false.
+    expect(() => s3aConf({ AWS_S3_FORCE_PATH_STYLE: 'yes' })).toThrow('AWS_S3_FORCE_PATH_STYLE must be "true" or "false", got "yes"');
   });
 
   it.each([

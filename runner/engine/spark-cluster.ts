@@ -2,41 +2,23 @@
 // driver and the executors exchange inputs and results through a directory on S3, read and
 // written with Hadoop's S3A connector, configured from the same AWS_* settings as the
 // runner's own S3 client. Pure: the decisions, not the I/O (spark_driver.py copies).
-type Env = Record<string, string | undefined>;
+import { s3aSettings, type Env } from './spark-s3a.ts';
 
 /** True when the executors run elsewhere: any master but local / local[n] / local[*]. */
 export function isClusterMaster(master: string): boolean {
   return !/^local(\[[^\]]*\])?$/.test(master.trim());
 }
 
-const first = (env: Env, ...names: string[]) => names.map((n) => env[n]?.trim()).find((v) => v);
-
 /**
- * Hadoop S3A settings (spark.hadoop.fs.s3a.*) from the AWS_* env the runner's S3 client
- * reads. Spark ships them to the executors in memory, never in their pod spec.
+ * The S3A settings of the run (spark-s3a.ts, from the same AWS_* settings as the runner's S3
+ * client) as Spark configuration (spark.hadoop.fs.s3a.*), for the driver's own copies to and
+ * from the shared directory and for the executors; Spark ships them to the executors in
+ * memory, never in their pod spec. Without S3A's filesystem-cache switch: that guards a driver
+ * JVM shared by runs with other credentials, and a cluster driver serves one run.
  */
 export function s3aConf(env: Env): Record<string, string> {
   const conf: Record<string, string> = {};
-  const endpoint = first(env, 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL');
-  if (endpoint) {
-    conf['spark.hadoop.fs.s3a.endpoint'] = endpoint;
-    conf['spark.hadoop.fs.s3a.connection.ssl.enabled'] = String(endpoint.startsWith('https:'));
-  }
-  const pathStyle = first(env, 'AWS_S3_FORCE_PATH_STYLE');
-  conf['spark.hadoop.fs.s3a.path.style.access'] = pathStyle ? String(/^(true|1)$/i.test(pathStyle)) : String(endpoint !== undefined);
-  const region = first(env, 'AWS_REGION', 'AWS_DEFAULT_REGION');
-  if (region) conf['spark.hadoop.fs.s3a.endpoint.region'] = region;
-  const key = first(env, 'AWS_ACCESS_KEY_ID');
-  const secret = first(env, 'AWS_SECRET_ACCESS_KEY');
-  if (key && secret) {
-    const token = first(env, 'AWS_SESSION_TOKEN');
-    conf['spark.hadoop.fs.s3a.access.key'] = key;
-    conf['spark.hadoop.fs.s3a.secret.key'] = secret;
-    if (token) {
-      conf['spark.hadoop.fs.s3a.session.token'] = token;
-      conf['spark.hadoop.fs.s3a.aws.credentials.provider'] = 'org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider';
-    } else conf['spark.hadoop.fs.s3a.aws.credentials.provider'] = 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider';
-  }
+  for (const [key, value] of Object.entries(s3aSettings(env))) if (key !== 'fs.s3a.impl.disable.cache') conf[`spark.hadoop.${key}`] = value;
   return conf;
 }
 
