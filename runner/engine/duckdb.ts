@@ -9,13 +9,13 @@ import { duckdb } from '../compare/dialect.ts';
 import { namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
 import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
-import { numberOf, RunError } from '../run/context.ts';
+import { numberOf } from '../run/context.ts';
 import { checkUserSql } from '../run/user-sql-check.ts';
 import { isUsed } from '../compare/misread-dates.ts';
 import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
 import { assertComparableWidth, probeNumerics } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
-import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
+import { refuseReservedInputNames, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 
 export class DuckEngine implements Engine {
   readonly name = 'duckdb';
@@ -59,9 +59,7 @@ export class DuckEngine implements Engine {
     const existing = new Set(
       (await this.db.rows(`SELECT lower(view_name) AS n FROM duckdb_views() WHERE NOT internal UNION ALL SELECT lower(table_name) FROM duckdb_tables()`)).map((r) => String(r.n)),
     );
-    for (const i of inputs) {
-      if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${i.field.replace(/\.uri$/, '')}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
-    }
+    refuseReservedInputNames(existing, inputs);
     for (const i of inputs) await this.db.exec(`CREATE TEMP VIEW ${quoteIdent(i.name)} AS SELECT * FROM ${quoteIdent(i.view)}`);
     try {
       return await this.db.resultNames(sql);

@@ -6,6 +6,7 @@
 import type { Side } from '../compare/plan.ts';
 import type { Dialect } from '../compare/dialect.ts';
 import type { SourceFormat, SourceSpec } from '../spec/schema.ts';
+import { RunError } from '../run/context.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -79,4 +80,16 @@ export interface Engine {
 export async function dropTable(engine: Engine, name: string): Promise<void> {
   const sql = engine.dialect.dropTable(name);
   if (sql) await engine.run(sql);
+}
+
+/** An input's spec path without `.uri` (spec.left, spec.left.inputs.orders): where its other fields are. */
+export function inputEntry(uriField: string): string {
+  return uriField.replace(/\.uri$/, '');
+}
+
+/** Refuses a named input whose name is one of the engine's own relations (`existing`, lower case). */
+export function refuseReservedInputNames(existing: ReadonlySet<string>, inputs: ReadonlyArray<{ name: string; field: string }>): void {
+  for (const i of inputs) {
+    if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${inputEntry(i.field)}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
+  }
 }

@@ -14,7 +14,7 @@ import { spark as sparkDialect } from '../compare/dialect.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
 import { probeNumerics } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
-import type { Engine, EngineColumn, LoadRequest, Row, UserSqlRun } from './engine.ts';
+import { refuseReservedInputNames, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { findSpark } from './spark-install.ts';
@@ -279,9 +279,7 @@ export class SparkEngine implements Engine {
   /** The query's column names as Spark's analyser returns them (Spark renames no clash), each input readable by its name. */
   async queryColumnNames(sql: string, inputs: ReadonlyArray<{ name: string; view: string; field: string }>): Promise<string[]> {
     const existing = new Set((await this.rows('SHOW VIEWS')).map((r) => String(r.viewName ?? '').toLowerCase()));
-    for (const i of inputs) {
-      if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${i.field.replace(/\.uri$/, '')}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
-    }
+    refuseReservedInputNames(existing, inputs);
     const d = this.dialect;
     try {
       for (const i of inputs) await this.run(d.createView(d.ident(i.name), `SELECT * FROM ${d.ident(i.view)}`));

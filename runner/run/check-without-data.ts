@@ -15,6 +15,7 @@ import { periodOptions } from '../cli/choose-window.ts';
 import type { ReconJob } from '../spec/schema.ts';
 import { checkDatabaseSelect } from '../stage/database-sql.ts';
 import { schemeOf } from '../stage/schemes.ts';
+import { inputEntry } from '../engine/engine.ts';
 import { sparkCsvProblems } from '../engine/spark-support.ts';
 import { renderSql, renderText, templateVars } from '../template/render.ts';
 import { normalizeCron } from '../window/cron.ts';
@@ -86,7 +87,7 @@ export async function problemsWithoutData(job: ReconJob, opts: CheckOptions = {}
     for (const input of sp.inputs) {
       const scheme = schemeOf(input.uri);
       if (input.dbQuery && (scheme === 'postgres' || scheme === 'mysql')) await attempt(() => checkDatabaseSelect(scheme, input.dbQuery!.sql, input.dbQuery!.field));
-      if (spark) problems.push(...sparkCsvProblems(input.field.replace(/\.uri$/, ''), input.spec));
+      if (spark) problems.push(...sparkCsvProblems(inputEntry(input.field), input.spec));
     }
     const query = sp.duckQuery;
     if (!query || spark) continue;

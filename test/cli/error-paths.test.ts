@@ -32,6 +32,7 @@ const cases: Array<[string, Record<string, unknown> | string, string[], RegExp]>
   ['two statements in a query', { ...base, left: { uri: 'l.csv', query: 'SELECT * FROM source; SELECT * FROM source' } }, [], /spec\.left\.query: must be exactly one SELECT statement, found 2/],
   ['a query reading the other side', { ...base, left: { uri: 'l.csv', query: 'SELECT * FROM right_input' } }, [], /spec\.left\.query: reads "right_input", which it may not; read only source/],
   ['a query hiding the other side in WITH', { ...base, left: { uri: 'l.csv', query: 'WITH a AS (SELECT * FROM RIGHT_ROWS), right_rows AS (SELECT 1) SELECT * FROM a' } }, [], /reads "RIGHT_ROWS"/],
+  ['a named input named like the other side\'s relation', { ...base, left: { inputs: { RIGHT_INPUT: { uri: 'l.csv' } }, query: 'SELECT * FROM RIGHT_INPUT' } }, [], /spec\.left\.inputs\.RIGHT_INPUT: the input name "RIGHT_INPUT" is the name of one of raas's own relations; rename the input/],
   ['a query calling query_table', { ...base, left: { uri: 'l.csv', query: "SELECT * FROM query_table('right_input')" } }, [], /spec\.left\.query: calls the table function query_table\(\)/],
   ['a summary that deletes', { ...base, summaries: [{ name: 'n', sql: 'DELETE FROM recon' }] }, [], /spec\.summaries\[0\]\.sql: must be one read-only SELECT statement/],
   ['a summary reading the engine table', { ...base, summaries: [{ name: 'n', sql: 'SELECT count(*) FROM main.recon' }] }, [], /spec\.summaries\[0\]\.sql: reads "main\.recon"/],

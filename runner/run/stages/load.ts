@@ -7,7 +7,7 @@ import type { Side } from '../../compare/plan.ts';
 import { describeClash, nameClash } from '../../compare/column-names.ts';
 import { usedColumnNames } from '../../compare/misread-dates.ts';
 import { detectFormat, groupedViewSql, joinedRowsSelectSql, joinedRowsViewSql, rowsSelectSql, rowsViewSql } from '../../compare/source-sql.ts';
-import type { Engine } from '../../engine/engine.ts';
+import { inputEntry, type Engine } from '../../engine/engine.ts';
 import type { SourceFormat } from '../../spec/schema.ts';
 import { numberOf, RunError, type RunContext } from '../context.ts';
 import type { Staged } from './stage.ts';
@@ -43,7 +43,7 @@ export async function loadSides(ctx: RunContext, engine: Engine, staged: Staged,
   const keyNames = (side: Side) => new Set(spec.keys.map((k) => (side === 'left' ? k.column : (k.right ?? k.column)).toLowerCase()));
   for (const side of ['left', 'right'] as const) {
     for (const { input, files, format: fixed } of staged[side]) {
-      const field = input.field.replace(/\.uri$/, '');
+      const field = inputEntry(input.field);
       await ctx.step('load', input.field, async () => {
         const format: SourceFormat = fixed ?? detectFormat(input.spec, files, field);
         if (format !== 'parquet') guessed[side] = true;
