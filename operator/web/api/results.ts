@@ -265,23 +265,23 @@ export function openResults(o: ResultsOptions = {}): Results {
     async rows(uris, q) {
       if (!uris.length) return { columns: [], rows: [], total: 0 };
       return withTable(uris, async ({ source, columns, csv }) => {
-      const names = new Set(columns.map((c) => c.name));
-      const mismatched = mismatchedListSql(columns.find((c) => c.name === 'recon_mismatched')?.type);
-      const where: string[] = [];
-      if (q.statuses?.length) where.push(`recon_status IN (${q.statuses.map(quoteLiteral).join(', ')})`);
-      if (q.column !== undefined) {
-        if (!names.has(`${q.column}_left`)) throw new ResultError(400, `column "${q.column}" is not a compared column of this run; use one of: ${columns.filter((c) => c.name.endsWith('_left')).map((c) => c.name.slice(0, -5)).join(', ') || '(none)'}`);
-        where.push(`list_contains(${mismatched}, ${quoteLiteral(q.column)})`);
-      }
-      const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      // Every value as text (lists as lists of text): money never passes through a float.
-      const select = columns
-        .map((c) => (c.name === 'recon_mismatched' ? `${mismatched} AS recon_mismatched` : c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`))
-        .join(', ');
-      const [page, count] = await query(`SELECT ${select} FROM ${source} ${filter} LIMIT ${q.limit} OFFSET ${q.offset}`, `SELECT count(*)::VARCHAR AS n FROM ${source} ${filter}`);
-      const rows = page as Array<Record<string, string | string[] | null>>;
-      const total = Number((count![0] as { n: string }).n);
-      return { columns: columns.map((c) => ({ name: c.name, type: c.name === 'recon_mismatched' ? 'VARCHAR[]' : csv ? 'VARCHAR' : c.type })), rows, total };
+        const names = new Set(columns.map((c) => c.name));
+        const mismatched = mismatchedListSql(columns.find((c) => c.name === 'recon_mismatched')?.type);
+        const where: string[] = [];
+        if (q.statuses?.length) where.push(`recon_status IN (${q.statuses.map(quoteLiteral).join(', ')})`);
+        if (q.column !== undefined) {
+          if (!names.has(`${q.column}_left`)) throw new ResultError(400, `column "${q.column}" is not a compared column of this run; use one of: ${columns.filter((c) => c.name.endsWith('_left')).map((c) => c.name.slice(0, -5)).join(', ') || '(none)'}`);
+          where.push(`list_contains(${mismatched}, ${quoteLiteral(q.column)})`);
+        }
+        const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+        // Every value as text (lists as lists of text): money never passes through a float.
+        const select = columns
+          .map((c) => (c.name === 'recon_mismatched' ? `${mismatched} AS recon_mismatched` : c.type.endsWith('[]') ? `CAST(${quoteIdent(c.name)} AS VARCHAR[]) AS ${quoteIdent(c.name)}` : `CAST(${quoteIdent(c.name)} AS VARCHAR) AS ${quoteIdent(c.name)}`))
+          .join(', ');
+        const [page, count] = await query(`SELECT ${select} FROM ${source} ${filter} LIMIT ${q.limit} OFFSET ${q.offset}`, `SELECT count(*)::VARCHAR AS n FROM ${source} ${filter}`);
+        const rows = page as Array<Record<string, string | string[] | null>>;
+        const total = Number((count![0] as { n: string }).n);
+        return { columns: columns.map((c) => ({ name: c.name, type: c.name === 'recon_mismatched' ? 'VARCHAR[]' : csv ? 'VARCHAR' : c.type })), rows, total };
       });
     },
 
