@@ -349,7 +349,7 @@ class Driver:
             df.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(tmp)
         if shared:
             tmp_path, fs = self.hadoop_path(tmp)
-            parts = sorted(str(st.getPath().toString()) for st in fs.globStatus(self.spark.sparkContext._jvm.org.apache.hadoop.fs.Path(tmp + "/part-*")))
+            parts = sorted(str(st.getPath().toString()) for st in fs.globStatus(self.hadoop_path(tmp + "/part-*")[0]))
             if len(parts) != 1:
                 raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
             part, _ = self.hadoop_path(parts[0])
