@@ -2,6 +2,7 @@
 # Installs what `raas run --engine spark` and the Spark tests need, cached outside the clone:
 #   ${XDG_CACHE_HOME:-~/.cache}/raas/spark/pyspark-<version>/   a Python venv with pyspark
 #   ${XDG_CACHE_HOME:-~/.cache}/raas/spark/s3-jars/             hadoop-aws and the AWS SDK (for s3://)
+#   .../pyspark-<version>/raas-driver.jsa                       the driver JVM's class archive (after npm ci)
 # pyspark comes from PyPI (the wheel carries Spark itself); the S3A jars from Maven Central
 # through mvn (scripts/spark/pom.xml). Java 17 must be on PATH to run Spark.
 # Idempotent: each part writes a stamp last, so an interrupted install is redone.
@@ -46,4 +47,23 @@ else
   echo "$pom_hash" > "$JARS/.installed"
   echo "install-spark: $(ls "$JARS"/*.jar | wc -l) S3A jars in $JARS"
 fi
-command -v java >/dev/null || echo "install-spark: warning: no 'java' on PATH; Spark needs Java 17 to run" >&2
+command -v java >/dev/null || { echo "install-spark: warning: no 'java' on PATH; Spark needs Java 17 to run" >&2; exit 0; }
+
+# The driver JVM's class-data-sharing archive (docs/adr/0171-spark-driver-jvm-start.md):
+# made by one small Spark run of this checkout, so it needs `npm ci` first. Remade when Java,
+# pyspark or the jars change; without it Spark runs the same, only starts slower.
+ARCHIVE="$VENV/raas-driver.jsa"
+archive_key="$( { java -version 2>&1; cat "$VENV/.installed" "$JARS/.installed" 2>/dev/null; sha256sum "$ROOT/scripts/spark/warm-up.mjs"; } | sha256sum | cut -d' ' -f1)"
+if [[ -f "$ARCHIVE" && -f "$ARCHIVE.key" && "$(cat "$ARCHIVE.key")" == "$archive_key" ]]; then
+  echo "install-spark: driver class archive already in $ARCHIVE"
+elif [[ ! -d "$ROOT/node_modules/@duckdb/node-api" ]]; then
+  echo "install-spark: no driver class archive yet (Spark starts slower without it): run npm ci, then this script again"
+else
+  rm -f "$ARCHIVE" "$ARCHIVE.key"
+  if nice -n 10 node "$ROOT/scripts/spark/warm-up.mjs" "$ARCHIVE"; then
+    echo "$archive_key" > "$ARCHIVE.key"
+    echo "install-spark: driver class archive in $ARCHIVE"
+  else
+    echo "install-spark: warning: no driver class archive (above); Spark runs without it, starting slower" >&2
+  fi
+fi

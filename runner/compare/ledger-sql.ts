@@ -5,7 +5,7 @@
 // identifiers and literals through the dialect, so every engine runs the same plan.
 //
 //   money_<side>   view: coerced keys, the side's amount and currency (spec.amount)
-//   ledger_now     table: this window's breaks with ids, versions and money
+//   ledger_now     this window's breaks with ids, versions and money (a table when carried items are matched against it)
 //   ledger_carried view: the previous window's open items, read as today's column types
 //   ledger_late    table: carried items matched by a this-window break of the other side
 //   ledger         table: every break row after this run (new, persisting, resolved, closed)
@@ -24,6 +24,8 @@ function daysBetween(d: Dialect, from: string, to: string): string {
 
 const BREAK_KINDS = `('left_only', 'right_only', 'mismatch')`;
 const OPEN_STATES = `('new', 'persisting')`;
+/** A ledger row the open items file keeps: every break but the resolved ones. */
+const OPEN_ITEM = `recon_break_state <> 'resolved'`;
 /** Separates the parts of a hashed text: a control character no key text contains by accident. */
 const SEP = '\u001f';
 /** Stands for NULL inside a version hash, so NULL and '' hash differently. */
@@ -104,7 +106,10 @@ export function ledgerNowSql(plan: ComparePlan, ctx: LedgerContext, d: Dialect =
       ` LEFT JOIN money_right mr ON r.recon_status IN ('right_only', 'mismatch') AND ${keyEq(plan, 'r', 'mr', d, true)}`
     : '';
   const cols = [...keys.map((k, i) => `${k} AS ${d.ident(plan.keys[i]!.name)}`), 'r.recon_status', 'r.recon_mismatched', ...values, ...moneyCols, `${id} AS recon_break_id`, `${version} AS recon_break_version`];
-  return d.createTable('ledger_now', `SELECT ${cols.join(', ')} FROM recon r${joins} WHERE r.recon_status IN ${BREAK_KINDS}`);
+  const select = `SELECT ${cols.join(', ')} FROM recon r${joins} WHERE r.recon_status IN ${BREAK_KINDS}`;
+  // Read once (by the ledger) unless carried items are matched against it too: a view then,
+  // which spares Spark a job that would materialise it.
+  return ctx.carried ? d.createTable('ledger_now', select) : d.createView('ledger_now', select);
 }
 
 /**
@@ -208,7 +213,7 @@ function closedSql(alias: string, d: Dialect): string {
 
 /** The closures the catalog holds for this job (break id, version), as a small table. */
 export function closuresTableSql(closures: ReadonlyArray<{ breakId: string; version: string }>, d: Dialect = duckdb): string {
-  if (closures.length === 0) return d.createTable('ledger_closures', `SELECT CAST(NULL AS ${d.text}) AS break_id, CAST(NULL AS ${d.text}) AS ${d.ident('version')} WHERE false`);
+  if (closures.length === 0) return d.createView('ledger_closures', `SELECT CAST(NULL AS ${d.text}) AS break_id, CAST(NULL AS ${d.text}) AS ${d.ident('version')} WHERE false`);
   const rows = closures.map((c) => `SELECT ${d.literal(c.breakId)} AS break_id, ${d.literal(c.version)} AS ${d.ident('version')}`);
   return d.createTable('ledger_closures', rows.join(' UNION ALL '));
 }
@@ -247,18 +252,18 @@ export function lateCountsSql(): string {
   return `SELECT count(*) FILTER (WHERE now_kind = 'left_only') AS late_left, count(*) FILTER (WHERE now_kind = 'right_only') AS late_right FROM ledger_late`;
 }
 
-/** The ledger's counts after this run. */
+/**
+ * The ledger's counts after this run, one row per window a break was first seen in (few:
+ * one per window the ledger carries); breaks/ledger-stats.ts folds them. open_items counts
+ * with the open_items view's own predicate, so the file written can be checked against it.
+ */
 export function ledgerStatsSql(): string {
   return (
-    `SELECT count(*) FILTER (WHERE recon_break_state = 'new') AS new_breaks, count(*) FILTER (WHERE recon_break_state = 'persisting') AS persisting, ` +
+    `SELECT recon_first_seen AS first_seen, count(*) FILTER (WHERE recon_break_state = 'new') AS new_breaks, count(*) FILTER (WHERE recon_break_state = 'persisting') AS persisting, ` +
     `count(*) FILTER (WHERE recon_break_state = 'resolved') AS resolved, count(*) FILTER (WHERE recon_break_state = 'closed') AS closed, ` +
-    `coalesce(max(recon_age_days) FILTER (WHERE recon_break_state IN ${OPEN_STATES}), 0) AS oldest_days FROM ledger`
+    `count(*) FILTER (WHERE ${OPEN_ITEM}) AS open_items, ` +
+    `coalesce(max(recon_age_days) FILTER (WHERE recon_break_state IN ${OPEN_STATES}), 0) AS oldest_days FROM ledger GROUP BY recon_first_seen`
   );
-}
-
-/** The distinct first-seen windows of open breaks (few: one per window), to name the oldest as an instant. */
-export function openFirstSeenSql(): string {
-  return `SELECT DISTINCT recon_first_seen AS first_seen FROM ledger WHERE recon_break_state IN ${OPEN_STATES}`;
 }
 
 /** Money at stake of open breaks per currency, kind and age bucket, as exact text (money/moneyAtStake shapes it). */
@@ -325,5 +330,5 @@ export function resultWithLedgerViewSql(plan: ComparePlan, mode: OutputMode, mon
 export function openItemsViewSql(plan: ComparePlan, money: boolean, d: Dialect = duckdb): string {
   const cols = ledgerRowColumns(plan, money).map((c) => d.ident(c));
   const order = plan.keys.map((k) => d.ident(k.name)).join(', ');
-  return d.createView('open_items', `SELECT ${cols.join(', ')} FROM ledger WHERE recon_break_state <> 'resolved' ORDER BY ${order}, recon_status`);
+  return d.createView('open_items', `SELECT ${cols.join(', ')} FROM ledger WHERE ${OPEN_ITEM} ORDER BY ${order}, recon_status`);
 }

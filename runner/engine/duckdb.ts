@@ -15,7 +15,7 @@ import { isUsed } from '../compare/misread-dates.ts';
 import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
 import { assertComparableWidth, probeNumerics } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
-import { refuseReservedInputNames, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
+import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 
 export class DuckEngine implements Engine {
   readonly name = 'duckdb';
@@ -85,16 +85,15 @@ export class DuckEngine implements Engine {
     return rows.map((r) => Object.values(r).map((v) => (v === null || v === undefined ? null : String(v))));
   }
 
-  async writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void> {
-    if (format === 'parquet') {
-      await this.run(`COPY (SELECT * FROM ${relation}) TO ${quoteLiteral(path)} (FORMAT parquet, COMPRESSION zstd)`);
-      return;
-    }
+  /** COPY answers with the number of rows it wrote: the count is of the file, not a second scan. */
+  async writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<number> {
     // CSV has no lists: DuckDB would print [a, Amount (EUR), b], which no reader can split back
     // when a name holds ", " or brackets. A JSON array of strings is parsed, never split.
-    await this.run(
-      `COPY (SELECT * REPLACE (CAST(to_json(recon_mismatched) AS VARCHAR) AS recon_mismatched) FROM ${relation}) TO ${quoteLiteral(path)} (FORMAT csv, HEADER true)`,
-    );
+    const rows = format === 'parquet' ? `SELECT * FROM ${relation}` : `SELECT * REPLACE (CAST(to_json(recon_mismatched) AS VARCHAR) AS recon_mismatched) FROM ${relation}`;
+    const options = format === 'parquet' ? '(FORMAT parquet, COMPRESSION zstd)' : '(FORMAT csv, HEADER true)';
+    const sql = `COPY (${rows}) TO ${quoteLiteral(path)} ${options}`;
+    this.onSql?.(sql);
+    return writtenCount((await this.db.one(sql)).Count, relation);
   }
 
   message(err: unknown): string {

@@ -69,8 +69,8 @@ export interface Engine {
   lockDown(files: string[], dirs: string[]): Promise<void>;
   /** Up to `limit` rows of `sql` with every value as text, so decimals keep every digit. */
   textRows(sql: string, limit: number): Promise<Array<Array<string | null>>>;
-  /** Writes `relation` (in its order) as one file at `path`. */
-  writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void>;
+  /** Writes `relation` (in its order) as one file at `path`; returns how many rows the write itself wrote. */
+  writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<number>;
   /** An engine error as one readable line. */
   message(err: unknown): string;
   close(): Promise<void>;
@@ -92,4 +92,14 @@ export function refuseReservedInputNames(existing: ReadonlySet<string>, inputs: 
   for (const i of inputs) {
     if (existing.has(i.name.toLowerCase())) throw new RunError('query', `${inputEntry(i.field)}: the input name "${i.name}" is the name of one of raas's own relations; rename the input`);
   }
+}
+
+/**
+ * The row count an engine's write reported. Anything but a whole number is an internal
+ * error: a count that could not be read is never taken as zero rows.
+ */
+export function writtenCount(value: unknown, relation: string): number {
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Error(`internal: the write of ${relation} reported ${String(value)} rows`);
+  return n;
 }

@@ -4,11 +4,18 @@ import type { RunContext } from '../run/context.ts';
 import { DuckEngine } from './duckdb.ts';
 import type { Engine, EngineName } from './engine.ts';
 
-export async function openEngine(name: EngineName, ctx: RunContext): Promise<Engine> {
+/** inputBytes: the size of the run's input files, when all are local (Spark tunes its JVM by it). */
+export async function openEngine(name: EngineName, ctx: RunContext, inputBytes?: number): Promise<Engine> {
   const { opts, workDir } = ctx;
   if (name === 'spark') {
     const { SparkEngine } = await import('./spark.ts');
-    return SparkEngine.open({ env: ctx.env, out: { uri: ctx.outUri, runName: opts.runName }, progress: ctx.progress, ...(opts.onSql ? { onSql: opts.onSql } : {}) });
+    return SparkEngine.open({
+      env: ctx.env,
+      out: { uri: ctx.outUri, runName: opts.runName },
+      ...(inputBytes !== undefined ? { inputBytes } : {}),
+      progress: ctx.progress,
+      ...(opts.onSql ? { onSql: opts.onSql } : {}),
+    });
   }
   return DuckEngine.open({
     workDir,

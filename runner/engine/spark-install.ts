@@ -2,7 +2,7 @@
 // that says what is missing.
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 /** Keep in step with PYSPARK_VERSION in scripts/install-spark.sh. */
@@ -10,9 +10,18 @@ export const PYSPARK_VERSION = '4.3.0';
 
 export interface SparkInstall {
   python: string;
-  /** Jars added to the session (S3A), empty when not installed. */
+  /** Jars added to the session (S3A), empty when not installed; sorted, so the class path is the same at every start. */
   jars: string[];
+  /** The driver JVM's class-data-sharing archive (scripts/spark/warm-up.mjs), when one was made for this Python's venv. */
+  archive?: string;
 }
+
+/** Where scripts/install-spark.sh leaves the driver's class archive: in the venv of the Python that runs the driver. */
+export function driverArchivePath(python: string): string {
+  return join(dirname(dirname(python)), DRIVER_ARCHIVE);
+}
+
+export const DRIVER_ARCHIVE = 'raas-driver.jsa';
 
 function cacheDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'raas', 'spark');
@@ -29,6 +38,7 @@ export function findSpark(env: NodeJS.ProcessEnv): SparkInstall | Error {
     return new Error(`the spark engine needs Java 17: ${env.JAVA_HOME ? `JAVA_HOME (${env.JAVA_HOME}) has no working bin/java` : 'no java on PATH'}; install a JDK 17 (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME`);
   }
   const jarDir = join(cacheDir(env), 's3-jars');
-  const jars = existsSync(jarDir) ? readdirSync(jarDir).filter((f) => f.endsWith('.jar')).map((f) => join(jarDir, f)) : [];
-  return { python, jars };
+  const jars = existsSync(jarDir) ? readdirSync(jarDir).filter((f) => f.endsWith('.jar')).sort().map((f) => join(jarDir, f)) : [];
+  const archive = driverArchivePath(python);
+  return { python, jars, ...(existsSync(archive) ? { archive } : {}) };
 }

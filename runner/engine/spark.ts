@@ -14,9 +14,10 @@ import { spark as sparkDialect } from '../compare/dialect.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
 import { probeNumerics } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
-import { refuseReservedInputNames, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
+import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
+import { driverJavaOptions } from './spark-jvm.ts';
 import { findSpark } from './spark-install.ts';
 import { sparkCsvProblems } from './spark-support.ts';
 import { s3aSettings, sparkPath } from './spark-s3a.ts';
@@ -66,12 +67,15 @@ class SparkDriver {
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {}
 
-  static async start(env: NodeJS.ProcessEnv): Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> {
+  static async start(env: NodeJS.ProcessEnv, inputBytes: number | undefined): Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> {
     const found = findSpark(env);
     if (found instanceof Error) throw found;
     const master = env.RAAS_SPARK_MASTER || 'local[*]';
+    const userConf = JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>;
     // Executors in other pods read and write the run's shared directory on S3 (spark-cluster.ts).
-    const conf: Record<string, string> = { ...(isClusterMaster(master) ? s3aConf(env) : {}), ...(JSON.parse(env.RAAS_SPARK_CONF || '{}') as Record<string, string>) };
+    const conf: Record<string, string> = { ...(isClusterMaster(master) ? s3aConf(env) : {}), ...userConf };
+    const javaOptions = driverJavaOptions(master, inputBytes, userConf, found.archive);
+    if (javaOptions) conf['spark.driver.extraJavaOptions'] = javaOptions;
     if (found.jars.length) {
       // In local mode the executors live in the driver's JVM: the S3A jars go on its class
       // path. spark.jars would make Spark copy them (the AWS SDK bundle is ~700 MB) through
@@ -182,9 +186,10 @@ class SparkDriver {
 let shared: Promise<{ driver: SparkDriver; version: string; master: string; s3a: boolean }> | undefined;
 let started: typeof shared;
 
-function sharedDriver(env: NodeJS.ProcessEnv) {
+/** `inputBytes`: the first run's input size, which picks the driver JVM's compiler (spark-jvm.ts) for the process. */
+function sharedDriver(env: NodeJS.ProcessEnv, inputBytes: number | undefined) {
   if (!shared) {
-    started = SparkDriver.start(env);
+    started = SparkDriver.start(env, inputBytes);
     shared = started;
     shared.catch(() => {
       if (shared === started) shared = undefined;
@@ -228,14 +233,15 @@ export class SparkEngine implements Engine {
   ) {}
 
   /** out: the run's output URI and name, where executors in other pods share files with the driver. */
-  static async open(opts: { env: NodeJS.ProcessEnv; out: { uri: string; runName: string }; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
+  /** inputBytes: the size of the run's input files, undefined when unknown (spark-jvm.ts). */
+  static async open(opts: { env: NodeJS.ProcessEnv; out: { uri: string; runName: string }; inputBytes?: number; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
     let shared: string | undefined;
     if (isClusterMaster(opts.env.RAAS_SPARK_MASTER || 'local[*]')) {
       const dir = sharedDir(opts.out.uri, opts.out.runName, randomUUID().slice(0, 8));
       if (dir instanceof Error) throw new RunError('load', dir.message);
       shared = dir;
     }
-    const { driver, version, master, s3a } = await sharedDriver(opts.env);
+    const { driver, version, master, s3a } = await sharedDriver(opts.env, opts.inputBytes);
     // The run's own S3A settings (endpoint, credentials) on its own session.
     const sid = await driver.request<string>('open', { conf: s3aSettings(opts.env), ...(shared ? { shared } : {}) });
     opts.progress?.(`load     Spark ${version} (${master})`);
@@ -337,8 +343,8 @@ export class SparkEngine implements Engine {
     return this.driver.request('text_rows', { sid: this.sid, sql, limit });
   }
 
-  writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<void> {
-    return this.driver.request('write', { sid: this.sid, relation, path, format });
+  async writeResult(relation: string, path: string, format: 'parquet' | 'csv'): Promise<number> {
+    return writtenCount(await this.driver.request<unknown>('write', { sid: this.sid, relation, path, format }), relation);
   }
 
   message(err: unknown): string {

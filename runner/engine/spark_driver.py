@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import traceback
 import uuid
 
@@ -142,6 +143,10 @@ class Driver:
             .config("spark.sql.shuffle.partitions", os.environ.get("RAAS_SPARK_SHUFFLE_PARTITIONS", "8"))
             .config("spark.hadoop.fs.s3a.path.style.access", "true")
         )
+        # raas keeps no tables in Spark's catalog; its warehouse goes to a directory of its
+        # own, deleted at the stop, instead of a spark-warehouse/ in the user's directory.
+        self.warehouse = tempfile.mkdtemp(prefix="raas-spark-warehouse-")
+        builder = builder.config("spark.sql.warehouse.dir", self.warehouse)
         for item in json.loads(os.environ.get("RAAS_SPARK_CONF", "{}")).items():
             builder = builder.config(item[0], item[1])
         template = os.environ.get("RAAS_SPARK_EXECUTOR_TEMPLATE")
@@ -244,6 +249,7 @@ class Driver:
                 self.spark.stop()
             finally:
                 stop_jvm()
+                shutil.rmtree(self.warehouse, ignore_errors=True)
 
     def op_run(self, req):
         self.session(req["sid"]).sql(req["sql"]).collect()
@@ -330,13 +336,19 @@ class Driver:
         return None
 
     def op_write(self, req):
+        """Writes one part file and answers with the number of rows the write itself wrote."""
+        from pyspark.sql import Observation
+        from pyspark.sql import functions as F
+
         s = self.session(req["sid"])
-        df = s.table(req["relation"])
+        # Counted as the rows pass into the file (an observed metric of the write's own job),
+        # not by a second job that reads the relation again.
+        written = Observation(f"raas_write_{uuid.uuid4().hex}")
+        df = s.table(req["relation"]).observe(written, F.count(F.lit(1)).alias("n"))
         path, fmt = req["path"], req["format"]
         shared = self.shared.get(req["sid"])
         tmp = f"{shared}/out/{uuid.uuid4().hex}" if shared else path + ".spark"
         if fmt == "csv":
-            from pyspark.sql import functions as F
             from pyspark.sql.types import ArrayType
             # CSV has no lists: a list is one JSON array cell, as the DuckDB engine writes it,
             # so names that need quoting in CSV (`Amount (EUR)`, `fee, net`) read back whole.
@@ -357,13 +369,13 @@ class Driver:
             # Raw local file system: no .crc file next to the result.
             fs.copyToLocalFile(False, part, dest, True)
             fs.delete(tmp_path, True)
-            return None
+            return written.get["n"]
         parts = sorted(glob.glob(os.path.join(tmp, "part-*")))
         if len(parts) != 1:
             raise RuntimeError(f"internal: Spark wrote {len(parts)} part files for {req['relation']}")
         shutil.move(parts[0], path)
         shutil.rmtree(tmp, ignore_errors=True)
-        return None
+        return written.get["n"]
 
 
 def stop_jvm():

@@ -29,7 +29,7 @@ import { checkKeys } from './stages/keys.ts';
 import { loadSides } from './stages/load.ts';
 import { planCompare } from './stages/plan.ts';
 import { publish, writeResult } from './stages/publish.ts';
-import { stageInputs } from './stages/stage.ts';
+import { stagedBytes, stageInputs } from './stages/stage.ts';
 import { runSummaries } from './stages/summaries.ts';
 import { expectationsFrom, isBalanced, type RunSummary } from './summary.ts';
 
@@ -90,7 +90,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     // ---- load
     const clock = stepClock();
     await mkdir(ctx.localOut, { recursive: true });
-    engine = await step('load', undefined, () => openEngine(engineName, ctx));
+    engine = await step('load', undefined, async () => openEngine(engineName, ctx, engineName === 'spark' ? await stagedBytes(staged) : undefined));
     const eng = engine;
     message = (err) => eng.message(err);
     const loaded = await loadSides(ctx, eng, staged, carry.openItemsFile ? [{ view: 'carried_raw', file: carry.openItemsFile }] : []);
@@ -125,7 +125,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
 
     // ---- publish: the engine writes the result, then summary.json goes last
     const tWrite = performance.now();
-    const written = await writeResult(ctx, eng, true);
+    const written = await writeResult(ctx, eng, ledger.openItems);
     await eng.close();
     engine = undefined;
     const summary: RunSummary = {

@@ -4,6 +4,7 @@
 // compare/ledger-sql.ts; the shaping of totals in breaks/money.ts. Counts of this window's
 // keys move from leftOnly/rightOnly to matchedLate here and nowhere else.
 import { CarryError } from '../../breaks/carry.ts';
+import { ledgerFigures } from '../../breaks/ledger-stats.ts';
 import { moneyAtStake, type BreakKind, type MoneyRow } from '../../breaks/money.ts';
 import { numericShape } from '../../compare/column-types.ts';
 import {
@@ -16,7 +17,6 @@ import {
   ledgerStatsSql,
   moneyAtStakeSql,
   moneyViewSql,
-  openFirstSeenSql,
   openItemsViewSql,
   requiredCarriedColumns,
   resultWithLedgerViewSql,
@@ -102,18 +102,7 @@ export async function buildLedger(ctx: RunContext, engine: Engine, plan: Compare
     }
     await engine.run(ledgerSql(plan, lctx, d));
     const late = lctx.carried ? await engine.one(lateCountsSql()) : { late_left: 0, late_right: 0 };
-    const s = await engine.one(ledgerStatsSql());
-    const firstSeen = (await engine.rows(openFirstSeenSql())).map((r) => String(r.first_seen));
-    const oldest = firstSeen.sort((x, y) => Date.parse(x) - Date.parse(y))[0];
-    const breaks: BreakLedger = {
-      open: numberOf(s.new_breaks) + numberOf(s.persisting),
-      new: numberOf(s.new_breaks),
-      persisting: numberOf(s.persisting),
-      resolved: numberOf(s.resolved),
-      closed: numberOf(s.closed),
-      ...(oldest ? { oldestOpenSince: oldest } : {}),
-      oldestAgeDays: numberOf(s.oldest_days),
-    };
+    const { breaks, openItems } = ledgerFigures(await engine.rows(ledgerStatsSql()));
     let shaped: { atStake: AtStake; atStakeByAge: AtStakeByAge } | undefined;
     if (money) {
       const rows: MoneyRow[] = (await engine.rows(moneyAtStakeSql(d))).map((r) => ({
@@ -126,7 +115,6 @@ export async function buildLedger(ctx: RunContext, engine: Engine, plan: Compare
     }
     await engine.run(resultWithLedgerViewSql(plan, ctx.mode, money !== undefined, d));
     await engine.run(openItemsViewSql(plan, money !== undefined, d));
-    const openItems = numberOf((await engine.one('SELECT count(*) AS n FROM open_items')).n);
     const lateLeft = numberOf(late.late_left);
     const lateRight = numberOf(late.late_right);
     ctx.progress(

@@ -6,19 +6,22 @@ import { writeCatalog } from '../../output/catalog.ts';
 import { overwriteGuard } from '../../output/overwrite-guard.ts';
 import { publishResults } from '../../output/publish.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { numberOf, type RunContext } from '../context.ts';
+import { RunError, type RunContext } from '../context.ts';
 import { resultLocations } from '../locations.ts';
 import { OPEN_ITEMS_FILE } from '../../breaks/columns.ts';
 import type { RunSummary } from '../summary.ts';
 
-/** Writes result.<format> (and the open items, when the ledger made them) into ctx.localOut with the engine; returns the file names. */
-export async function writeResult(ctx: RunContext, engine: Engine, openItems = false): Promise<{ resultName: string; openItemsName?: string }> {
+/**
+ * Writes result.<format> and the open items into ctx.localOut with the engine; returns the
+ * file names. `openItems` is the ledger's count of open items: the write must report the
+ * same number, or the run fails rather than publish a file that disagrees with its summary.
+ */
+export async function writeResult(ctx: RunContext, engine: Engine, openItems: number): Promise<{ resultName: string; openItemsName: string }> {
   const resultName = `result.${ctx.outFormat}`;
-  await ctx.step('write', undefined, () => engine.writeResult('result_table', join(ctx.localOut, resultName), ctx.outFormat));
-  const resultRows = numberOf((await engine.one('SELECT count(*) AS n FROM result_table')).n);
+  const resultRows = await ctx.step('write', undefined, () => engine.writeResult('result_table', join(ctx.localOut, resultName), ctx.outFormat));
   ctx.progress(`write    ${resultRows} result row(s) (${ctx.mode}) as ${ctx.outFormat}`);
-  if (!openItems) return { resultName };
-  await ctx.step('write', undefined, () => engine.writeResult('open_items', join(ctx.localOut, OPEN_ITEMS_FILE), 'parquet'));
+  const openRows = await ctx.step('write', undefined, () => engine.writeResult('open_items', join(ctx.localOut, OPEN_ITEMS_FILE), 'parquet'));
+  if (openRows !== openItems) throw new RunError('write', `internal: ${openRows} open item(s) were written where the break ledger counts ${openItems}; nothing was published`);
   return { resultName, openItemsName: OPEN_ITEMS_FILE };
 }
 

@@ -1,4 +1,5 @@
 // Stage: copy every input to local files (or leave it where the engine reads it itself).
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Side } from '../../compare/plan.ts';
 import type { RunContext } from '../context.ts';
@@ -42,4 +43,12 @@ export async function stageInputs(ctx: RunContext, opts: { remoteInPlace?: (uri:
     }
   }
   return staged;
+}
+
+/** The staged inputs' size in bytes, or undefined when one is read in place (its size unknown here). */
+export async function stagedBytes(staged: Staged): Promise<number | undefined> {
+  const files = [...staged.left, ...staged.right].flatMap((s) => s.files);
+  if (files.some((f) => /^[a-z][a-z0-9+.-]*:\/\//i.test(f))) return undefined;
+  const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
+  return sizes.reduce((a, b) => a + b, 0);
 }
