@@ -106,6 +106,12 @@ WORKDIR /app
 COPY --from=runtime /app ./
 COPY runner/engine/spark_driver.py ./runner/engine/spark_driver.py
 COPY scripts/spark/entrypoint.sh /opt/raas-spark/entrypoint.sh
+# The driver JVM's class archive (docs/adr/0171-spark-driver-jvm-start.md), made by one small
+# Spark run of this image's own application and classes, where the runner looks for it (next
+# to the venv of RAAS_SPARK_PYTHON). An image whose warm-up fails still works, starting slower.
+COPY scripts/spark/warm-up.mjs ./scripts/spark/warm-up.mjs
+RUN SPARK_LOCAL_IP=127.0.0.1 HOME=/tmp node scripts/spark/warm-up.mjs /opt/raas-spark/raas-driver.jsa \
+ || echo "raas-spark: no driver class archive (the warm-up above failed); Spark starts without it" >&2
 USER 10001:10001
 ENTRYPOINT ["/opt/raas-spark/entrypoint.sh"]
 CMD ["--help"]

@@ -19,9 +19,12 @@ import { waitFor } from '../support/cluster.ts';
 import { repoRoot } from '../support/helm.ts';
 import { imageDigest, kubectlApply, kubectlJson, ok, type Json } from '../support/real-node.ts';
 import { sharedService } from '../support/require-service.ts';
+import { jvmsWithArchive } from '../support/spark-processes.ts';
 
 const NS = 'finance';
 const DRIVER_SA = 'raas-spark-driver';
+/** Where the raas-spark image keeps the driver's class archive (next to RAAS_SPARK_PYTHON's venv). */
+const IMAGE_ARCHIVE = '/opt/raas-spark/raas-driver.jsa';
 
 const world = sharedService(
   'the real node with the raas-spark image (root, containerd, runc, kubelet: scripts/install-kube.sh, scripts/install-node.sh, scripts/build-image.sh --target raas-spark)',
@@ -81,7 +84,10 @@ describe('a spark ReconRun on a real node', { timeout: 2_400_000 }, () => {
 
     // Executor pods live only while the driver runs: watched while the run is in flight.
     const executors = new Map<string, SeenExecutor>();
+    const driverJvms = new Map<number, boolean>();
     const run = await waitFor('the spark run to finish', async () => {
+      // The driver's JVM in the runner pod, seen from this host: started from the image's class archive.
+      for (const jvm of await jvmsWithArchive(IMAGE_ARCHIVE)) driverJvms.set(jvm.pid, driverJvms.get(jvm.pid) || jvm.mapped);
       const pods = (await kubectlJson(env, '-n', NS, 'get', 'pods', '-l', 'spark-role=executor')).items as Json[];
       for (const p of pods) {
         const seen = executors.get(p.metadata.name) ?? { pod: p, running: false };
@@ -100,6 +106,8 @@ describe('a spark ReconRun on a real node', { timeout: 2_400_000 }, () => {
     expect(driver!.spec.serviceAccountName).toBe(DRIVER_SA);
     expect(driver!.status.containerStatuses[0].imageID).toBe(await imageDigest(sparkImage));
     expect(JSON.parse(driver!.status.containerStatuses[0].state.terminated.message)).toMatchObject({ counts: local.counts as Json });
+    // Its JVM mapped the class archive the image build made (docs/adr/0171-spark-driver-jvm-start.md).
+    expect([...driverJvms.values()], 'driver JVMs started with the image archive, by whether they mapped it').toContain(true);
 
     // Two executors, both ran, each labelled and owned so that they go with the run.
     expect([...executors.keys()], 'executor pods seen').toHaveLength(2);

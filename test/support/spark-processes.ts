@@ -100,3 +100,23 @@ export async function runWatching(dir: string, spec: Record<string, unknown>, op
   const code = await ended;
   return { code, stderr, stdout, seen: [...seen.values()], left: await sparkProcesses(marker), mapped };
 }
+
+/**
+ * Spark JVMs on this host, those in containers included, started with
+ * `-XX:SharedArchiveFile=<archive>`, and whether each had the archive mapped when looked at.
+ */
+export async function jvmsWithArchive(archive: string): Promise<Array<{ pid: number; mapped: boolean }>> {
+  const found: Array<{ pid: number; mapped: boolean }> = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'latin1')).split('\0');
+      if (!cmdline.includes('org.apache.spark.deploy.SparkSubmit') || !cmdline.includes(`-XX:SharedArchiveFile=${archive}`)) continue;
+      const maps = await readFile(`/proc/${name}/maps`, 'latin1');
+      found.push({ pid: Number(name), mapped: maps.split('\n').some((l) => l.endsWith(` ${archive}`)) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
