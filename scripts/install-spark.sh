@@ -53,7 +53,7 @@ command -v java >/dev/null || { echo "install-spark: warning: no 'java' on PATH;
 # made by one small Spark run of this checkout, so it needs `npm ci` first. Remade when Java,
 # pyspark or the jars change; without it Spark runs the same, only starts slower.
 ARCHIVE="$VENV/raas-driver.jsa"
-archive_key="$( { java -version 2>&1; cat "$VENV/.installed" "$JARS/.installed" 2>/dev/null; sha256sum "$ROOT/scripts/spark/warm-up.mjs"; } | sha256sum | cut -d' ' -f1)"
+archive_key="$( { java -version 2>&1; cat "$VENV/.installed" "$JARS/.installed" 2>/dev/null; sha256sum < "$ROOT/scripts/spark/warm-up.mjs"; } | sha256sum | cut -d' ' -f1)"
 if [[ -f "$ARCHIVE" && -f "$ARCHIVE.key" && "$(cat "$ARCHIVE.key")" == "$archive_key" ]]; then
   echo "install-spark: driver class archive already in $ARCHIVE"
 elif [[ ! -d "$ROOT/node_modules/@duckdb/node-api" ]]; then
