@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunSummary } from '../../runner/run/summary.ts';
-import { benchManifestYaml, ensureBuild, quantile } from './common.ts';
+import { benchManifestYaml, ensureBuild, imageEnv, quantile } from './common.ts';
 import { ensureBenchData } from './generate-data.ts';
 import { measure, type Measured } from './measure.ts';
 
@@ -106,7 +106,7 @@ async function runRaas(manifest: string, out: string, workDir: string, timeoutMs
   await rm(out, { recursive: true, force: true });
   const args = [join(ROOT, 'bin/raas.js'), 'run', '-f', manifest, '--start', '2024-01-01', '--end', '2024-01-02', '--out', out, '--json', '-q', ...(spark ? ['--engine', 'spark'] : [])];
   // On Spark, the same master as datacompy's Spark peer, so the two compare like for like.
-  const m = await measure(process.execPath, args, { cwd: ROOT, env: { ...process.env, RAAS_WORK_DIR: workDir, ...(spark ? { RAAS_SPARK_MASTER: 'local[2]' } : {}) }, timeoutMs });
+  const m = await measure(process.execPath, args, { cwd: ROOT, env: { ...imageEnv(process.env), RAAS_WORK_DIR: workDir, ...(spark ? { RAAS_SPARK_MASTER: 'local[2]' } : {}) }, timeoutMs });
   if (m.exitCode !== 0) throw new Error(`raas exited with ${m.exitCode}${m.timedOut ? ' (timed out)' : ''}: ${m.stderr.trim().split('\n').pop()}`);
   const c = (JSON.parse(m.stdout) as RunSummary).counts;
   return { m, counts: { matched: c.matched, mismatched: c.mismatched, leftOnly: c.leftOnly, rightOnly: c.rightOnly } };
@@ -158,6 +158,7 @@ async function main(): Promise<void> {
   const skipped = preparePython(peers);
   const active = engines.filter((e) => !skipped.has(e));
   console.log(`raas vs datacompy peers: sizes ${sizes.map((s) => s.toLocaleString('en-US')).join(', ')} rows per side, ${repeat} run(s) each, interleaved; raas runs ${build}`);
+  if (process.env.NODE_EXTRA_CA_CERTS) console.log('raas runs without NODE_EXTRA_CA_CERTS, as the image does (Node reads that bundle at every start; no TLS is used here)');
   for (const [e, why] of skipped) console.log(`  SKIPPED ${LABEL[e]}: ${why}`);
 
   const versions: Record<string, string> = {};
