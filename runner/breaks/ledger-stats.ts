@@ -2,6 +2,7 @@
 // grouped by the window a break was first seen in (compare/ledger-sql.ts ledgerStatsSql).
 // One grouped statement answers the counts, the open items' count and the oldest open
 // window at once, where separate statements would each be a job on Spark.
+import { countOf } from '../run/summary.ts';
 import type { BreakLedger } from '../run/termination-report.ts';
 
 /** One row of ledgerStatsSql: the ledger's rows first seen in one window. */
@@ -13,12 +14,9 @@ export interface LedgerFigures {
   openItems: number;
 }
 
-/** A count as the engine returned it; anything but a whole number is an internal error, never 0. */
+/** One of a row's counts (countOf: never 0 for a count that could not be read). */
 function countIn(row: LedgerStatsRow, column: string): number {
-  const v = row[column];
-  const n = typeof v === 'bigint' ? Number(v) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Error(`internal: the ledger's ${column} is ${String(v)}, not a count`);
-  return n;
+  return countOf(row[column], `the ledger's ${column}`);
 }
 
 export function ledgerFigures(rows: readonly LedgerStatsRow[]): LedgerFigures {
@@ -30,14 +28,15 @@ export function ledgerFigures(rows: readonly LedgerStatsRow[]): LedgerFigures {
   let oldestAgeDays = 0;
   let oldest: { text: string; at: number } | undefined;
   for (const row of rows) {
-    const open = countIn(row, 'new_breaks') + countIn(row, 'persisting');
-    fresh += countIn(row, 'new_breaks');
-    persisting += countIn(row, 'persisting');
+    const rowNew = countIn(row, 'new_breaks');
+    const rowPersisting = countIn(row, 'persisting');
+    fresh += rowNew;
+    persisting += rowPersisting;
     resolved += countIn(row, 'resolved');
     closed += countIn(row, 'closed');
     openItems += countIn(row, 'open_items');
     oldestAgeDays = Math.max(oldestAgeDays, countIn(row, 'oldest_days'));
-    if (open === 0) continue;
+    if (rowNew + rowPersisting === 0) continue;
     // First-seen values are window starts with their offset: compared as instants, not as text.
     const text = String(row.first_seen);
     const at = Date.parse(text);

@@ -7,6 +7,7 @@ import type { Side } from '../compare/plan.ts';
 import type { Dialect } from '../compare/dialect.ts';
 import type { SourceFormat, SourceSpec } from '../spec/schema.ts';
 import { RunError } from '../run/context.ts';
+import { countOf } from '../run/summary.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -94,12 +95,7 @@ export function refuseReservedInputNames(existing: ReadonlySet<string>, inputs: 
   }
 }
 
-/**
- * The row count an engine's write reported. Anything but a whole number is an internal
- * error: a count that could not be read is never taken as zero rows.
- */
+/** The row count an engine's write reported (countOf: never 0 for a count that could not be read). */
 export function writtenCount(value: unknown, relation: string): number {
-  const n = typeof value === 'bigint' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Error(`internal: the write of ${relation} reported ${String(value)} rows`);
-  return n;
+  return countOf(value, `the write of ${relation}`);
 }

@@ -150,3 +150,14 @@ export function compactFailure(stage: string, message: string, extra: { job?: st
   const msg = fitString(message, TERMINATION_LIMIT - jsonBytes(shell));
   return JSON.stringify({ ...shell, message: msg });
 }
+
+/**
+ * A count as an engine returned it (a number, or a BIGINT as bigint). Anything but a whole,
+ * non-negative, exactly representable number is an internal error naming `what`: a count
+ * that could not be read is never taken as 0, as run/context.ts numberOf would.
+ */
+export function countOf(v: unknown, what: string): number {
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new Error(`internal: ${what} reported ${String(v)}, not a count`);
+  return n;
+}

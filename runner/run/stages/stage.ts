@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Side } from '../../compare/plan.ts';
+import { rawScheme } from '../../stage/schemes.ts';
 import type { RunContext } from '../context.ts';
 import type { PlannedInput } from '../side-inputs.ts';
 
@@ -48,7 +49,7 @@ export async function stageInputs(ctx: RunContext, opts: { remoteInPlace?: (uri:
 /** The staged inputs' size in bytes, or undefined when one is read in place (its size unknown here). */
 export async function stagedBytes(staged: Staged): Promise<number | undefined> {
   const files = [...staged.left, ...staged.right].flatMap((s) => s.files);
-  if (files.some((f) => /^[a-z][a-z0-9+.-]*:\/\//i.test(f))) return undefined;
+  if (files.some((f) => rawScheme(f) !== undefined)) return undefined;
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   return sizes.reduce((a, b) => a + b, 0);
 }
