@@ -232,8 +232,10 @@ export class SparkEngine implements Engine {
     private readonly progress?: (line: string) => void,
   ) {}
 
-  /** out: the run's output URI and name, where executors in other pods share files with the driver. */
-  /** inputBytes: the size of the run's input files, undefined when unknown (spark-jvm.ts). */
+  /**
+   * out: the run's output URI and name, where executors in other pods share files with the
+   * driver. inputBytes: the size of the run's input files, undefined when unknown (spark-jvm.ts).
+   */
   static async open(opts: { env: NodeJS.ProcessEnv; out: { uri: string; runName: string }; inputBytes?: number; progress?: (line: string) => void; onSql?: (sql: string) => void }): Promise<SparkEngine> {
     let shared: string | undefined;
     if (isClusterMaster(opts.env.RAAS_SPARK_MASTER || 'local[*]')) {

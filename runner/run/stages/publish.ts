@@ -26,20 +26,20 @@ export async function writeResult(ctx: RunContext, engine: Engine, openItems: nu
 }
 
 /** Publishes the result file and summary.json (last); fills in the summary's final locations. */
-export async function publish(ctx: RunContext, summary: RunSummary, written: { resultName: string; openItemsName?: string }, writeStarted: number): Promise<RunSummary> {
+export async function publish(ctx: RunContext, summary: RunSummary, written: { resultName: string; openItemsName: string }, writeStarted: number): Promise<RunSummary> {
   const { spec } = ctx;
   const { resultName, openItemsName } = written;
   // summary.json names the final locations and is published last: it is the commit marker.
   const planned = resultLocations(ctx.outUri, [resultName], 'summary.json');
   summary.results = { ...summary.results, ...planned };
   // The open items go before summary.json, so the next window finds them whenever this one is committed.
-  if (openItemsName && summary.openItems) summary.openItems = { ...summary.openItems, uri: resultLocations(ctx.outUri, [openItemsName], 'summary.json').files[0]! };
+  if (summary.openItems) summary.openItems = { ...summary.openItems, uri: resultLocations(ctx.outUri, [openItemsName], 'summary.json').files[0]! };
   summary.timings.writeMs = Math.round(performance.now() - writeStarted);
   await writeFile(join(ctx.localOut, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const published = await ctx.step('upload', 'spec.output.uri', async () =>
     publishResults({
       localDir: ctx.localOut,
-      files: [resultName, ...(openItemsName ? [openItemsName] : [])],
+      files: [resultName, openItemsName],
       summaryFile: 'summary.json',
       targetUri: ctx.outUri,
       transports: ctx.transports,
