@@ -12,18 +12,14 @@ import { DRIVER_ARCHIVE, findSpark } from '../../runner/engine/spark-install.ts'
 import { engineReady } from '../support/engines.ts';
 import { makeTempDir, writeFiles } from '../support/recon-fixture.ts';
 import { requireService } from '../support/require-service.ts';
-import { runWatching, type WatchedRun } from '../support/spark-processes.ts';
+import { runWatching, SMALL_INPUTS, type WatchedRun } from '../support/spark-processes.ts';
 
-const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 const SPEC = { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }], compare: [{ column: 'amount' }] };
 let dir: string;
 
 beforeAll(async () => {
   dir = await makeTempDir('raas-spark-jvm-');
-  await writeFiles(dir, {
-    'l.csv': csv('id,amount', '1,1.00', '2,2.00', '3,3.00'),
-    'r.csv': csv('id,amount', '1,1.00', '2,2.50', '4,4.00'),
-  });
+  await writeFiles(dir, SMALL_INPUTS);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -8,17 +8,13 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineReady } from '../support/engines.ts';
 import { makeTempDir, writeFiles } from '../support/recon-fixture.ts';
-import { running, runWatching } from '../support/spark-processes.ts';
+import { running, runWatching, SMALL_INPUTS } from '../support/spark-processes.ts';
 
-const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 let dir: string;
 
 beforeAll(async () => {
   dir = await makeTempDir('raas-spark-end-');
-  await writeFiles(dir, {
-    'l.csv': csv('id,amount', '1,1.00', '2,2.00', '3,3.00'),
-    'r.csv': csv('id,amount', '1,1.00', '2,2.50', '4,4.00'),
-  });
+  await writeFiles(dir, SMALL_INPUTS);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

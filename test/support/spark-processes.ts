@@ -10,6 +10,14 @@ import { stringify } from 'yaml';
 import { writeFiles } from './recon-fixture.ts';
 import { RAAS_BIN } from './run-cli.ts';
 
+const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+/** Two small CSV sides (keys 1-3 and 1, 2, 4; key 2 differs in amount): one of each outcome. */
+export const SMALL_INPUTS = {
+  'l.csv': csv('id,amount', '1,1.00', '2,2.00', '3,3.00'),
+  'r.csv': csv('id,amount', '1,1.00', '2,2.50', '4,4.00'),
+};
+
 export interface SparkProcess {
   pid: number;
   role: 'driver' | 'jvm';
@@ -17,22 +25,38 @@ export interface SparkProcess {
   cmdline: string[];
 }
 
-/** The processes whose environment carries `marker`: the pyspark driver script and Spark's JVMs (its launcher's too). */
-export async function sparkProcesses(marker: string): Promise<SparkProcess[]> {
-  const found: SparkProcess[] = [];
+/**
+ * The values `visit` returns for the processes in /proc it keeps (undefined skips one); a
+ * process gone meanwhile, or another user's, is skipped.
+ */
+async function scanProc<T>(visit: (pid: number, read: (file: string) => Promise<string>) => Promise<T | undefined>): Promise<T[]> {
+  const found: T[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      const environ = await readFile(`/proc/${name}/environ`, 'latin1');
-      if (!environ.includes(marker)) continue;
-      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'latin1')).split('\0');
-      if (cmdline.some((a) => a.endsWith('spark_driver.py'))) found.push({ pid: Number(name), role: 'driver', cmdline });
-      else if (cmdline.includes('org.apache.spark.deploy.SparkSubmit')) found.push({ pid: Number(name), role: 'jvm', cmdline });
+      const kept = await visit(Number(name), (file) => readFile(`/proc/${name}/${file}`, 'latin1'));
+      if (kept !== undefined) found.push(kept);
     } catch {
       // gone meanwhile, or another user's process
     }
   }
   return found;
+}
+
+/** The files a process has mapped, as /proc/<pid>/maps names them. */
+function mappedFiles(maps: string): Set<string> {
+  return new Set(maps.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter(Boolean));
+}
+
+/** The processes whose environment carries `marker`: the pyspark driver script and Spark's JVMs (its launcher's too). */
+export function sparkProcesses(marker: string): Promise<SparkProcess[]> {
+  return scanProc(async (pid, read): Promise<SparkProcess | undefined> => {
+    if (!(await read('environ')).includes(marker)) return undefined;
+    const cmdline = (await read('cmdline')).split('\0');
+    if (cmdline.some((a) => a.endsWith('spark_driver.py'))) return { pid, role: 'driver', cmdline };
+    if (cmdline.includes('org.apache.spark.deploy.SparkSubmit')) return { pid, role: 'jvm', cmdline };
+    return undefined;
+  });
 }
 
 /** Alive and not a zombie (a zombie has exited; its parent has not reaped it yet). */
@@ -88,7 +112,7 @@ export async function runWatching(dir: string, spec: Record<string, unknown>, op
       seen.set(p.pid, p);
       if (p.role !== 'jvm') continue;
       const maps = await readFile(`/proc/${p.pid}/maps`, 'latin1').catch(() => undefined);
-      if (maps) mapped.set(p.pid, new Set(maps.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter(Boolean)));
+      if (maps) mapped.set(p.pid, mappedFiles(maps));
     }
     // A runner pod being deleted: SIGTERM once Spark is up and the run is under way.
     if (sigterm && /\[raas\] load {5}Spark/.test(stderr)) {
@@ -105,18 +129,10 @@ export async function runWatching(dir: string, spec: Record<string, unknown>, op
  * Spark JVMs on this host, those in containers included, started with
  * `-XX:SharedArchiveFile=<archive>`, and whether each had the archive mapped when looked at.
  */
-export async function jvmsWithArchive(archive: string): Promise<Array<{ pid: number; mapped: boolean }>> {
-  const found: Array<{ pid: number; mapped: boolean }> = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${name}/cmdline`, 'latin1')).split('\0');
-      if (!cmdline.includes('org.apache.spark.deploy.SparkSubmit') || !cmdline.includes(`-XX:SharedArchiveFile=${archive}`)) continue;
-      const maps = await readFile(`/proc/${name}/maps`, 'latin1');
-      found.push({ pid: Number(name), mapped: maps.split('\n').some((l) => l.endsWith(` ${archive}`)) });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
+export function jvmsWithArchive(archive: string): Promise<Array<{ pid: number; mapped: boolean }>> {
+  return scanProc(async (pid, read) => {
+    const cmdline = (await read('cmdline')).split('\0');
+    if (!cmdline.includes('org.apache.spark.deploy.SparkSubmit') || !cmdline.includes(`-XX:SharedArchiveFile=${archive}`)) return undefined;
+    return { pid, mapped: mappedFiles(await read('maps')).has(archive) };
+  });
 }
