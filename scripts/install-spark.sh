@@ -51,9 +51,12 @@ command -v java >/dev/null || { echo "install-spark: warning: no 'java' on PATH;
 
 # The driver JVM's class-data-sharing archive (docs/adr/0171-spark-driver-jvm-start.md):
 # made by one small Spark run of this checkout, so it needs `npm ci` first. Remade when Java,
-# pyspark or the jars change; without it Spark runs the same, only starts slower.
+# pyspark, the jars, the warm-up or the way the runner starts Spark's driver (its class path
+# among others) change; without it Spark runs the same, only starts slower.
 ARCHIVE="$VENV/raas-driver.jsa"
-archive_key="$( { java -version 2>&1; cat "$VENV/.installed" "$JARS/.installed" 2>/dev/null; sha256sum < "$ROOT/scripts/spark/warm-up.mjs"; } | sha256sum | cut -d' ' -f1)"
+starts=("$ROOT/scripts/spark/warm-up.mjs")
+for f in "$ROOT"/runner/engine/spark*.ts "$ROOT/runner/engine/spark_driver.py"; do [[ $f == *.test.ts ]] || starts+=("$f"); done
+archive_key="$( { java -version 2>&1; cat "$VENV/.installed" "$JARS/.installed" 2>/dev/null; cat "${starts[@]}" | sha256sum; } | sha256sum | cut -d' ' -f1)"
 if [[ -f "$ARCHIVE" && -f "$ARCHIVE.key" && "$(cat "$ARCHIVE.key")" == "$archive_key" ]]; then
   echo "install-spark: driver class archive already in $ARCHIVE"
 elif [[ ! -d "$ROOT/node_modules/@duckdb/node-api" ]]; then

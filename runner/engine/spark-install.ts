@@ -12,6 +12,8 @@ export interface SparkInstall {
   python: string;
   /** Jars added to the session (S3A), empty when not installed; sorted, so the class path is the same at every start. */
   jars: string[];
+  /** Spark's own jars (SPARK_HOME's, else pyspark's next to this Python), sorted; empty when not found. */
+  sparkJars: string[];
   /** The driver JVM's class-data-sharing archive (scripts/spark/warm-up.mjs), when one was made for this Python's venv. */
   archive?: string;
 }
@@ -40,5 +42,29 @@ export function findSpark(env: NodeJS.ProcessEnv): SparkInstall | Error {
   const jarDir = join(cacheDir(env), 's3-jars');
   const jars = existsSync(jarDir) ? readdirSync(jarDir).filter((f) => f.endsWith('.jar')).sort().map((f) => join(jarDir, f)) : [];
   const archive = driverArchivePath(python);
-  return { python, jars, ...(existsSync(archive) ? { archive } : {}) };
+  return { python, jars, sparkJars: sparkJars(env, python), ...(existsSync(archive) ? { archive } : {}) };
+}
+
+/**
+ * Spark's own jars, by name, where pyspark's launcher takes them from: SPARK_HOME's jars/
+ * when set, else those of the pyspark package in this Python's environment. Spelled out
+ * because the launcher names them as `jars/*`, which Java expands in the order the
+ * directory lists, and that order changes with the filesystem holding it (an image's
+ * layers unpacked by another runtime, a restored cache).
+ */
+function sparkJars(env: NodeJS.ProcessEnv, python: string): string[] {
+  const jarsDir = env.SPARK_HOME ? join(env.SPARK_HOME, 'jars') : pysparkJarsDir(dirname(dirname(python)));
+  if (!jarsDir || !existsSync(jarsDir)) return [];
+  return readdirSync(jarsDir).filter((f) => f.endsWith('.jar')).sort().map((f) => join(jarsDir, f));
+}
+
+/** pyspark's jars/ in a Python environment's lib/python3.*\/site-packages, if it has one. */
+function pysparkJarsDir(prefix: string): string | undefined {
+  const lib = join(prefix, 'lib');
+  if (!existsSync(lib)) return undefined;
+  return readdirSync(lib)
+    .filter((v) => /^python3/.test(v))
+    .sort()
+    .map((v) => join(lib, v, 'site-packages', 'pyspark', 'jars'))
+    .find((d) => existsSync(d));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { driverJavaOptions, QUICK_JIT_INPUT_BYTES, QUICK_JIT_OPTIONS } from './spark-jvm.ts';
+import { driverClassPath, driverJavaOptions, QUICK_JIT_INPUT_BYTES, QUICK_JIT_OPTIONS } from './spark-jvm.ts';
 
 describe("the Spark driver JVM's compiler", () => {
   const MiB = 1024 * 1024;
@@ -36,5 +36,25 @@ describe("the Spark driver JVM's compiler", () => {
     ['local[*]', 14 * MiB, { 'spark.driver.extraJavaOptions': '-XX:ArchiveClassesAtExit=/tmp/x.jsa' }, archive, undefined],
   ] as const)('%s with %s input bytes, %o and an archive at %s: %s', (master, bytes, conf, path, want) => {
     expect(driverJavaOptions(master, bytes, conf, path)).toBe(want);
+  });
+});
+
+describe("the Spark driver JVM's class path", () => {
+  const sparkJars = ['/s/jars/a.jar', '/s/jars/b.jar'];
+  const s3a = ['/c/s3-jars/aws.jar', '/c/s3-jars/hadoop-aws.jar'];
+  it.each([
+    // Spark's jars spelled out in order, then S3A in local mode (executors in the driver's JVM).
+    ['local[*]', {}, sparkJars, s3a, '/s/jars/a.jar:/s/jars/b.jar:/c/s3-jars/aws.jar:/c/s3-jars/hadoop-aws.jar'],
+    ['local[2]', {}, sparkJars, [], '/s/jars/a.jar:/s/jars/b.jar'],
+    // A cluster's executors get S3A through spark.jars; the driver still spells Spark's out.
+    ['k8s://https://kubernetes.default.svc', {}, sparkJars, s3a, '/s/jars/a.jar:/s/jars/b.jar'],
+    // The user's entries come first, so theirs win.
+    ['local[*]', { 'spark.driver.extraClassPath': '/mine/x.jar' }, sparkJars, s3a, '/mine/x.jar:/s/jars/a.jar:/s/jars/b.jar:/c/s3-jars/aws.jar:/c/s3-jars/hadoop-aws.jar'],
+    ['local[*]', { 'spark.driver.extraClassPath': '' }, sparkJars, [], '/s/jars/a.jar:/s/jars/b.jar'],
+    // Nothing found: Spark's launcher alone.
+    ['local[*]', {}, [], [], undefined],
+    ['k8s://https://kubernetes.default.svc', {}, [], s3a, undefined],
+  ] as const)('%s with %o: %s', (master, conf, spark, jars, want) => {
+    expect(driverClassPath(master, conf, { sparkJars: spark, jars }, ':')).toBe(want);
   });
 });

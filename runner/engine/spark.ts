@@ -6,7 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classifyType } from '../compare/column-types.ts';
@@ -17,7 +17,7 @@ import { RunError } from '../run/context.ts';
 import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
-import { driverJavaOptions } from './spark-jvm.ts';
+import { driverClassPath, driverJavaOptions } from './spark-jvm.ts';
 import { findSpark } from './spark-install.ts';
 import { sparkCsvProblems } from './spark-support.ts';
 import { s3aSettings, sparkPath } from './spark-s3a.ts';
@@ -76,14 +76,9 @@ class SparkDriver {
     const conf: Record<string, string> = { ...(isClusterMaster(master) ? s3aConf(env) : {}), ...userConf };
     const javaOptions = driverJavaOptions(master, inputBytes, userConf, found.archive);
     if (javaOptions) conf['spark.driver.extraJavaOptions'] = javaOptions;
-    if (found.jars.length) {
-      // In local mode the executors live in the driver's JVM: the S3A jars go on its class
-      // path. spark.jars would make Spark copy them (the AWS SDK bundle is ~700 MB) through
-      // its file server at every start, which takes minutes and can fail on a busy machine.
-      // Executors elsewhere (a cluster master) need spark.jars to receive them.
-      const [key, sep] = isClusterMaster(master) ? ['spark.jars', ','] : ['spark.driver.extraClassPath', delimiter];
-      conf[key] = [conf[key], ...found.jars].filter(Boolean).join(sep);
-    }
+    const classPath = driverClassPath(master, userConf, found);
+    if (classPath) conf['spark.driver.extraClassPath'] = classPath;
+    if (found.jars.length && isClusterMaster(master)) conf['spark.jars'] = [conf['spark.jars'], ...found.jars].filter(Boolean).join(',');
     const child = spawn(found.python, ['-u', driverScript()], {
       env: { ...env, PYSPARK_PYTHON: found.python, RAAS_SPARK_CONF: JSON.stringify(conf) },
       stdio: ['pipe', 'pipe', 'pipe'],

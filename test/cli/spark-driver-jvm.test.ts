@@ -41,20 +41,25 @@ function expectCounts(run: WatchedRun) {
 describe("the Spark driver's JVM", () => {
   it("maps the install's class archive and uses the quick compiler for small inputs", { timeout: 360_000 }, async (ctx) => {
     await engineReady('spark', ctx);
-    const archive = await requireService(
+    const found = await requireService(
       'the Spark driver class archive (scripts/install-spark.sh after npm ci)',
       async () => {
-        const found = findSpark(process.env);
-        if (found instanceof Error || !found.archive) throw new Error('no raas-driver.jsa next to the pyspark venv');
-        return found.archive;
+        const install = findSpark(process.env);
+        if (install instanceof Error || !install.archive) throw new Error('no raas-driver.jsa next to the pyspark venv');
+        return { ...install, archive: install.archive };
       },
       ctx,
     );
+    const { archive } = found;
     const run = await runWatching(dir, SPEC);
     expectCounts(run);
     const jvm = driverJvm(run);
     expect(jvm.cmdline).toContain(`-XX:SharedArchiveFile=${archive}`);
     expect(jvm.cmdline).toContain('-XX:TieredStopAtLevel=1');
+    // Its class path starts with Spark's jars one by one in name order, as when the archive
+    // was made, whatever order Spark's jars/ directory lists in.
+    expect(found.sparkJars.length).toBeGreaterThan(100);
+    expect(jvm.cmdline[jvm.cmdline.indexOf('-cp') + 1]?.split(':').slice(0, found.sparkJars.length)).toEqual(found.sparkJars);
     // Mapped into the JVM's memory: the archive is in use, not only named.
     expect([...(run.mapped.get(jvm.pid) ?? [])]).toContain(archive);
     // Spark's catalog warehouse went to the driver's own directory, not the working one.
