@@ -40,7 +40,7 @@ export function findSpark(env: NodeJS.ProcessEnv): SparkInstall | Error {
     return new Error(`the spark engine needs Java 17: ${env.JAVA_HOME ? `JAVA_HOME (${env.JAVA_HOME}) has no working bin/java` : 'no java on PATH'}; install a JDK 17 (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME`);
   }
   const jarDir = join(cacheDir(env), 's3-jars');
-  const jars = existsSync(jarDir) ? readdirSync(jarDir).filter((f) => f.endsWith('.jar')).sort().map((f) => join(jarDir, f)) : [];
+  const jars = jarsIn(jarDir);
   const archive = driverArchivePath(python);
   return { python, jars, sparkJars: sparkJars(env, python), ...(existsSync(archive) ? { archive } : {}) };
 }
@@ -54,11 +54,16 @@ export function findSpark(env: NodeJS.ProcessEnv): SparkInstall | Error {
  */
 function sparkJars(env: NodeJS.ProcessEnv, python: string): string[] {
   const jarsDir = env.SPARK_HOME ? join(env.SPARK_HOME, 'jars') : pysparkJarsDir(dirname(dirname(python)));
-  if (!jarsDir || !existsSync(jarsDir)) return [];
-  return readdirSync(jarsDir).filter((f) => f.endsWith('.jar')).sort().map((f) => join(jarsDir, f));
+  return jarsDir ? jarsIn(jarsDir) : [];
 }
 
-/** pyspark's jars/ in a Python environment's lib/python3.*\/site-packages, if it has one. */
+/** The jars in a directory, by name (the same order at every start), as paths; none when it does not exist. */
+function jarsIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.jar')).sort().map((f) => join(dir, f));
+}
+
+/** pyspark's jars/ in a Python environment (lib/python3.x/site-packages/pyspark/jars), if it has one. */
 function pysparkJarsDir(prefix: string): string | undefined {
   const lib = join(prefix, 'lib');
   if (!existsSync(lib)) return undefined;

@@ -5,8 +5,8 @@
 // unless RAAS_SPARK_MASTER says otherwise (k8s://… on Kubernetes).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { classifyType } from '../compare/column-types.ts';
@@ -18,7 +18,7 @@ import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn,
 import { atProcessEnd } from './process-end.ts';
 import { isClusterMaster, s3aConf, sharedDir } from './spark-cluster.ts';
 import { driverClassPath, driverJavaOptions } from './spark-jvm.ts';
-import { findSpark } from './spark-install.ts';
+import { findSpark, type SparkInstall } from './spark-install.ts';
 import { sparkCsvProblems } from './spark-support.ts';
 import { s3aSettings, sparkPath } from './spark-s3a.ts';
 
@@ -51,10 +51,8 @@ function driverScript(): string {
 }
 
 /** S3A is on Spark's class path: from the install's cache, or in Spark's own jars/ (the raas-spark image puts it there). */
-function hasS3a(jars: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  if (jars.some((j) => /hadoop-aws/.test(j))) return true;
-  const own = env.SPARK_HOME ? join(env.SPARK_HOME, 'jars') : undefined;
-  return own !== undefined && existsSync(own) && readdirSync(own).some((f) => /^hadoop-aws-.*\.jar$/.test(f));
+function hasS3a(found: SparkInstall): boolean {
+  return found.jars.some((j) => /hadoop-aws/.test(j)) || found.sparkJars.some((j) => /^hadoop-aws-.*\.jar$/.test(basename(j)));
 }
 
 /** One pyspark process; requests are answered in order. */
@@ -107,7 +105,7 @@ class SparkDriver {
     });
     driver.hold(true);
     try {
-      return { driver, ...(await ready), s3a: hasS3a(found.jars, env) };
+      return { driver, ...(await ready), s3a: hasS3a(found) };
     } finally {
       driver.hold(false);
     }
