@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { describeClash, nameClash } from '../compare/column-names.ts';
 import { classifyType } from '../compare/column-types.ts';
 import { spark as sparkDialect } from '../compare/dialect.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
@@ -213,6 +214,26 @@ export async function stopSpark(env: NodeJS.ProcessEnv = process.env): Promise<v
   }
 }
 
+/** What the driver answers a load with: each CSV file's header as written, when it has one. */
+interface LoadAnswer {
+  headers?: Array<[string, Array<string | null>]>;
+  /** Set when a header repeats a name ignoring case; the driver then read nothing. */
+  clash?: boolean;
+}
+
+/**
+ * A CSV header whose names repeat ignoring case: Spark would rename the second (v2) and read
+ * on; refused as the DuckDB engine refuses it (duckdb-source-checks.ts).
+ */
+function refuseHeaderClash(answer: LoadAnswer, field: string): void {
+  for (const [file, names] of answer.headers ?? []) {
+    const clash = nameClash(names.map((n) => n ?? ''));
+    if (clash) throw new RunError('load', `${field}.uri: ${describeClash(clash, `the header of ${file}`, 'rename one in the file')}`);
+  }
+  // Python and JavaScript fold case alike; should they ever not, still no view was made.
+  if (answer.clash) throw new RunError('load', `${field}.uri: a CSV header repeats a column name ignoring letter case; rename one in the file`);
+}
+
 export class SparkEngine implements Engine {
   readonly name = 'spark';
   readonly dialect = sparkDialect;
@@ -297,6 +318,16 @@ export class SparkEngine implements Engine {
     return sql;
   }
 
+  /** The driver's load; a refusal that names the input's field is the run's message as it is. */
+  private async load(body: Record<string, unknown>, field: string): Promise<LoadAnswer> {
+    try {
+      return (await this.driver.request<LoadAnswer | null>('load', body)) ?? {};
+    } catch (err) {
+      if (err instanceof DriverError && err.message.startsWith(`${field}.`)) throw new RunError('load', err.message);
+      throw err;
+    }
+  }
+
   async loadInput(req: LoadRequest): Promise<string[]> {
     const files = req.files.map(sparkPath);
     if (!this.s3a && files.some((f) => f.startsWith('s3a://'))) {
@@ -306,8 +337,8 @@ export class SparkEngine implements Engine {
     // which reads the spec without that check.
     const unsupported = req.format === 'csv' ? sparkCsvProblems(req.field, { csv: req.src.csv }) : [];
     if (unsupported.length) throw new RunError('load', unsupported[0]!);
-    const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames] };
-    await this.driver.request('load', base);
+    const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames], field: req.field };
+    refuseHeaderClash(await this.load(base, req.field), req.field);
     if (req.format !== 'csv') return req.files;
     // Columns Spark inferred as floating point are read again as text, and the runner sizes
     // an exact DECIMAL for them from the data (as it does for DuckDB's CSV reader).
@@ -315,7 +346,7 @@ export class SparkEngine implements Engine {
     const floats = described.filter((c) => classifyType(this.dialect.canonicalType(c.type)) === 'float').map((c) => c.name);
     if (floats.length === 0) return req.files;
     const raw = `${req.view}__raw`;
-    await this.driver.request('load', { ...base, view: raw, stringColumns: floats });
+    await this.load({ ...base, view: raw, stringColumns: floats }, req.field);
     const casts = new Map<string, string>();
     const shapes = await probeNumerics(this, raw, req.side, floats.map((column) => ({ column })), req.side);
     for (const [column, shape] of shapes) {

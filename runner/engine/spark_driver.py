@@ -125,6 +125,81 @@ def json_value(v):
     return str(v)
 
 
+def col(name):
+    """A column by its exact name: backticks quote it, and a backtick inside is doubled."""
+    from pyspark.sql import functions as F
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def csv_options(o):
+    return {
+        "header": str(o.get("header", True)).lower(),
+        "sep": o.get("delimiter", ","),
+        "quote": o.get("quote", '"'),
+        "escape": o.get("escape", o.get("quote", '"')),
+        "inferSchema": "true",
+        "mode": "FAILFAST",
+        "nullValue": o.get("nullString", ""),
+        # A quoted field may hold a line break, as DuckDB reads it. The price: Spark cannot
+        # split one CSV file between tasks (docs/user-guide/engines.md).
+        "multiLine": "true",
+    }
+
+
+def repeated_names(req, read):
+    """A Parquet or JSON input whose names repeat ignoring case, refused in the DuckDB engine's words."""
+    import re
+
+    try:
+        return read()
+    except Exception as e:  # noqa: BLE001 - anything else is the read's own error
+        m = re.search(r"\[COLUMN_ALREADY_EXISTS\] The column `(.+?)` already exists", str(e))
+        if not m:
+            raise
+        if req["format"] != "parquet":
+            where = "the JSON input"
+        else:
+            where = os.path.basename(req["files"][0]) if len(req["files"]) == 1 else "the Parquet input"
+        raise UserSqlError(
+            f'{req.get("field", "spec")}.uri: {where} names the column "{m.group(1)}" more than once, ignoring letter case; '
+            "names ignore case in SQL, so raas cannot tell which one a name means: rename one where the file is written"
+        ) from None
+
+
+def header_name(value):
+    """A header cell as DuckDB names the column: spaces around it are not part of the name."""
+    return value.strip(" ") if value is not None else None
+
+
+def read_csv(s, opts, files, req):
+    """One read of CSV files that share a header, typed as the DuckDB engine types them."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
+
+    reader = s.read
+    strings = set(req.get("stringColumns") or [])
+    keys = {k.lower() for k in (req.get("keyColumns") or [])}
+    df = reader.options(**opts).csv(files)
+    if opts["header"] == "false":
+        # Headerless columns are named as DuckDB names them (column0, or column00 ...
+        # column11 when there are more than ten), so a query reads them by one name on
+        # either engine; Spark's own names are _c0, _c1, ...
+        width = len(str(len(df.columns) - 1))
+        df = df.toDF(*[f"column{str(i).zfill(width)}" for i in range(len(df.columns))])
+    else:
+        df = df.toDF(*[header_name(n) for n in df.columns])
+    # DuckDB's CSV sniffer reads whole numbers as BIGINT; Spark infers INT where they fit.
+    df = df.select(*[(col(f.name).cast(LongType()).alias(f.name) if isinstance(f.dataType, IntegerType) else col(f.name)) for f in df.schema.fields])
+    # Key columns are text as written ("01" is not "1"), whatever the other rows look like.
+    strings |= {f.name for f in df.schema.fields if f.name.lower() in keys}
+    if strings:
+        # Key columns, and columns inference took for floating point: read again as
+        # text, so keys compare as written and the runner can size an exact DECIMAL.
+        schema = StructType([StructField(f.name, StringType() if f.name in strings else f.dataType, True) for f in df.schema.fields])
+        df = reader.options(**{**opts, "inferSchema": "false"}).schema(schema).csv(files)
+    return df
+
+
 class Driver:
     def __init__(self):
         master = os.environ.get("RAAS_SPARK_MASTER", "local[*]")
@@ -160,6 +235,9 @@ class Driver:
         self.spark.sparkContext.setLogLevel("ERROR")
         self.sessions = {}
         self.shared = {}
+        # Files read so far (as Spark names them) -> the spec field they came from, so a read
+        # error that surfaces later, in whichever statement first parses a file, names it.
+        self.read_files = {}
 
     def session(self, sid):
         s = self.sessions.get(sid)
@@ -284,55 +362,77 @@ class Driver:
     def op_columns(self, req):
         return list(self.session(req["sid"]).sql(req["sql"]).columns)
 
+    def csv_headers(self, s, opts, files):
+        """Each file's header as written (Spark renames a repeated name): one short read per file."""
+        out = []
+        for path in files:
+            row = s.read.options(**{**opts, "header": "false", "inferSchema": "false"}).csv(path).limit(1).collect()
+            out.append((path, [header_name(v) for v in row[0]] if row else []))
+        return out
+
+    def check_empty_fields(self, s, opts, o, files, req):
+        """
+        With csv.nullString set, DuckDB reads an empty unquoted field as empty text; Spark's
+        reader cannot tell it from NULL. Refused when the file has one, never read as NULL.
+        """
+        null_string = o.get("nullString", "")
+        if not null_string:
+            return
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        names = s.read.options(**opts).csv(files).columns
+        marker = f"raas-empty-{uuid.uuid4().hex}"
+        raw = s.read.options(**{**opts, "inferSchema": "false", "nullValue": marker}).schema(StructType([StructField(n, StringType(), True) for n in names])).csv(files)
+        found = raw.select(*[F.max(col(n).isNull().cast("int")).alias(f"c{i}") for i, n in enumerate(names)]).first()
+        empty = [n for i, n in enumerate(names) if found and found[f"c{i}"] == 1]
+        if empty:
+            field = req.get("field", "spec")
+            raise UserSqlError(
+                f'{field}.csv.nullString: column "{header_name(empty[0])}" has empty fields, which the spark engine cannot tell from NULL once csv.nullString is set '
+                f'(DuckDB reads them as empty text): write them as "" in the file, or remove csv.nullString, or use engine: duckdb'
+            )
+
     def op_load(self, req):
         s = self.session(req["sid"])
         fmt, files = req["format"], self.readable(req["sid"], req["files"])
         reader = s.read
         if fmt == "parquet":
-            df = reader.parquet(*files)
+            df = repeated_names(req, lambda: reader.parquet(*files))
         elif fmt == "csv":
             o = req.get("csv") or {}
-            strings = set(req.get("stringColumns") or [])
-            keys = {k.lower() for k in (req.get("keyColumns") or [])}
-            opts = {
-                "header": str(o.get("header", True)).lower(),
-                "sep": o.get("delimiter", ","),
-                "quote": o.get("quote", '"'),
-                "escape": o.get("escape", o.get("quote", '"')),
-                "inferSchema": "true",
-                "mode": "FAILFAST",
-                "nullValue": o.get("nullString", ""),
-            }
-            df = reader.options(**opts).csv(files)
-            if opts["header"] == "false":
-                # Headerless columns are named as DuckDB names them (column0, or column00 ...
-                # column11 when there are more than ten), so a query reads them by one name on
-                # either engine; Spark's own names are _c0, _c1, ...
-                width = len(str(len(df.columns) - 1))
-                df = df.toDF(*[f"column{str(i).zfill(width)}" for i in range(len(df.columns))])
-            # DuckDB's CSV sniffer reads whole numbers as BIGINT; Spark infers INT where they fit.
-            from pyspark.sql import functions as F
-            from pyspark.sql.types import IntegerType, LongType
-            df = df.select(*[(F.col(f"`{f.name}`").cast(LongType()).alias(f.name) if isinstance(f.dataType, IntegerType) else F.col(f"`{f.name}`")) for f in df.schema.fields])
             if o.get("skipRows"):
                 raise UserSqlError("csv.skipRows is not supported by the spark engine yet; remove it or use engine: duckdb")
-            # Key columns are text as written ("01" is not "1"), whatever the other rows look like.
-            strings |= {f.name for f in df.schema.fields if f.name.lower() in keys}
-            if strings:
-                # Key columns, and columns inference took for floating point: read again as
-                # text, so keys compare as written and the runner can size an exact DECIMAL.
-                from pyspark.sql.types import StringType, StructField, StructType
-                schema = StructType([StructField(f.name, StringType() if f.name in strings else f.dataType, True) for f in df.schema.fields])
-                df = reader.options(**{**opts, "inferSchema": "false"}).schema(schema).csv(files)
+            opts = csv_options(o)
+            headers = self.csv_headers(s, opts, files) if opts["header"] == "true" else []
+            listed = [[os.path.basename(p), names] for p, names in headers]
+            if any(len({(n or "").lower() for n in names}) < len(names) for _, names in headers):
+                # Spark would rename the second name (id2); the runner refuses the file instead.
+                return {"headers": listed, "clash": True}
+            # Spark reads every file of one read by the first file's header, by position: files
+            # whose headers differ are read apart and put together by name, as DuckDB does.
+            groups = {}
+            for path, names in headers:
+                groups.setdefault(tuple(n or "" for n in names), []).append(path)
+            parts = [read_csv(s, opts, group, req) for group in groups.values()] if len(groups) > 1 else [read_csv(s, opts, files, req)]
+            df = parts[0]
+            for other in parts[1:]:
+                df = df.unionByName(other, allowMissingColumns=True)
+            if not req.get("stringColumns"):
+                for group in (list(groups.values()) if len(groups) > 1 else [files]):
+                    self.check_empty_fields(s, opts, o, group, req)
+            df.createOrReplaceTempView(req["view"])
+            self.read_files.update({f: req.get("field", "") for f in files})
+            return {"headers": listed}
         elif fmt in ("json", "ndjson"):
-            df = reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files)
+            df = repeated_names(req, lambda: reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files))
             keys = {k.lower() for k in (req.get("keyColumns") or [])}
             if keys:
-                from pyspark.sql import functions as F
-                df = df.select(*[(F.col(f"`{f.name}`").cast("string").alias(f.name) if f.name.lower() in keys else F.col(f"`{f.name}`")) for f in df.schema.fields])
+                df = df.select(*[(col(f.name).cast("string").alias(f.name) if f.name.lower() in keys else col(f.name)) for f in df.schema.fields])
         else:
             raise RuntimeError(f"internal: unknown format {fmt}")
         df.createOrReplaceTempView(req["view"])
+        self.read_files.update({f: req.get("field", "") for f in files})
         return None
 
     def op_write(self, req):
@@ -353,7 +453,7 @@ class Driver:
             # CSV has no lists: a list is one JSON array cell, as the DuckDB engine writes it,
             # so names that need quoting in CSV (`Amount (EUR)`, `fee, net`) read back whole.
             df = df.select(*[
-                (F.to_json(F.col(f"`{f.name}`")).alias(f.name) if isinstance(f.dataType, ArrayType) else F.col(f"`{f.name}`"))
+                (F.to_json(col(f.name)).alias(f.name) if isinstance(f.dataType, ArrayType) else col(f.name))
                 for f in df.schema.fields
             ])
             df.coalesce(1).write.mode("overwrite").option("header", "true").csv(tmp)
@@ -434,6 +534,30 @@ def main():
         driver.stop()
 
 
+def read_error(driver, text):
+    """
+    A file that does not parse fails the first statement that reads it, not the load: the
+    error then names the spec field the file came from and the record, in one line.
+    """
+    import re
+
+    failed = re.search(r"Encountered error while reading file (\S+?)\.?\s", text)
+    if not failed:
+        return None
+    path = failed.group(1)
+    bare = lambda p: re.sub(r"^file:/+", "/", p)
+    field = next((fld for f, fld in driver.read_files.items() if bare(f) == bare(path)), "") or "spec"
+    name = os.path.basename(path)
+    record = re.search(r"Malformed CSV record: (.*?)(?: SQLSTATE|$)", text, re.M)
+    if record:
+        return (
+            f'{field}.uri: {name} has a record that does not parse as CSV: "{record.group(1)[:120]}" (more or fewer fields than the header, '
+            f'or an unclosed quote); fix that line, or set {field}.csv.delimiter, quote or header if the file does not use ",", \'"\' and a header line'
+        )
+    cause = [l.split("] ", 1)[-1] for l in text.splitlines() if l.startswith("Caused by:")]
+    return f"{field}.uri: {name} cannot be read: {(cause[-1] if cause else 'see the driver log')[:200]}"
+
+
 def serve(driver, out):
     for line in sys.stdin:
         if not line.strip():
@@ -446,7 +570,7 @@ def serve(driver, out):
             answer = {"id": req["id"], "error": str(e), "kind": "user_sql"}
         except Exception as e:  # noqa: BLE001 - every failure goes back to the runner as text
             text = str(e).strip() or traceback.format_exc()
-            answer = {"id": req["id"], "error": text}
+            answer = {"id": req["id"], "error": read_error(driver, text) or text}
         out.write(json.dumps(answer) + "\n")
         out.flush()
 

@@ -77,7 +77,9 @@ export function stepWith(message: (err: unknown) => string) {
       const msg = err instanceof Error ? err.message : String(err);
       // Errors that already name their field (plan, stage, template, format) pass through as is.
       if (typeof fieldOf === 'string') throw new RunError(stage, msg.startsWith(fieldOf) ? msg : `${fieldOf}: ${msg}`);
-      throw new RunError(stage, field ? `${field}: ${message(err)}` : message(err));
+      // An engine message that already names a spec field (a file the engine could not read) is whole.
+      const line = message(err);
+      throw new RunError(stage, field && !line.startsWith('spec.') ? `${field}: ${line}` : line);
     }
   };
 }
