@@ -54,8 +54,13 @@ export function describeCsvError(message: string, field: string, ragged?: { file
   if (counts && line) return `${field}.uri: ${name} line ${line} has ${counts[2]} field(s) where the header has ${counts[1]}; fix that line, or ${layout}`;
   if (ragged) return `${field}.uri: ${basename(ragged.file)} line ${ragged.line} has ${ragged.fields} field(s) where the header has ${ragged.expected}; fix that line, or ${layout}`;
   if (/sniffing file|detect the CSV parsing dialect/i.test(message)) return `${field}.uri: cannot tell how ${name} is laid out; ${layout}`;
+  const converting = /Error when converting column "((?:[^"]|"")*)"\. Could not convert string "((?:[^"]|"")*)" to '([^']+)'/.exec(message);
+  if (converting && line) {
+    // The reader typed the column from the file's first rows; a later value does not fit.
+    return `${field}.uri: ${name} line ${line}: column "${converting[1]}" holds "${(converting[2] ?? "").slice(0, 80)}", which is not a ${converting[3]} like the values before it (the type is read from the first rows of the file); correct the value in the file`;
+  }
   if (line) {
-    const reason = message.split(' | ').find((p) => p && !/^(Invalid Input Error: )?CSV Error on Line|^Original Line/.test(p)) ?? 'cannot be read';
+    const reason = message.split(' | ').find((p) => p && !/^(Invalid Input Error: |Conversion Error: )?CSV Error on Line|^Original Line/.test(p)) ?? 'cannot be read';
     return `${field}.uri: ${name} line ${line}: ${reason.slice(0, 200)}`;
   }
   return undefined;

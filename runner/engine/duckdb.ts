@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fractionDigitsSql } from '../compare/build-sql.ts';
 import { classifyType, normalizeType } from '../compare/column-types.ts';
+import { describeCsvError } from '../compare/load-errors.ts';
 import { duckdb } from '../compare/dialect.ts';
 import { namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
@@ -20,6 +21,9 @@ import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn,
 export class DuckEngine implements Engine {
   readonly name = 'duckdb';
   readonly dialect = duckdb;
+
+  /** CSV files read so far -> the spec field they came from (without .uri), for messages. */
+  private readonly csvFields = new Map<string, string>();
 
   private constructor(
     private readonly db: Duck,
@@ -97,7 +101,12 @@ export class DuckEngine implements Engine {
   }
 
   message(err: unknown): string {
-    return duckMessage(err);
+    const text = duckMessage(err);
+    // DuckDB parses a CSV file in the first statement that reads all of it, often after the
+    // load: such an error is answered with the spec field the file came from.
+    const file = /CSV Error on Line/.test(text) ? /file = (\S+)/.exec(text)?.[1] : undefined;
+    const field = file === undefined ? undefined : this.csvFields.get(file);
+    return (field !== undefined && describeCsvError(text, field)) || text;
   }
 
   async close(): Promise<void> {
@@ -132,6 +141,7 @@ export class DuckEngine implements Engine {
     // then re-read as text and cast to a DECIMAL wide enough for every value.
     await this.run(namedInputViewSql(view, readerSql(src, format, files)));
     if (format === 'parquet') return files;
+    if (format === 'csv') for (const f of files) this.csvFields.set(f, req.field);
     const described = await this.db.describe(rel);
     // Key columns of CSV and JSON files are text: a type guessed from the other rows must
     // not decide whether "01" equals "1" (keys[].type: numeric asks for numbers).

@@ -171,7 +171,51 @@ def header_name(value):
     return value.strip(" ") if value is not None else None
 
 
-def read_csv(s, opts, files, req):
+def refuse_sub_microsecond(reader, opts, files, df, req, keys):
+    """
+    Spark's timestamps stop at microseconds and its CSV reader cuts further digits without a
+    word (10:00:00.123456789 would equal 10:00:00.123456); DuckDB keeps them. Refused.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType, TimestampNTZType, TimestampType
+
+    stamps = [f.name for f in df.schema.fields if isinstance(f.dataType, (TimestampType, TimestampNTZType)) and f.name.lower() not in keys]
+    if not stamps:
+        return
+    raw = reader.options(**{**opts, "inferSchema": "false"}).schema(StructType([StructField(n, StringType(), True) for n in df.columns])).csv(files)
+    fine = r"[.,][0-9]{7,}"
+    found = raw.select(*[F.max(F.when(col(n).rlike(fine), col(n))).alias(f"c{i}") for i, n in enumerate(stamps)]).first()
+    for i, n in enumerate(stamps):
+        if found and found[f"c{i}"] is not None:
+            raise UserSqlError(
+                f'{req.get("field", "spec")}.uri: column "{n}" holds timestamps finer than a microsecond, such as "{found[f"c{i}"]}", which the spark engine '
+                "cannot hold (it would cut the digits and count the values equal): use engine: duckdb, or write them at microseconds"
+            )
+
+
+def text_where_types_differ(parts):
+    """
+    Columns (lower case) that the files of one input type differently, a number in one and
+    text in another: they are read as text in every file, as DuckDB's union by name reads
+    them. Spark's union would cast the text to the number (ANSI), failing on it or reading
+    "007" as 7. Numbers of different kinds, and dates next to timestamps, widen as on DuckDB.
+    """
+    from pyspark.sql.types import DateType, DecimalType, DoubleType, LongType, TimestampNTZType, TimestampType
+
+    families = ((LongType, DoubleType, DecimalType), (DateType, TimestampType, TimestampNTZType))
+    seen = {}
+    for part in parts:
+        for f in part.schema.fields:
+            seen.setdefault(f.name.lower(), []).append(f.dataType)
+    text = set()
+    for name, types in seen.items():
+        if all(t == types[0] for t in types) or any(all(isinstance(t, family) for t in types) for family in families):
+            continue
+        text.add(name)
+    return text
+
+
+def read_csv(s, opts, files, req, text=frozenset()):
     """One read of CSV files that share a header, typed as the DuckDB engine types them."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
@@ -192,6 +236,10 @@ def read_csv(s, opts, files, req):
     df = df.select(*[(col(f.name).cast(LongType()).alias(f.name) if isinstance(f.dataType, IntegerType) else col(f.name)) for f in df.schema.fields])
     # Key columns are text as written ("01" is not "1"), whatever the other rows look like.
     strings |= {f.name for f in df.schema.fields if f.name.lower() in keys}
+    if not req.get("stringColumns") and not text:  # the first read of these files (a re-read checked them already)
+        refuse_sub_microsecond(reader, opts, files, df, req, keys)
+    # Columns other files of the input hold as text (text_where_types_differ) are text here too.
+    strings |= {f.name for f in df.schema.fields if f.name.lower() in text}
     if strings:
         # Key columns, and columns inference took for floating point: read again as
         # text, so keys compare as written and the runner can size an exact DECIMAL.
@@ -415,6 +463,9 @@ class Driver:
             for path, names in headers:
                 groups.setdefault(tuple(n or "" for n in names), []).append(path)
             parts = [read_csv(s, opts, group, req) for group in groups.values()] if len(groups) > 1 else [read_csv(s, opts, files, req)]
+            text = text_where_types_differ(parts) if len(parts) > 1 else set()
+            if text:
+                parts = [read_csv(s, opts, group, req, text) for group in groups.values()]
             df = parts[0]
             for other in parts[1:]:
                 df = df.unionByName(other, allowMissingColumns=True)
@@ -544,7 +595,9 @@ def read_error(driver, text):
     failed = re.search(r"Encountered error while reading file (\S+?)\.?\s", text)
     if not failed:
         return None
-    path = failed.group(1)
+    from urllib.parse import unquote
+
+    path = unquote(failed.group(1))  # Spark names the file by URI (a space is %20)
     bare = lambda p: re.sub(r"^file:/+", "/", p)
     field = next((fld for f, fld in driver.read_files.items() if bare(f) == bare(path)), "") or "spec"
     name = os.path.basename(path)

@@ -1,6 +1,7 @@
 // Hostile CSV on both engines: files whose reading Spark and DuckDB do differently unless
 // raas makes them agree (headers in another order per file, names that need quoting, line
-// breaks inside quotes, spaces around header names, a ragged line, a repeated name, empty
+// breaks inside quotes, spaces around header names, a column typed per file, timestamps
+// finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
 // fields next to csv.nullString), and Parquet or JSON names that repeat ignoring case. Each case gets the same answer on both engines, with the
 // counts checked, or a one-line refusal that names the field; never a different count.
 // Needs pyspark and Java for the Spark half (scripts/install-spark.sh).
@@ -61,6 +62,12 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     base,
     { matched: 1, mismatched: 1 },
   ],
+  [
+    'a column that is a number in one file and text in another stays text',
+    () => ({ 'l/a.csv': csv('id,ref', '1,10', '3,007'), 'l/b.csv': csv('ref,id', 'abc,2'), 'r.csv': csv('id,ref', '1,10', '2,abc', '3,7') }),
+    { ...base, left: { uri: 'l/*.csv' } },
+    { matched: 2, mismatched: 1 },
+  ],
   ['a line break inside a quoted field', () => ({ 'l.csv': 'id,v\n1,"a\nb"\n2,c\n', 'r.csv': 'id,v\n1,"a\nb"\n2,"c\n"\n' }), base, { matched: 1, mismatched: 1 }],
   ['spaces around header names', () => ({ 'l.csv': csv('id, v ', '1,a', '2,b'), 'r.csv': csv('id,v', '1,a', '2,c') }), base, { matched: 1, mismatched: 1 }],
   [
@@ -85,6 +92,22 @@ describe('refused on both engines, in one line naming the field', () => {
     const files = { 'l.csv': csv('id,v', '1,a,extra', '2,b'), 'r.csv': csv('id,v', '1,a', '2,b') };
     await expect(reconcileOn('duckdb')(files, base)).rejects.toThrow(/^spec\.left\.uri: l\.csv line 2 has 3 field\(s\) where the header has 2; fix that line/);
     await expect(reconcileOn('spark')(files, base)).rejects.toThrow(/^spec\.left\.uri: l\.csv has a record that does not parse as CSV: "1,a,extra" .*; fix that line, or set spec\.left\.csv\.delimiter, quote or header/);
+  }, SPARK_TIMEOUT_MS);
+
+  it('a value that does not fit the type the first rows gave its column', async (ctx) => {
+    await engineReady('spark', ctx);
+    // DuckDB types a CSV column from the first 20,480 rows; the text comes after them.
+    const numbers = (bad: number) => ['id,amt', ...Array.from({ length: 30_000 }, (_, i) => `${i},${i === bad ? 'abc' : i}`)].join('\n') + '\n';
+    const files = { 'l.csv': numbers(25_000), 'r.csv': numbers(-1) };
+    await expect(reconcileOn('duckdb')(files, base)).rejects.toThrow(/^spec\.left\.uri: l\.csv line 25002: column "amt" holds "abc", which is not a BIGINT like the values before it .*; correct the value in the file$/);
+    await expect(reconcileOn('spark')(files, base)).rejects.toThrow(/column "amt" on the left side \(left\) is compared as a number but 1 value\(s\) are not numbers, e\.g\. "abc"/);
+  }, SPARK_TIMEOUT_MS);
+
+  it('timestamps finer than a microsecond: DuckDB keeps the digits; Spark, which would cut them and count the values equal, refuses', async (ctx) => {
+    await engineReady('spark', ctx);
+    const files = { 'l.csv': csv('id,t', '1,2024-01-01 10:00:00.123456789', '2,2024-01-01 10:00:00.5'), 'r.csv': csv('id,t', '1,2024-01-01 10:00:00.123456', '2,2024-01-01 10:00:00.5') };
+    expect((await reconcileOn('duckdb')(files, base)).summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
+    await expect(reconcileOn('spark')(files, base)).rejects.toThrow(/^spec\.left\.uri: column "t" holds timestamps finer than a microsecond, such as "2024-01-01 10:00:00\.123456789", which the spark engine cannot hold .*: use engine: duckdb/);
   }, SPARK_TIMEOUT_MS);
 
   it.for<[string, string, RegExp]>([
