@@ -146,24 +146,36 @@ def csv_options(o):
     }
 
 
-def repeated_names(req, read):
-    """A Parquet or JSON input whose names repeat ignoring case, refused in the DuckDB engine's words."""
+def refused_read(req, read):
+    """
+    A Parquet or JSON read Spark refuses at once, said in the runner's words: names that
+    repeat ignoring case (as the DuckDB engine refuses them), or a column type Spark has
+    not (nanosecond timestamps, UUID, TIME), which DuckDB reads.
+    """
     import re
 
     try:
         return read()
     except Exception as e:  # noqa: BLE001 - anything else is the read's own error
-        m = re.search(r"\[COLUMN_ALREADY_EXISTS\] The column `(.+?)` already exists", str(e))
-        if not m:
-            raise
+        text = str(e)
         if req["format"] != "parquet":
             where = "the JSON input"
         else:
             where = os.path.basename(req["files"][0]) if len(req["files"]) == 1 else "the Parquet input"
-        raise UserSqlError(
-            f'{req.get("field", "spec")}.uri: {where} names the column "{m.group(1)}" more than once, ignoring letter case; '
-            "names ignore case in SQL, so raas cannot tell which one a name means: rename one where the file is written"
-        ) from None
+        field = req.get("field", "spec")
+        m = re.search(r"\[COLUMN_ALREADY_EXISTS\] The column `(.+?)` already exists", text)
+        if m:
+            raise UserSqlError(
+                f'{field}.uri: {where} names the column "{m.group(1)}" more than once, ignoring letter case; '
+                "names ignore case in SQL, so raas cannot tell which one a name means: rename one where the file is written"
+            ) from None
+        m = re.search(r"\[(?:PARQUET_TYPE_ILLEGAL|UNSUPPORTED_TIME_TYPE)\] ([^\n]*?)(?: SQLSTATE|$)", text, re.M)
+        if m:
+            raise UserSqlError(
+                f"{field}.uri: {where} has a column of a type the spark engine cannot read ({m.group(1).rstrip('.')}): "
+                "use engine: duckdb, or write that column as another type"
+            ) from None
+        raise
 
 
 def header_name(value):
@@ -446,7 +458,7 @@ class Driver:
         fmt, files = req["format"], self.readable(req["sid"], req["files"])
         reader = s.read
         if fmt == "parquet":
-            df = repeated_names(req, lambda: reader.parquet(*files))
+            df = refused_read(req, lambda: reader.parquet(*files))
         elif fmt == "csv":
             o = req.get("csv") or {}
             if o.get("skipRows"):
@@ -476,7 +488,7 @@ class Driver:
             self.read_files.update({f: req.get("field", "") for f in files})
             return {"headers": listed}
         elif fmt in ("json", "ndjson"):
-            df = repeated_names(req, lambda: reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files))
+            df = refused_read(req, lambda: reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files))
             keys = {k.lower() for k in (req.get("keyColumns") or [])}
             if keys:
                 df = df.select(*[(col(f.name).cast("string").alias(f.name) if f.name.lower() in keys else col(f.name)) for f in df.schema.fields])

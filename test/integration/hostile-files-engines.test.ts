@@ -1,8 +1,9 @@
-// Hostile CSV on both engines: files whose reading Spark and DuckDB do differently unless
+// Hostile files on both engines: files whose reading Spark and DuckDB do differently unless
 // raas makes them agree (headers in another order per file, names that need quoting, line
 // breaks inside quotes, spaces around header names, a column typed per file, timestamps
 // finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
-// fields next to csv.nullString), and Parquet or JSON names that repeat ignoring case. Each case gets the same answer on both engines, with the
+// fields next to csv.nullString), Parquet or JSON names that repeat ignoring case, and
+// Parquet column types Spark has not. Each case gets the same answer on both engines, with the
 // counts checked, or a one-line refusal that names the field; never a different count.
 // Needs pyspark and Java for the Spark half (scripts/install-spark.sh).
 import { describe, expect, it } from 'vitest';
@@ -136,6 +137,20 @@ describe('Parquet and JSON inputs whose names repeat ignoring case', () => {
     const spec = { ...base, left: { uri } };
     await expect(reconcileOn('duckdb')(f, spec)).rejects.toThrow(message);
     await expect(reconcileOn('spark')(f, spec)).rejects.toThrow(message);
+  });
+});
+
+describe('Parquet column types Spark has not', () => {
+  it.for<[string, string]>([
+    ['nanosecond timestamps', "SELECT 1 AS id, '2024-01-01 10:00:00.123456789'::TIMESTAMP_NS AS t"],
+    ['UUID', "SELECT 1 AS id, '00000000-0000-0000-0000-000000000001'::UUID AS t"],
+    ['TIME', "SELECT 1 AS id, TIME '10:00:00' AS t"],
+  ])('%s: DuckDB compares them; Spark refuses in one line naming the file and the way out', { timeout: SPARK_TIMEOUT_MS }, async ([, sql], ctx) => {
+    await engineReady('spark', ctx);
+    const files = { 'l.parquet': await parquet(sql), 'r.parquet': await parquet(sql) };
+    const spec = { ...base, left: { uri: 'l.parquet' }, right: { uri: 'r.parquet' } };
+    expect((await reconcileOn('duckdb')(files, spec)).summary.counts).toMatchObject({ matched: 1 });
+    await expect(reconcileOn('spark')(files, spec)).rejects.toThrow(/^spec\.left\.uri: l\.parquet has a column of a type the spark engine cannot read \(.+\): use engine: duckdb, or write that column as another type$/);
   });
 });
 
