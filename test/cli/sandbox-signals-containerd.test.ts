@@ -98,7 +98,11 @@ describe('raas sandbox --node containerd stops what it started on Ctrl-C', { tim
         expect(child.exitCode, text).toBeNull();
         started = startedBy(child.pid!);
         const comms = started.map((p) => p.comm);
-        expect(comms).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kube-controller', 'containerd', 'kubelet', 'kube-scheduler', 'containerd-shim']));
+        // On a miss, what was found and every shim on the machine (was it there, under another address?), with the sandbox's output.
+        const line = (p: ProcInfo) => `${p.pid} ${p.ppid} ${p.comm} ${p.cmdline.slice(0, 240)}`;
+        const shimsAnywhere = processes().filter((p) => p.comm.startsWith('containerd-shim'));
+        const why = `found:\n${started.map(line).join('\n')}\nshims anywhere:\n${shimsAnywhere.map(line).join('\n') || '(none)'}\nsandbox output:\n${text}`;
+        expect(comms, why).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kube-controller', 'containerd', 'kubelet', 'kube-scheduler', 'containerd-shim']));
         // The chart's pods: two operator replicas and the web page, each a node process under a shim.
         const shims = new Set(started.filter((p) => p.comm.startsWith('containerd-shim')).map((p) => p.pid));
         expect(started.filter((p) => shims.has(p.ppid) && p.comm === 'node').length).toBeGreaterThanOrEqual(3);
