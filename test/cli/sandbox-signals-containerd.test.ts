@@ -59,7 +59,13 @@ function startedBy(root: number): ProcInfo[] {
     for (const p of all) {
       if (set.has(p.pid)) {
         const config = / --config (\S+)\/containerd\.toml/.exec(p.cmdline);
-        if (p.comm === 'containerd' && config) sockets.add(`${config[1]}/containerd.sock`);
+        const socket = p.comm === 'containerd' && config ? `${config[1]}/containerd.sock` : undefined;
+        // Another pass once a socket is known: after the PID counter wraps, a shim can have
+        // a lower PID than its containerd and was passed over before the socket was seen.
+        if (socket && !sockets.has(socket)) {
+          sockets.add(socket);
+          grew = true;
+        }
         continue;
       }
       if (set.has(p.ppid) || [...sockets].some((s) => p.cmdline.includes(` -address ${s}`))) {
