@@ -318,16 +318,6 @@ export class SparkEngine implements Engine {
     return sql;
   }
 
-  /** The driver's load; a refusal that names the input's field is the run's message as it is. */
-  private async load(body: Record<string, unknown>, field: string): Promise<LoadAnswer> {
-    try {
-      return (await this.driver.request<LoadAnswer | null>('load', body)) ?? {};
-    } catch (err) {
-      if (err instanceof DriverError && err.message.startsWith(`${field}.`)) throw new RunError('load', err.message);
-      throw err;
-    }
-  }
-
   async loadInput(req: LoadRequest): Promise<string[]> {
     const files = req.files.map(sparkPath);
     if (!this.s3a && files.some((f) => f.startsWith('s3a://'))) {
@@ -338,7 +328,8 @@ export class SparkEngine implements Engine {
     const unsupported = req.format === 'csv' ? sparkCsvProblems(req.field, { csv: req.src.csv }) : [];
     if (unsupported.length) throw new RunError('load', unsupported[0]!);
     const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames], field: req.field };
-    refuseHeaderClash(await this.load(base, req.field), req.field);
+    // A refusal the driver words (it names the field) reaches the user whole: see stepWith.
+    refuseHeaderClash((await this.driver.request<LoadAnswer | null>('load', base)) ?? {}, req.field);
     if (req.format !== 'csv') return req.files;
     // Columns Spark inferred as floating point are read again as text, and the runner sizes
     // an exact DECIMAL for them from the data (as it does for DuckDB's CSV reader).
@@ -346,7 +337,7 @@ export class SparkEngine implements Engine {
     const floats = described.filter((c) => classifyType(this.dialect.canonicalType(c.type)) === 'float').map((c) => c.name);
     if (floats.length === 0) return req.files;
     const raw = `${req.view}__raw`;
-    await this.load({ ...base, view: raw, stringColumns: floats }, req.field);
+    await this.driver.request('load', { ...base, view: raw, stringColumns: floats });
     const casts = new Map<string, string>();
     const shapes = await probeNumerics(this, raw, req.side, floats.map((column) => ({ column })), req.side);
     for (const [column, shape] of shapes) {

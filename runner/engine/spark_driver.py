@@ -183,18 +183,26 @@ def header_name(value):
     return value.strip(" ") if value is not None else None
 
 
+def read_as_text(reader, opts, files, names, **overrides):
+    """The files again with every column as text, by position under `names` (no inference pass)."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    schema = StructType([StructField(n, StringType(), True) for n in names])
+    return reader.options(**{**opts, "inferSchema": "false", **overrides}).schema(schema).csv(files)
+
+
 def refuse_sub_microsecond(reader, opts, files, df, req, keys):
     """
     Spark's timestamps stop at microseconds and its CSV reader cuts further digits without a
     word (10:00:00.123456789 would equal 10:00:00.123456); DuckDB keeps them. Refused.
     """
     from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType, TimestampNTZType, TimestampType
+    from pyspark.sql.types import TimestampNTZType, TimestampType
 
     stamps = [f.name for f in df.schema.fields if isinstance(f.dataType, (TimestampType, TimestampNTZType)) and f.name.lower() not in keys]
     if not stamps:
         return
-    raw = reader.options(**{**opts, "inferSchema": "false"}).schema(StructType([StructField(n, StringType(), True) for n in df.columns])).csv(files)
+    raw = read_as_text(reader, opts, files, df.columns)
     fine = r"[.,][0-9]{7,}"
     found = raw.select(*[F.max(F.when(col(n).rlike(fine), col(n))).alias(f"c{i}") for i, n in enumerate(stamps)]).first()
     for i, n in enumerate(stamps):
@@ -430,26 +438,23 @@ class Driver:
             out.append((path, [header_name(v) for v in row[0]] if row else []))
         return out
 
-    def check_empty_fields(self, s, opts, o, files, req):
+    def check_empty_fields(self, s, opts, o, files, names, req):
         """
         With csv.nullString set, DuckDB reads an empty unquoted field as empty text; Spark's
         reader cannot tell it from NULL. Refused when the file has one, never read as NULL.
+        `names` are the columns of these files' read, in file order.
         """
-        null_string = o.get("nullString", "")
-        if not null_string:
+        if not o.get("nullString", ""):
             return
         from pyspark.sql import functions as F
-        from pyspark.sql.types import StringType, StructField, StructType
 
-        names = s.read.options(**opts).csv(files).columns
-        marker = f"raas-empty-{uuid.uuid4().hex}"
-        raw = s.read.options(**{**opts, "inferSchema": "false", "nullValue": marker}).schema(StructType([StructField(n, StringType(), True) for n in names])).csv(files)
+        raw = read_as_text(s.read, opts, files, names, nullValue=f"raas-empty-{uuid.uuid4().hex}")
         found = raw.select(*[F.max(col(n).isNull().cast("int")).alias(f"c{i}") for i, n in enumerate(names)]).first()
         empty = [n for i, n in enumerate(names) if found and found[f"c{i}"] == 1]
         if empty:
             field = req.get("field", "spec")
             raise UserSqlError(
-                f'{field}.csv.nullString: column "{header_name(empty[0])}" has empty fields, which the spark engine cannot tell from NULL once csv.nullString is set '
+                f'{field}.csv.nullString: column "{empty[0]}" has empty fields, which the spark engine cannot tell from NULL once csv.nullString is set '
                 f'(DuckDB reads them as empty text): write them as "" in the file, or remove csv.nullString, or use engine: duckdb'
             )
 
@@ -457,6 +462,7 @@ class Driver:
         s = self.session(req["sid"])
         fmt, files = req["format"], self.readable(req["sid"], req["files"])
         reader = s.read
+        answer = None
         if fmt == "parquet":
             df = refused_read(req, lambda: reader.parquet(*files))
         elif fmt == "csv":
@@ -465,28 +471,26 @@ class Driver:
                 raise UserSqlError("csv.skipRows is not supported by the spark engine yet; remove it or use engine: duckdb")
             opts = csv_options(o)
             headers = self.csv_headers(s, opts, files) if opts["header"] == "true" else []
-            listed = [[os.path.basename(p), names] for p, names in headers]
+            answer = {"headers": [[os.path.basename(p), names] for p, names in headers]}
             if any(len({(n or "").lower() for n in names}) < len(names) for _, names in headers):
                 # Spark would rename the second name (id2); the runner refuses the file instead.
-                return {"headers": listed, "clash": True}
+                return {**answer, "clash": True}
             # Spark reads every file of one read by the first file's header, by position: files
             # whose headers differ are read apart and put together by name, as DuckDB does.
             groups = {}
             for path, names in headers:
                 groups.setdefault(tuple(n or "" for n in names), []).append(path)
-            parts = [read_csv(s, opts, group, req) for group in groups.values()] if len(groups) > 1 else [read_csv(s, opts, files, req)]
+            batches = list(groups.values()) if len(groups) > 1 else [files]
+            parts = [read_csv(s, opts, batch, req) for batch in batches]
             text = text_where_types_differ(parts) if len(parts) > 1 else set()
             if text:
-                parts = [read_csv(s, opts, group, req, text) for group in groups.values()]
+                parts = [read_csv(s, opts, batch, req, text) for batch in batches]
+            if not req.get("stringColumns"):
+                for batch, part in zip(batches, parts):
+                    self.check_empty_fields(s, opts, o, batch, part.columns, req)
             df = parts[0]
             for other in parts[1:]:
                 df = df.unionByName(other, allowMissingColumns=True)
-            if not req.get("stringColumns"):
-                for group in (list(groups.values()) if len(groups) > 1 else [files]):
-                    self.check_empty_fields(s, opts, o, group, req)
-            df.createOrReplaceTempView(req["view"])
-            self.read_files.update({f: req.get("field", "") for f in files})
-            return {"headers": listed}
         elif fmt in ("json", "ndjson"):
             df = refused_read(req, lambda: reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files))
             keys = {k.lower() for k in (req.get("keyColumns") or [])}
@@ -496,7 +500,7 @@ class Driver:
             raise RuntimeError(f"internal: unknown format {fmt}")
         df.createOrReplaceTempView(req["view"])
         self.read_files.update({f: req.get("field", "") for f in files})
-        return None
+        return answer
 
     def op_write(self, req):
         """Writes one part file and answers with the number of rows the write itself wrote."""
