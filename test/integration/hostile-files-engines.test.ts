@@ -7,8 +7,8 @@
 // counts checked, or a one-line refusal that names the field; never a different count.
 // Needs pyspark and Java for the Spark half (scripts/install-spark.sh).
 import { describe, expect, it } from 'vitest';
-import { duckSql, makeTempDir, type FixtureRun } from '../support/recon-fixture.ts';
-import { engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
+import { duckSql, makeTempDir } from '../support/recon-fixture.ts';
+import { engineAnswer, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
 import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 
@@ -25,13 +25,6 @@ async function parquet(sql: string): Promise<Buffer> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** Everything but timings and locations, as both engines must give it. */
-function answer(run: FixtureRun) {
-  const s = run.summary;
-  const rows = run.rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).sort();
-  return { balanced: s.balanced, counts: s.counts, mismatchedByColumn: s.mismatchedByColumn, diffTotals: s.diffTotals, warnings: s.warnings, columns: run.columns, rows };
 }
 
 async function both(ctx: Parameters<typeof engineReady>[1], files: Files, spec: Record<string, unknown>) {
@@ -83,7 +76,7 @@ describe.each(sameAnswer)('both engines, one answer: %s', (_name, files, spec, c
   it('the same counts, columns and rows, and the counts are right', async (ctx) => {
     const { duck, spark } = await both(ctx, await files(), spec);
     expect(duck.summary.counts).toMatchObject(counts);
-    expect(answer(spark)).toEqual(answer(duck));
+    expect(engineAnswer(spark)).toEqual(engineAnswer(duck));
   }, SPARK_TIMEOUT_MS);
 });
 

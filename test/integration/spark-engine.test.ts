@@ -13,21 +13,14 @@ import { describe, expect, it } from 'vitest';
 import { runRecon } from '../../runner/run/run-recon.ts';
 import { validateReconJob } from '../../runner/spec/load.ts';
 import { explicitWindow } from '../../runner/window/window.ts';
-import { readResult, reconcile, statuses, type FixtureRun } from '../support/recon-fixture.ts';
-import { engineReady } from '../support/engines.ts';
+import { readResult, reconcile, statuses } from '../support/recon-fixture.ts';
+import { engineAnswer, engineReady } from '../support/engines.ts';
 import { sharedService, type SkipContext } from '../support/require-service.ts';
 import { startS3Server } from '../support/s3-server.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 
 const sparkAvailable = (ctx: SkipContext): Promise<void> => engineReady('spark', ctx);
-
-/** What must be identical between engines: everything but timings and locations. */
-function answer(run: FixtureRun) {
-  const s = run.summary;
-  const rows = run.rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).sort();
-  return { balanced: s.balanced, counts: s.counts, mismatchedByColumn: s.mismatchedByColumn, diffTotals: s.diffTotals, summaries: s.summaries, warnings: s.warnings, columns: run.columns, rows };
-}
 
 const basic = {
   'l.csv': csv('id,amount,status', '1,10.00,A', '2,20.00,B', '3,30.00,C', '4,40.00,D'),
@@ -69,7 +62,7 @@ describe.each(cases)('both engines: %s', (_name, files, spec) => {
     await sparkAvailable(ctx);
     const duck = await reconcile(files, spec, { engine: 'duckdb' });
     const spark = await reconcile(files, spec, { engine: 'spark' });
-    expect(answer(spark)).toEqual(answer(duck));
+    expect(engineAnswer(spark)).toEqual(engineAnswer(duck));
   }, 600_000);
 });
 

@@ -48,4 +48,11 @@ export function reconcileOn(engine: EngineName): typeof reconcile {
   return (files, spec, opts = {}) => reconcile(files, spec, { ...opts, engine });
 }
 
+/** What both engines must give alike: everything in a run but timings and locations. */
+export function engineAnswer(run: FixtureRun) {
+  const s = run.summary;
+  const rows = run.rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))).sort();
+  return { balanced: s.balanced, counts: s.counts, mismatchedByColumn: s.mismatchedByColumn, diffTotals: s.diffTotals, summaries: s.summaries, warnings: s.warnings, columns: run.columns, rows };
+}
+
 export type { FixtureRun };
