@@ -175,16 +175,39 @@ export function decimalTypeFor(text: string): string {
   return `DECIMAL(${intDigits + frac.length},${frac.length})`;
 }
 
+/**
+ * Where one side's keyed column is read: `l.v0` in the compare join, or the column the
+ * grouped pass kept it in (groupedSource). The output values and diffs are the same
+ * expressions over either.
+ */
+type SideRef = (column: string) => string;
+const dotted =
+  (alias: string): SideRef =>
+  (column) =>
+    `${alias}.${column}`;
+
 /** A compared column's value as the result shows it: the original text when normalised, the DECIMAL for numbers. */
-function outputValue(col: PlannedColumn, i: number, alias: 'l' | 'r' | 's'): string {
-  if (hasOriginal(col)) return `${alias}.${originalAlias(i)}`;
-  if (col.decimal?.integers) return `CAST(${alias}.${valueAlias(i)} AS ${col.decimal.type})`;
-  return `${alias}.${valueAlias(i)}`;
+function outputValue(col: PlannedColumn, i: number, side: SideRef): string {
+  if (hasOriginal(col)) return side(originalAlias(i));
+  if (col.decimal?.integers) return `CAST(${side(valueAlias(i))} AS ${col.decimal.type})`;
+  return side(valueAlias(i));
 }
 
-function diffExpr(col: PlannedColumn, i: number): string {
+function diffExpr(col: PlannedColumn, i: number, l: SideRef, r: SideRef): string {
   const d = col.decimal!;
-  return `CAST(r.${valueAlias(i)} AS ${d.diffType}) - CAST(l.${valueAlias(i)} AS ${d.diffType})`;
+  return `CAST(${r(valueAlias(i))} AS ${d.diffType}) - CAST(${l(valueAlias(i))} AS ${d.diffType})`;
+}
+
+/**
+ * The compared numbers whose diff decides whether a match is kept. Besides every row whose
+ * status is not `match`, non-Full modes keep the matches whose numbers still differ, and
+ * only a tolerance makes such a match: without one, equality is exact (both sides read in
+ * one DECIMAL type by coercedExpr, or both integers), so a non-zero diff means distinct
+ * values and the row is a mismatch already. Leaving those diffs out of the filter spares
+ * computing them for every joined row.
+ */
+function toleratedNumbers(plan: ComparePlan): Array<{ col: PlannedColumn; i: number }> {
+  return plan.compares.flatMap((col, i) => (col.decimal && col.tolerance ? [{ col, i }] : []));
 }
 
 export function publicColumns(plan: ComparePlan): string[] {
@@ -202,6 +225,20 @@ function carriedColumns(plan: ComparePlan): string[] {
   return (plan.carried ?? []).flatMap((c) => [`${c.name}_left`, `${c.name}_right`]);
 }
 
+/** Where the grouped pass keeps a side's keyed column (`__raas_l_v0`): only kept rows compute their output values from it. */
+const groupedSource =
+  (s: 'l' | 'r'): SideRef =>
+  (column) =>
+    `${INTERNAL_PREFIX}${s}_${column}`;
+
+/** The keyed columns the result values are made from (outputValue, diffExpr, carried columns). */
+function sourceAliases(plan: ComparePlan): string[] {
+  return [
+    ...plan.compares.flatMap((c, i) => [...(hasOriginal(c) ? [originalAlias(i)] : []), ...(!hasOriginal(c) || c.decimal ? [valueAlias(i)] : [])]),
+    ...(plan.carried ?? []).map((_, i) => carryAlias(i)),
+  ];
+}
+
 /** The pieces of the compare statement, shared by reconTableSql and the grouped variant. */
 function reconParts(plan: ComparePlan, excludeDuplicates: boolean, d: Dialect) {
   const side = (s: 'l' | 'r') => {
@@ -209,24 +246,22 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean, d: Dialect) {
     const anti = excludeDuplicates ? ` ${d.antiJoin} dup_keys d ON ${keyJoinCondition(plan, 's', 'd')}` : '';
     return `SELECT s.* FROM ${rel} s${anti} WHERE ${keysNotNull(plan, 's')}`;
   };
-  /** Columns of the joined rows besides the keys, by name. */
-  const valueColumns = [
-    IN_LEFT,
-    IN_RIGHT,
-    ...plan.compares.flatMap((c, i) => [eqAlias(i), d.ident(`${c.name}_left`), d.ident(`${c.name}_right`), ...(c.decimal ? [d.ident(`${c.name}_diff`)] : [])]),
-    ...carriedColumns(plan).map(d.ident),
-  ];
-  const inner = [
+  const from = `FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}`;
+  /** Keys, presence and equality of each compared column: what the status is made from. */
+  const verdict = [
     ...plan.keys.map((k, i) => `coalesce(l.${keyAlias(i)}, r.${keyAlias(i)}) AS ${d.ident(k.name)}`),
     `l.${PRESENT} AS ${IN_LEFT}`,
     `r.${PRESENT} AS ${IN_RIGHT}`,
+    ...plan.compares.map((c, i) => `${equalsExpr(c, i, d)} AS ${eqAlias(i)}`),
+  ];
+  /** The result's value columns, read from wherever the sides' keyed columns are. */
+  const values = (l: SideRef, r: SideRef) => [
     ...plan.compares.flatMap((c, i) => [
-      `${equalsExpr(c, i, d)} AS ${eqAlias(i)}`,
-      `${outputValue(c, i, 'l')} AS ${d.ident(`${c.name}_left`)}`,
-      `${outputValue(c, i, 'r')} AS ${d.ident(`${c.name}_right`)}`,
-      ...(c.decimal ? [`${diffExpr(c, i)} AS ${d.ident(`${c.name}_diff`)}`] : []),
+      `${outputValue(c, i, l)} AS ${d.ident(`${c.name}_left`)}`,
+      `${outputValue(c, i, r)} AS ${d.ident(`${c.name}_right`)}`,
+      ...(c.decimal ? [`${diffExpr(c, i, l, r)} AS ${d.ident(`${c.name}_diff`)}`] : []),
     ]),
-    ...(plan.carried ?? []).flatMap((c, i) => [`l.${carryAlias(i)} AS ${d.ident(`${c.name}_left`)}`, `r.${carryAlias(i)} AS ${d.ident(`${c.name}_right`)}`]),
+    ...(plan.carried ?? []).flatMap((c, i) => [`${l(carryAlias(i))} AS ${d.ident(`${c.name}_left`)}`, `${r(carryAlias(i))} AS ${d.ident(`${c.name}_right`)}`]),
   ];
   const allEqual = plan.compares.length ? plan.compares.map((_, i) => eqAlias(i)).join(' AND ') : 'true';
   const status =
@@ -245,13 +280,13 @@ function reconParts(plan: ComparePlan, excludeDuplicates: boolean, d: Dialect) {
     `CAST(NULL AS BIGINT) AS ${DUP_ROWS_LEFT}`,
     `CAST(NULL AS BIGINT) AS ${DUP_ROWS_RIGHT}`,
   ];
-  const diffs = plan.compares.flatMap((c) => (c.decimal ? [`${d.ident(`${c.name}_diff`)} <> 0`] : []));
-  const joined = `SELECT ${inner.join(', ')} FROM (${side('l')}) l FULL OUTER JOIN (${side('r')}) r ON ${keyJoinCondition(plan, 'l', 'r')}`;
-  return { joined, valueColumns, status, diffs, outer };
+  return { from, verdict, values, status, outer };
 }
 
 export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; excludeDuplicates: boolean }, d: Dialect = duckdb): string {
-  const { joined, outer, diffs } = reconParts(plan, opts.excludeDuplicates, d);
+  const { from, verdict, values, outer } = reconParts(plan, opts.excludeDuplicates, d);
+  const joined = `SELECT ${[...verdict, ...values(dotted('l'), dotted('r'))].join(', ')} ${from}`;
+  const diffs = toleratedNumbers(plan).map(({ col }) => `${d.ident(`${col.name}_diff`)} <> 0`);
   const keep = opts.mode === 'Full' ? '' : ` WHERE recon_status <> 'match'${diffs.map((x) => ` OR ${x}`).join('')}`;
   // The filter reads the projection's names from outside it (Spark resolves no SELECT alias in WHERE).
   const compared = keep ? `SELECT * FROM (SELECT ${outer.join(', ')} FROM (${joined}))${keep}` : `SELECT ${outer.join(', ')} FROM (${joined})`;
@@ -267,15 +302,22 @@ export function reconTableSql(plan: ComparePlan, opts: { mode: OutputMode; exclu
  * whose keys are NULL (real keys are never NULL here), whose RECON_N counts them. With
  * those counts, groupedProofSql gives the same proof as keyProfileSql without a second
  * join. Duplicates are not excluded: when the proof fails, the run takes the duplicate path.
+ * The groups keep the sides' keyed columns as they are; output values and diffs are made
+ * from them for the kept rows only (reconFromGroupedSql), not for every joined row.
  */
 export function reconGroupedSql(plan: ComparePlan, d: Dialect = duckdb): string {
-  const { joined, valueColumns, status, diffs } = reconParts(plan, false, d);
-  const kept = `coalesce((${status}) <> 'match'${diffs.map((x) => ` OR ${x}`).join('')}, false)`;
+  const { from, verdict, status } = reconParts(plan, false, d);
+  const l = groupedSource('l');
+  const r = groupedSource('r');
+  const sources = sourceAliases(plan).flatMap((a) => [`l.${a} AS ${l(a)}`, `r.${a} AS ${r(a)}`]);
+  const joined = `SELECT ${[...verdict, ...sources].join(', ')} ${from}`;
+  const kept = `coalesce((${status}) <> 'match'${toleratedNumbers(plan).map(({ col, i }) => ` OR ${diffExpr(col, i, l, r)} <> 0`).join('')}, false)`;
+  const carriedOver = [IN_LEFT, IN_RIGHT, ...plan.compares.map((_, i) => eqAlias(i)), ...sourceAliases(plan).flatMap((a) => [l(a), r(a)])];
   const cols = [
     ...plan.keys.map((k) => `CASE WHEN ${kept} THEN ${d.ident(k.name)} END AS ${d.ident(k.name)}`),
     `count(*) AS ${RECON_N}`,
     // One row per kept group once the proof holds, so any_value is that row's value.
-    ...valueColumns.map((c) => `any_value(${c}) AS ${c}`),
+    ...carriedOver.map((c) => `any_value(${c}) AS ${c}`),
   ];
   return d.createTable('recon_grouped', `SELECT ${cols.join(', ')} FROM (${joined}) GROUP BY ALL`);
 }
@@ -294,10 +336,12 @@ export function groupedProofSql(plan: ComparePlan, d: Dialect = duckdb): string 
   );
 }
 
-/** The recon table from the grouped pass, once groupedProofSql proved the keys unique. */
+/** The recon table from the grouped pass, once groupedProofSql proved the keys unique: the kept rows' values and diffs made here. */
 export function reconFromGroupedSql(plan: ComparePlan, d: Dialect = duckdb): string {
-  const { outer } = reconParts(plan, false, d);
-  return d.createTable('recon', `SELECT ${outer.join(', ')} FROM recon_grouped WHERE ${d.ident(plan.keys[0]!.name)} IS NOT NULL`);
+  const { values, outer } = reconParts(plan, false, d);
+  const verdict = [...plan.keys.map((k) => d.ident(k.name)), IN_LEFT, IN_RIGHT, ...plan.compares.map((_, i) => eqAlias(i))];
+  const rows = `SELECT ${[...verdict, ...values(groupedSource('l'), groupedSource('r'))].join(', ')} FROM recon_grouped WHERE ${d.ident(plan.keys[0]!.name)} IS NOT NULL`;
+  return d.createTable('recon', `SELECT ${outer.join(', ')} FROM (${rows})`);
 }
 
 /**
@@ -307,7 +351,7 @@ export function reconFromGroupedSql(plan: ComparePlan, d: Dialect = duckdb): str
 function duplicateSideSql(plan: ComparePlan, side: Side, d: Dialect): string {
   const agreed = plan.compares.map((c, i) => {
     const v = `s.${valueAlias(i)}`;
-    return `CASE WHEN count(DISTINCT ${v}) = 1 AND count(${v}) = count(*) THEN any_value(${outputValue(c, i, 's')}) END AS ${eqAlias(i)}`;
+    return `CASE WHEN count(DISTINCT ${v}) = 1 AND count(${v}) = count(*) THEN any_value(${outputValue(c, i, dotted('s'))}) END AS ${eqAlias(i)}`;
   });
   return (
     `SELECT ${[keyList(plan, 's'), `count(*) AS ${RECON_N}`, ...agreed].join(', ')} FROM ${side}_keyed s ` +
