@@ -14,7 +14,7 @@ import { numberOf } from '../run/context.ts';
 import { checkUserSql } from '../run/user-sql-check.ts';
 import { isUsed } from '../compare/misread-dates.ts';
 import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
-import { assertComparableWidth, probeNumerics } from '../run/probes.ts';
+import { exactDecimalTypes, probeNumerics } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
 import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 
@@ -176,14 +176,7 @@ export class DuckEngine implements Engine {
     // has one spelling) stay text, exactly as written; anything else that wide is refused.
     const wholeJson = format !== 'csv';
     const shapes = await probeNumerics(this, view, side, floats.map((column) => ({ column })), side, wholeJson);
-    for (const [column, shape] of shapes) {
-      if (shape.intDigits + shape.scale > 38) {
-        if (shape.scale === 0) continue;
-        assertComparableWidth(shape, column, side, side);
-      }
-      const precision = Math.min(38, shape.intDigits + shape.scale);
-      decimals.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
-    }
+    decimals.push(...exactDecimalTypes(shapes, side, side));
     await this.run(namedInputViewSql(view, reader, decimals));
     return files;
   }

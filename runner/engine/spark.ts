@@ -13,7 +13,7 @@ import { describeClash, nameClash } from '../compare/column-names.ts';
 import { classifyType } from '../compare/column-types.ts';
 import { spark as sparkDialect } from '../compare/dialect.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
-import { probeNumerics } from '../run/probes.ts';
+import { exactDecimalTypes, probeNumerics } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
 import { refuseReservedInputNames, writtenCount, type Engine, type EngineColumn, type LoadRequest, type Row, type UserSqlRun } from './engine.ts';
 import { atProcessEnd } from './process-end.ts';
@@ -219,6 +219,8 @@ interface LoadAnswer {
   headers?: Array<[string, Array<string | null>]>;
   /** Set when a header repeats a name ignoring case; the driver then read nothing. */
   clash?: boolean;
+  /** JSON: the top-level fields other than keys that hold only numbers, read as their text. */
+  numbers?: string[];
 }
 
 /**
@@ -328,6 +330,14 @@ export class SparkEngine implements Engine {
     const unsupported = req.format === 'csv' ? sparkCsvProblems(req.field, { csv: req.src.csv }) : [];
     if (unsupported.length) throw new RunError('load', unsupported[0]!);
     const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames], field: req.field };
+    if (req.format === 'json' || req.format === 'ndjson') {
+      // Numbers arrive as the text of their tokens; the runner sizes an exact DECIMAL for
+      // the number fields from the data, as it does for the DuckDB engine's JSON copies.
+      const raw = `${req.view}__text`;
+      const answer = (await this.driver.request<LoadAnswer | null>('load', { ...base, view: raw })) ?? {};
+      await this.exactNumbersView(req, raw, answer.numbers ?? [], true);
+      return req.files;
+    }
     // A refusal the driver words (it names the field) reaches the user whole: see stepWith.
     refuseHeaderClash((await this.driver.request<LoadAnswer | null>('load', base)) ?? {}, req.field);
     if (req.format !== 'csv') return req.files;
@@ -338,19 +348,23 @@ export class SparkEngine implements Engine {
     if (floats.length === 0) return req.files;
     const raw = `${req.view}__raw`;
     await this.driver.request('load', { ...base, view: raw, stringColumns: floats });
-    const casts = new Map<string, string>();
-    const shapes = await probeNumerics(this, raw, req.side, floats.map((column) => ({ column })), req.side);
-    for (const [column, shape] of shapes) {
-      const precision = Math.min(38, shape.intDigits + shape.scale);
-      casts.set(column, `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})`);
-    }
-    const cols = described.map((c) => {
-      const type = casts.get(c.name);
-      const id = this.dialect.ident(c.name);
-      return type ? `CAST(trim(${id}) AS ${type}) AS ${id}` : id;
-    });
-    await this.run(this.dialect.createView(this.dialect.ident(req.view), `SELECT ${cols.join(', ')} FROM ${this.dialect.ident(raw)}`));
+    await this.exactNumbersView(req, raw, floats, false);
     return req.files;
+  }
+
+  /**
+   * The input's view, reading `raw` with each of `columns` (text holding numbers) cast to the
+   * exact DECIMAL its values need. `allowWide`: whole numbers wider than a DECIMAL stay text (JSON).
+   */
+  private async exactNumbersView(req: LoadRequest, raw: string, columns: readonly string[], allowWide: boolean): Promise<void> {
+    const d = this.dialect;
+    const shapes = columns.length ? await probeNumerics(this, raw, req.side, columns.map((column) => ({ column })), req.side, allowWide) : new Map();
+    const casts = new Map(exactDecimalTypes(shapes, req.side, req.side).map((t) => [t.column, t.type]));
+    const cols = (await this.describe(raw)).map((c) => {
+      const type = casts.get(c.name);
+      return type ? `CAST(trim(${d.ident(c.name)}) AS ${type}) AS ${d.ident(c.name)}` : d.ident(c.name);
+    });
+    await this.run(d.createView(d.ident(req.view), `SELECT ${cols.join(', ')} FROM ${d.ident(raw)}`));
   }
 
   /** Spark has no file sandbox to lock: user SQL may read only the names the parser check allows (checkSelect). */

@@ -268,6 +268,40 @@ def read_csv(s, opts, files, req, text=frozenset()):
     return df
 
 
+def numbers_as_text(t):
+    """A JSON schema with every number, nested ones too, read as the text of its token."""
+    from pyspark.sql.types import ArrayType, MapType, NumericType, StringType, StructField, StructType
+
+    if isinstance(t, StructType):
+        return StructType([StructField(f.name, numbers_as_text(f.dataType), True) for f in t.fields])
+    if isinstance(t, ArrayType):
+        return ArrayType(numbers_as_text(t.elementType), True)
+    if isinstance(t, MapType):
+        return MapType(t.keyType, numbers_as_text(t.valueType), True)
+    return StringType() if isinstance(t, NumericType) else t
+
+
+def read_json_exact(reader, req, multi_line, files):
+    """
+    JSON read as the DuckDB engine reads it (runner/stage/json-exact.ts): every number as the
+    text of its token ("1.50", "1e2", 20-digit ids), strings as written, booleans as
+    booleans. Spark's own inference turns numbers into doubles, or with prefersDecimal also
+    strings that look like numbers ("02" became 2) and exponents into negative scales. The
+    first read only infers which fields hold numbers (Spark merges numbers with any other kind
+    into text, so a top-level number field holds only numbers); the second reads each number as
+    text, and the runner sizes an exact DECIMAL from the data for the top-level number fields
+    other than keys, which are returned. Keys stay text as written.
+    """
+    from pyspark.sql.types import NumericType
+
+    opts = {"multiLine": str(multi_line).lower(), "mode": "FAILFAST"}
+    inferred = refused_read(req, lambda: reader.options(**opts).json(files))
+    keys = {k.lower() for k in (req.get("keyColumns") or [])}
+    numbers = [f.name for f in inferred.schema.fields if isinstance(f.dataType, NumericType) and f.name.lower() not in keys]
+    df = refused_read(req, lambda: reader.options(**opts).schema(numbers_as_text(inferred.schema)).json(files))
+    return df, numbers
+
+
 class Driver:
     def __init__(self):
         master = os.environ.get("RAAS_SPARK_MASTER", "local[*]")
@@ -492,10 +526,8 @@ class Driver:
             for other in parts[1:]:
                 df = df.unionByName(other, allowMissingColumns=True)
         elif fmt in ("json", "ndjson"):
-            df = refused_read(req, lambda: reader.options(multiLine=str(fmt == "json").lower(), prefersDecimal="true", mode="FAILFAST").json(files))
-            keys = {k.lower() for k in (req.get("keyColumns") or [])}
-            if keys:
-                df = df.select(*[(col(f.name).cast("string").alias(f.name) if f.name.lower() in keys else col(f.name)) for f in df.schema.fields])
+            df, numbers = read_json_exact(reader, req, multi_line=fmt == "json", files=files)
+            answer = {"numbers": numbers}
         else:
             raise RuntimeError(f"internal: unknown format {fmt}")
         df.createOrReplaceTempView(req["view"])

@@ -53,6 +53,25 @@ export async function probeNumerics(
   return shapes;
 }
 
+/**
+ * The exact DECIMAL each probed text column is read as, from its shape. Whole numbers wider
+ * than a DECIMAL holds have no type here and stay text, exactly as written: with `allowWide`
+ * probes (JSON, where an integer has one spelling) only; otherwise probeNumerics refused them.
+ * Anything else that wide is refused.
+ */
+export function exactDecimalTypes(shapes: ReadonlyMap<string, NumericShape>, side: Side, sideName: string): Array<{ column: string; type: string }> {
+  const types: Array<{ column: string; type: string }> = [];
+  for (const [column, shape] of shapes) {
+    if (shape.intDigits + shape.scale > 38) {
+      if (shape.scale === 0) continue;
+      assertComparableWidth(shape, column, side, sideName);
+    }
+    const precision = Math.min(38, shape.intDigits + shape.scale);
+    types.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
+  }
+  return types;
+}
+
 /** Refuses numbers wider than the 38 digits a DECIMAL holds. */
 export function assertComparableWidth(shape: NumericShape, column: string, side: Side, sideName: string): void {
   const digits = shape.intDigits + shape.scale;

@@ -2,8 +2,9 @@
 // raas makes them agree (headers in another order per file, names that need quoting, line
 // breaks inside quotes, spaces around header names, a column typed per file, timestamps
 // finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
-// fields next to csv.nullString), Parquet or JSON names that repeat ignoring case, and
-// Parquet column types Spark has not. Each case gets the same answer on both engines, with the
+// fields next to csv.nullString), JSON numbers and number-like strings (Spark's reader would
+// turn "02" into 2 and 1e2 into a negative scale), Parquet or JSON names that repeat ignoring
+// case, and Parquet column types Spark has not. Each case gets the same answer on both engines, with the
 // counts checked, or a one-line refusal that names the field; never a different count.
 // Needs pyspark and Java for the Spark half (scripts/install-spark.sh).
 import { describe, expect, it } from 'vitest';
@@ -13,7 +14,9 @@ import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
+const nd = (...records: string[]) => `${records.join('\n')}\n`;
 const base = { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] };
+const json = { left: { uri: 'l.ndjson', format: 'ndjson' }, right: { uri: 'r.ndjson', format: 'ndjson' }, keys: [{ column: 'id' }] };
 type Files = Record<string, string | Buffer>;
 
 async function parquet(sql: string): Promise<Buffer> {
@@ -69,6 +72,33 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     async () => ({ 'l.csv': csv('id,v', '1,""', '3,NULL'), 'r.parquet': await parquet("SELECT * FROM (VALUES ('1', ''), ('3', NULL)) t(id, v)") }),
     { ...base, left: { uri: 'l.csv', csv: { nullString: 'NULL' } }, right: { uri: 'r.parquet' } },
     { matched: 2, mismatched: 0 },
+  ],
+  [
+    'JSON strings that look like numbers stay the text they are',
+    () => ({ 'l.ndjson': nd('{"id":1,"v":"007","w":"1.50"}', '{"id":2,"v":"8","w":"2"}'), 'r.ndjson': nd('{"id":1,"v":"7","w":"1.5"}', '{"id":2,"v":"8","w":"2"}') }),
+    json,
+    { matched: 1, mismatched: 1 },
+  ],
+  [
+    'JSON numbers with exponents or a negative zero are exact numbers',
+    () => ({ 'l.ndjson': nd('{"id":1,"v":1e2}', '{"id":2,"v":1.5E3}', '{"id":3,"v":-0.0}', '{"id":4,"v":2e-3}'), 'r.ndjson': nd('{"id":1,"v":100}', '{"id":2,"v":1500.0}', '{"id":3,"v":0}', '{"id":4,"v":0.0021}') }),
+    json,
+    { matched: 3, mismatched: 1 },
+  ],
+  [
+    'a JSON key written as the string "02" is not the CSV key 2',
+    () => ({ 'l.ndjson': nd('{"id":"1","v":"a"}', '{"id":"02","v":"b"}'), 'r.csv': csv('id,v', '1,a', '2,b') }),
+    { ...json, right: { uri: 'r.csv' } },
+    { matched: 1, leftOnly: 1, rightOnly: 1 },
+  ],
+  [
+    'JSON number keys are their text as written; numbers wider than a DECIMAL stay exact text',
+    () => ({
+      'l.ndjson': nd('{"id":1e2,"v":1234567890123456789012345678901234567890}', '{"id":5,"v":7}'),
+      'r.ndjson': nd('{"id":100,"v":1234567890123456789012345678901234567891}', '{"id":5,"v":7}'),
+    }),
+    json,
+    { matched: 1, leftOnly: 1, rightOnly: 1 },
   ],
 ];
 
