@@ -14,6 +14,7 @@
 import type { OutputMode } from '../spec/schema.ts';
 import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
 import { classifyType, normalizeType } from './column-types.ts';
+import { isNestedType } from './nested-types.ts';
 import { duckdb, type Dialect } from './dialect.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
@@ -60,7 +61,7 @@ export function coercedExpr(col: PlannedColumn, side: Side, d: Dialect = duckdb)
     case 'same':
       return ref;
     case 'text':
-      return normalizedText(`CAST(${ref} AS ${d.text})`, col, d);
+      return normalizedText(isNestedType(src.type) ? d.jsonText(ref) : `CAST(${ref} AS ${d.text})`, col, d);
   }
 }
 

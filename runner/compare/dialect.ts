@@ -43,6 +43,18 @@ export interface Dialect {
   trimLeadingZeros(expr: string): string;
   /** count(DISTINCT …) of several columns as one value. */
   distinctTuple(columns: string[]): string;
+  /**
+   * A nested value (struct, list, map) as JSON text, NULL fields included: one spelling on
+   * both engines, and unambiguous where a cast to text is not (['a, b'] and ['a', 'b'] both
+   * print as [a, b]).
+   */
+  jsonText(expr: string): string;
+  /**
+   * A value as the text its break id and version are hashed from: DuckDB's cast to text on
+   * both engines, so one break has one id whichever engine found it (an instant is
+   * `2024-01-01 10:00:00+00`).
+   */
+  hashText(expr: string): string;
 }
 
 const WHITESPACE = '[ \\t\\n\\f\\r]+';
@@ -69,6 +81,8 @@ export const duckdb: Dialect = {
   collapseWhitespace: (expr) => `regexp_replace(${expr}, ${quoteLiteral(WHITESPACE)}, ' ', 'g')`,
   trimLeadingZeros: (expr) => `ltrim(${expr}, '0')`,
   distinctTuple: (columns) => (columns.length === 1 ? columns[0]! : `(${columns.join(', ')})`),
+  jsonText: (expr) => `CAST(to_json(${expr}) AS VARCHAR)`,
+  hashText: (expr) => `CAST(${expr} AS VARCHAR)`,
 };
 
 /** Spark identifiers are backquoted; a backquote inside is doubled. */
@@ -135,4 +149,9 @@ export const spark: Dialect = {
   collapseWhitespace: (expr) => `regexp_replace(${expr}, ${sparkRegex(WHITESPACE)}, ' ')`,
   trimLeadingZeros: (expr) => `TRIM(LEADING '0' FROM ${expr})`,
   distinctTuple: (columns) => (columns.length === 1 ? columns[0]! : `struct(${columns.join(', ')})`),
+  // Spark's to_json leaves NULL fields out unless told otherwise; DuckDB's writes them.
+  jsonText: (expr) => `to_json(${expr}, map('ignoreNullFields', 'false'))`,
+  // Spark's cast of an instant (its TIMESTAMP) leaves out the zone that DuckDB's cast of a
+  // TIMESTAMPTZ writes; the session zone is UTC. typeof() is the column's type, one branch per column.
+  hashText: (expr) => `CASE typeof(${expr}) WHEN 'timestamp' THEN concat(CAST(${expr} AS STRING), '+00') ELSE CAST(${expr} AS STRING) END`,
 };

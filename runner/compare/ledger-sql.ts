@@ -95,12 +95,12 @@ function keyEq(plan: ComparePlan, a: string, b: string, d: Dialect, aliasB = fal
 export function ledgerNowSql(plan: ComparePlan, ctx: LedgerContext, d: Dialect = duckdb): string {
   const keys = plan.keys.map((k) => `r.${d.ident(k.name)}`);
   const values = valueColumns(plan).map((c) => `r.${d.ident(c)}`);
-  const id = `md5(concat_ws(${d.literal(SEP)}, ${d.literal(ctx.namespace)}, ${d.literal(ctx.job)}, r.recon_status, ${keys.map((k) => `CAST(${k} AS ${d.text})`).join(', ')}))`;
+  const id = `md5(concat_ws(${d.literal(SEP)}, ${d.literal(ctx.namespace)}, ${d.literal(ctx.job)}, r.recon_status, ${keys.map((k) => d.hashText(k)).join(', ')}))`;
   const moneyCols = ctx.money
     ? [`ml.amt AS recon_amount_left`, `mr.amt AS recon_amount_right`, `ml.ccy AS recon_currency_left`, `mr.ccy AS recon_currency_right`]
     : [];
   const hashed = [...values, ...(ctx.money ? ['ml.amt', 'mr.amt', 'ml.ccy', 'mr.ccy'] : [])];
-  const version = `md5(concat_ws(${d.literal(SEP)}, r.recon_status, ${hashed.map((v) => `coalesce(CAST(${v} AS ${d.text}), ${d.literal(NULL_MARK)})`).join(', ') || d.literal('')}))`;
+  const version = `md5(concat_ws(${d.literal(SEP)}, r.recon_status, ${hashed.map((v) => `coalesce(${d.hashText(v)}, ${d.literal(NULL_MARK)})`).join(', ') || d.literal('')}))`;
   const joins = ctx.money
     ? ` LEFT JOIN money_left ml ON r.recon_status IN ('left_only', 'mismatch') AND ${keyEq(plan, 'r', 'ml', d, true)}` +
       ` LEFT JOIN money_right mr ON r.recon_status IN ('right_only', 'mismatch') AND ${keyEq(plan, 'r', 'mr', d, true)}`

@@ -4,6 +4,7 @@
 import { foldName } from '../spec/fold-name.ts';
 import type { CompareColumnSpec, Normalizer, ReconJobSpec, ToleranceSpec } from '../spec/schema.ts';
 import { decideCoercion, MAX_DECIMAL_PRECISION, normalizeType, numericShape, type Coercion, classifyType } from './column-types.ts';
+import { isNestedType } from './nested-types.ts';
 import { decimalScale, numberToDecimalText } from './sql-text.ts';
 import { DUPLICATE_COLUMNS, LEDGER_COLUMNS, MONEY_COLUMNS } from '../breaks/columns.ts';
 
@@ -230,7 +231,7 @@ export function resolveColumns(
       probeIfNeeded('left', left, c.field, relWide);
       probeIfNeeded('right', right, c.field, relWide);
     }
-    if (coercion.kind === 'same' && classifyType(left.type) === 'other' && /\[\]$|^STRUCT|^MAP|^UNION/i.test(left.type)) {
+    if (coercion.kind === 'same' && classifyType(left.type) === 'other' && isNestedType(left.type)) {
       coercion = { kind: 'text' };
     }
     return { name: left.name, left, right, coercion, normalize, ...(tolerance ? { tolerance } : {}), field: c.field };

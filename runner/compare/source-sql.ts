@@ -93,10 +93,18 @@ export function inputViewSql(side: Side, reader: string, decimalColumns: Readonl
 }
 
 /** The view of one input of a side: `<side>_input` for a single uri, `<side>_input__<name>` for named inputs. */
-export function namedInputViewSql(view: string, reader: string, decimalColumns: ReadonlyArray<{ column: string; type: string }> = []): string {
-  const replace = decimalColumns.length
-    ? ` REPLACE (${decimalColumns.map((d) => `CAST(trim(CAST(${q(d.column)} AS VARCHAR)) AS ${d.type}) AS ${q(d.column)}`).join(', ')})`
-    : '';
+export function namedInputViewSql(
+  view: string,
+  reader: string,
+  decimalColumns: ReadonlyArray<{ column: string; type: string }> = [],
+  /** Columns cast as they are (a JSON struct to the same struct with its fields in name order). */
+  castColumns: ReadonlyArray<{ column: string; type: string }> = [],
+): string {
+  const casts = [
+    ...decimalColumns.map((d) => `CAST(trim(CAST(${q(d.column)} AS VARCHAR)) AS ${d.type}) AS ${q(d.column)}`),
+    ...castColumns.map((c) => `CAST(${q(c.column)} AS ${c.type}) AS ${q(c.column)}`),
+  ];
+  const replace = casts.length ? ` REPLACE (${casts.join(', ')})` : '';
   return `CREATE OR REPLACE TEMP VIEW ${q(view)} AS SELECT *${replace} FROM ${reader}`;
 }
 

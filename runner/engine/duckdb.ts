@@ -13,6 +13,7 @@ import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
 import { numberOf } from '../run/context.ts';
 import { checkUserSql } from '../run/user-sql-check.ts';
 import { isUsed } from '../compare/misread-dates.ts';
+import { sortStructFields } from '../compare/nested-types.ts';
 import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
 import { exactDecimalTypes, probeNumerics } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
@@ -168,7 +169,10 @@ export class DuckEngine implements Engine {
         }
       }
     }
-    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0) return files;
+    // A JSON object has no field order; DuckDB gives a struct the order it first meets, Spark
+    // name order. Every JSON struct is read in name order, so both engines compare alike.
+    const sortedStructs = format === 'csv' ? [] : described.flatMap((c) => (sortStructFields(c.type) !== c.type ? [{ column: c.name, type: sortStructFields(c.type) }] : []));
+    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0 && sortedStructs.length === 0) return files;
     const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
@@ -177,7 +181,7 @@ export class DuckEngine implements Engine {
     const wholeJson = format !== 'csv';
     const shapes = await probeNumerics(this, view, side, floats.map((column) => ({ column })), side, wholeJson);
     decimals.push(...exactDecimalTypes(shapes, side, side));
-    await this.run(namedInputViewSql(view, reader, decimals));
+    await this.run(namedInputViewSql(view, reader, decimals, sortedStructs));
     return files;
   }
 }

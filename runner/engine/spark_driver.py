@@ -268,6 +268,26 @@ def read_csv(s, opts, files, req, text=frozenset()):
     return df
 
 
+def csv_cell(f):
+    """
+    One result column as the DuckDB engine writes it in CSV. CSV has no lists or objects: a
+    list (e.g. recon_mismatched) or struct is one JSON cell, so names that need quoting in CSV
+    (`Amount (EUR)`, `fee, net`) read back whole; a timestamp is `2024-01-02 00:00:00.5`,
+    with `+00` for an instant (the session zone is UTC), not Spark's ISO form.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StructType, TimestampNTZType, TimestampType
+
+    c = col(f.name)
+    if isinstance(f.dataType, (ArrayType, StructType, MapType)):
+        return F.to_json(c, {"ignoreNullFields": "false"})
+    if isinstance(f.dataType, TimestampNTZType):
+        return c.cast("string")
+    if isinstance(f.dataType, TimestampType):
+        return F.concat(c.cast("string"), F.lit("+00"))
+    return c
+
+
 def numbers_as_text(t):
     """A JSON schema with every number, nested ones too, read as the text of its token."""
     from pyspark.sql.types import ArrayType, MapType, NumericType, StringType, StructField, StructType
@@ -548,14 +568,16 @@ class Driver:
         shared = self.shared.get(req["sid"])
         tmp = f"{shared}/out/{uuid.uuid4().hex}" if shared else path + ".spark"
         if fmt == "csv":
-            from pyspark.sql.types import ArrayType
-            # CSV has no lists: a list is one JSON array cell, as the DuckDB engine writes it,
-            # so names that need quoting in CSV (`Amount (EUR)`, `fee, net`) read back whole.
-            df = df.select(*[
-                (F.to_json(col(f.name)).alias(f.name) if isinstance(f.dataType, ArrayType) else col(f.name))
-                for f in df.schema.fields
-            ])
-            df.coalesce(1).write.mode("overwrite").option("header", "true").csv(tmp)
+            df = df.select(*[csv_cell(f).alias(f.name) for f in df.schema.fields])
+            # Written as the DuckDB engine writes CSV (RFC 4180): a quote inside a value is
+            # doubled, not backslash-escaped, and spaces around a value are kept (Spark's
+            # writer drops them by default).
+            (
+                df.coalesce(1)
+                .write.mode("overwrite")
+                .options(header="true", escape='"', ignoreLeadingWhiteSpace="false", ignoreTrailingWhiteSpace="false")
+                .csv(tmp)
+            )
         else:
             df.coalesce(1).write.mode("overwrite").option("compression", "zstd").parquet(tmp)
         if shared:
