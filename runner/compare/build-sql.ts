@@ -232,6 +232,11 @@ const groupedSource =
   (column) =>
     `${INTERNAL_PREFIX}${s}_${column}`;
 
+/** The names of the presence flags and per-column equalities: what a row's status is made from, besides its keys. */
+function verdictNames(plan: ComparePlan): string[] {
+  return [IN_LEFT, IN_RIGHT, ...plan.compares.map((_, i) => eqAlias(i))];
+}
+
 /** The keyed columns the result values are made from (outputValue, diffExpr, carried columns). */
 function sourceAliases(plan: ComparePlan): string[] {
   return [
@@ -310,10 +315,10 @@ export function reconGroupedSql(plan: ComparePlan, d: Dialect = duckdb): string 
   const { from, verdict, status } = reconParts(plan, false, d);
   const l = groupedSource('l');
   const r = groupedSource('r');
-  const sources = sourceAliases(plan).flatMap((a) => [`l.${a} AS ${l(a)}`, `r.${a} AS ${r(a)}`]);
-  const joined = `SELECT ${[...verdict, ...sources].join(', ')} ${from}`;
+  const sources = sourceAliases(plan);
+  const joined = `SELECT ${[...verdict, ...sources.flatMap((a) => [`l.${a} AS ${l(a)}`, `r.${a} AS ${r(a)}`])].join(', ')} ${from}`;
   const kept = `coalesce((${status}) <> 'match'${toleratedNumbers(plan).map(({ col, i }) => ` OR ${diffExpr(col, i, l, r)} <> 0`).join('')}, false)`;
-  const carriedOver = [IN_LEFT, IN_RIGHT, ...plan.compares.map((_, i) => eqAlias(i)), ...sourceAliases(plan).flatMap((a) => [l(a), r(a)])];
+  const carriedOver = [...verdictNames(plan), ...sources.flatMap((a) => [l(a), r(a)])];
   const cols = [
     ...plan.keys.map((k) => `CASE WHEN ${kept} THEN ${d.ident(k.name)} END AS ${d.ident(k.name)}`),
     `count(*) AS ${RECON_N}`,
@@ -340,7 +345,7 @@ export function groupedProofSql(plan: ComparePlan, d: Dialect = duckdb): string 
 /** The recon table from the grouped pass, once groupedProofSql proved the keys unique: the kept rows' values and diffs made here. */
 export function reconFromGroupedSql(plan: ComparePlan, d: Dialect = duckdb): string {
   const { values, outer } = reconParts(plan, false, d);
-  const verdict = [...plan.keys.map((k) => d.ident(k.name)), IN_LEFT, IN_RIGHT, ...plan.compares.map((_, i) => eqAlias(i))];
+  const verdict = [...plan.keys.map((k) => d.ident(k.name)), ...verdictNames(plan)];
   const rows = `SELECT ${[...verdict, ...values(groupedSource('l'), groupedSource('r'))].join(', ')} FROM recon_grouped WHERE ${d.ident(plan.keys[0]!.name)} IS NOT NULL`;
   return d.createTable('recon', `SELECT ${outer.join(', ')} FROM (${rows})`);
 }

@@ -171,7 +171,7 @@ export class DuckEngine implements Engine {
     }
     // A JSON object has no field order; DuckDB gives a struct the order it first meets, Spark
     // name order. Every JSON struct is read in name order, so both engines compare alike.
-    const sortedStructs = format === 'csv' ? [] : described.flatMap((c) => (sortStructFields(c.type) !== c.type ? [{ column: c.name, type: sortStructFields(c.type) }] : []));
+    const sortedStructs = format === 'csv' ? [] : described.map((c) => ({ column: c.name, type: sortStructFields(c.type) })).filter((c, i) => c.type !== described[i]!.type);
     if (floats.length === 0 && nanos.length === 0 && keyText.length === 0 && sortedStructs.length === 0) return files;
     const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));

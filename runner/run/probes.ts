@@ -66,8 +66,8 @@ export function exactDecimalTypes(shapes: ReadonlyMap<string, NumericShape>, sid
       if (shape.scale === 0) continue;
       assertComparableWidth(shape, column, side, sideName);
     }
-    const precision = Math.min(38, shape.intDigits + shape.scale);
-    types.push({ column, type: `DECIMAL(${Math.max(precision, 1)},${Math.min(shape.scale, precision)})` });
+    // At most 38 digits here: wider ones were skipped or refused above.
+    types.push({ column, type: `DECIMAL(${Math.max(shape.intDigits + shape.scale, 1)},${shape.scale})` });
   }
   return types;
 }
