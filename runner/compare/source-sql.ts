@@ -97,12 +97,12 @@ export function namedInputViewSql(
   view: string,
   reader: string,
   decimalColumns: ReadonlyArray<{ column: string; type: string }> = [],
-  /** Columns cast as they are (a JSON struct to the same struct with its fields in name order). */
-  castColumns: ReadonlyArray<{ column: string; type: string }> = [],
+  /** Columns read through an expression of themselves (a nested value with its struct fields and map entries in order). */
+  rewrittenColumns: ReadonlyArray<{ column: string; sql: string }> = [],
 ): string {
   const casts = [
     ...decimalColumns.map((d) => `CAST(trim(CAST(${q(d.column)} AS VARCHAR)) AS ${d.type}) AS ${q(d.column)}`),
-    ...castColumns.map((c) => `CAST(${q(c.column)} AS ${c.type}) AS ${q(c.column)}`),
+    ...rewrittenColumns.map((c) => `${c.sql} AS ${q(c.column)}`),
   ];
   const replace = casts.length ? ` REPLACE (${casts.join(', ')})` : '';
   return `CREATE OR REPLACE TEMP VIEW ${q(view)} AS SELECT *${replace} FROM ${reader}`;

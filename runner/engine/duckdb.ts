@@ -13,7 +13,7 @@ import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
 import { numberOf } from '../run/context.ts';
 import { checkUserSql } from '../run/user-sql-check.ts';
 import { isUsed } from '../compare/misread-dates.ts';
-import { sortStructFields } from '../compare/nested-types.ts';
+import { nestedInOrderSql } from '../compare/nested-types.ts';
 import { checkCsvDateFormats, checkMisreadDates, checkSourceNames } from './duckdb-source-checks.ts';
 import { exactDecimalTypes, probeNumerics } from '../run/probes.ts';
 import { copyJsonExact } from '../stage/json-exact.ts';
@@ -141,7 +141,11 @@ export class DuckEngine implements Engine {
     // First read as DuckDB's sniffer sees it; CSV columns it took for floating point are
     // then re-read as text and cast to a DECIMAL wide enough for every value.
     await this.run(namedInputViewSql(view, readerSql(src, format, files)));
-    if (format === 'parquet') return files;
+    if (format === 'parquet') {
+      const ordered = nestedInOrder(await this.db.describe(rel));
+      if (ordered.length > 0) await this.run(namedInputViewSql(view, readerSql(src, format, files), [], ordered));
+      return files;
+    }
     if (format === 'csv') for (const f of files) this.csvFields.set(f, req.field);
     const described = await this.db.describe(rel);
     // Key columns of CSV and JSON files are text: a type guessed from the other rows must
@@ -169,10 +173,8 @@ export class DuckEngine implements Engine {
         }
       }
     }
-    // A JSON object has no field order; DuckDB gives a struct the order it first meets, Spark
-    // name order. Every JSON struct is read in name order, so both engines compare alike.
-    const sortedStructs = format === 'csv' ? [] : described.map((c) => ({ column: c.name, type: sortStructFields(c.type) })).filter((c, i) => c.type !== described[i]!.type);
-    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0 && sortedStructs.length === 0) return files;
+    const ordered = format === 'csv' ? [] : nestedInOrder(described);
+    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
     const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
@@ -181,7 +183,21 @@ export class DuckEngine implements Engine {
     const wholeJson = format !== 'csv';
     const shapes = await probeNumerics(this, view, side, floats.map((column) => ({ column })), side, wholeJson);
     decimals.push(...exactDecimalTypes(shapes, side, side));
-    await this.run(namedInputViewSql(view, reader, decimals, sortedStructs));
+    await this.run(namedInputViewSql(view, reader, decimals, ordered));
     return files;
   }
+}
+
+/**
+ * The nested columns read through an expression that puts every struct's fields in name order
+ * and every map's entries in key order. Neither order means anything, yet DuckDB's JSON reader
+ * gives a struct the order it first meets and a Parquet file keeps its writer's, so `{a, b}`
+ * on one side and `{b, a}` on the other would compare unequal. DuckDB casts a struct to
+ * another by field name, so the cast only reorders.
+ */
+function nestedInOrder(described: ReadonlyArray<{ name: string; type: string }>): Array<{ column: string; sql: string }> {
+  return described.flatMap((c) => {
+    const sql = nestedInOrderSql(quoteIdent(c.name), c.type);
+    return sql === undefined ? [] : [{ column: c.name, sql }];
+  });
 }

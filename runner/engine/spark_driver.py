@@ -322,6 +322,77 @@ def read_json_exact(reader, req, multi_line, files):
     return df, numbers
 
 
+
+def field_order(name):
+    """Struct fields in name order by UTF-16 code units, as Spark's JSON inference and the
+    runner's sortStructFields order them (Python's str order is by code point)."""
+    return name.encode("utf-16-be")
+
+
+def in_name_order(t):
+    """`t` with the fields of every struct in it, at any depth, in name order."""
+    from pyspark.sql.types import ArrayType, MapType, StructField, StructType
+
+    if isinstance(t, StructType):
+        fields = sorted(t.fields, key=lambda f: field_order(f.name))
+        return StructType([StructField(f.name, in_name_order(f.dataType), f.nullable) for f in fields])
+    if isinstance(t, ArrayType):
+        return ArrayType(in_name_order(t.elementType), t.containsNull)
+    if isinstance(t, MapType):
+        return MapType(in_name_order(t.keyType), in_name_order(t.valueType), t.valueContainsNull)
+    return t
+
+
+def needs_order(t):
+    """Whether a value of type `t` holds a struct whose fields are out of name order, or a map."""
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
+    if isinstance(t, StructType):
+        return in_name_order(t) != t or any(needs_order(f.dataType) for f in t.fields)
+    if isinstance(t, ArrayType):
+        return needs_order(t.elementType)
+    return isinstance(t, MapType)
+
+
+def rebuilt_in_order(c, t):
+    """
+    The value of column expression `c` of type `t` rebuilt with its structs' fields in name
+    order and its maps' entries in key order (keys compare as bytes, as on DuckDB). Spark casts
+    one struct to another by position, so the fields are taken by name and put together again;
+    a NULL struct stays NULL (a struct of NULLs is another value).
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, MapType, StructType
+
+    if not needs_order(t):
+        return c
+    if isinstance(t, StructType):
+        fields = sorted(t.fields, key=lambda f: field_order(f.name))
+        built = F.struct(*[rebuilt_in_order(c.getField(f.name), f.dataType).alias(f.name) for f in fields])
+        return F.when(c.isNull(), F.lit(None).cast(in_name_order(t))).otherwise(built)
+    if isinstance(t, ArrayType):
+        return F.transform(c, lambda x: rebuilt_in_order(x, t.elementType))
+    if isinstance(t, MapType):
+        entries = F.map_entries(c)
+        if needs_order(t.keyType) or needs_order(t.valueType):
+            entries = F.transform(entries, lambda e: F.struct(rebuilt_in_order(e["key"], t.keyType).alias("key"), rebuilt_in_order(e["value"], t.valueType).alias("value")))
+        by_key = F.array_sort(entries, lambda a, b: F.when(a["key"] < b["key"], -1).when(a["key"] > b["key"], 1).otherwise(0))
+        return F.map_from_entries(by_key)
+    return c
+
+
+def nested_in_order(df):
+    """
+    `df` with every struct's fields in name order and every map's entries in key order.
+    Neither order means anything, yet a Parquet file keeps its writer's: `{a, b}` on one side
+    and `{b, a}` on the other would compare unequal. The DuckDB engine reads its inputs the
+    same way (runner/compare/nested-types.ts, nestedInOrderSql).
+    """
+    if not any(needs_order(f.dataType) for f in df.schema.fields):
+        return df
+    return df.select(*[rebuilt_in_order(col(f.name), f.dataType).alias(f.name) for f in df.schema.fields])
+
+
 class Driver:
     def __init__(self):
         master = os.environ.get("RAAS_SPARK_MASTER", "local[*]")
@@ -518,7 +589,7 @@ class Driver:
         reader = s.read
         answer = None
         if fmt == "parquet":
-            df = refused_read(req, lambda: reader.parquet(*files))
+            df = nested_in_order(refused_read(req, lambda: reader.parquet(*files)))
         elif fmt == "csv":
             o = req.get("csv") or {}
             if o.get("skipRows"):

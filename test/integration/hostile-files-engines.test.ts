@@ -4,7 +4,8 @@
 // finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
 // fields next to csv.nullString), JSON numbers and number-like strings (Spark's reader would
 // turn "02" into 2 and 1e2 into a negative scale), JSON objects whose fields come in another
-// order, Parquet or JSON names that repeat ignoring case, and Parquet column types Spark has
+// order, Parquet structs and maps whose writers ordered fields and entries differently, Parquet or JSON names
+// that repeat ignoring case, and Parquet column types Spark has
 // not; and CSV results, written byte for byte alike. Each case gets the same answer on both engines, with the
 // counts checked, or a one-line refusal that names the field; never a different count.
 // Needs pyspark and Java for the Spark half (scripts/install-spark.sh).
@@ -109,6 +110,27 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     }),
     json,
     { matched: 1, mismatched: 3 },
+  ],
+  [
+    'Parquet structs and maps are equal whatever order their writers gave the fields and entries, at any depth; a NULL struct is not a struct of NULLs',
+    async () => ({
+      'l.parquet': await parquet(`SELECT * FROM (VALUES
+        (1, {'a': 1, 'b': 'x'}, [{'q': 1, 'p': 2}], MAP {'k': {'d': 1, 'c': 2}}, {'é': 1, 'z z': 2}, [MAP {'b': 1, 'a': 2}, NULL]),
+        (2, {'a': 2, 'b': 'y'}, [{'q': 1, 'p': 2}], MAP {'k': {'d': 1, 'c': 2}}, {'é': 1, 'z z': 2}, [MAP {'b': 1, 'a': 2}, NULL]),
+        (3, NULL, [NULL], MAP {'k': NULL}, NULL, [MAP {'b': 1, 'a': 2}, NULL]),
+        (4, {'a': NULL, 'b': NULL}, [], MAP {'k': {'d': 5, 'c': 6}}, {'é': 1, 'z z': 2}, [MAP {'b': 1, 'a': 2}, NULL]),
+        (5, {'a': 5, 'b': 'v'}, [], MAP {'y': {'d': 1, 'c': 2}, 'x': NULL, 'é': {'d': 3, 'c': 4}}, {'é': 1, 'z z': 2}, [MAP {'b': 1, 'a': 2}, NULL]),
+        (6, {'a': 6, 'b': 'w'}, [], MAP {'y': {'d': 1, 'c': 2}, 'x': NULL}, {'é': 1, 'z z': 2}, [MAP {'b': 1, 'a': 2}, NULL])) t(id, s, l, m, u, n)`),
+      'r.parquet': await parquet(`SELECT * FROM (VALUES
+        (1, {'b': 'x', 'a': 1}, [{'p': 2, 'q': 1}], MAP {'k': {'c': 2, 'd': 1}}, {'z z': 2, 'é': 1}, [MAP {'a': 2, 'b': 1}, NULL]),
+        (2, {'b': 'z', 'a': 2}, [{'p': 2, 'q': 1}], MAP {'k': {'c': 2, 'd': 1}}, {'z z': 2, 'é': 1}, [MAP {'a': 2, 'b': 1}, NULL]),
+        (3, NULL, [NULL], MAP {'k': NULL}, NULL, [MAP {'a': 2, 'b': 1}, NULL]),
+        (4, NULL, [], MAP {'k': {'c': 6, 'd': 5}}, {'z z': 2, 'é': 1}, [MAP {'a': 2, 'b': 1}, NULL]),
+        (5, {'b': 'v', 'a': 5}, [], MAP {'é': {'c': 4, 'd': 3}, 'x': NULL, 'y': {'c': 2, 'd': 1}}, {'z z': 2, 'é': 1}, [MAP {'a': 2, 'b': 1}, NULL]),
+        (6, {'b': 'w', 'a': 6}, [], MAP {'x': NULL, 'y': {'c': 2, 'd': 7}}, {'z z': 2, 'é': 1}, [MAP {'a': 2, 'b': 1}, NULL])) t(id, s, l, m, u, n)`),
+    }),
+    { ...base, left: { uri: 'l.parquet' }, right: { uri: 'r.parquet' } },
+    { matched: 3, mismatched: 3 },
   ],
 ];
 
