@@ -115,7 +115,7 @@ export async function runRecon(opts: RunOptions): Promise<RunSummary> {
     const counts = spec.carryForward
       ? { ...compared.counts, leftOnly: compared.counts.leftOnly - ledger.late.left, rightOnly: compared.counts.rightOnly - ledger.late.right, matchedLate: ledger.late.left + ledger.late.right }
       : compared.counts;
-    const balanced = compared.warnings.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
+    const balanced = compared.unbalancedBy.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
     const ledgerMs = clock.mark();
 
     // ---- summaries

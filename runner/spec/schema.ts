@@ -217,6 +217,10 @@ export const expectSchema = z
     maxRightOnly: nonNegativeInt.optional().describe('Largest number of keys only on the right for a balanced result. Default 0.'),
     maxDuplicateKeys: nonNegativeInt.optional().describe('Largest number of duplicated keys, both sides together, for a balanced result. Default 0.'),
     maxNullKeys: nonNegativeInt.optional().describe('Largest number of rows with a NULL key, both sides together, for a balanced result. Default 0.'),
+    allowEmpty: z
+      .boolean()
+      .optional()
+      .describe('Whether a window where neither side has a row can be balanced (e.g. no trading on a holiday). Without it such a run compared nothing and is not balanced, with a warning. Default false.'),
   })
   .describe('Limits for a balanced result; every count within its limit means balanced. All default to 0.');
 

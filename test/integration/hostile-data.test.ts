@@ -2,27 +2,18 @@
 // names that differ only in case, CSV dates sniffed per file, key types taken from the
 // rest of the file, and CSV empty fields against empty text. Real files, real DuckDB.
 import { describe, expect, it } from 'vitest';
-import { duckSql, makeTempDir, reconcile, statuses } from '../support/recon-fixture.ts';
-import { join } from 'node:path';
-import { readFile, rm } from 'node:fs/promises';
+import { parquetOf, reconcile, statuses } from '../support/recon-fixture.ts';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
 const base = { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] };
 
 async function parquet(sql: string, rename?: [string, string]): Promise<Buffer> {
-  const dir = await makeTempDir();
-  try {
-    const file = join(dir, 'p.parquet');
-    await duckSql(`COPY (${sql}) TO '${file}' (FORMAT parquet)`);
-    const bytes = await readFile(file);
-    if (!rename) return bytes;
-    // DuckDB renames a clash when it writes, as other writers do not: give a column the
-    // clashing name afterwards. Same length, so the footer's length prefixes still hold.
-    const [from, to] = rename;
-    return Buffer.from(bytes.toString('latin1').replaceAll(from, to), 'latin1');
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const bytes = await parquetOf(sql);
+  if (!rename) return bytes;
+  // DuckDB renames a clash when it writes, as other writers do not: give a column the
+  // clashing name afterwards. Same length, so the footer's length prefixes still hold.
+  const [from, to] = rename;
+  return Buffer.from(bytes.toString('latin1').replaceAll(from, to), 'latin1');
 }
 
 describe('names that differ only in letter case are refused, naming both', () => {

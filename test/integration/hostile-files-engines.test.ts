@@ -10,9 +10,8 @@
 // counts checked, or a one-line refusal that names the field; never a different count.
 // Needs pyspark and Java for the Spark half (scripts/install-spark.sh).
 import { describe, expect, it } from 'vitest';
-import { duckSql, makeTempDir } from '../support/recon-fixture.ts';
+import { parquetOf as parquet } from '../support/recon-fixture.ts';
 import { engineAnswer, engineReady, reconcileOn, SPARK_TIMEOUT_MS } from '../support/engines.ts';
-import { join } from 'node:path';
 import { readFile, rm } from 'node:fs/promises';
 
 const csv = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -20,17 +19,6 @@ const nd = (...records: string[]) => `${records.join('\n')}\n`;
 const base = { left: { uri: 'l.csv' }, right: { uri: 'r.csv' }, keys: [{ column: 'id' }] };
 const json = { left: { uri: 'l.ndjson', format: 'ndjson' }, right: { uri: 'r.ndjson', format: 'ndjson' }, keys: [{ column: 'id' }] };
 type Files = Record<string, string | Buffer>;
-
-async function parquet(sql: string): Promise<Buffer> {
-  const dir = await makeTempDir();
-  try {
-    const file = join(dir, 'p.parquet');
-    await duckSql(`COPY (${sql}) TO '${file}' (FORMAT parquet)`);
-    return await readFile(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function both(ctx: Parameters<typeof engineReady>[1], files: Files, spec: Record<string, unknown>) {
   await engineReady('spark', ctx);

@@ -1,7 +1,7 @@
 // Hostile inputs: each once gave wrong counts with exit 0, some reported BALANCED.
 // Each class gets the right answer or a clear refusal; real files, real DuckDB.
 import { describe, expect, it } from 'vitest';
-import { duckSql, makeTempDir, reconcile, statuses } from '../support/recon-fixture.ts';
+import { duckSql, makeTempDir, parquetOf, reconcile, statuses } from '../support/recon-fixture.ts';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 
@@ -75,6 +75,45 @@ describe('a run that compares no column', () => {
     const { summary } = await reconcile(files, { ...base, compare: [] });
     expect(summary.balanced).toBe(true);
     expect(summary).not.toHaveProperty('warnings');
+  });
+});
+
+describe('a window where neither side has a row', () => {
+  const spec = { ...base, compare: [{ column: 'v' }] };
+
+  it.each([
+    ['header-only files', { 'l.csv': csv('id,v'), 'r.csv': csv('id,v') }, spec],
+    ['queries that keep no row', { 'l.csv': csv('id,v', '1,x'), 'r.csv': csv('id,v', '1,x') }, { ...spec, left: { uri: 'l.csv', query: "SELECT * FROM source WHERE v = 'none'" }, right: { uri: 'r.csv', query: "SELECT * FROM source WHERE v = 'none'" } }],
+  ])('%s: compared nothing, so it is not balanced, and says why and the fix', async (_name, files, s) => {
+    const { summary } = await reconcile(files, s);
+    expect(summary.counts).toMatchObject({ left: 0, right: 0, matched: 0, mismatched: 0, leftOnly: 0, rightOnly: 0 });
+    expect(summary.balanced).toBe(false);
+    expect(summary.warnings).toEqual([expect.stringMatching(/^no row was compared: both sides are empty for this window .*set expect\.allowEmpty: true/)]);
+  });
+
+  it('is balanced when the spec expects empty windows (expect.allowEmpty)', async () => {
+    const { summary } = await reconcile({ 'l.csv': csv('id,v'), 'r.csv': csv('id,v') }, { ...spec, expect: { allowEmpty: true } });
+    expect(summary.balanced).toBe(true);
+    expect(summary).not.toHaveProperty('warnings');
+  });
+
+  it('one empty side is not this case: its rows are one-sided breaks', async () => {
+    const { summary } = await reconcile({ 'l.csv': csv('id,v'), 'r.csv': csv('id,v', '1,x') }, spec);
+    expect(summary.counts).toMatchObject({ left: 0, right: 1, rightOnly: 1 });
+    expect(summary.balanced).toBe(false);
+    expect(summary).not.toHaveProperty('warnings');
+  });
+});
+
+describe('a warning that explains counts does not unbalance a run its expect allows', () => {
+  it('an empty field against empty text, within expect.maxMismatched', async () => {
+    const { summary } = await reconcile(
+      { 'l.csv': csv('id,v', '1,', '2,a'), 'r.parquet': await parquetOf("SELECT * FROM (VALUES ('1', ''), ('2', 'a')) t(id, v)") },
+      { ...base, right: { uri: 'r.parquet' }, compare: [{ column: 'v' }], expect: { maxMismatched: 1 } },
+    );
+    expect(summary.counts).toMatchObject({ matched: 1, mismatched: 1 });
+    expect(summary.warnings).toEqual([expect.stringMatching(/empty field read as NULL/)]);
+    expect(summary.balanced).toBe(true);
   });
 });
 

@@ -44,6 +44,18 @@ export async function duckSql(sql: string): Promise<Array<Record<string, unknown
   }
 }
 
+/** The bytes of a Parquet file holding what `sql` selects, written by DuckDB. */
+export async function parquetOf(sql: string): Promise<Buffer> {
+  const dir = await makeTempDir();
+  try {
+    const file = join(dir, 'p.parquet');
+    await duckSql(`COPY (${sql}) TO '${file}' (FORMAT parquet)`);
+    return await readFile(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function readResult(file: string): Promise<{ rows: ResultRow[]; columns: string[] }> {
   const reader = file.endsWith('.csv') ? `read_csv('${file}', all_varchar = true)` : `read_parquet('${file}')`;
   const rows = await duckSql(`SELECT * FROM ${reader}`);

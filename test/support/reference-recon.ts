@@ -129,8 +129,10 @@ export function referenceRecon(left: RefRow[], right: RefRow[], columns: RefColu
       for (const c of differing) mismatchedByColumn[c.name]!++;
     }
   }
+  // A run with no column compared, or no row on either side, compared nothing.
   const balanced =
     columns.length > 0 &&
+    counts.left + counts.right > 0 &&
     counts.mismatched + counts.leftOnly + counts.rightOnly + counts.duplicateKeysLeft + counts.duplicateKeysRight + counts.nullKeysLeft + counts.nullKeysRight === 0;
   return { counts, mismatchedByColumn, diffTotals: totals, balanced, rows: rows.sort() };
 }

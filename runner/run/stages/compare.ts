@@ -13,6 +13,8 @@ export interface Compared {
   mismatchedByColumn: Record<string, number>;
   diffTotals: Record<string, string>;
   warnings: string[];
+  /** The warnings that keep the run from being balanced whatever its counts (it compared nothing). */
+  unbalancedBy: string[];
   balanced: boolean;
 }
 
@@ -83,17 +85,10 @@ export async function compareRows(
     mismatchedByColumn[c.name] = numberOf(stats.s[`mm${i}`]);
     if (c.decimal) diffTotals[c.name] = String(stats.s[`dt${i}`]);
   });
-  // A run that compared no value proves only that the keys line up; unless the spec asks
-  // for exactly that (compare: []), it must not pass as balanced.
-  const warnings: string[] = [];
-  if (plan.compares.length === 0 && !spec.aggregate && spec.compare === undefined) {
-    warnings.push(
-      `no column was compared: the sides have no common non-key column (left: ${someNames(columns.left)}; right: ${someNames(columns.right)}); ` +
-        'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
-    );
-  }
+  const warnings = comparedNothing(spec, plan, columns, counts);
   // Only a run that compared nothing is unbalanced by its warning; the others explain counts.
-  const balanced = warnings.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
+  const unbalancedBy = [...warnings];
+  const balanced = unbalancedBy.length === 0 && isBalanced(counts, expectationsFrom(spec.expect));
   if (csvFields.length) {
     plan.compares.forEach((c, i) => {
       const n = numberOf(stats.s[`en${i}`]);
@@ -109,7 +104,34 @@ export async function compareRows(
       `duplicate keys ${keys.dupKeysLeft + keys.dupKeysRight}, null keys ${keys.nullLeft + keys.nullRight} -> ${balanced ? 'BALANCED' : 'UNBALANCED'}`,
   );
   for (const w of warnings) ctx.progress(`compare  warning: ${w}`);
-  return { counts, mismatchedByColumn, diffTotals, warnings, balanced };
+  return { counts, mismatchedByColumn, diffTotals, warnings, unbalancedBy, balanced };
+}
+
+/**
+ * Why a run whose counts are all zero proves nothing: no value was compared (the keys line
+ * up, and that is all), or no row was there to compare. Such a run must not pass as
+ * balanced unless the spec asks for exactly that (compare: [], expect.allowEmpty).
+ */
+export function comparedNothing(
+  spec: Pick<RunContext['spec'], 'aggregate' | 'compare' | 'expect'>,
+  plan: Pick<ComparePlan, 'compares'>,
+  columns: { left: Array<{ name: string }>; right: Array<{ name: string }> },
+  counts: Pick<Counts, 'left' | 'right'>,
+): string[] {
+  const why: string[] = [];
+  if (plan.compares.length === 0 && !spec.aggregate && spec.compare === undefined) {
+    why.push(
+      `no column was compared: the sides have no common non-key column (left: ${someNames(columns.left)}; right: ${someNames(columns.right)}); ` +
+        'list the columns in spec.compare (with right: for differing names), or write compare: [] to compare keys only',
+    );
+  }
+  if (counts.left === 0 && counts.right === 0 && spec.expect?.allowEmpty !== true) {
+    why.push(
+      'no row was compared: both sides are empty for this window (the files hold no rows, or the queries keep none); ' +
+        'check the inputs and the window, or set expect.allowEmpty: true if a window without rows is expected',
+    );
+  }
+  return why;
 }
 
 /** Column names for a message: the first 20, then how many more. */
