@@ -464,11 +464,6 @@ export function castProbeSql(relation: string, column: string, type: string, d: 
   return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS ${d.text})) FILTER (WHERE ${bad}) AS example FROM (SELECT ${d.ident(column)} AS v FROM ${d.ident(relation)})`;
 }
 
-/** The most digits after the seconds' point in a text timestamp column (more than 6 means nanoseconds). */
-export function fractionDigitsSql(relation: string, column: string, d: Dialect = duckdb): string {
-  return `SELECT coalesce(max(length(${d.regexExtract(`CAST(${d.ident(column)} AS ${d.text})`, ':[0-9]{2}[.,]([0-9]+)', 1)})), 0) AS digits FROM ${d.ident(relation)}`;
-}
-
 /** Whether a compare column is compared as text (so an empty text can stand against a NULL). */
 export function comparesAsText(c: PlannedColumn): boolean {
   return c.coercion.kind === 'text' || (c.coercion.kind === 'same' && classifyType(c.left.type) === 'text' && classifyType(c.right.type) === 'text');

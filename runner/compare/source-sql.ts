@@ -160,3 +160,23 @@ export function groupedViewSql(spec: ReconJobSpec, side: Side, d: Dialect = duck
   const measures = (spec.aggregate?.measures ?? []).map((m) => `${measureExpr(m, side, d)} AS ${d.ident(m.as)}`);
   return d.createView(`${side}_grouped`, `SELECT ${[...keys, ...measures].join(', ')} FROM ${side}_rows GROUP BY ${keys.join(', ')}`);
 }
+
+/**
+ * For date and timestamp columns read again as text, per column `i`: the most digits after
+ * the seconds' point (`digits<i>`: more than 6 means nanoseconds) and how many values do not
+ * start like a date (`words<i>`, one of them in `word<i>`). DuckDB's CSV sniffer takes the
+ * words `infinity`, `-infinity` and `epoch` for dates and timestamps: a column holding them
+ * would show `5881580-07-11` or 1970-01-01 for text the file never held.
+ */
+export function dateTextChecksSql(relation: string, columns: readonly string[]): string {
+  if (columns.length === 0) throw new Error('internal: dateTextChecksSql needs at least one column');
+  const parts = columns.map((c, i) => {
+    const v = `CAST(${q(c)} AS VARCHAR)`;
+    const word = `${v} IS NOT NULL AND trim(${v}) <> '' AND NOT regexp_matches(${v}, ${quoteLiteral(String.raw`^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}`)})`;
+    return (
+      `coalesce(max(length(regexp_extract(${v}, ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits${i}, ` +
+      `count(*) FILTER (WHERE ${word}) AS words${i}, any_value(${v}) FILTER (WHERE ${word}) AS word${i}`
+    );
+  });
+  return `SELECT ${parts.join(', ')} FROM ${q(relation)}`;
+}

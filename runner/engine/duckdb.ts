@@ -3,11 +3,10 @@
 // nanosecond timestamps in CSV.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fractionDigitsSql } from '../compare/build-sql.ts';
 import { classifyType, normalizeType } from '../compare/column-types.ts';
 import { describeCsvError } from '../compare/load-errors.ts';
 import { duckdb } from '../compare/dialect.ts';
-import { namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
+import { dateTextChecksSql, namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
 import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
 import { numberOf } from '../run/context.ts';
@@ -159,23 +158,28 @@ export class DuckEngine implements Engine {
     if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
     // Keys are read as text as written whatever the declaration, so only the other columns the run uses.
     if (format === 'csv') await checkMisreadDates(this.db, src, rel, staged, described.filter((c) => !isKey(c.name) && isUsed(req.usedNames, c.name)), req.field);
-    // DuckDB's CSV sniffer reads timestamps at microseconds and drops further digits; a
-    // column with nanoseconds in the data is re-read as text and cast to TIMESTAMP_NS.
+    // Date and timestamp columns read again as text: DuckDB's CSV sniffer reads timestamps at
+    // microseconds and drops further digits (a column with nanoseconds is cast to
+    // TIMESTAMP_NS instead), and takes words such as "infinity" or "epoch" for dates (a
+    // column holding one stays the text the file holds).
     const nanos: string[] = [];
+    const words: string[] = [];
     if (format === 'csv') {
-      const stamps = described.filter((c) => ['timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS').map((c) => c.name);
-      if (stamps.length) {
-        const stampsView = `__raas_stamps_${view}`;
-        await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(stampsView)} AS SELECT * FROM ${readerSql(src, format, files, stamps)}`);
-        for (const column of stamps) {
-          const r = await this.db.one(fractionDigitsSql(stampsView, column));
-          if (numberOf(r.digits) > 6) nanos.push(column);
-        }
+      const declared = (c: { type: string }) => (classifyType(c.type) === 'date' ? src.csv?.dateFormat : src.csv?.timestampFormat) !== undefined;
+      const dated = described.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS' && !isKey(c.name));
+      if (dated.length) {
+        const textView = `__raas_dates_${view}`;
+        await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, format, files, dated.map((c) => c.name))}`);
+        const r = await this.db.one(dateTextChecksSql(textView, dated.map((c) => c.name)));
+        dated.forEach((c, i) => {
+          if (numberOf(r[`words${i}`]) > 0 && !declared(c)) words.push(c.name);
+          else if (classifyType(c.type) !== 'date' && numberOf(r[`digits${i}`]) > 6) nanos.push(c.name);
+        });
       }
     }
     const ordered = format === 'csv' ? [] : nestedInOrder(described);
-    if (floats.length === 0 && nanos.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
-    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...keyText]) : readerSql(src, format, files);
+    if (floats.length === 0 && nanos.length === 0 && words.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
+    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
     // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer

@@ -117,6 +117,29 @@ describe('CSV dates: one declared format, never two guesses', () => {
   });
 });
 
+describe('CSV words DuckDB would take for dates stay the text the file holds', () => {
+  it('infinity in a date column and -infinity in a timestamp column are text, not 5881580-07-11', async () => {
+    const { summary, rows } = await reconcile(
+      {
+        'l.csv': csv('id,d,t', '1,infinity,2024-01-01 10:00:00', '2,2024-01-02,-infinity', '3,2024-01-03,2024-01-03 10:00:00'),
+        'r.csv': csv('id,d,t', '1,infinity,2024-01-01 10:00:00', '2,2024-01-02,-infinity', '3,2024-01-04,2024-01-03 10:00:00'),
+      },
+      { ...base, compare: [{ column: 'd' }, { column: 't' }] },
+    );
+    expect(summary.counts).toMatchObject({ matched: 2, mismatched: 1 });
+    expect(rows).toEqual([expect.objectContaining({ id: '3', d_left: '2024-01-03', d_right: '2024-01-04' })]);
+    expect(JSON.stringify(rows)).not.toMatch(/5881580|294247/);
+  });
+
+  it('the text is what the result shows', async () => {
+    const { rows } = await reconcile(
+      { 'l.csv': csv('id,d', '1,infinity', '2,2024-01-02'), 'r.csv': csv('id,d', '1,-infinity', '2,2024-01-02') },
+      { ...base, compare: [{ column: 'd' }] },
+    );
+    expect(rows).toEqual([expect.objectContaining({ id: '1', recon_status: 'mismatch', d_left: 'infinity', d_right: '-infinity' })]);
+  });
+});
+
 describe('key equality does not depend on the rest of the file', () => {
   it('CSV vs CSV: "01" never equals "1", whether the other rows are numbers or not', async () => {
     const numericRest = await reconcile({ 'l.csv': csv('id,v', '01,a', '2,b'), 'r.csv': csv('id,v', '1,a', '2,b') }, base);

@@ -2,7 +2,7 @@
 // raas makes them agree (headers in another order per file, names that need quoting, line
 // breaks inside quotes, spaces around header names, a column typed per file, timestamps
 // finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
-// fields next to csv.nullString), JSON numbers and number-like strings (Spark's reader would
+// fields next to csv.nullString, number spellings Spark alone reads as numbers), JSON numbers and number-like strings (Spark's reader would
 // turn "02" into 2 and 1e2 into a negative scale), JSON objects whose fields come in another
 // order, Parquet structs and maps whose writers ordered fields and entries differently, Parquet or JSON names
 // that repeat ignoring case, and Parquet column types Spark has
@@ -56,6 +56,15 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     { matched: 2, mismatched: 1 },
   ],
   ['a line break inside a quoted field', () => ({ 'l.csv': 'id,v\n1,"a\nb"\n2,c\n', 'r.csv': 'id,v\n1,"a\nb"\n2,"c\n"\n' }), base, { matched: 1, mismatched: 1 }],
+  [
+    'number spellings DuckDB reads as text (leading zeros, a plus sign, a fraction with trailing spaces, 1.5d, infinities) are text on Spark too',
+    () => ({
+      'l.csv': csv('id,code,p,pad,suf,inf', '1,0012,+1.5, 1.5 ,1.5d,inf', '2,0013,+2,2.0 ,2d,Infinity'),
+      'r.csv': csv('id,code,p,pad,suf,inf', '1,0012,+1.5, 1.5 ,1.5d,inf', '2,013,+2.0,2 ,2.0d,Infinity'),
+    }),
+    base,
+    { matched: 1, mismatched: 1 },
+  ],
   ['spaces around header names', () => ({ 'l.csv': csv('id, v ', '1,a', '2,b'), 'r.csv': csv('id,v', '1,a', '2,c') }), base, { matched: 1, mismatched: 1 }],
   [
     'csv.nullString on a file without empty fields',
