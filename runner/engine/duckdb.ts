@@ -166,7 +166,7 @@ export class DuckEngine implements Engine {
     const words: string[] = [];
     if (format === 'csv') {
       const declared = (c: { type: string }) => (classifyType(c.type) === 'date' ? src.csv?.dateFormat : src.csv?.timestampFormat) !== undefined;
-      const dated = described.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS' && !isKey(c.name));
+      const dated = described.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS' && !isKey(c.name) && !isPartitionColumn(c.name, files));
       if (dated.length) {
         const textView = `__raas_dates_${view}`;
         await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, format, files, dated.map((c) => c.name))}`);
@@ -204,4 +204,14 @@ function nestedInOrder(described: ReadonlyArray<{ name: string; type: string }>)
     const sql = nestedInOrderSql(quoteIdent(c.name), c.type);
     return sql === undefined ? [] : [{ column: c.name, sql }];
   });
+}
+
+/**
+ * Whether a column comes from the files' paths (`dt=2024-01-01/`, DuckDB's hive partitioning)
+ * rather than from the files: its value is the path's, typed from the path, and a reader's
+ * column types cannot name it.
+ */
+function isPartitionColumn(name: string, files: readonly string[]): boolean {
+  const prefix = `${name.toLowerCase()}=`;
+  return files.some((f) => f.split('/').some((segment) => segment.toLowerCase().startsWith(prefix)));
 }
