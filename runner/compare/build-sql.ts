@@ -15,6 +15,7 @@ import type { OutputMode } from '../spec/schema.ts';
 import { INTERNAL_PREFIX, type ComparePlan, type PlannedColumn, type Side } from './plan.ts';
 import { classifyType, normalizeType } from './column-types.ts';
 import { isNestedType } from './nested-types.ts';
+import { DATE_START } from './misread-dates.ts';
 import { duckdb, type Dialect } from './dialect.ts';
 
 // Internal column names carry INTERNAL_PREFIX, which plan.ts refuses in any result column.
@@ -458,9 +459,15 @@ export function numericProbesSql(relation: string, columns: readonly string[], d
   );
 }
 
-/** Asks the data whether a column converts to the type both sides are compared in, with an example that does not. */
+/**
+ * Asks the data whether a column converts to the type both sides are compared in, with an
+ * example that does not. Text compared as a date or timestamp must also start like one:
+ * DuckDB's cast takes `epoch` for 1970-01-01 and `infinity` for a date, Spark's refuses both.
+ */
 export function castProbeSql(relation: string, column: string, type: string, d: Dialect = duckdb): string {
-  const bad = `v IS NOT NULL AND TRY_CAST(v AS ${d.typeName(type)}) IS NULL`;
+  const dated = ['date', 'timestamp', 'timestamptz'].includes(classifyType(type));
+  const notDate = dated ? ` OR NOT ${d.containsMatch(`CAST(v AS ${d.text})`, DATE_START)}` : '';
+  const bad = `v IS NOT NULL AND (TRY_CAST(v AS ${d.typeName(type)}) IS NULL${notDate})`;
   return `SELECT count(*) FILTER (WHERE ${bad}) AS bad, any_value(CAST(v AS ${d.text})) FILTER (WHERE ${bad}) AS example FROM (SELECT ${d.ident(column)} AS v FROM ${d.ident(relation)})`;
 }
 

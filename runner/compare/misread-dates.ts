@@ -7,6 +7,13 @@ import type { SourceSpec } from '../spec/schema.ts';
 import { foldName } from '../spec/fold-name.ts';
 import { quoteIdent, quoteLiteral } from './sql-text.ts';
 
+/**
+ * How every date or timestamp written as text starts: numbers in three groups. DuckDB also
+ * reads words as dates (`infinity`, `epoch`, which is 1970-01-01); a value that does not start
+ * like this is text, never a date.
+ */
+export const DATE_START = String.raw`^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}`;
+
 /** Numbers in three groups split by - / or . (01/02/2024, 2024-01-02, 2.1.24): what a date looks like. */
 export const DATE_SHAPE = String.raw`\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\s*`;
 /** A date shape followed by a clock time (10:00, 10:00:00, 10:00:00.123). */

@@ -4,6 +4,7 @@ import type { MeasureSpec, ReconJobSpec, SourceFormat, SourceSpec } from '../spe
 import { quoteIdent as q, quoteLiteral } from './sql-text.ts';
 import { duckdb, type Dialect } from './dialect.ts';
 import type { Side } from './plan.ts';
+import { DATE_START } from './misread-dates.ts';
 
 export class FormatError extends Error {
   constructor(
@@ -172,7 +173,7 @@ export function dateTextChecksSql(relation: string, columns: readonly string[]):
   if (columns.length === 0) throw new Error('internal: dateTextChecksSql needs at least one column');
   const parts = columns.map((c, i) => {
     const v = `CAST(${q(c)} AS VARCHAR)`;
-    const word = `${v} IS NOT NULL AND trim(${v}) <> '' AND NOT regexp_matches(${v}, ${quoteLiteral(String.raw`^\s*[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}`)})`;
+    const word = `${v} IS NOT NULL AND trim(${v}) <> '' AND NOT regexp_matches(${v}, ${quoteLiteral(DATE_START)})`;
     return (
       `coalesce(max(length(regexp_extract(${v}, ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits${i}, ` +
       `count(*) FILTER (WHERE ${word}) AS words${i}, any_value(${v}) FILTER (WHERE ${word}) AS word${i}`

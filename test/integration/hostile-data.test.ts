@@ -131,6 +131,16 @@ describe('CSV words DuckDB would take for dates stay the text the file holds', (
     expect(JSON.stringify(rows)).not.toMatch(/5881580|294247/);
   });
 
+  it('a word compared with a timestamp column is refused, not cast (epoch is no 1970-01-01)', async () => {
+    const files = {
+      'l.csv': csv('id,t', '1,epoch', '2,2024-01-02 10:00:00'),
+      'r.parquet': await parquetOf("SELECT * FROM (VALUES ('1', TIMESTAMP '1970-01-01 00:00:00'), ('2', TIMESTAMP '2024-01-02 10:00:00')) x(id, t)"),
+    };
+    await expect(reconcile(files, { ...base, right: { uri: 'r.parquet' }, compare: [{ column: 't' }] })).rejects.toThrow(
+      /^spec\.compare\[0\]: column "t" on the left side \(left\) is compared as TIMESTAMP(TZ)? but 1 value\(s\) are not, e\.g\. "epoch"; clean or cast them in spec\.left\.query$/,
+    );
+  });
+
   it('the text is what the result shows', async () => {
     const { rows } = await reconcile(
       { 'l.csv': csv('id,d', '1,infinity', '2,2024-01-02'), 'r.csv': csv('id,d', '1,-infinity', '2,2024-01-02') },
