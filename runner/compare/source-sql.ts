@@ -83,9 +83,17 @@ export function csvSniffSql(src: Pick<SourceSpec, 'csv'>, file: string): string 
   return `SELECT DateFormat AS date_format, TimestampFormat AS timestamp_format FROM sniff_csv(${quoteLiteral(file)}, header = ${header}, ${csvDialect(src).join(', ')})`;
 }
 
-/** Every object key of JSON files, as written (the raw objects, before DuckDB's reader renames clashes). */
+/**
+ * Every object key of JSON files, as written (the raw objects, before DuckDB's reader renames
+ * clashes): each name once, and once more for each time one object repeats it
+ * (`{"v": 1, "v": 2}`), so a repeat within an object is a clash like `ID` next to `id`.
+ */
 export function jsonKeysSql(format: 'json' | 'ndjson', files: string[]): string {
-  return `SELECT DISTINCT unnest(json_keys(json)) AS k FROM read_json_objects(${fileList(files)}, format = ${format === 'ndjson' ? "'newline_delimited'" : "'auto'"}) WHERE json_type(json) = 'OBJECT'`;
+  const objects = `SELECT json_keys(json) AS ks FROM read_json_objects(${fileList(files)}, format = ${format === 'ndjson' ? "'newline_delimited'" : "'auto'"}) WHERE json_type(json) = 'OBJECT'`;
+  return (
+    `WITH o AS (${objects}) SELECT DISTINCT unnest(ks) AS k FROM o ` +
+    `UNION ALL SELECT * FROM (SELECT DISTINCT unnest(list_filter(ks, lambda x, i: list_position(ks, x) <> i)) AS k FROM o)`
+  );
 }
 
 /** `<side>_input`: the files as read, with probed decimal columns cast exactly. */

@@ -177,7 +177,7 @@ export class DuckEngine implements Engine {
         });
       }
     }
-    const ordered = format === 'csv' ? [] : nestedInOrder(described);
+    const ordered = format === 'csv' ? [] : [...nestedInOrder(described), ...mixedJsonAsText(described)];
     if (floats.length === 0 && nanos.length === 0 && words.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
     const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
@@ -214,4 +214,19 @@ function nestedInOrder(described: ReadonlyArray<{ name: string; type: string }>)
 function isPartitionColumn(name: string, files: readonly string[]): boolean {
   const prefix = `${name.toLowerCase()}=`;
   return files.some((f) => f.split('/').some((segment) => segment.toLowerCase().startsWith(prefix)));
+}
+
+/**
+ * JSON fields holding values of several kinds (a string in one object, a number or boolean in
+ * another), which DuckDB types JSON, read as text: a string as itself, anything else as its
+ * JSON text. Compared as JSON, the string "x" was the text `"x"` with its quotes and differed
+ * from the same string on the other side; Spark's reader makes such a field text the same way.
+ */
+function mixedJsonAsText(described: ReadonlyArray<{ name: string; type: string }>): Array<{ column: string; sql: string }> {
+  return described
+    .filter((c) => c.type.trim().toUpperCase() === 'JSON')
+    .map((c) => {
+      const ref = quoteIdent(c.name);
+      return { column: c.name, sql: `CASE WHEN json_type(${ref}) = 'VARCHAR' THEN ${ref}->>'$' ELSE CAST(${ref} AS VARCHAR) END` };
+    });
 }

@@ -100,6 +100,15 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     { matched: 1, leftOnly: 1, rightOnly: 1 },
   ],
   [
+    'a JSON field holding strings, numbers and booleans is text: the string "x" equals "x", the number 1 equals "1"',
+    () => ({
+      'l.ndjson': nd('{"id":1,"v":1}', '{"id":2,"v":"x"}', '{"id":3,"v":true}', '{"id":4,"v":"y"}'),
+      'r.ndjson': nd('{"id":1,"v":"1"}', '{"id":2,"v":"x"}', '{"id":3,"v":"true"}', '{"id":4,"v":"z"}'),
+    }),
+    json,
+    { matched: 3, mismatched: 1 },
+  ],
+  [
     'JSON objects are equal whatever order their fields come in; a list element holding a comma is one element',
     () => ({
       'l.ndjson': nd('{"id":1,"n":{"x":1,"y":"a"}}', '{"id":2,"n":{"x":2,"y":"b"}}', '{"id":3,"n":{"x":3,"y":null,"z":[1.50,"q"]}}', '{"id":4,"tags":["a, b"]}'),
@@ -209,6 +218,7 @@ describe('Parquet and JSON inputs whose names repeat ignoring case', () => {
       return { 'l.parquet': Buffer.from(bytes.toString('latin1').replaceAll('zq', 'id'), 'latin1'), 'r.csv': csv('id,v', '1,a') };
     }, 'l.parquet', /^spec\.left\.uri: l\.parquet (has the columns "ID" and "id"|names the column "id" more than once, ignoring letter case)/],
     ['JSON', (): Promise<Files> => Promise.resolve({ 'l.ndjson': '{"ID": 9, "id": 1, "v": "a"}\n', 'r.csv': csv('id,v', '1,a') }), 'l.ndjson', /^spec\.left\.uri: the JSON input (has the columns "ID" and "id"|names the column "id" more than once, ignoring letter case)/],
+    ['JSON, one object repeating a name exactly', (): Promise<Files> => Promise.resolve({ 'l.ndjson': '{"id": 1, "v": "a", "v": "b"}\n', 'r.csv': csv('id,v', '1,a') }), 'l.ndjson', /^spec\.left\.uri: the JSON input names the column "v" (twice|more than once, ignoring letter case); .*rename one where the file is written$/],
   ])('%s: refused by both engines, naming the column', { timeout: SPARK_TIMEOUT_MS }, async ([, files, uri, message], ctx) => {
     await engineReady('spark', ctx);
     const f = await files();
