@@ -113,6 +113,29 @@ export class DuckEngine implements Engine {
     this.db.close();
   }
 
+  /**
+   * A CSV input's date and timestamp columns, read again as text in one statement: DuckDB's
+   * sniffer reads timestamps at microseconds and drops further digits (`nanos`: cast to
+   * TIMESTAMP_NS instead), and takes words such as "infinity" or "epoch" for dates (`words`:
+   * read as the text the file holds, unless the side declares a format for them).
+   */
+  private async datesAsWritten(req: LoadRequest, columns: ReadonlyArray<{ name: string; type: string }>): Promise<{ nanos: string[]; words: string[] }> {
+    const { src, files, view } = req;
+    const nanos: string[] = [];
+    const words: string[] = [];
+    const declared = (c: { type: string }) => (classifyType(c.type) === 'date' ? src.csv?.dateFormat : src.csv?.timestampFormat) !== undefined;
+    const dated = columns.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS' && !isPartitionColumn(c.name, files));
+    if (dated.length === 0) return { nanos, words };
+    const textView = `__raas_dates_${view}`;
+    await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, 'csv', files, dated.map((c) => c.name))}`);
+    const r = await this.db.one(dateTextChecksSql(textView, dated.map((c) => c.name)));
+    dated.forEach((c, i) => {
+      if (numberOf(r[`words${i}`]) > 0 && !declared(c)) words.push(c.name);
+      else if (classifyType(c.type) !== 'date' && numberOf(r[`digits${i}`]) > 6) nanos.push(c.name);
+    });
+    return { nanos, words };
+  }
+
   /** One input's reader view; returns the files DuckDB may read (exact JSON copies replace the originals). */
   async loadInput(req: LoadRequest): Promise<string[]> {
     const { view, src, format, files: staged, side, workDir } = req;
@@ -158,25 +181,7 @@ export class DuckEngine implements Engine {
     if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
     // Keys are read as text as written whatever the declaration, so only the other columns the run uses.
     if (format === 'csv') await checkMisreadDates(this.db, src, rel, staged, described.filter((c) => !isKey(c.name) && isUsed(req.usedNames, c.name)), req.field);
-    // Date and timestamp columns read again as text: DuckDB's CSV sniffer reads timestamps at
-    // microseconds and drops further digits (a column with nanoseconds is cast to
-    // TIMESTAMP_NS instead), and takes words such as "infinity" or "epoch" for dates (a
-    // column holding one stays the text the file holds).
-    const nanos: string[] = [];
-    const words: string[] = [];
-    if (format === 'csv') {
-      const declared = (c: { type: string }) => (classifyType(c.type) === 'date' ? src.csv?.dateFormat : src.csv?.timestampFormat) !== undefined;
-      const dated = described.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS' && !isKey(c.name) && !isPartitionColumn(c.name, files));
-      if (dated.length) {
-        const textView = `__raas_dates_${view}`;
-        await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, format, files, dated.map((c) => c.name))}`);
-        const r = await this.db.one(dateTextChecksSql(textView, dated.map((c) => c.name)));
-        dated.forEach((c, i) => {
-          if (numberOf(r[`words${i}`]) > 0 && !declared(c)) words.push(c.name);
-          else if (classifyType(c.type) !== 'date' && numberOf(r[`digits${i}`]) > 6) nanos.push(c.name);
-        });
-      }
-    }
+    const { nanos, words } = format === 'csv' ? await this.datesAsWritten(req, described.filter((c) => !isKey(c.name))) : { nanos: [], words: [] };
     const ordered = format === 'csv' ? [] : [...nestedInOrder(described), ...mixedJsonAsText(described)];
     if (floats.length === 0 && nanos.length === 0 && words.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
     const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...keyText]) : readerSql(src, format, files);
