@@ -171,21 +171,32 @@ export function groupedViewSql(spec: ReconJobSpec, side: Side, d: Dialect = duck
 }
 
 /**
- * For date and timestamp columns read again as text, per column `i`: the most digits after
- * the seconds' point (`digits<i>`: more than 6 means nanoseconds) and how many values do not
- * start like a date (`words<i>`, one of them in `word<i>`). DuckDB's CSV sniffer takes the
- * words `infinity`, `-infinity` and `epoch` for dates and timestamps: a column holding them
- * would show `5881580-07-11` or 1970-01-01 for text the file never held.
+ * A number written with a radix prefix: DuckDB's sniffer and its casts read `0x1F` as 31 and
+ * `0b11` as 3, where Spark reads the text, and a ledger's `0x1F` is a reference, not 31.
  */
-export function dateTextChecksSql(relation: string, columns: readonly string[]): string {
-  if (columns.length === 0) throw new Error('internal: dateTextChecksSql needs at least one column');
-  const parts = columns.map((c, i) => {
-    const v = `CAST(${q(c)} AS VARCHAR)`;
+export const RADIX_PREFIX = '0[xXbB]';
+
+/**
+ * One statement over a CSV input's columns read again as text: what DuckDB's sniffer made of
+ * them that the file does not say.
+ * - Date and timestamp columns, per column `i`: the most digits after the seconds' point
+ *   (`digits<i>`: more than 6 means nanoseconds, which the sniffer drops) and how many values
+ *   do not start like a date (`words<i>`, one of them in `word<i>`). The sniffer takes the
+ *   words `infinity`, `-infinity` and `epoch` for dates and timestamps: a column holding them
+ *   would show `5881580-07-11` or 1970-01-01 for text the file never held.
+ * - Number columns, per column `j`: how many values carry a radix prefix (`radix<j>`).
+ */
+export function csvTextChecksSql(relation: string, dated: readonly string[], numbers: readonly string[] = []): string {
+  if (dated.length + numbers.length === 0) throw new Error('internal: csvTextChecksSql needs at least one column');
+  const text = (c: string) => `CAST(${q(c)} AS VARCHAR)`;
+  const dateParts = dated.map((c, i) => {
+    const v = text(c);
     const word = `${v} IS NOT NULL AND trim(${v}) <> '' AND NOT regexp_matches(${v}, ${quoteLiteral(DATE_START)})`;
     return (
       `coalesce(max(length(regexp_extract(${v}, ':[0-9]{2}[.,]([0-9]+)', 1))), 0) AS digits${i}, ` +
       `count(*) FILTER (WHERE ${word}) AS words${i}, any_value(${v}) FILTER (WHERE ${word}) AS word${i}`
     );
   });
-  return `SELECT ${parts.join(', ')} FROM ${q(relation)}`;
+  const numberParts = numbers.map((c, j) => `count(*) FILTER (WHERE regexp_matches(${text(c)}, ${quoteLiteral(RADIX_PREFIX)})) AS radix${j}`);
+  return `SELECT ${[...dateParts, ...numberParts].join(', ')} FROM ${q(relation)}`;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { classifyType, normalizeType } from '../compare/column-types.ts';
 import { describeCsvError } from '../compare/load-errors.ts';
 import { duckdb } from '../compare/dialect.ts';
-import { dateTextChecksSql, namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
+import { csvTextChecksSql, namedInputViewSql, readerSql, summarySelectSql } from '../compare/source-sql.ts';
 import { quoteIdent, quoteLiteral } from '../compare/sql-text.ts';
 import { Duck, duckMessage, type DuckOptions } from '../run/duck.ts';
 import { numberOf } from '../run/context.ts';
@@ -114,26 +114,31 @@ export class DuckEngine implements Engine {
   }
 
   /**
-   * A CSV input's date and timestamp columns, read again as text in one statement: DuckDB's
-   * sniffer reads timestamps at microseconds and drops further digits (`nanos`: cast to
-   * TIMESTAMP_NS instead), and takes words such as "infinity" or "epoch" for dates (`words`:
-   * read as the text the file holds, unless the side declares a format for them).
+   * A CSV input's date, timestamp and number columns, read again as text in one statement
+   * (`csvTextChecksSql`): DuckDB's sniffer reads timestamps at microseconds and drops further
+   * digits (`nanos`: cast to TIMESTAMP_NS instead), takes words such as "infinity" or "epoch"
+   * for dates (`words`: read as the text the file holds, unless the side declares a format for
+   * them), and takes `0x1F` for the number 31 (`radix`: read as the text, as Spark reads it).
    */
-  private async datesAsWritten(req: LoadRequest, columns: ReadonlyArray<{ name: string; type: string }>): Promise<{ nanos: string[]; words: string[] }> {
+  private async readAsWritten(req: LoadRequest, columns: ReadonlyArray<{ name: string; type: string }>): Promise<{ nanos: string[]; words: string[]; radix: string[] }> {
     const { src, files, view } = req;
     const nanos: string[] = [];
     const words: string[] = [];
     const declared = (c: { type: string }) => (classifyType(c.type) === 'date' ? src.csv?.dateFormat : src.csv?.timestampFormat) !== undefined;
-    const dated = columns.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS' && !isPartitionColumn(c.name, files));
-    if (dated.length === 0) return { nanos, words };
-    const textView = `__raas_dates_${view}`;
-    await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, 'csv', files, dated.map((c) => c.name))}`);
-    const r = await this.db.one(dateTextChecksSql(textView, dated.map((c) => c.name)));
+    const fromFile = columns.filter((c) => !isPartitionColumn(c.name, files));
+    const dated = fromFile.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS');
+    const numbers = fromFile.filter((c) => ['integer', 'float'].includes(classifyType(c.type)));
+    if (dated.length + numbers.length === 0) return { nanos, words, radix: [] };
+    const textView = `__raas_text_${view}`;
+    const asText = [...dated, ...numbers].map((c) => c.name);
+    await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, 'csv', files, asText)}`);
+    const r = await this.db.one(csvTextChecksSql(textView, dated.map((c) => c.name), numbers.map((c) => c.name)));
     dated.forEach((c, i) => {
       if (numberOf(r[`words${i}`]) > 0 && !declared(c)) words.push(c.name);
       else if (classifyType(c.type) !== 'date' && numberOf(r[`digits${i}`]) > 6) nanos.push(c.name);
     });
-    return { nanos, words };
+    const radix = numbers.filter((_, j) => numberOf(r[`radix${j}`]) > 0).map((c) => c.name);
+    return { nanos, words, radix };
   }
 
   /** One input's reader view; returns the files DuckDB may read (exact JSON copies replace the originals). */
@@ -174,17 +179,17 @@ export class DuckEngine implements Engine {
     // not decide whether "01" equals "1" (keys[].type: numeric asks for numbers).
     const isKey = (name: string) => req.keyNames.has(name.toLowerCase());
     const keyText = format === 'csv' ? described.filter((c) => isKey(c.name) && classifyType(c.type) !== 'text').map((c) => c.name) : [];
-    const floats =
-      format === 'csv'
-        ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name)).map((c) => c.name)
-        : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
     if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
     // Keys are read as text as written whatever the declaration, so only the other columns the run uses.
     if (format === 'csv') await checkMisreadDates(this.db, src, rel, staged, described.filter((c) => !isKey(c.name) && isUsed(req.usedNames, c.name)), req.field);
-    const { nanos, words } = format === 'csv' ? await this.datesAsWritten(req, described.filter((c) => !isKey(c.name))) : { nanos: [], words: [] };
+    const { nanos, words, radix } = format === 'csv' ? await this.readAsWritten(req, described.filter((c) => !isKey(c.name))) : { nanos: [], words: [], radix: [] };
+    const floats =
+      format === 'csv'
+        ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name) && !radix.includes(c.name)).map((c) => c.name)
+        : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
     const ordered = format === 'csv' ? [] : [...nestedInOrder(described), ...mixedJsonAsText(described)];
-    if (floats.length === 0 && nanos.length === 0 && words.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
-    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...keyText]) : readerSql(src, format, files);
+    if (floats.length === 0 && nanos.length === 0 && words.length === 0 && radix.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
+    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...radix, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
     // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer

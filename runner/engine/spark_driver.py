@@ -237,9 +237,10 @@ def text_where_types_differ(parts):
 
 # Number spellings that Spark's CSV inference reads as numbers and DuckDB's sniffer as text:
 # a plus sign, an unsigned leading zero ("007", "00.5"), a fraction or exponent followed by
-# spaces, a tab, Java's type suffixes ("1.5d") and infinities. A column holding any of them is
-# text, as on DuckDB, so "0013" against "013" differs on both engines.
-DUCKDB_TEXT_SPELLING = r"^ *\+|^ *0[0-9]|[.eE][^ ]* +$|\t|[dDfF] *$|[iI][nN][fF]"
+# spaces, a tab, Java's type suffixes ("1.5d"), infinities and Java's hexadecimal floats
+# ("0x1.8p1"; the DuckDB engine reads any radix prefix as text, csvTextChecksSql's RADIX_PREFIX).
+# A column holding any of them is text, as on DuckDB, so "0013" against "013" differs on both engines.
+DUCKDB_TEXT_SPELLING = r"^ *\+|^ *0[0-9]|[.eE][^ ]* +$|\t|[dDfF] *$|[iI][nN][fF]|0[xXbB]"
 
 
 def text_spelled_numbers(reader, opts, files, df, skip):

@@ -2,7 +2,7 @@
 // raas makes them agree (headers in another order per file, names that need quoting, line
 // breaks inside quotes, spaces around header names, a column typed per file, timestamps
 // finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
-// fields next to csv.nullString, number spellings Spark alone reads as numbers), JSON numbers and number-like strings (Spark's reader would
+// fields next to csv.nullString, number spellings Spark alone reads as numbers, numbers with a radix prefix DuckDB alone reads as numbers), JSON numbers and number-like strings (Spark's reader would
 // turn "02" into 2 and 1e2 into a negative scale), JSON objects whose fields come in another
 // order, Parquet structs and maps whose writers ordered fields and entries differently, Parquet or JSON names
 // that repeat ignoring case, and Parquet column types Spark has
@@ -64,6 +64,15 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     }),
     base,
     { matched: 1, mismatched: 1 },
+  ],
+  [
+    'numbers written with a radix prefix (0x1F, 0b11, the hexadecimal float 0x1.8p1) are the text written, not 31, 3 or 3.0',
+    () => ({
+      'l.csv': csv('id,h,b,hf', '1,0x1F,0b11,0x1p0', '2,0x20,0b100,0x1p1', '3,0x0,0b0,0x1.8p1', '4,7,1,0x1p2'),
+      'r.csv': csv('id,h,b,hf', '1,0x1f,0b11,0x1p0', '2,0x20,0b0100,0x1p1', '3,0x0,0b0,0x3p0', '4,7,1,0x1p2'),
+    }),
+    base,
+    { matched: 1, mismatched: 3 },
   ],
   ['spaces around header names', () => ({ 'l.csv': csv('id, v ', '1,a', '2,b'), 'r.csv': csv('id,v', '1,a', '2,c') }), base, { matched: 1, mismatched: 1 }],
   [
@@ -189,6 +198,14 @@ describe('refused on both engines, in one line naming the field', () => {
     const files = { 'l.csv': numbers(25_000), 'r.csv': numbers(-1) };
     await expect(reconcileOn('duckdb')(files, base)).rejects.toThrow(/^spec\.left\.uri: l\.csv line 25002: column "amt" holds "abc", which is not a BIGINT like the values before it .*; correct the value in the file$/);
     await expect(reconcileOn('spark')(files, base)).rejects.toThrow(/column "amt" on the left side \(left\) is compared as a number but 1 value\(s\) are not numbers, e\.g\. "abc"/);
+  }, SPARK_TIMEOUT_MS);
+
+  it('a number written with a radix prefix against the plain number (0x1F against 31): text is no number on either engine', async (ctx) => {
+    await engineReady('spark', ctx);
+    const files = { 'l.csv': csv('id,amt', '1,0x1F', '2,0b11', '3,5'), 'r.csv': csv('id,amt', '1,31', '2,3', '3,5') };
+    const refusal = /column "amt" on the left side \(left\) is compared as a number but 2 value\(s\) are not numbers, e\.g\. "0[xb]1[1F]"; clean or cast them in spec\.left\.query$/;
+    await expect(reconcileOn('duckdb')(files, base)).rejects.toThrow(refusal);
+    await expect(reconcileOn('spark')(files, base)).rejects.toThrow(refusal);
   }, SPARK_TIMEOUT_MS);
 
   it('timestamps finer than a microsecond: DuckDB keeps the digits; Spark, which would cut them and count the values equal, refuses', async (ctx) => {
