@@ -26,14 +26,17 @@ async function checked(values: Array<string | null>, as: 'dated' | 'number'): Pr
 
 describe('csvTextChecksSql', () => {
   it.each<[Array<string | null>, number]>([
-    [['31', '7', null, ''], 0],
+    [['31', '7', '-007', '0', '0.5', '1.5e3', '5 ', null, ''], 0],
+    // A radix prefix: DuckDB reads 0x1F as 31 and 0b11 as 3, Java 0x1.8p1 as 3.0.
     [['0x1F', '31'], 1],
-    [['0X1f', ' 0x1F', '0b11', '0B0'], 4],
-    [['0x1.8p1', '-0x10'], 2],
-    // Not a prefix: a zero and an x elsewhere, a word, an exponent.
-    [['x0', '10', '1e3', 'nan', 'inf'], 0],
-  ])('number column %j: %i value(s) with a radix prefix', async (values, want) => {
-    expect(Number((await checked(values, 'number')).radix0)).toBe(want);
+    [['0X1f', ' 0x1F', '0b11', '0B0', '0x1.8p1', '-0x10'], 6],
+    // What the sniffer reads as text in its sample: leading zeros, a plus sign, spaces
+    // after a fraction or exponent, a tab, a type suffix, infinities.
+    [['007', ' 00.5', '+5', ' +1.5', '1.50 ', '1e3  ', '\t5', '1.5d', '2F', '-inf', 'Infinity'], 11],
+    // A zero and an x elsewhere, a word the sniffer reads as a number anyway.
+    [['x0', '10', 'nan'], 0],
+  ])('number column %j: %i value(s) spelled as text', async (values, want) => {
+    expect(Number((await checked(values, 'number')).spelled0)).toBe(want);
   });
 
   it.each<[Array<string | null>, { digits: number; words: number; word: string | null }]>([
@@ -49,7 +52,7 @@ describe('csvTextChecksSql', () => {
   it('numbers its checks per list, both lists in one statement', async () => {
     await conn.run(`CREATE OR REPLACE TEMP VIEW "two" AS SELECT * FROM (VALUES ('epoch', '0x1', '2', '0b1')) t(d, a, b, c)`);
     const r = (await conn.runAndReadAll(csvTextChecksSql('two', ['d'], ['a', 'b', 'c']))).getRowObjectsJson()[0]!;
-    expect([r.words0, r.radix0, r.radix1, r.radix2].map(Number)).toEqual([1, 1, 0, 1]);
+    expect([r.words0, r.spelled0, r.spelled1, r.spelled2].map(Number)).toEqual([1, 1, 0, 1]);
   });
 
   it('refuses an empty list of columns (a caller bug, not a statement with no columns)', () => {

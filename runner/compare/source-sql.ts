@@ -171,10 +171,16 @@ export function groupedViewSql(spec: ReconJobSpec, side: Side, d: Dialect = duck
 }
 
 /**
- * A number written with a radix prefix: DuckDB's sniffer and its casts read `0x1F` as 31 and
- * `0b11` as 3, where Spark reads the text, and a ledger's `0x1F` is a reference, not 31.
+ * Number spellings DuckDB's CSV sniffer reads as text when it meets them in its sample (the
+ * first 20,480 rows), yet parses as numbers after it, where Spark's inference reads them as
+ * numbers anywhere: a plus sign, an unsigned leading zero ("007", "00.5"), a fraction or
+ * exponent followed by spaces, a tab, Java's type suffixes ("1.5d"), infinities, and a radix
+ * prefix (DuckDB reads `0x1F` as 31 and `0b11` as 3, Java `0x1.8p1` as 3.0). A number column
+ * holding one anywhere is read as the text the file holds, on both engines, so "0013"
+ * against "013" differs wherever the row is. One pattern for RE2 (DuckDB) and Java (Spark:
+ * the runner sends it to the driver).
  */
-export const RADIX_PREFIX = '0[xXbB]';
+export const SNIFFER_TEXT_SPELLING = '^ *\\+|^ *0[0-9]|[.eE][^ ]* +$|\\t|[dDfF] *$|[iI][nN][fF]|0[xXbB]';
 
 /**
  * One statement over a CSV input's columns read again as text: what DuckDB's sniffer made of
@@ -184,7 +190,8 @@ export const RADIX_PREFIX = '0[xXbB]';
  *   do not start like a date (`words<i>`, one of them in `word<i>`). The sniffer takes the
  *   words `infinity`, `-infinity` and `epoch` for dates and timestamps: a column holding them
  *   would show `5881580-07-11` or 1970-01-01 for text the file never held.
- * - Number columns, per column `j`: how many values carry a radix prefix (`radix<j>`).
+ * - Number columns, per column `j`: how many values are spelled the way the sniffer reads as
+ *   text in its sample (`spelled<j>`, `SNIFFER_TEXT_SPELLING`).
  */
 export function csvTextChecksSql(relation: string, dated: readonly string[], numbers: readonly string[] = []): string {
   if (dated.length + numbers.length === 0) throw new Error('internal: csvTextChecksSql needs at least one column');
@@ -197,6 +204,6 @@ export function csvTextChecksSql(relation: string, dated: readonly string[], num
       `count(*) FILTER (WHERE ${word}) AS words${i}, any_value(${v}) FILTER (WHERE ${word}) AS word${i}`
     );
   });
-  const numberParts = numbers.map((c, j) => `count(*) FILTER (WHERE regexp_matches(${text(c)}, ${quoteLiteral(RADIX_PREFIX)})) AS radix${j}`);
+  const numberParts = numbers.map((c, j) => `count(*) FILTER (WHERE regexp_matches(${text(c)}, ${quoteLiteral(SNIFFER_TEXT_SPELLING)})) AS spelled${j}`);
   return `SELECT ${[...dateParts, ...numberParts].join(', ')} FROM ${q(relation)}`;
 }

@@ -118,9 +118,10 @@ export class DuckEngine implements Engine {
    * (`csvTextChecksSql`): DuckDB's sniffer reads timestamps at microseconds and drops further
    * digits (`nanos`: cast to TIMESTAMP_NS instead), takes words such as "infinity" or "epoch"
    * for dates (`words`: read as the text the file holds, unless the side declares a format for
-   * them), and takes `0x1F` for the number 31 (`radix`: read as the text, as Spark reads it).
+   * them), and parses number spellings it reads as text in its sample (`007`, `0x1F`) as
+   * numbers after it (`spelled`: read as the text, wherever the value is, as Spark reads it).
    */
-  private async readAsWritten(req: LoadRequest, columns: ReadonlyArray<{ name: string; type: string }>): Promise<{ nanos: string[]; words: string[]; radix: string[] }> {
+  private async readAsWritten(req: LoadRequest, columns: ReadonlyArray<{ name: string; type: string }>): Promise<{ nanos: string[]; words: string[]; spelled: string[] }> {
     const { src, files, view } = req;
     const nanos: string[] = [];
     const words: string[] = [];
@@ -128,7 +129,7 @@ export class DuckEngine implements Engine {
     const fromFile = columns.filter((c) => !isPartitionColumn(c.name, files));
     const dated = fromFile.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS');
     const numbers = fromFile.filter((c) => ['integer', 'float'].includes(classifyType(c.type)));
-    if (dated.length + numbers.length === 0) return { nanos, words, radix: [] };
+    if (dated.length + numbers.length === 0) return { nanos, words, spelled: [] };
     const textView = `__raas_text_${view}`;
     const asText = [...dated, ...numbers].map((c) => c.name);
     await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, 'csv', files, asText)}`);
@@ -137,8 +138,8 @@ export class DuckEngine implements Engine {
       if (numberOf(r[`words${i}`]) > 0 && !declared(c)) words.push(c.name);
       else if (classifyType(c.type) !== 'date' && numberOf(r[`digits${i}`]) > 6) nanos.push(c.name);
     });
-    const radix = numbers.filter((_, j) => numberOf(r[`radix${j}`]) > 0).map((c) => c.name);
-    return { nanos, words, radix };
+    const spelled = numbers.filter((_, j) => numberOf(r[`spelled${j}`]) > 0).map((c) => c.name);
+    return { nanos, words, spelled };
   }
 
   /** One input's reader view; returns the files DuckDB may read (exact JSON copies replace the originals). */
@@ -182,14 +183,14 @@ export class DuckEngine implements Engine {
     if (format === 'csv') await checkCsvDateFormats(this.db, src, staged, described, req.field);
     // Keys are read as text as written whatever the declaration, so only the other columns the run uses.
     if (format === 'csv') await checkMisreadDates(this.db, src, rel, staged, described.filter((c) => !isKey(c.name) && isUsed(req.usedNames, c.name)), req.field);
-    const { nanos, words, radix } = format === 'csv' ? await this.readAsWritten(req, described.filter((c) => !isKey(c.name))) : { nanos: [], words: [], radix: [] };
+    const { nanos, words, spelled } = format === 'csv' ? await this.readAsWritten(req, described.filter((c) => !isKey(c.name))) : { nanos: [], words: [], spelled: [] };
     const floats =
       format === 'csv'
-        ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name) && !radix.includes(c.name)).map((c) => c.name)
+        ? described.filter((c) => classifyType(c.type) === 'float' && !isKey(c.name) && !spelled.includes(c.name)).map((c) => c.name)
         : described.filter((c) => exactFields.some((f) => f.toLowerCase() === c.name.toLowerCase()) && classifyType(c.type) === 'text' && !isKey(c.name)).map((c) => c.name);
     const ordered = format === 'csv' ? [] : [...nestedInOrder(described), ...mixedJsonAsText(described)];
-    if (floats.length === 0 && nanos.length === 0 && words.length === 0 && radix.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
-    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...radix, ...keyText]) : readerSql(src, format, files);
+    if (floats.length === 0 && nanos.length === 0 && words.length === 0 && spelled.length === 0 && keyText.length === 0 && ordered.length === 0) return files;
+    const reader = format === 'csv' ? readerSql(src, format, files, [...floats, ...nanos, ...words, ...spelled, ...keyText]) : readerSql(src, format, files);
     await this.run(namedInputViewSql(view, reader));
     const decimals: Array<{ column: string; type: string }> = nanos.map((column) => ({ column, type: 'TIMESTAMP_NS' }));
     // Whole numbers wider than DECIMAL holds (e.g. 40-digit ids from JSON, where an integer

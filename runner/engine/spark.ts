@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { describeClash, nameClash } from '../compare/column-names.ts';
 import { classifyType } from '../compare/column-types.ts';
 import { spark as sparkDialect } from '../compare/dialect.ts';
+import { SNIFFER_TEXT_SPELLING } from '../compare/source-sql.ts';
 import { UserSqlError } from '../compare/user-sql.ts';
 import { exactDecimalTypes, probeNumerics } from '../run/probes.ts';
 import { RunError } from '../run/context.ts';
@@ -329,7 +330,7 @@ export class SparkEngine implements Engine {
     // which reads the spec without that check.
     const unsupported = req.format === 'csv' ? sparkCsvProblems(req.field, { csv: req.src.csv }) : [];
     if (unsupported.length) throw new RunError('load', unsupported[0]!);
-    const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames], field: req.field };
+    const base = { sid: this.sid, view: req.view, format: req.format, files, csv: req.src.csv ?? {}, keyColumns: [...req.keyNames], field: req.field, textSpelling: SNIFFER_TEXT_SPELLING };
     if (req.format === 'json' || req.format === 'ndjson') {
       // Numbers arrive as the text of their tokens; the runner sizes an exact DECIMAL for
       // the number fields from the data, as it does for the DuckDB engine's JSON copies.

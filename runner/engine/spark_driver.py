@@ -235,16 +235,12 @@ def text_where_types_differ(parts):
     return text
 
 
-# Number spellings that Spark's CSV inference reads as numbers and DuckDB's sniffer as text:
-# a plus sign, an unsigned leading zero ("007", "00.5"), a fraction or exponent followed by
-# spaces, a tab, Java's type suffixes ("1.5d"), infinities and Java's hexadecimal floats
-# ("0x1.8p1"; the DuckDB engine reads any radix prefix as text, csvTextChecksSql's RADIX_PREFIX).
-# A column holding any of them is text, as on DuckDB, so "0013" against "013" differs on both engines.
-DUCKDB_TEXT_SPELLING = r"^ *\+|^ *0[0-9]|[.eE][^ ]* +$|\t|[dDfF] *$|[iI][nN][fF]|0[xXbB]"
-
-
-def text_spelled_numbers(reader, opts, files, df, skip):
-    """The number columns (other than `skip`) holding a value DuckDB's sniffer would read as text."""
+def text_spelled_numbers(reader, opts, files, df, skip, spelling):
+    """
+    The number columns (other than `skip`) holding a value spelled the way DuckDB's sniffer
+    reads as text ("007", "+1.5", "0x1.8p1"): `spelling` is the runner's pattern
+    (SNIFFER_TEXT_SPELLING), so both engines read such a column as the text the file holds.
+    """
     from pyspark.sql import functions as F
     from pyspark.sql.types import NumericType
 
@@ -252,7 +248,7 @@ def text_spelled_numbers(reader, opts, files, df, skip):
     if not numbers:
         return set()
     raw = read_as_text(reader, opts, files, df.columns)
-    found = raw.select(*[F.max(col(n).rlike(DUCKDB_TEXT_SPELLING).cast("int")).alias(f"c{i}") for i, n in enumerate(numbers)]).first()
+    found = raw.select(*[F.max(col(n).rlike(spelling).cast("int")).alias(f"c{i}") for i, n in enumerate(numbers)]).first()
     return {n for i, n in enumerate(numbers) if found and found[f"c{i}"] == 1}
 
 
@@ -281,7 +277,7 @@ def read_csv(s, opts, files, req, text=frozenset()):
         refuse_sub_microsecond(reader, opts, files, df, req, keys)
     # Columns other files of the input hold as text (text_where_types_differ) are text here too.
     strings |= {f.name for f in df.schema.fields if f.name.lower() in text}
-    strings |= text_spelled_numbers(reader, opts, files, df, strings)
+    strings |= text_spelled_numbers(reader, opts, files, df, strings, req["textSpelling"])
     if strings:
         # Key columns, and columns inference took for floating point: read again as
         # text, so keys compare as written and the runner can size an exact DECIMAL.
