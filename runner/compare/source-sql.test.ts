@@ -39,6 +39,16 @@ describe('csvTextChecksSql', () => {
     expect(Number((await checked(values, 'number')).spelled0)).toBe(want);
   });
 
+  it.each<[Array<string | null>, number]>([
+    [['true', 'false', 'TRUE', 'False', null], 0],
+    [['T', 'f', 'yes', 'no', '1', '0', 'y', 'on', ' true', ''], 10],
+  ])('boolean column %j: %i value(s) neither true nor false', async (values, want) => {
+    const rows = values.map((v) => `(${v === null ? 'NULL::VARCHAR' : quoteLiteral(v)})`).join(', ');
+    await conn.run(`CREATE OR REPLACE TEMP VIEW "flags" AS SELECT * FROM (VALUES ${rows}) t(v)`);
+    const r = (await conn.runAndReadAll(csvTextChecksSql('flags', [], [], ['v']))).getRowObjectsJson()[0]!;
+    expect(Number(r.notbool0)).toBe(want);
+  });
+
   it.each<[Array<string | null>, { digits: number; words: number; word: string | null }]>([
     [['2024-01-01 10:00:00', null, ''], { digits: 0, words: 0, word: null }],
     [['2024-01-01 10:00:00.123456789', '2024-01-01 10:00:00.5'], { digits: 9, words: 0, word: null }],

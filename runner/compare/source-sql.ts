@@ -192,9 +192,13 @@ export const SNIFFER_TEXT_SPELLING = '^ *\\+|^ *0[0-9]|[.eE][^ ]* +$|\\t|[dDfF] 
  *   would show `5881580-07-11` or 1970-01-01 for text the file never held.
  * - Number columns, per column `j`: how many values are spelled the way the sniffer reads as
  *   text in its sample (`spelled<j>`, `SNIFFER_TEXT_SPELLING`).
+ * - Boolean columns, per column `k`: how many values are neither `true` nor `false` in any
+ *   letter case (`notbool<k>`). The sniffer reads `T`, `f`, `yes` and `no` as booleans, and
+ *   `1`, `0` and `y` too after its sample, so a column of codes `T`/`F` compared equal to
+ *   `true`/`false`; Spark infers a boolean from `true` and `false` alone.
  */
-export function csvTextChecksSql(relation: string, dated: readonly string[], numbers: readonly string[] = []): string {
-  if (dated.length + numbers.length === 0) throw new Error('internal: csvTextChecksSql needs at least one column');
+export function csvTextChecksSql(relation: string, dated: readonly string[], numbers: readonly string[] = [], booleans: readonly string[] = []): string {
+  if (dated.length + numbers.length + booleans.length === 0) throw new Error('internal: csvTextChecksSql needs at least one column');
   const text = (c: string) => `CAST(${q(c)} AS VARCHAR)`;
   const dateParts = dated.map((c, i) => {
     const v = text(c);
@@ -205,5 +209,6 @@ export function csvTextChecksSql(relation: string, dated: readonly string[], num
     );
   });
   const numberParts = numbers.map((c, j) => `count(*) FILTER (WHERE regexp_matches(${text(c)}, ${quoteLiteral(SNIFFER_TEXT_SPELLING)})) AS spelled${j}`);
-  return `SELECT ${[...dateParts, ...numberParts].join(', ')} FROM ${q(relation)}`;
+  const booleanParts = booleans.map((c, k) => `count(*) FILTER (WHERE lower(${text(c)}) NOT IN ('true', 'false')) AS notbool${k}`);
+  return `SELECT ${[...dateParts, ...numberParts, ...booleanParts].join(', ')} FROM ${q(relation)}`;
 }

@@ -118,8 +118,9 @@ export class DuckEngine implements Engine {
    * (`csvTextChecksSql`): DuckDB's sniffer reads timestamps at microseconds and drops further
    * digits (`nanos`: cast to TIMESTAMP_NS instead), takes words such as "infinity" or "epoch"
    * for dates (`words`: read as the text the file holds, unless the side declares a format for
-   * them), and parses number spellings it reads as text in its sample (`007`, `0x1F`) as
-   * numbers after it (`spelled`: read as the text, wherever the value is, as Spark reads it).
+   * them), parses number spellings it reads as text in its sample (`007`, `0x1F`) as
+   * numbers after it, and reads `T`, `yes` or a late `1` as booleans (`spelled`: read as the
+   * text, wherever the value is, as Spark reads it).
    */
   private async readAsWritten(req: LoadRequest, columns: ReadonlyArray<{ name: string; type: string }>): Promise<{ nanos: string[]; words: string[]; spelled: string[] }> {
     const { src, files, view } = req;
@@ -129,16 +130,18 @@ export class DuckEngine implements Engine {
     const fromFile = columns.filter((c) => !isPartitionColumn(c.name, files));
     const dated = fromFile.filter((c) => ['date', 'timestamp', 'timestamptz'].includes(classifyType(c.type)) && normalizeType(c.type) !== 'TIMESTAMP_NS');
     const numbers = fromFile.filter((c) => ['integer', 'float'].includes(classifyType(c.type)));
-    if (dated.length + numbers.length === 0) return { nanos, words, spelled: [] };
+    const booleans = fromFile.filter((c) => classifyType(c.type) === 'boolean');
+    if (dated.length + numbers.length + booleans.length === 0) return { nanos, words, spelled: [] };
     const textView = `__raas_text_${view}`;
-    const asText = [...dated, ...numbers].map((c) => c.name);
+    const asText = [...dated, ...numbers, ...booleans].map((c) => c.name);
     await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(textView)} AS SELECT * FROM ${readerSql(src, 'csv', files, asText)}`);
-    const r = await this.db.one(csvTextChecksSql(textView, dated.map((c) => c.name), numbers.map((c) => c.name)));
+    const names = (cs: ReadonlyArray<{ name: string }>) => cs.map((c) => c.name);
+    const r = await this.db.one(csvTextChecksSql(textView, names(dated), names(numbers), names(booleans)));
     dated.forEach((c, i) => {
       if (numberOf(r[`words${i}`]) > 0 && !declared(c)) words.push(c.name);
       else if (classifyType(c.type) !== 'date' && numberOf(r[`digits${i}`]) > 6) nanos.push(c.name);
     });
-    const spelled = numbers.filter((_, j) => numberOf(r[`spelled${j}`]) > 0).map((c) => c.name);
+    const spelled = [...numbers.filter((_, j) => numberOf(r[`spelled${j}`]) > 0), ...booleans.filter((_, k) => numberOf(r[`notbool${k}`]) > 0)].map((c) => c.name);
     return { nanos, words, spelled };
   }
 

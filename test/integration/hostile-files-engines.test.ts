@@ -2,7 +2,7 @@
 // raas makes them agree (headers in another order per file, names that need quoting, line
 // breaks inside quotes, spaces around header names, a column typed per file, timestamps
 // finer than a microsecond, a ragged line, a late value that misfits its column, a repeated name, empty
-// fields next to csv.nullString, number spellings Spark alone reads as numbers, numbers with a radix prefix DuckDB alone reads as numbers), JSON numbers and number-like strings (Spark's reader would
+// fields next to csv.nullString, number spellings Spark alone reads as numbers, numbers with a radix prefix DuckDB alone reads as numbers, boolean-like codes), JSON numbers and number-like strings (Spark's reader would
 // turn "02" into 2 and 1e2 into a negative scale), JSON objects whose fields come in another
 // order, Parquet structs and maps whose writers ordered fields and entries differently, Parquet or JSON names
 // that repeat ignoring case, and Parquet column types Spark has
@@ -87,6 +87,21 @@ const sameAnswer: Array<[string, () => Files | Promise<Files>, Record<string, un
     },
     base,
     { matched: 29_998, mismatched: 2 },
+  ],
+  [
+    'boolean-like codes (T, yes, a late 1) are the text written: T is not true',
+    () => {
+      // DuckDB's sniffer reads T, F, yes and no as booleans, and 1, 0 and y after its first
+      // 20,480 rows; Spark infers a boolean from true and false alone.
+      const flag = (i: number) => (i % 2 ? 'true' : 'false');
+      const lines = (a: (i: number) => string, v: (i: number) => string) => csv('id,a,v', ...Array.from({ length: 30_000 }, (_, i) => `${i},${a(i)},${v(i)}`));
+      return {
+        'l.csv': lines((i) => (i === 2 ? 'T' : i === 4 ? 'yes' : flag(i)), (i) => (i === 25_000 ? '1' : flag(i))),
+        'r.csv': lines((i) => (i === 4 ? 'yes' : flag(i)), (i) => (i === 1 ? 'yes' : i === 25_000 ? 'true' : flag(i))),
+      };
+    },
+    base,
+    { matched: 29_997, mismatched: 3 },
   ],
   ['spaces around header names', () => ({ 'l.csv': csv('id, v ', '1,a', '2,b'), 'r.csv': csv('id,v', '1,a', '2,c') }), base, { matched: 1, mismatched: 1 }],
   [
