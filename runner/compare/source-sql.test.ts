@@ -16,12 +16,12 @@ afterAll(() => {
   inst.closeSync();
 });
 
-/** The checks' answer over one text column named `v`, as dated or as a number column. */
-async function checked(values: Array<string | null>, as: 'dated' | 'number'): Promise<Record<string, unknown>> {
+/** The checks' answer over one text column named `v`, checked as a dated, number or boolean column. */
+async function checked(values: Array<string | null>, as: 'dated' | 'number' | 'boolean'): Promise<Record<string, unknown>> {
   const rows = values.map((v) => `(${v === null ? 'NULL::VARCHAR' : quoteLiteral(v)})`).join(', ');
   await conn.run(`CREATE OR REPLACE TEMP VIEW "text view" AS SELECT * FROM (VALUES ${rows}) t(v)`);
-  const sql = as === 'dated' ? csvTextChecksSql('text view', ['v']) : csvTextChecksSql('text view', [], ['v']);
-  return (await conn.runAndReadAll(sql)).getRowObjectsJson()[0]!;
+  const only = (kind: typeof as) => (as === kind ? ['v'] : []);
+  return (await conn.runAndReadAll(csvTextChecksSql('text view', only('dated'), only('number'), only('boolean')))).getRowObjectsJson()[0]!;
 }
 
 describe('csvTextChecksSql', () => {
@@ -43,10 +43,7 @@ describe('csvTextChecksSql', () => {
     [['true', 'false', 'TRUE', 'False', null], 0],
     [['T', 'f', 'yes', 'no', '1', '0', 'y', 'on', ' true', ''], 10],
   ])('boolean column %j: %i value(s) neither true nor false', async (values, want) => {
-    const rows = values.map((v) => `(${v === null ? 'NULL::VARCHAR' : quoteLiteral(v)})`).join(', ');
-    await conn.run(`CREATE OR REPLACE TEMP VIEW "flags" AS SELECT * FROM (VALUES ${rows}) t(v)`);
-    const r = (await conn.runAndReadAll(csvTextChecksSql('flags', [], [], ['v']))).getRowObjectsJson()[0]!;
-    expect(Number(r.notbool0)).toBe(want);
+    expect(Number((await checked(values, 'boolean')).notbool0)).toBe(want);
   });
 
   it.each<[Array<string | null>, { digits: number; words: number; word: string | null }]>([
@@ -59,7 +56,7 @@ describe('csvTextChecksSql', () => {
     expect({ digits: Number(r.digits0), words: Number(r.words0), word: r.word0 ?? null }).toEqual(want);
   });
 
-  it('numbers its checks per list, both lists in one statement', async () => {
+  it('numbers its checks per list, the lists in one statement', async () => {
     await conn.run(`CREATE OR REPLACE TEMP VIEW "two" AS SELECT * FROM (VALUES ('epoch', '0x1', '2', '0b1')) t(d, a, b, c)`);
     const r = (await conn.runAndReadAll(csvTextChecksSql('two', ['d'], ['a', 'b', 'c']))).getRowObjectsJson()[0]!;
     expect([r.words0, r.spelled0, r.spelled1, r.spelled2].map(Number)).toEqual([1, 1, 0, 1]);

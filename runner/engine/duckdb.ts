@@ -114,7 +114,7 @@ export class DuckEngine implements Engine {
   }
 
   /**
-   * A CSV input's date, timestamp and number columns, read again as text in one statement
+   * A CSV input's date, timestamp, number and boolean columns, read again as text in one statement
    * (`csvTextChecksSql`): DuckDB's sniffer reads timestamps at microseconds and drops further
    * digits (`nanos`: cast to TIMESTAMP_NS instead), takes words such as "infinity" or "epoch"
    * for dates (`words`: read as the text the file holds, unless the side declares a format for
